@@ -1,0 +1,106 @@
+/**
+ * Every side effect the program has comes in through Deps: tests pass fakes, main() passes the real ones.
+ */
+import { readlink, stat } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
+import { setTimeout as delay } from 'node:timers/promises';
+import { execa } from 'execa';
+import type { Logger } from 'pino';
+import { RuntimeError } from './errors.js';
+
+export interface ExecResult {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export interface ExecOptions {
+  readonly input?: string;
+  readonly timeoutMs?: number;
+}
+
+/** Runs a binary with an argv array (never a shell). Throws RuntimeError only when it cannot start. */
+export type Exec = (file: string, args: readonly string[], options?: ExecOptions) => Promise<ExecResult>;
+
+export interface Clock {
+  now(): number;
+  /** Resolves after ms, or early (without throwing) when the signal aborts. */
+  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+}
+
+export type StopSignalName = 'SIGTERM' | 'SIGINT';
+
+export interface Signals {
+  on(signal: StopSignalName, handler: () => void): void;
+  off(signal: StopSignalName, handler: () => void): void;
+}
+
+export interface Files {
+  readText(path: string): string;
+  /** The identity of a namespace file (`net:[4026532001]`), or undefined when it is gone. */
+  namespaceId(path: string): Promise<string | undefined>;
+}
+
+export interface Deps {
+  readonly exec: Exec;
+  readonly clock: Clock;
+  readonly signals: Signals;
+  readonly files: Files;
+  readonly log: Logger;
+}
+
+const installHints: Readonly<Record<string, string>> = {
+  nsenter: 'install util-linux',
+  tc: 'install iproute2',
+  ip: 'install iproute2',
+};
+
+export const realExec: Exec = async (file, args, options = {}) => {
+  const result = await execa(file, [...args], {
+    reject: false,
+    stripFinalNewline: false,
+    ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' }),
+    ...(options.timeoutMs !== undefined ? { timeout: options.timeoutMs } : {}),
+  });
+  if (result.failed && result.exitCode === undefined) {
+    const code = result.cause instanceof Error && 'code' in result.cause ? String(result.cause.code) : '';
+    if (code === 'ENOENT') {
+      throw new RuntimeError(`${file} was not found on PATH: ${installHints[file] ?? 'is it installed?'}`);
+    }
+    if (result.timedOut) throw new RuntimeError(`${file} ${args.join(' ')} timed out after ${options.timeoutMs ?? 0} ms`);
+    throw new RuntimeError(`${file} could not run: ${result.shortMessage}`);
+  }
+  return { exitCode: result.exitCode ?? 1, stdout: String(result.stdout), stderr: String(result.stderr) };
+};
+
+export const realClock: Clock = {
+  now: () => Date.now(),
+  sleep: async (ms, signal) => {
+    try {
+      await delay(ms, undefined, signal ? { signal } : {});
+    } catch (error) {
+      if (!(error instanceof Error && error.name === 'AbortError')) throw error;
+    }
+  },
+};
+
+export const realSignals: Signals = {
+  on: (s, h) => process.on(s, h),
+  off: (s, h) => process.off(s, h),
+};
+
+let nsfsDevice: number | undefined;
+
+export const realFiles: Files = {
+  readText: (path) => readFileSync(path, 'utf8'),
+  namespaceId: async (path) => {
+    try {
+      if (path.startsWith('/proc/')) return await readlink(path);
+      nsfsDevice ??= (await stat('/proc/self/ns/net')).dev;
+      const st = await stat(path);
+      return st.dev === nsfsDevice ? `net:[${st.ino}]` : `not-a-namespace:${st.ino}`;
+    } catch {
+      return undefined;
+    }
+  },
+};

@@ -1,0 +1,163 @@
+/** The command line: parse (exit 2 on bad input, before any change), then run one command. */
+import { Command, CommanderError, Option } from 'commander';
+import type { Logger } from 'pino';
+import { type Deps, realClock, realExec, realFiles, realSignals } from './deps.js';
+import { ExitCode, RevertError, UsageError, UsageErrors, exitCodeOf } from './errors.js';
+import { type LogLevel, type Spec, buildSpec } from './config/spec.js';
+import { parseAbsolutePath, parseInterfaceName, parsePid } from './config/values.js';
+import { type Variable, type VariableName, flagName, optionKey, variables } from './config/vars.js';
+import { createLogger } from './log.js';
+import { describePlan } from './tc/describe.js';
+import { plan } from './tc/plan.js';
+import { describeQdisc, isKernelDefault, isOurs, rootOf, showQdiscs } from './netns/tc.js';
+import { type Target, checkTarget, describeTarget } from './netns/target.js';
+import { inject, revert } from './lifecycle/inject.js';
+import { logEvent } from './lifecycle/events.js';
+
+export interface Io {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+  readonly env: Readonly<Record<string, string | undefined>>;
+}
+
+export type DepsFactory = (level: LogLevel) => Deps;
+
+export const realDeps: DepsFactory = (level) => ({
+  exec: realExec, clock: realClock, signals: realSignals, files: realFiles, log: createLogger(level),
+});
+
+type Options = Record<string, unknown>;
+
+function addVariableOptions(cmd: Command, only?: readonly VariableName[]): Command {
+  for (const v of variables) {
+    if (only && !only.includes(v.env)) continue;
+    const opt = new Option(v.flag, `${v.doc} [env ${v.env}${v.default ? `, default ${JSON.stringify(v.default)}` : ''}]`);
+    if ('repeatable' in v && v.repeatable) opt.argParser((value: string, prev: string[] | undefined) => [...(prev ?? []), value]);
+    cmd.addOption(opt);
+  }
+  return cmd
+    .addOption(new Option('--pid <pid>', 'target: a process in the network namespace (its /proc/<pid>/ns/net)'))
+    .addOption(new Option('--netns <path>', 'target: a network namespace file, e.g. /var/run/netns/<name>'));
+}
+
+/** Flag over ENV; an empty ENV value counts as unset (Litmus passes "" for unset variables). */
+function rawGetter(opts: Options, env: Io['env']) {
+  return (name: VariableName) => {
+    const v: Variable | undefined = variables.find((x) => x.env === name);
+    if (!v) return undefined;
+    const flagValue = opts[optionKey(v)];
+    if (flagValue !== undefined) {
+      const value = Array.isArray(flagValue) ? flagValue.map(String).join(' ') : flagValue === true ? 'true' : String(flagValue);
+      return { value, label: flagName(v) };
+    }
+    const envValue = env[v.env];
+    return envValue === undefined || envValue === '' ? undefined : { value: envValue, label: v.env };
+  };
+}
+
+function parseTarget(opts: Options, required: boolean): Target | undefined {
+  const pid = opts['pid'];
+  const netns = opts['netns'];
+  if (pid !== undefined && netns !== undefined) throw new UsageError('--pid/--netns', 'give one target, not both');
+  if (typeof pid === 'string') return { kind: 'pid', pid: parsePid('--pid', pid) };
+  if (typeof netns === 'string') return { kind: 'netns', path: parseAbsolutePath('--netns', netns) };
+  if (required) throw new UsageError('--pid/--netns', 'which network namespace? give --pid <PID> or --netns <PATH>');
+  return undefined;
+}
+
+function readSpec(opts: Options, io: Io, readText: (p: string) => string): Spec {
+  return buildSpec({ get: rawGetter(opts, io.env), readFile: readText });
+}
+
+export async function run(argv: readonly string[], io: Io, makeDeps: DepsFactory = realDeps): Promise<number> {
+  let exitCode: number = ExitCode.ok;
+  let log: Logger | undefined;
+  const program = new Command('netchaos')
+    .description('Network faults between one application and only some of its dependencies (tc prio + netem + u32, one batch).')
+    .exitOverride()
+    .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
+    .showHelpAfterError('(run with --help for usage)');
+
+  addVariableOptions(program.command('plan').description('print exactly what inject would do (destinations, tree, tc batch); change nothing'))
+    .action(async (opts: Options) => {
+      const target = parseTarget(opts, false);
+      const deps = makeDeps('warn');
+      const spec = readSpec(opts, io, deps.files.readText);
+      const p = plan(spec);
+      let root: string | undefined;
+      const notes: string[] = [];
+      if (target) {
+        await checkTarget(deps, target);
+        const current = rootOf(await showQdiscs(deps, target, spec.interface));
+        root = describeQdisc(current);
+        if (isOurs(current)) notes.push('inject would be REFUSED: a netchaos tree is already there (netchaos revert removes it)');
+        else if (!isKernelDefault(current)) notes.push(spec.force ? 'inject would REPLACE this foreign root qdisc (--force); it is not restored afterwards' : 'inject would be REFUSED: the root qdisc is not a kernel default (use --force to replace it)');
+      }
+      const context = { ...(target ? { target: describeTarget(target) } : {}), ...(root ? { root } : {}) };
+      if (spec.output === 'json') {
+        io.stdout(JSON.stringify({ ...context, notes, durationS: spec.durationS, rampS: spec.rampS, force: spec.force, plan: p }, null, 2) + '\n');
+      } else {
+        io.stdout(describePlan(p, context) + notes.map((n) => `\n!!! ${n}\n`).join(''));
+      }
+    });
+
+  addVariableOptions(program.command('inject').description('apply the fault, wait TOTAL_CHAOS_DURATION, revert, exit'))
+    .action(async (opts: Options) => {
+      const target = parseTarget(opts, true);
+      if (!target) return;
+      const probe = makeDeps('info');
+      const spec = readSpec(opts, io, probe.files.readText);
+      const p = plan(spec);
+      const deps = makeDeps(spec.logLevel);
+      log = deps.log;
+      for (const w of p.warnings) deps.log.warn(w);
+      deps.log.info({ target: describeTarget(target), interface: spec.interface, durationS: spec.durationS, bands: p.bands.map((b) => `${b.classid}: ${b.description}`), entries: p.entries.length }, 'starting');
+      const outcome = await inject(deps, { spec, plan: p, target });
+      if (outcome.status === 'stopped') exitCode = outcome.signal === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated;
+      deps.log.info({ outcome: outcome.status, exitCode }, outcome.status === 'completed' ? 'done: chaos injected for the whole duration and reverted' : `stopped by ${outcome.status === 'stopped' ? outcome.signal : ''}`);
+    });
+
+  program.command('revert')
+    .description("remove this tool's tree from a namespace, if present (exit 0 also when there is nothing to remove)")
+    .addOption(new Option('--pid <pid>', 'target: a process in the network namespace'))
+    .addOption(new Option('--netns <path>', 'target: a network namespace file'))
+    .addOption(new Option('--interface <name>', 'interface [env NETWORK_INTERFACE, default "eth0"]'))
+    .addOption(new Option('--log-level <level>', 'log level [env LOG_LEVEL]'))
+    .action(async (opts: Options) => {
+      const target = parseTarget(opts, true);
+      if (!target) return;
+      const rawIface = typeof opts['interface'] === 'string' ? { value: opts['interface'], label: '--interface' } : { value: io.env['NETWORK_INTERFACE'] || 'eth0', label: 'NETWORK_INTERFACE' };
+      const iface = parseInterfaceName(rawIface.label, rawIface.value);
+      const deps = makeDeps('info');
+      log = deps.log;
+      await checkTarget(deps, target);
+      const ignore = (): void => { deps.log.warn('signal received during revert: finishing the revert first'); };
+      deps.signals.on('SIGTERM', ignore);
+      deps.signals.on('SIGINT', ignore);
+      try {
+        const result = await revert(deps, { interface: iface }, target, (e) => { logEvent(deps.log, e); });
+        if (result === 'gone') exitCode = ExitCode.targetGone;
+      } finally {
+        deps.signals.off('SIGTERM', ignore);
+        deps.signals.off('SIGINT', ignore);
+      }
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.ok;
+      return ExitCode.usage;
+    }
+    exitCode = exitCodeOf(error);
+    const message = error instanceof Error ? error.message : String(error);
+    if (error instanceof UsageError || error instanceof UsageErrors) {
+      io.stderr(`netchaos: bad input, nothing was changed:\n${message.split('\n').map((l) => `  ${l}`).join('\n')}\n`);
+    } else {
+      if (log) log.error({ err: error instanceof RevertError ? { leftover: error.leftover, command: error.command } : undefined }, message);
+      io.stderr(`netchaos: ${message}\n`);
+    }
+  }
+  return exitCode;
+}

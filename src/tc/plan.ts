@@ -1,0 +1,327 @@
+/**
+ * The planner: (Spec, Facts) → Plan. Pure: no I/O, no clock, no environment.
+ *
+ * Tree (see docs/how-it-works.md):
+ *   root  prio handle 4e43: bands 3+K   (default priomap kept: unmatched traffic uses bands 1-3)
+ *   4e43:4 … 4e43:(3+K)  one netem per distinct fault profile (handles 4e44: …)
+ *   u32 filters: per IP family one filter priority whose root table links to a hash table
+ *   (keyed on the last address byte, for many /25+ destinations) and then to a linear table.
+ *   Entries are ordered most specific first; "bypass" entries (port exclusions) send packets to
+ *   band 2, where the priomap sends normal traffic, before the broader entry would catch them.
+ */
+import { mergeCidr } from 'cidr-tools';
+import ipaddr from 'ipaddr.js';
+import { UsageError } from '../errors.js';
+import type { FaultGroup, Netem, Spec } from '../config/spec.js';
+import { type Cidr, type DestinationItem, type IpFamily, type PortFilter, formatCidr, parseCidr } from '../config/values.js';
+import { describeNetem, netemArgs } from './netem.js';
+
+/** The root qdisc handle that marks a tree as ours ("NC"). */
+export const ROOT_MAJOR = 0x4e43;
+export const ROOT_HANDLE = `${ROOT_MAJOR.toString(16)}:`;
+/** Bands 1-3 are prio's defaults; fault profiles start at band 4. At most 16 bands. */
+export const FIRST_FAULT_BAND = 4;
+export const MAX_PROFILES = 16 - 3;
+/** Packets that a port exclusion lets through go to band 2: the priomap's band for normal traffic. */
+export const BYPASS_BAND = 2;
+/** u32 allows 4095 nodes per table (bucket): node ids 1..0xfff. */
+export const MAX_NODES = 0xfff;
+/** A family uses a hash table once it has more hashable entries than this. */
+export const HASH_MIN_ENTRIES = 32;
+
+const familyInfo = {
+  4: { protocol: 'ip', prio: 1, match: 'ip', bits: 32, hashMinPrefix: 25, hashOffset: 16, linear: 0x10, hash: 0x11, any: '0.0.0.0/0' },
+  6: { protocol: 'ipv6', prio: 2, match: 'ip6', bits: 128, hashMinPrefix: 121, hashOffset: 36, linear: 0x20, hash: 0x21, any: '::/0' },
+} as const;
+const ALL_TRAFFIC_PRIO = 3;
+
+/** What discovery found; in local mode there is nothing to discover. */
+export interface Facts {
+  /** Addresses found for each group (hostnames, pods, Services), in the order of spec.groups. */
+  readonly discovered?: readonly (readonly DestinationItem[])[];
+}
+
+export interface Band {
+  /** prio band number (1-based) and its class id, e.g. 4 and `4e43:4`. */
+  readonly band: number;
+  readonly classid: string;
+  readonly netemHandle: string;
+  readonly netem: Netem;
+  readonly netemArgs: readonly string[];
+  readonly description: string;
+  /** Names of the groups that share this profile. */
+  readonly groups: readonly string[];
+}
+
+export interface Entry {
+  readonly group: string;
+  readonly family: IpFamily | 'all';
+  /** Undefined: any address. */
+  readonly cidr: Cidr | undefined;
+  readonly dport: number | undefined;
+  readonly sport: number | undefined;
+  readonly action: 'fault' | 'bypass';
+  readonly band: number;
+  /** Where it sits: u32 handle `htid:bucket:node`; empty for the all-traffic entry. */
+  readonly handles: readonly string[];
+}
+
+export interface Table {
+  readonly family: IpFamily;
+  readonly htid: string;
+  readonly kind: 'hash' | 'linear';
+  readonly divisor: number;
+  readonly nodes: number;
+}
+
+export interface Plan {
+  readonly interface: string;
+  readonly rootHandle: string;
+  readonly bands: readonly Band[];
+  /** True when the fault applies to every packet leaving the interface (no destination, no port). */
+  readonly allTraffic: boolean;
+  readonly entries: readonly Entry[];
+  readonly tables: readonly Table[];
+  readonly warnings: readonly string[];
+  /** `tc -batch` lines that build the tree. */
+  readonly apply: readonly string[];
+  /** `tc -batch` lines (run with -force -json) that remove it and show what is left. */
+  readonly revert: readonly string[];
+}
+
+export function plan(spec: Spec, facts: Facts = {}): Plan {
+  const dev = spec.interface;
+  const bands = assignBands(spec.groups);
+  const bandOf = (g: FaultGroup): number => {
+    const found = bands.find((b) => b.groups.includes(g.name));
+    if (!found) throw new Error(`unreachable: no band for ${g.name}`);
+    return found.band;
+  };
+  const raw: RawEntry[] = spec.groups.flatMap((g, i) =>
+    groupEntries(g, [...g.destinations, ...(facts.discovered?.[i] ?? [])], bandOf(g)));
+  const entries = dedupe(raw).sort(compareEntries);
+  const allTraffic = entries.some((e) => e.family === 'all');
+
+  const tables: Table[] = [];
+  const placed: Entry[] = [];
+  const filterLines: string[] = [];
+  for (const family of [4, 6] as const) {
+    const mine = entries.filter((e) => e.family === family);
+    if (mine.length === 0) continue;
+    const result = placeFamily(dev, family, mine);
+    tables.push(...result.tables);
+    placed.push(...result.entries);
+    filterLines.push(...result.lines);
+  }
+  for (const e of entries.filter((x) => x.family === 'all')) {
+    placed.push({ ...e, handles: [] });
+    filterLines.push(`filter add dev ${dev} parent ${ROOT_HANDLE} protocol all prio ${ALL_TRAFFIC_PRIO} u32 match u32 0 0 flowid ${classid(e.band)}`);
+  }
+
+  const warnings: string[] = [];
+  if (allTraffic) {
+    warnings.push(`No destination and no port given: the fault applies to ALL egress traffic of ${dev} (Litmus behaviour), including DNS and health checks.`);
+  }
+  const lastBand = FIRST_FAULT_BAND + bands.length - 1;
+  const apply = [
+    `qdisc add dev ${dev} root handle ${ROOT_HANDLE} prio bands ${lastBand}`,
+    ...bands.map((b) => `qdisc add dev ${dev} parent ${b.classid} handle ${b.netemHandle} netem ${b.netemArgs.join(' ')}`),
+    ...filterLines,
+  ];
+  return { interface: dev, rootHandle: ROOT_HANDLE, bands, allTraffic, entries: placed, tables, warnings, apply, revert: revertLines(dev) };
+}
+
+export function revertLines(dev: string): string[] {
+  return [`qdisc del dev ${dev} root handle ${ROOT_HANDLE}`, `qdisc show dev ${dev}`];
+}
+
+const classid = (band: number): string => `${ROOT_HANDLE}${band.toString(16)}`;
+const hex = (n: number): string => n.toString(16);
+
+function netemKey(n: Netem): string {
+  return netemArgs(n).join(' ');
+}
+
+function assignBands(groups: readonly FaultGroup[]): Band[] {
+  const bands: Band[] = [];
+  for (const g of groups) {
+    const key = netemKey(g.netem);
+    const existing = bands.find((b) => b.netemArgs.join(' ') === key);
+    if (existing) {
+      bands[bands.indexOf(existing)] = { ...existing, groups: [...existing.groups, g.name] };
+      continue;
+    }
+    if (bands.length === MAX_PROFILES) {
+      throw new UsageError('FAULTS', `at most ${MAX_PROFILES} different fault profiles fit in one prio qdisc (16 bands); merge some groups`);
+    }
+    const band = FIRST_FAULT_BAND + bands.length;
+    bands.push({
+      band,
+      classid: classid(band),
+      netemHandle: `${hex(ROOT_MAJOR + 1 + bands.length)}:`,
+      netem: g.netem,
+      netemArgs: netemArgs(g.netem),
+      description: describeNetem(g.netem),
+      groups: [g.name],
+    });
+  }
+  return bands;
+}
+
+type RawEntry = Omit<Entry, 'handles'>;
+
+/** The filter entries one group needs: its port exclusions, then its matches. */
+function groupEntries(g: FaultGroup, destinations: readonly DestinationItem[], band: number): RawEntry[] {
+  const out: RawEntry[] = [];
+  const emit = (family: IpFamily | 'all', cidr: Cidr | undefined, dports: PortFilter, sports: PortFilter): void => {
+    const base = { group: g.name, family, cidr };
+    for (const p of dports.mode === 'except' ? dports.ports : []) out.push({ ...base, dport: p, sport: undefined, action: 'bypass', band: BYPASS_BAND });
+    for (const p of sports.mode === 'except' ? sports.ports : []) out.push({ ...base, dport: undefined, sport: p, action: 'bypass', band: BYPASS_BAND });
+    const positives: { dport: number | undefined; sport: number | undefined }[] = [
+      ...(dports.mode === 'only' ? dports.ports.map((p) => ({ dport: p, sport: undefined })) : []),
+      ...(sports.mode === 'only' ? sports.ports.map((p) => ({ dport: undefined, sport: p })) : []),
+    ];
+    if (positives.length === 0) positives.push({ dport: undefined, sport: undefined });
+    for (const p of positives) out.push({ ...base, ...p, action: 'fault', band });
+  };
+  if (destinations.length === 0) {
+    if (g.destinationPorts.mode === 'any' && g.sourcePorts.mode === 'any') {
+      emit('all', undefined, g.destinationPorts, g.sourcePorts);
+    } else {
+      emit(4, undefined, g.destinationPorts, g.sourcePorts);
+      emit(6, undefined, g.destinationPorts, g.sourcePorts);
+    }
+    return out;
+  }
+  for (const { cidr, ports } of mergeDestinations(g.name, destinations)) {
+    const dports: PortFilter = ports.length > 0 ? { mode: 'only', ports } : g.destinationPorts;
+    emit(cidr.family, cidr, dports, g.sourcePorts);
+  }
+  return out;
+}
+
+/** Merges overlapping and adjacent networks that carry the same ports. */
+function mergeDestinations(group: string, items: readonly DestinationItem[]): DestinationItem[] {
+  const byPorts = new Map<string, { ports: readonly number[]; cidrs: string[] }>();
+  for (const item of items) {
+    const key = item.ports.join(',');
+    const slot = byPorts.get(key) ?? { ports: item.ports, cidrs: [] };
+    slot.cidrs.push(formatCidr(item.cidr));
+    byPorts.set(key, slot);
+  }
+  const out: DestinationItem[] = [];
+  for (const { ports, cidrs } of byPorts.values()) {
+    for (const merged of mergeCidr(cidrs)) out.push({ cidr: parseCidr(group, merged), ports });
+  }
+  return out;
+}
+
+const entryKey = (e: RawEntry): string =>
+  `${e.family}|${e.cidr ? formatCidr(e.cidr) : '*'}|${e.dport ?? '*'}|${e.sport ?? '*'}`;
+
+function describeEntry(e: RawEntry): string {
+  const where = e.cidr ? formatCidr(e.cidr) : e.family === 'all' ? 'all traffic' : `any IPv${e.family} address`;
+  return `${where}${e.dport ? ` dport ${e.dport}` : ''}${e.sport ? ` sport ${e.sport}` : ''}`;
+}
+
+/** Drops exact repeats; the same match with two different outcomes is an error. */
+function dedupe(entries: readonly RawEntry[]): RawEntry[] {
+  const seen = new Map<string, RawEntry>();
+  for (const e of entries) {
+    const key = entryKey(e);
+    const prev = seen.get(key);
+    if (!prev) {
+      seen.set(key, e);
+    } else if (prev.band !== e.band || prev.action !== e.action) {
+      throw new UsageError('FAULTS', `${describeEntry(e)} is given two different faults (in ${prev.group} and ${e.group}); give each destination one fault`);
+    }
+  }
+  return [...seen.values()];
+}
+
+function addressBytes(c: Cidr | undefined): number[] {
+  return c ? ipaddr.parse(c.address).toByteArray() : [];
+}
+
+/** Most specific first: longer prefix, then exclusions, then port matches, then a stable order. */
+function compareEntries(a: RawEntry, b: RawEntry): number {
+  const prefix = (e: RawEntry): number => e.cidr?.prefix ?? -1;
+  const ported = (e: RawEntry): number => (e.dport !== undefined || e.sport !== undefined ? 0 : 1);
+  const diff =
+    prefix(b) - prefix(a) ||
+    (a.action === b.action ? 0 : a.action === 'bypass' ? -1 : 1) ||
+    ported(a) - ported(b) ||
+    String(a.family).localeCompare(String(b.family));
+  if (diff !== 0) return diff;
+  const ab = addressBytes(a.cidr);
+  const bb = addressBytes(b.cidr);
+  for (let i = 0; i < Math.max(ab.length, bb.length); i++) {
+    const d = (ab[i] ?? 0) - (bb[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return (a.dport ?? 0) - (b.dport ?? 0) || (a.sport ?? 0) - (b.sport ?? 0);
+}
+
+/** The last-byte buckets a network covers (/32: one; /25: 128). */
+function bucketsOf(c: Cidr): number[] {
+  const bytes = addressBytes(c);
+  const last = bytes[bytes.length - 1] ?? 0;
+  const span = 2 ** (familyInfo[c.family].bits - c.prefix);
+  return Array.from({ length: span }, (_, i) => last + i);
+}
+
+function placeFamily(dev: string, family: IpFamily, entries: readonly RawEntry[]): { tables: Table[]; entries: Entry[]; lines: string[] } {
+  const f = familyInfo[family];
+  const head = `filter add dev ${dev} parent ${ROOT_HANDLE} protocol ${f.protocol} prio ${f.prio}`;
+  const hashable = (e: RawEntry): boolean => e.cidr !== undefined && e.cidr.prefix >= f.hashMinPrefix;
+  const useHash = entries.filter(hashable).length > HASH_MIN_ENTRIES;
+  const nextNode = new Map<string, number>();
+  const tables: Table[] = [];
+  const placed: Entry[] = [];
+  const entryLines: string[] = [];
+
+  const put = (e: RawEntry, htid: number, bucket: number): string => {
+    const slot = `${hex(htid)}:${hex(bucket)}:`;
+    const node = (nextNode.get(slot) ?? 0) + 1;
+    if (node > MAX_NODES) {
+      throw new UsageError('DESTINATION_IPS', `more than ${MAX_NODES} IPv${family} filter entries land in one u32 table (${slot}); merge destinations into CIDRs`);
+    }
+    nextNode.set(slot, node);
+    const handle = `${slot}${hex(node)}`;
+    entryLines.push(`${head} handle ${handle} u32 ht ${slot} ${matchWords(f.match, e)} flowid ${classid(e.band)}`);
+    return handle;
+  };
+
+  for (const e of entries) {
+    if (useHash && hashable(e) && e.cidr) {
+      const cidr = e.cidr;
+      placed.push({ ...e, handles: bucketsOf(cidr).map((b) => put(e, f.hash, b)) });
+    } else {
+      placed.push({ ...e, handles: [put(e, f.linear, 0)] });
+    }
+  }
+  const count = (htid: number): number =>
+    [...nextNode.entries()].filter(([slot]) => slot.startsWith(`${hex(htid)}:`)).reduce((n, [, v]) => n + v, 0);
+  const lines: string[] = [];
+  if (useHash) {
+    tables.push({ family, htid: `${hex(f.hash)}:`, kind: 'hash', divisor: 256, nodes: count(f.hash) });
+    lines.push(`${head} handle ${hex(f.hash)}: u32 divisor 256`);
+  }
+  const linearNodes = count(f.linear);
+  if (linearNodes > 0) {
+    tables.push({ family, htid: `${hex(f.linear)}:`, kind: 'linear', divisor: 1, nodes: linearNodes });
+    lines.push(`${head} handle ${hex(f.linear)}: u32 divisor 1`);
+  }
+  if (useHash) lines.push(`${head} u32 match u32 0 0 hashkey mask 0x000000ff at ${f.hashOffset} link ${hex(f.hash)}:`);
+  if (linearNodes > 0) lines.push(`${head} u32 match u32 0 0 link ${hex(f.linear)}:`);
+  return { tables, entries: placed, lines: [...lines, ...entryLines] };
+}
+
+function matchWords(match: 'ip' | 'ip6', e: RawEntry): string {
+  const words: string[] = [];
+  if (e.cidr && e.cidr.prefix > 0) words.push(`match ${match} dst ${formatCidr(e.cidr)}`);
+  if (e.dport !== undefined) words.push(`match ${match} dport ${e.dport} 0xffff`);
+  if (e.sport !== undefined) words.push(`match ${match} sport ${e.sport} 0xffff`);
+  if (words.length === 0) words.push('match u32 0 0');
+  return words.join(' ');
+}
