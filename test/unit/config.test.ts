@@ -1,0 +1,184 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildSpec, type Spec } from '../../src/config/spec.ts';
+import { UsageErrors } from '../../src/errors.ts';
+import { variables, type VariableName } from '../../src/config/vars.ts';
+
+/** Builds a Spec from ENV-like pairs (labels are the ENV names). */
+function spec(env: Partial<Record<VariableName, string>>, files: Record<string, string> = {}): Spec {
+  return buildSpec({
+    get: (name) => (env[name] !== undefined ? { value: env[name], label: name } : undefined),
+    readFile: (p) => {
+      const text = files[p];
+      if (text === undefined) throw new Error('ENOENT: no such file');
+      return text;
+    },
+  });
+}
+
+/** The messages of the UsageErrors a bad input raises. */
+function problems(env: Partial<Record<VariableName, string>>): string[] {
+  try {
+    spec(env);
+  } catch (error) {
+    if (error instanceof UsageErrors) return error.errors.map((e) => e.message);
+    throw error;
+  }
+  assert.fail(`expected bad input to be rejected: ${JSON.stringify(env)}`);
+}
+
+function rejects(env: Partial<Record<VariableName, string>>, ...expected: RegExp[]): void {
+  const messages = problems(env);
+  for (const re of expected) assert.ok(messages.some((m) => re.test(m)), `no message matches ${re}; got:\n${messages.join('\n')}`);
+}
+
+describe('defaults are litmus-go pod-network-latency defaults', () => {
+  test('an empty environment gives 2000 ms on all egress traffic of eth0 for 60 s', () => {
+    const s = spec({});
+    assert.equal(s.interface, 'eth0');
+    assert.equal(s.durationS, 60);
+    assert.equal(s.rampS, 0);
+    assert.equal(s.force, false);
+    assert.equal(s.groups.length, 1);
+    const g = s.groups[0]!;
+    assert.equal(g.netem.delayMs, 2000);
+    assert.equal(g.netem.jitterMs, 0);
+    assert.deepEqual(g.destinations, []);
+  });
+  test('empty strings count as unset (Litmus passes "" for unset variables)', () => {
+    const s = spec({ NETWORK_LATENCY: '', RAMP_TIME: '', DESTINATION_IPS: '', TOTAL_CHAOS_DURATION: '' });
+    assert.equal(s.groups[0]?.netem.delayMs, 2000);
+    assert.equal(s.durationS, 60);
+  });
+  test('every variable has a doc, a flag and a default that parses', () => {
+    for (const v of variables) {
+      assert.ok(v.doc.length > 10, v.env);
+      assert.match(v.flag, /^--[a-z-]+( <[a-z]+>)?$/, v.env);
+    }
+    assert.doesNotThrow(() => spec(Object.fromEntries(variables.map((v) => [v.env, v.default]))));
+  });
+});
+
+describe('values', () => {
+  test('every fault setting is read', () => {
+    const s = spec({
+      NETWORK_LATENCY: '150.5', JITTER: '10', CORRELATION: '25', DELAY_DISTRIBUTION: 'Pareto',
+      NETWORK_PACKET_LOSS_PERCENTAGE: '5', NETWORK_PACKET_DUPLICATION_PERCENTAGE: '1.5',
+      NETWORK_PACKET_CORRUPTION_PERCENTAGE: '0.1', NETWORK_PACKET_REORDER_PERCENTAGE: '20',
+      NETWORK_BANDWIDTH: '1MBit', NETWORK_INTERFACE: 'net1', TOTAL_CHAOS_DURATION: '5m', RAMP_TIME: '10', FORCE: 'TRUE',
+    });
+    assert.deepEqual(s.groups[0]?.netem, {
+      delayMs: 150.5, jitterMs: 10, correlationPct: 25, distribution: 'pareto', lossPct: 5, duplicatePct: 1.5,
+      corruptPct: 0.1, reorderPct: 20, rate: { value: 1, unit: 'mbit' },
+    });
+    assert.equal(s.interface, 'net1');
+    assert.equal(s.durationS, 300);
+    assert.equal(s.rampS, 10);
+    assert.equal(s.force, true);
+  });
+  test('destinations: IPv4, IPv6, CIDRs, per-item ports, canonical forms', () => {
+    const s = spec({ DESTINATION_IPS: '192.0.2.10|8080|443, 2001:DB8:0:0::1 ,198.51.100.0/24,2001:db8::/32' });
+    assert.deepEqual(s.groups[0]?.destinations, [
+      { cidr: { family: 4, address: '192.0.2.10', prefix: 32 }, ports: [443, 8080] },
+      { cidr: { family: 6, address: '2001:db8::1', prefix: 128 }, ports: [] },
+      { cidr: { family: 4, address: '198.51.100.0', prefix: 24 }, ports: [] },
+      { cidr: { family: 6, address: '2001:db8::', prefix: 32 }, ports: [] },
+    ]);
+  });
+  test('port lists: only, except (!), any', () => {
+    const s = spec({ DESTINATION_IPS: '192.0.2.10', DESTINATION_PORTS: '9090,80', SOURCE_PORTS: '!22,2379' });
+    assert.deepEqual(s.groups[0]?.destinationPorts, { mode: 'only', ports: [80, 9090] });
+    assert.deepEqual(s.groups[0]?.sourcePorts, { mode: 'except', ports: [22, 2379] });
+  });
+  test('DESTINATION_IPS_FILE adds one item per line, with comments', () => {
+    const s = spec({ DESTINATION_IPS: '192.0.2.1', DESTINATION_IPS_FILE: '/d.txt' }, { '/d.txt': '# deps\n198.51.100.7|53\n\n2001:db8::7 # v6\n' });
+    assert.deepEqual(s.groups[0]?.destinations.map((d) => d.cidr.address), ['192.0.2.1', '198.51.100.7', '2001:db8::7']);
+  });
+});
+
+describe('several faults in one run (FAULTS)', () => {
+  test('groups get their own fault; the Litmus form is skipped when it names nothing', () => {
+    const s = spec({ FAULTS: 'latency=100,jitter=10@192.0.2.11|8080,2001:db8::11  loss=5@192.0.2.12' });
+    assert.equal(s.groups.length, 2);
+    assert.equal(s.groups[0]?.name, 'FAULTS #1');
+    assert.equal(s.groups[0]?.netem.delayMs, 100);
+    assert.equal(s.groups[0]?.netem.jitterMs, 10);
+    assert.equal(s.groups[0]?.destinations.length, 2);
+    assert.equal(s.groups[1]?.netem.lossPct, 5);
+    assert.equal(s.groups[1]?.netem.delayMs, 0, 'group settings do not inherit NETWORK_LATENCY');
+  });
+  test('the Litmus form is kept next to FAULTS when it names destinations', () => {
+    const s = spec({ DESTINATION_IPS: '192.0.2.13', NETWORK_LATENCY: '50', FAULTS: 'corruption=1@192.0.2.12' });
+    assert.deepEqual(s.groups.map((g) => g.name), ['DESTINATION_IPS', 'FAULTS #1']);
+  });
+  test('malformed groups name the group', () => {
+    rejects({ FAULTS: 'latency=100' }, /FAULTS group 1 .*<fault>@<destinations>/);
+    rejects({ FAULTS: 'latency=100@' }, /group 1.*no destinations/);
+    rejects({ FAULTS: 'delay=100@192.0.2.1' }, /unknown fault setting "delay=100"/);
+    rejects({ FAULTS: 'latency=1,latency=2@192.0.2.1' }, /latency is given twice/);
+    rejects({ FAULTS: 'loss=5@192.0.2.1 loss=500@192.0.2.2' }, /group 2.*loss.*at most 100/);
+    rejects({ FAULTS: 'latency=0@192.0.2.1' }, /does nothing/);
+    rejects({ FAULTS: 'latency=1@192.0.2.1@x' }, /one "@" per group/);
+  });
+});
+
+describe('bad input names the variable and the value', () => {
+  const cases: [Partial<Record<VariableName, string>>, RegExp][] = [
+    [{ NETWORK_LATENCY: '-5' }, /NETWORK_LATENCY: expected a non-negative number of milliseconds, got "-5"/],
+    [{ NETWORK_LATENCY: 'abc' }, /NETWORK_LATENCY: .*"abc"/],
+    [{ NETWORK_LATENCY: '1e3' }, /NETWORK_LATENCY: .*"1e3"/],
+    [{ NETWORK_LATENCY: '99999999' }, /NETWORK_LATENCY: must be at most 3600000/],
+    [{ JITTER: '-1' }, /JITTER: .*"-1"/],
+    [{ CORRELATION: '101', JITTER: '5' }, /CORRELATION: must be at most 100/],
+    [{ NETWORK_PACKET_LOSS_PERCENTAGE: '100.5' }, /NETWORK_PACKET_LOSS_PERCENTAGE: must be at most 100/],
+    [{ NETWORK_PACKET_DUPLICATION_PERCENTAGE: 'x' }, /NETWORK_PACKET_DUPLICATION_PERCENTAGE: .*"x"/],
+    [{ NETWORK_PACKET_CORRUPTION_PERCENTAGE: '-0.1' }, /NETWORK_PACKET_CORRUPTION_PERCENTAGE/],
+    [{ NETWORK_PACKET_REORDER_PERCENTAGE: '200' }, /NETWORK_PACKET_REORDER_PERCENTAGE/],
+    [{ DESTINATION_IPS: '300.1.1.1' }, /DESTINATION_IPS: "300.1.1.1" is not an IPv4 or IPv6 address/],
+    [{ DESTINATION_IPS: '10.1' }, /DESTINATION_IPS: "10.1" is not/],
+    [{ DESTINATION_IPS: '0x0a.0.0.1' }, /DESTINATION_IPS: "0x0a.0.0.1" is not/],
+    [{ DESTINATION_IPS: 'fe80::1%eth0' }, /DESTINATION_IPS: "fe80::1%eth0" is not/],
+    [{ DESTINATION_IPS: '192.0.2.0/33' }, /DESTINATION_IPS: "192.0.2.0\/33": an IPv4 prefix length must be 0-32/],
+    [{ DESTINATION_IPS: '2001:db8::/129' }, /an IPv6 prefix length must be 0-128/],
+    [{ DESTINATION_IPS: '192.0.2.7/24' }, /host bits set; did you mean 192.0.2.0\/24/],
+    [{ DESTINATION_IPS: '192.0.2.1,,192.0.2.2' }, /DESTINATION_IPS: empty item/],
+    [{ DESTINATION_IPS: '192.0.2.1,' }, /DESTINATION_IPS: empty item/],
+    [{ DESTINATION_IPS: '192.0.2.1|0' }, /DESTINATION_IPS: a port must be a whole number from 1 to 65535, got "0"/],
+    [{ DESTINATION_IPS: '192.0.2.1|70000' }, /got "70000"/],
+    [{ DESTINATION_IPS: '192.0.2.1|' }, /empty port/],
+    [{ DESTINATION_PORTS: '80,,81' }, /DESTINATION_PORTS: empty item/],
+    [{ DESTINATION_PORTS: '0' }, /DESTINATION_PORTS: a port/],
+    [{ SOURCE_PORTS: '!' }, /SOURCE_PORTS: empty item/],
+    [{ SOURCE_PORTS: '65536' }, /SOURCE_PORTS/],
+    [{ TOTAL_CHAOS_DURATION: 'abc' }, /TOTAL_CHAOS_DURATION: expected a duration in seconds/],
+    [{ TOTAL_CHAOS_DURATION: '0' }, /TOTAL_CHAOS_DURATION: must be between 1 s/],
+    [{ TOTAL_CHAOS_DURATION: '-60' }, /TOTAL_CHAOS_DURATION/],
+    [{ RAMP_TIME: '1.5' }, /RAMP_TIME/],
+    [{ DELAY_DISTRIBUTION: 'gauss', JITTER: '5' }, /DELAY_DISTRIBUTION: unknown distribution "gauss"/],
+    [{ DELAY_DISTRIBUTION: 'normal' }, /DELAY_DISTRIBUTION: a normal distribution needs a jitter above 0/],
+    [{ NETWORK_LATENCY: '0', JITTER: '5' }, /JITTER: jitter needs a latency above 0/],
+    [{ NETWORK_LATENCY: '0', NETWORK_PACKET_REORDER_PERCENTAGE: '5', NETWORK_PACKET_LOSS_PERCENTAGE: '1' }, /NETWORK_PACKET_REORDER_PERCENTAGE: reordering needs a latency/],
+    [{ NETWORK_LATENCY: '0' }, /NETWORK_LATENCY: the fault does nothing/],
+    [{ NETWORK_BANDWIDTH: '10' }, /NETWORK_BANDWIDTH: expected a rate like 1mbit/],
+    [{ NETWORK_BANDWIDTH: '0mbit' }, /NETWORK_BANDWIDTH/],
+    [{ NETWORK_INTERFACE: 'eth0 root' }, /NETWORK_INTERFACE: "eth0 root" is not a valid interface name/],
+    [{ NETWORK_INTERFACE: 'a-very-long-interface' }, /NETWORK_INTERFACE/],
+    [{ FORCE: 'maybe' }, /FORCE: expected true or false, got "maybe"/],
+    [{ LOG_LEVEL: 'loud' }, /LOG_LEVEL/],
+    [{ OUTPUT: 'yaml' }, /OUTPUT/],
+    [{ DESTINATION_IPS_FILE: '/nope' }, /DESTINATION_IPS_FILE: cannot read "\/nope"/],
+  ];
+  for (const [env, re] of cases) {
+    test(`${JSON.stringify(env)} → ${re.source.slice(0, 60)}`, () => { rejects(env, re); });
+  }
+  test('a newline or ";" in any value is rejected, naming the variable', () => {
+    for (const v of variables) {
+      rejects({ [v.env]: `${v.default || '1'}\nqdisc del dev eth0 root` }, new RegExp(`^${v.env}: control character U\\+000a`));
+      rejects({ [v.env]: `${v.default || '1'};reboot` }, new RegExp(`^${v.env}: ";" is not allowed`));
+    }
+  });
+  test('all problems are reported at once', () => {
+    const messages = problems({ NETWORK_LATENCY: 'x', TOTAL_CHAOS_DURATION: 'y', DESTINATION_IPS: 'z' });
+    assert.equal(messages.length, 3, messages.join('\n'));
+  });
+});

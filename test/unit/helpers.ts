@@ -1,0 +1,155 @@
+/** Test helpers: snapshot files, a fake namespace that tc talks to, fake clock and signals. */
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { EventEmitter } from 'node:events';
+import assert from 'node:assert/strict';
+import { pino } from 'pino';
+import { Writable } from 'node:stream';
+import type { Deps, ExecResult, StopSignalName } from '../../src/deps.ts';
+
+const snapshotDir = new URL('./snapshots/', import.meta.url);
+
+/** Compares text with test/unit/snapshots/<name>; UPDATE_SNAPSHOTS=1 rewrites it. */
+export function matchSnapshot(name: string, actual: string): void {
+  const file = new URL(name, snapshotDir);
+  if (process.env['UPDATE_SNAPSHOTS'] === '1' || !existsSync(file)) {
+    if (process.env['CI'] && !existsSync(file)) assert.fail(`snapshot ${name} is missing (run UPDATE_SNAPSHOTS=1 npm run test:unit and review it)`);
+    writeFileSync(file, actual);
+    return;
+  }
+  assert.equal(actual, readFileSync(file, 'utf8'), `snapshot ${name} differs (UPDATE_SNAPSHOTS=1 to accept)`);
+}
+
+export interface Call {
+  readonly file: string;
+  readonly args: readonly string[];
+  readonly input: string | undefined;
+}
+
+/**
+ * A fake network namespace with one interface and a root qdisc, driven by the tc commands we send.
+ * `failOn(n)` makes the n-th tc exec fail; `batchFailsAt` makes the apply batch fail at a line.
+ */
+export class FakeNamespace {
+  root: { kind: string; handle: string } = { kind: 'noqueue', handle: '0:' };
+  readonly calls: Call[] = [];
+  exists = true;
+  interfaces = ['lo', 'eth0'];
+  batchFailsAt: number | undefined;
+  /** Revert batches fail this many times before one works. */
+  revertFailures = 0;
+  /** Called after each exec, e.g. to send a signal mid-run. */
+  afterExec: ((call: Call) => void) | undefined;
+
+  readonly exec = async (file: string, args: readonly string[], options?: { input?: string }): Promise<ExecResult> => {
+    const call = { file, args, input: options?.input };
+    this.calls.push(call);
+    const result = this.run(call);
+    this.afterExec?.(call);
+    return Promise.resolve(result);
+  };
+
+  private run({ file, args, input }: Call): ExecResult {
+    assert.equal(file, 'nsenter');
+    const sep = args.indexOf('--');
+    const [bin, ...rest] = args.slice(sep + 1);
+    if (!this.exists) return { exitCode: 1, stdout: '', stderr: 'nsenter: cannot open /proc/4242/ns/net: No such file or directory\n' };
+    if (bin === 'ip') return { exitCode: 0, stdout: this.interfaces.map((n, i) => `${i + 1}: ${n}: <UP> mtu 1500`).join('\n'), stderr: '' };
+    assert.equal(bin, 'tc');
+    const show = (dev: string): ExecResult => this.interfaces.includes(dev)
+      ? { exitCode: 0, stdout: JSON.stringify([{ ...this.root, root: true, refcnt: 2, options: {} }]) + '\n', stderr: '' }
+      : { exitCode: 1, stdout: '', stderr: `Cannot find device "${dev}"\n` };
+    if (rest[0] === '-j' && rest[1] === 'qdisc' && rest[2] === 'show') return show(rest[4] ?? '');
+    if (rest[0] === '-batch') {
+      const lines = (input ?? '').trimEnd().split('\n');
+      if (this.batchFailsAt !== undefined) {
+        if (this.batchFailsAt > 1) this.root = { kind: 'prio', handle: '4e43:' };
+        return { exitCode: 1, stdout: '', stderr: `Error: Specified qdisc kind is unknown.\nCommand failed -:${this.batchFailsAt}\n` };
+      }
+      if (lines[0]?.startsWith('qdisc add') && this.root.handle !== '0:') {
+        return { exitCode: 2, stdout: '', stderr: 'Error: Exclusivity flag on, cannot modify.\nCommand failed -:1\n' };
+      }
+      this.root = { kind: 'prio', handle: '4e43:' };
+      return { exitCode: 0, stdout: '', stderr: '' };
+    }
+    if (rest.join(' ') === '-j -force -batch -') {
+      const dev = /dev (\S+)/.exec(input ?? '')?.[1] ?? '';
+      if (!this.interfaces.includes(dev)) return { exitCode: 1, stdout: '', stderr: `Cannot find device "${dev}"\nCommand failed -:1\n` };
+      if (this.revertFailures > 0) {
+        this.revertFailures--;
+        return { exitCode: 1, stdout: show(dev).stdout, stderr: 'Error: RTNETLINK answers: Device or resource busy\nCommand failed -:1\n' };
+      }
+      let stderr = '';
+      if (this.root.handle === '4e43:') this.root = { kind: 'noqueue', handle: '0:' };
+      else stderr = 'Error: Invalid handle.\nCommand failed -:1\n';
+      return { exitCode: stderr ? 1 : 0, stdout: show(dev).stdout, stderr };
+    }
+    throw new Error(`unexpected tc call: ${rest.join(' ')}`);
+  }
+
+  /** The tc exec calls, as short strings, for asserting the order of operations. */
+  get tcOps(): string[] {
+    return this.calls.map((c) => {
+      const rest = c.args.slice(c.args.indexOf('--') + 1);
+      if (rest.includes('-batch')) return (c.input ?? '').startsWith('qdisc del') ? 'revert' : 'apply';
+      return rest.slice(0, 4).join(' ');
+    });
+  }
+}
+
+export class FakeClock {
+  t = 1_000_000;
+  readonly sleeps: number[] = [];
+  /** Runs before each sleep returns, with the virtual time after it. */
+  onSleep: ((t: number) => void) | undefined;
+  now = (): number => this.t;
+  sleep = async (ms: number, signal?: AbortSignal): Promise<void> => {
+    this.sleeps.push(ms);
+    if (signal?.aborted) return;
+    this.t += ms;
+    this.onSleep?.(this.t);
+    await Promise.resolve();
+  };
+}
+
+export class FakeSignals {
+  private readonly emitter = new EventEmitter();
+  on = (s: StopSignalName, h: () => void): void => { this.emitter.on(s, h); };
+  off = (s: StopSignalName, h: () => void): void => { this.emitter.off(s, h); };
+  send(s: StopSignalName): void { this.emitter.emit(s); }
+  listeners(s: StopSignalName): number { return this.emitter.listenerCount(s); }
+}
+
+export interface LogLine { level: string; msg: string; event?: string; [k: string]: unknown }
+
+export function memoryLogger(): { log: Deps['log']; lines: LogLine[] } {
+  const lines: LogLine[] = [];
+  const stream = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      for (const l of chunk.toString().split('\n')) if (l.trim()) lines.push(JSON.parse(l) as LogLine);
+      cb();
+    },
+  });
+  const log = pino({ level: 'debug', base: null, formatters: { level: (label) => ({ level: label }) } }, stream);
+  return { log, lines };
+}
+
+export function fakeDeps(ns: FakeNamespace, opts: { clock?: FakeClock; signals?: FakeSignals; nsId?: () => string | undefined } = {}) {
+  const clock = opts.clock ?? new FakeClock();
+  const signals = opts.signals ?? new FakeSignals();
+  const { log, lines } = memoryLogger();
+  const deps: Deps = {
+    exec: ns.exec,
+    clock,
+    signals,
+    log,
+    files: {
+      readText: (p) => readFileSync(p, 'utf8'),
+      namespaceId: async (p) => {
+        await Promise.resolve();
+        if (opts.nsId) return opts.nsId();
+        return ns.exists && p.length > 0 ? 'net:[4026532001]' : undefined;
+      },
+    },
+  };
+  return { deps, clock, signals, lines };
+}

@@ -1,0 +1,160 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildSpec, type Spec } from '../../src/config/spec.ts';
+import type { VariableName } from '../../src/config/vars.ts';
+import { plan, type Plan } from '../../src/tc/plan.ts';
+import { describePlan } from '../../src/tc/describe.ts';
+import { UsageError } from '../../src/errors.ts';
+import { matchSnapshot } from './helpers.ts';
+import { Tree } from './u32sim.ts';
+
+function spec(env: Partial<Record<VariableName, string>>, files: Record<string, string> = {}): Spec {
+  return buildSpec({
+    get: (name) => (env[name] !== undefined ? { value: env[name], label: name } : undefined),
+    readFile: (p) => files[p] ?? '',
+  });
+}
+
+const batch = (p: Plan): string => p.apply.join('\n') + '\n';
+
+describe('tc batch snapshots', () => {
+  const cases: [string, Partial<Record<VariableName, string>>][] = [
+    ['single-ipv4', { DESTINATION_IPS: '192.0.2.11', NETWORK_LATENCY: '100' }],
+    ['single-ipv6', { DESTINATION_IPS: '2001:db8::11', NETWORK_LATENCY: '100', JITTER: '10', CORRELATION: '25', DELAY_DISTRIBUTION: 'normal' }],
+    ['cidr-ports', { DESTINATION_IPS: '198.51.100.0/24|443,192.0.2.11|8080|9090', DESTINATION_PORTS: '5432', NETWORK_LATENCY: '200' }],
+    ['exclusions', { DESTINATION_IPS: '192.0.2.11,2001:db8::11', DESTINATION_PORTS: '!9090,22', SOURCE_PORTS: '!8443', NETWORK_LATENCY: '100' }],
+    ['no-destination', {}],
+    ['ports-only', { DESTINATION_PORTS: '5432', NETWORK_PACKET_LOSS_PERCENTAGE: '10', NETWORK_LATENCY: '0' }],
+    ['several-profiles', {
+      DESTINATION_IPS: '192.0.2.13', NETWORK_LATENCY: '50',
+      FAULTS: 'latency=100@192.0.2.11|8080,2001:db8::11 loss=5,corruption=0.5@192.0.2.12 latency=50@198.51.100.0/24 bandwidth=1mbit,duplication=2@2001:db8:1::/48',
+    }],
+  ];
+  for (const [name, env] of cases) {
+    test(name, () => {
+      const p = plan(spec(env));
+      matchSnapshot(`${name}.batch`, batch(p));
+      matchSnapshot(`${name}.plan.txt`, describePlan(p));
+    });
+  }
+});
+
+describe('what each packet gets', () => {
+  test('B delayed, C and D untouched: unmatched traffic never reaches a netem band', () => {
+    const p = plan(spec({ DESTINATION_IPS: '192.0.2.11,2001:db8::11', NETWORK_LATENCY: '100' }));
+    const t = new Tree(p.apply);
+    assert.equal(t.bands, 4, 'one band more than the default three');
+    assert.equal(t.netem.get(4), 'limit 100000 delay 100ms');
+    assert.equal(t.classify({ dst: '192.0.2.11', dport: 80 }), 4);
+    assert.equal(t.classify({ dst: '2001:db8::11', dport: 80 }), 4);
+    assert.equal(t.classify({ dst: '192.0.2.12', dport: 80 }), 'priomap');
+    assert.equal(t.classify({ dst: '2001:db8::12' }), 'priomap');
+    assert.ok(!p.apply[0]?.includes('priomap'), 'the default priomap is kept');
+    assert.deepEqual(p.warnings, []);
+  });
+  test('IPv6 uses protocol ipv6 and ip6 matches (litmus-go uses protocol ip for both)', () => {
+    const p = plan(spec({ DESTINATION_IPS: '2001:db8::11' }));
+    const v6 = p.apply.filter((l) => l.includes('match ip6 dst'));
+    assert.equal(v6.length, 1);
+    assert.match(v6[0]!, /protocol ipv6 prio 2 /);
+  });
+  test('ports are AND-combined with the address', () => {
+    const t = new Tree(plan(spec({ DESTINATION_IPS: '192.0.2.11|8080' })).apply);
+    assert.equal(t.classify({ dst: '192.0.2.11', dport: 8080 }), 4);
+    assert.equal(t.classify({ dst: '192.0.2.11', dport: 9090 }), 'priomap');
+    assert.equal(t.classify({ dst: '192.0.2.12', dport: 8080 }), 'priomap');
+  });
+  test('!port exclusions: B on 9090 goes to the normal band, every other port of B is delayed', () => {
+    const t = new Tree(plan(spec({ DESTINATION_IPS: '192.0.2.11,2001:db8::11', DESTINATION_PORTS: '!9090' })).apply);
+    assert.equal(t.classify({ dst: '192.0.2.11', dport: 9090 }), 2);
+    assert.equal(t.classify({ dst: '192.0.2.11', dport: 8080 }), 4);
+    assert.equal(t.classify({ dst: '2001:db8::11', dport: 9090 }), 2);
+    assert.equal(t.classify({ dst: '2001:db8::11', dport: 443 }), 4);
+    assert.equal(t.classify({ dst: '192.0.2.12', dport: 8080 }), 'priomap');
+  });
+  test('source ports match the target side (a server answering from its port)', () => {
+    const t = new Tree(plan(spec({ DESTINATION_IPS: '192.0.2.0/24', SOURCE_PORTS: '8080' })).apply);
+    assert.equal(t.classify({ dst: '192.0.2.11', sport: 8080, dport: 40000 }), 4);
+    assert.equal(t.classify({ dst: '192.0.2.11', sport: 9090 }), 'priomap');
+  });
+  test('no destination: every packet, and plan says so loudly', () => {
+    const p = plan(spec({}));
+    const t = new Tree(p.apply);
+    assert.equal(t.classify({ dst: '203.0.113.9' }), 4);
+    assert.equal(t.classify({ dst: '2001:db8::99' }), 4);
+    assert.equal(p.allTraffic, true);
+    assert.match(p.warnings[0] ?? '', /ALL egress traffic of eth0/);
+    assert.match(describePlan(p), /^!!! WARNING: .*ALL egress traffic/);
+  });
+  test('different faults for different destinations; the most specific entry wins', () => {
+    const p = plan(spec({ FAULTS: 'latency=100@192.0.2.11|8080 loss=5@192.0.2.0/24 latency=100@2001:db8::11 corruption=1@192.0.2.11' }));
+    const t = new Tree(p.apply);
+    assert.equal(p.bands.length, 3, 'equal faults share one band');
+    assert.deepEqual(p.bands.map((b) => b.groups), [['FAULTS #1', 'FAULTS #3'], ['FAULTS #2'], ['FAULTS #4']]);
+    assert.equal(t.classify({ dst: '192.0.2.11', dport: 8080 }), 4);
+    assert.equal(t.classify({ dst: '192.0.2.11', dport: 22 }), 6);
+    assert.equal(t.classify({ dst: '192.0.2.99', dport: 8080 }), 5);
+    assert.equal(t.classify({ dst: '2001:db8::11' }), 4);
+    assert.equal(t.netem.get(5), 'limit 100000 loss random 5%');
+  });
+  test('overlapping and adjacent networks are merged before they become filters', () => {
+    const p = plan(spec({ DESTINATION_IPS: '192.0.2.0/25,192.0.2.128/25,192.0.2.7,2001:db8::/127,2001:db8::1' }));
+    assert.deepEqual(p.entries.map((e) => `${e.cidr?.address}/${e.cidr?.prefix}`), ['192.0.2.0/24', '2001:db8::/127']);
+  });
+  test('the same destination with two different faults is an error', () => {
+    assert.throws(() => plan(spec({ FAULTS: 'latency=100@192.0.2.11 loss=5@192.0.2.11' })),
+      (e: unknown) => e instanceof UsageError && /192.0.2.11\/32 is given two different faults \(in FAULTS #1 and FAULTS #2\)/.test(e.message));
+  });
+  test('at most 13 fault profiles fit in one prio qdisc', () => {
+    const groups = Array.from({ length: 14 }, (_, i) => `latency=${i + 1}@192.0.2.${i + 1}`).join(' ');
+    assert.throws(() => plan(spec({ FAULTS: groups })), /at most 13 different fault profiles/);
+  });
+});
+
+describe('scale', () => {
+  /** n addresses from the benchmarking range 198.18.0.0/15 and 2001:db8:ffff::/48, half each. */
+  function manyDestinations(n: number): string {
+    const out: string[] = [];
+    for (let i = 0; i < n; i++) {
+      out.push(i % 2 === 0 ? `198.${18 + ((i >> 16) & 1)}.${(i >> 8) & 0xff}.${i & 0xff}` : `2001:db8:ffff::${i.toString(16)}`);
+    }
+    return out.join('\n');
+  }
+
+  test('10,000 mixed IPv4/IPv6 destinations plus B: hash tables, every table under the u32 limit', () => {
+    const s = spec({ DESTINATION_IPS: '192.0.2.11', DESTINATION_IPS_FILE: '/many', NETWORK_LATENCY: '100' }, { '/many': manyDestinations(10_000) });
+    const started = performance.now();
+    const p = plan(s);
+    const ms = performance.now() - started;
+    assert.ok(ms < 5000, `planning 10k destinations took ${ms} ms`);
+    assert.deepEqual(p.tables.map((t) => `${t.htid} ${t.kind}`), ['11: hash', '21: hash']);
+    const t = new Tree(p.apply);
+    for (const [slot, n] of t.sizes()) assert.ok(n <= 4095, `${slot} has ${n} nodes`);
+    assert.ok(Math.max(...t.sizes().values()) < 64, 'entries spread over the buckets');
+    assert.equal(t.classify({ dst: '192.0.2.11' }), 4);
+    assert.equal(t.classify({ dst: '192.0.2.12' }), 'priomap');
+    assert.equal(t.classify({ dst: '198.18.39.14' }), 4);
+    assert.equal(t.classify({ dst: '198.18.39.15' }), 'priomap');
+    assert.equal(t.classify({ dst: '2001:db8:ffff::2701' }), 4);
+    assert.equal(t.classify({ dst: '2001:db8:ffff::2700' }), 'priomap');
+    const handles = p.entries.reduce((n, e) => n + e.handles.length, 0);
+    assert.equal(p.entries.length, 10_001, 'no two of these addresses are adjacent, so nothing merges');
+    assert.equal(p.apply.length, 2 + 2 * 2 + handles, 'root, netem, per family a hash table and its link, then one line per entry');
+    matchSnapshot('10k.batch-head', p.apply.slice(0, 14).join('\n') + '\n');
+  });
+
+  test('a linear table would overflow at 4096: 5,000 /24 networks are refused with advice', () => {
+    const nets = Array.from({ length: 5000 }, (_, i) => `10.${i >> 8}.${i & 0xff}.0/24|${80 + (i % 2)}`).join(',');
+    assert.throws(() => plan(spec({ DESTINATION_IPS: nets })), /more than 4095 IPv4 filter entries land in one u32 table/);
+  });
+
+  test('a /28 is hashed into the 16 buckets it covers', () => {
+    const many = Array.from({ length: 32 }, (_, i) => `198.51.100.${i * 8}/30`).join(',');
+    const p = plan(spec({ DESTINATION_IPS: `${many},203.0.113.16/28|53` }));
+    const t = new Tree(p.apply);
+    for (let last = 16; last < 32; last++) assert.equal(t.classify({ dst: `203.0.113.${last}`, dport: 53 }), 4);
+    assert.equal(t.classify({ dst: '203.0.113.32', dport: 53 }), 'priomap');
+    assert.equal(p.entries.find((e) => e.cidr?.address === '203.0.113.16')?.handles.length, 16);
+  });
+});
+
