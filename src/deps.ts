@@ -23,22 +23,22 @@ export interface ExecOptions {
 export type Exec = (file: string, args: readonly string[], options?: ExecOptions) => Promise<ExecResult>;
 
 export interface Clock {
-  now(): number;
+  readonly now: () => number;
   /** Resolves after ms, or early (without throwing) when the signal aborts. */
-  sleep(ms: number, signal?: AbortSignal): Promise<void>;
+  readonly sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
 }
 
 export type StopSignalName = 'SIGTERM' | 'SIGINT';
 
 export interface Signals {
-  on(signal: StopSignalName, handler: () => void): void;
-  off(signal: StopSignalName, handler: () => void): void;
+  readonly on: (signal: StopSignalName, handler: () => void) => void;
+  readonly off: (signal: StopSignalName, handler: () => void) => void;
 }
 
 export interface Files {
-  readText(path: string): string;
+  readonly readText: (path: string) => string;
   /** The identity of a namespace file (`net:[4026532001]`), or undefined when it is gone. */
-  namespaceId(path: string): Promise<string | undefined>;
+  readonly namespaceId: (path: string) => Promise<string | undefined>;
 }
 
 export interface Deps {
@@ -70,7 +70,7 @@ export const realExec: Exec = async (file, args, options = {}) => {
     if (result.timedOut) throw new RuntimeError(`${file} ${args.join(' ')} timed out after ${options.timeoutMs ?? 0} ms`);
     throw new RuntimeError(`${file} could not run: ${result.shortMessage}`);
   }
-  return { exitCode: result.exitCode ?? 1, stdout: String(result.stdout), stderr: String(result.stderr) };
+  return { exitCode: result.exitCode ?? 1, stdout: result.stdout, stderr: result.stderr };
 };
 
 export const realClock: Clock = {

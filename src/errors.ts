@@ -43,9 +43,6 @@ export class UsageErrors extends Error {
 /** A failure at run time with a message a user can act on (what, where, what to check). */
 export class RuntimeError extends Error {
   override readonly name: string = 'RuntimeError';
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-  }
 }
 
 /** Preflight found the namespace in a state we must not touch. */

@@ -47,7 +47,7 @@ function rawGetter(opts: Options, env: Io['env']) {
     if (!v) return undefined;
     const flagValue = opts[optionKey(v)];
     if (flagValue !== undefined) {
-      const value = Array.isArray(flagValue) ? flagValue.map(String).join(' ') : flagValue === true ? 'true' : String(flagValue);
+      const value = Array.isArray(flagValue) ? flagValue.map(String).join(' ') : typeof flagValue === 'string' ? flagValue : 'true';
       return { value, label: flagName(v) };
     }
     const envValue = env[v.env];

@@ -17,24 +17,30 @@ export type LifecycleEvent =
   | { kind: 'reverted'; removed: boolean; root: string; revertMs: number }
   | { kind: 'revert-failed'; leftover: string; command: string; error: string };
 
-type Formatters = { [K in LifecycleEvent['kind']]: (e: Extract<LifecycleEvent, { kind: K }>) => [level: 'info' | 'warn' | 'error', msg: string] };
+type Level = 'info' | 'warn' | 'error';
 
-const formatters: Formatters = {
-  'ramp': (e) => ['info', `ramp time: waiting ${e.seconds}s ${e.phase} the chaos`],
-  'preflight-ok': (e) => ['info', `preflight ok: root qdisc is ${e.root}`],
-  'injected': (e) => ['info', `injected: ${e.entries} filter entries, ${e.bands} fault band(s) in ${e.applyMs} ms`],
-  'apply-failed': (e) => ['error', `tc rejected line ${e.line ?? '?'} of the batch (${e.text ?? 'unknown line'}): ${e.error}`],
-  'progress': (e) => ['info', `chaos active, ${e.remainingS}s remaining`],
-  'signal': (e) => ['warn', `${e.signal} received during ${e.phase}: reverting before exit`],
-  'target-gone': (e) => ['warn', `the target's network namespace is gone (${e.detail}); its tc tree went with it`],
-  'revert-retry': (e) => ['warn', `revert attempt ${e.attempt} failed: ${e.error}; retrying`],
-  'reverted': (e) => ['info', e.removed ? `reverted in ${e.revertMs} ms: root qdisc is ${e.root} again` : `nothing of ours to remove: root qdisc is ${e.root}`],
-  'revert-failed': (e) => ['error', `REVERT FAILED: ${e.leftover} is left behind. Remove it with: ${e.command} (${e.error})`],
-};
+/** One message per kind; the `never` check makes a new kind without a message a type error. */
+export function formatEvent(e: LifecycleEvent): [Level, string] {
+  switch (e.kind) {
+    case 'ramp': return ['info', `ramp time: waiting ${e.seconds}s ${e.phase} the chaos`];
+    case 'preflight-ok': return ['info', `preflight ok: root qdisc is ${e.root}`];
+    case 'injected': return ['info', `injected: ${e.entries} filter entries, ${e.bands} fault band(s) in ${e.applyMs} ms`];
+    case 'apply-failed': return ['error', `tc rejected line ${e.line ?? '?'} of the batch (${e.text ?? 'unknown line'}): ${e.error}`];
+    case 'progress': return ['info', `chaos active, ${e.remainingS}s remaining`];
+    case 'signal': return ['warn', `${e.signal} received during ${e.phase}: reverting before exit`];
+    case 'target-gone': return ['warn', `the target's network namespace is gone (${e.detail}); its tc tree went with it`];
+    case 'revert-retry': return ['warn', `revert attempt ${e.attempt} failed: ${e.error}; retrying`];
+    case 'reverted': return ['info', e.removed ? `reverted in ${e.revertMs} ms: root qdisc is ${e.root} again` : `nothing of ours to remove: root qdisc is ${e.root}`];
+    case 'revert-failed': return ['error', `REVERT FAILED: ${e.leftover} is left behind. Remove it with: ${e.command} (${e.error})`];
+    default: {
+      const unknown: never = e;
+      return ['warn', JSON.stringify(unknown)];
+    }
+  }
+}
 
 export function logEvent(log: Logger, event: LifecycleEvent): void {
-  const format = formatters[event.kind] as (e: LifecycleEvent) => [level: 'info' | 'warn' | 'error', msg: string];
-  const [level, msg] = format(event);
+  const [level, msg] = formatEvent(event);
   const { kind, ...fields } = event;
   log[level]({ event: kind, ...fields }, msg);
 }

@@ -165,6 +165,9 @@ function assignBands(groups: readonly FaultGroup[]): Band[] {
       groups: [g.name],
     });
   }
+  if (bands.length > 1 && bands.some((b) => b.netem.duplicatePct > 0)) {
+    throw new UsageError('FAULTS', 'duplication cannot share a tree with other faults: current kernels refuse a duplicating netem next to other netems ("netem: cannot mix duplicating netems with other netems in tree"). Run duplication on its own, or give every group the same fault');
+  }
   return bands;
 }
 

@@ -91,7 +91,7 @@ export class FakeNamespace {
     return this.calls.map((c) => {
       const rest = c.args.slice(c.args.indexOf('--') + 1);
       if (rest.includes('-batch')) return (c.input ?? '').startsWith('qdisc del') ? 'revert' : 'apply';
-      return rest.slice(0, 4).join(' ');
+      return rest.includes('show') ? 'show' : rest.join(' ');
     });
   }
 }

@@ -27,7 +27,7 @@ describe('tc batch snapshots', () => {
     ['ports-only', { DESTINATION_PORTS: '5432', NETWORK_PACKET_LOSS_PERCENTAGE: '10', NETWORK_LATENCY: '0' }],
     ['several-profiles', {
       DESTINATION_IPS: '192.0.2.13', NETWORK_LATENCY: '50',
-      FAULTS: 'latency=100@192.0.2.11|8080,2001:db8::11 loss=5,corruption=0.5@192.0.2.12 latency=50@198.51.100.0/24 bandwidth=1mbit,duplication=2@2001:db8:1::/48',
+      FAULTS: 'latency=100@192.0.2.11|8080,2001:db8::11 loss=5,corruption=0.5@192.0.2.12 latency=50@198.51.100.0/24 bandwidth=1mbit,reorder=10,latency=20@2001:db8:1::/48',
     }],
   ];
   for (const [name, env] of cases) {
@@ -104,6 +104,10 @@ describe('what each packet gets', () => {
   test('the same destination with two different faults is an error', () => {
     assert.throws(() => plan(spec({ FAULTS: 'latency=100@192.0.2.11 loss=5@192.0.2.11' })),
       (e: unknown) => e instanceof UsageError && /192.0.2.11\/32 is given two different faults \(in FAULTS #1 and FAULTS #2\)/.test(e.message));
+  });
+  test('duplication next to another fault is refused before the kernel refuses it (measured on 6.1)', () => {
+    assert.throws(() => plan(spec({ FAULTS: 'duplication=5@192.0.2.11 latency=100@192.0.2.12' })), /duplication cannot share a tree with other faults/);
+    assert.doesNotThrow(() => plan(spec({ FAULTS: 'duplication=5@192.0.2.11 duplication=5@192.0.2.12' })));
   });
   test('at most 13 fault profiles fit in one prio qdisc', () => {
     const groups = Array.from({ length: 14 }, (_, i) => `latency=${i + 1}@192.0.2.${i + 1}`).join(' ');

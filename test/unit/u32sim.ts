@@ -12,9 +12,9 @@ export interface Packet {
   readonly sport?: number;
 }
 
-interface Key { kind: 'dst'; bytes: number[]; prefix: number } // address match
+interface AddrKey { kind: 'dst'; bytes: number[]; prefix: number } // address match
 interface PortKey { kind: 'dport' | 'sport'; port: number }
-interface Node { matches: (Key | PortKey)[]; flowid?: number; link?: number; hash?: { offset: number }; all?: boolean }
+interface Node { matches: (AddrKey | PortKey)[]; flowid?: number; link?: number; hash?: { offset: number }; all?: boolean }
 
 export class Tree {
   bands = 3;
@@ -121,9 +121,8 @@ export class Tree {
   }
 }
 
-function matches(k: Key | PortKey, dst: number[], p: Packet): boolean {
-  if (k.kind === 'dport') return p.dport === k.port;
-  if (k.kind === 'sport') return p.sport === k.port;
+function matches(k: AddrKey | PortKey, dst: number[], p: Packet): boolean {
+  if (k.kind !== 'dst') return (k.kind === 'dport' ? p.dport : p.sport) === k.port;
   if (k.bytes.length !== dst.length) return false;
   for (let bit = 0; bit < k.prefix; bit++) {
     const byte = bit >> 3;
