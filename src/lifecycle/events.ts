@@ -10,7 +10,7 @@ export type LifecycleEvent =
   | { kind: 'preflight-ok'; root: string }
   | { kind: 'injected'; entries: number; bands: number; applyMs: number }
   | { kind: 'apply-failed'; line: number | undefined; text: string | undefined; error: string }
-  | { kind: 'progress'; remainingS: number }
+  | { kind: 'progress'; phase: 'ramp' | 'chaos'; remainingS: number }
   | { kind: 'signal'; signal: StopSignalName; phase: string }
   | { kind: 'target-gone'; detail: string }
   | { kind: 'revert-retry'; attempt: number; error: string }
@@ -26,7 +26,7 @@ export function formatEvent(e: LifecycleEvent): [Level, string] {
     case 'preflight-ok': return ['info', `preflight ok: root qdisc is ${e.root}`];
     case 'injected': return ['info', `injected: ${e.entries} filter entries, ${e.bands} fault band(s) in ${e.applyMs} ms`];
     case 'apply-failed': return ['error', `tc rejected line ${e.line ?? '?'} of the batch (${e.text ?? 'unknown line'}): ${e.error}`];
-    case 'progress': return ['info', `chaos active, ${e.remainingS}s remaining`];
+    case 'progress': return ['info', e.phase === 'chaos' ? `chaos active, ${e.remainingS}s remaining` : `ramp time, ${e.remainingS}s remaining`];
     case 'signal': return ['warn', `${e.signal} received during ${e.phase}: reverting before exit`];
     case 'target-gone': return ['warn', `the target's network namespace is gone (${e.detail}); its tc tree went with it`];
     case 'revert-retry': return ['warn', `revert attempt ${e.attempt} failed: ${e.error}; retrying`];

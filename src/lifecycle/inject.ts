@@ -60,7 +60,7 @@ export async function inject(deps: Deps, opts: InjectOptions): Promise<Outcome> 
     if (spec.rampS > 0) {
       stop.phase = 'ramp time';
       emit({ kind: 'ramp', phase: 'before', seconds: spec.rampS });
-      await deps.clock.sleep(spec.rampS * 1000, stop.controller.signal);
+      await countdown(deps, spec.rampS, stop, (remainingS) => { emit({ kind: 'progress', phase: 'ramp', remainingS }); });
       if (stop.received) return { status: 'stopped', signal: stop.received, injected: false };
     }
     stop.phase = 'preflight';
@@ -94,7 +94,7 @@ export async function inject(deps: Deps, opts: InjectOptions): Promise<Outcome> 
     if (spec.rampS > 0) {
       stop.phase = 'ramp time';
       emit({ kind: 'ramp', phase: 'after', seconds: spec.rampS });
-      await deps.clock.sleep(spec.rampS * 1000, stop.controller.signal);
+      await countdown(deps, spec.rampS, stop, (remainingS) => { emit({ kind: 'progress', phase: 'ramp', remainingS }); });
     }
     return stop.received ? { status: 'stopped', signal: stop.received, injected: true } : { status: 'completed' };
   } finally {
@@ -117,30 +117,44 @@ async function preflight(deps: Deps, spec: Spec, target: Target, emit: (e: Lifec
   emit({ kind: 'preflight-ok', root: describeQdisc(root) });
 }
 
+/**
+ * Sleeps `seconds` in steps of at most `stepMs`, calling `onProgress` at the progress interval and
+ * `check` after each step; stops early on a signal or when `check` returns a reason.
+ */
+async function countdown(
+  deps: Deps, seconds: number, stop: StopSignals, onProgress: (remainingS: number) => void,
+  check: () => Promise<string | undefined> = () => Promise.resolve(undefined), stepMs = 1000,
+): Promise<string | undefined> {
+  const end = deps.clock.now() + seconds * 1000;
+  const every = progressInterval(seconds) * 1000;
+  let nextProgress = deps.clock.now() + every;
+  for (;;) {
+    const now = deps.clock.now();
+    if (now >= end || stop.received) return undefined;
+    await deps.clock.sleep(Math.min(stepMs, end - now), stop.controller.signal);
+    if (stop.received) return undefined;
+    const reason = await check();
+    if (reason !== undefined) return reason;
+    if (deps.clock.now() >= nextProgress && deps.clock.now() < end) {
+      onProgress(Math.ceil((end - deps.clock.now()) / 1000));
+      nextProgress += every;
+    }
+  }
+}
+
 /** Waits out the duration; returns a description when the target's namespace disappeared. */
 async function waitOut(
   deps: Deps, durationS: number, target: Target, nsId: string, stop: StopSignals,
   emit: (e: LifecycleEvent) => void, watchMs: number,
 ): Promise<string | undefined> {
-  const end = deps.clock.now() + durationS * 1000;
-  const every = progressInterval(durationS) * 1000;
-  let nextProgress = deps.clock.now() + every;
-  for (;;) {
-    const now = deps.clock.now();
-    if (now >= end || stop.received) return undefined;
-    await deps.clock.sleep(Math.min(watchMs, end - now), stop.controller.signal);
-    if (stop.received) return undefined;
+  const check = async (): Promise<string | undefined> => {
     const id = await deps.files.namespaceId(namespacePath(target));
-    if (id !== nsId) {
-      const detail = id === undefined ? `${namespacePath(target)} no longer exists` : `${namespacePath(target)} is now ${id}, was ${nsId}`;
-      emit({ kind: 'target-gone', detail });
-      return detail;
-    }
-    if (deps.clock.now() >= nextProgress && deps.clock.now() < end) {
-      emit({ kind: 'progress', remainingS: Math.ceil((end - deps.clock.now()) / 1000) });
-      nextProgress += every;
-    }
-  }
+    if (id === nsId) return undefined;
+    const detail = id === undefined ? `${namespacePath(target)} no longer exists` : `${namespacePath(target)} is now ${id}, was ${nsId}`;
+    emit({ kind: 'target-gone', detail });
+    return detail;
+  };
+  return countdown(deps, durationS, stop, (remainingS) => { emit({ kind: 'progress', phase: 'chaos', remainingS }); }, check, watchMs);
 }
 
 /** Seconds between "remaining" log lines: 10 s for a minute, up to 60 s for long runs. */

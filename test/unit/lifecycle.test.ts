@@ -92,7 +92,8 @@ describe('inject → wait → revert', () => {
   test('ramp time is waited before injecting and after reverting', async () => {
     const ns = new FakeNamespace();
     const r = await run(ns, spec({ RAMP_TIME: '20' }));
-    assert.deepEqual(r.events, ['ramp', 'preflight-ok', 'injected', 'progress', 'progress', 'reverted', 'ramp']);
+    assert.deepEqual(r.events, ['ramp', 'progress', 'preflight-ok', 'injected', 'progress', 'progress', 'reverted', 'ramp', 'progress']);
+    assert.ok(r.lines.some((l) => l.msg === 'ramp time, 10s remaining'));
     assert.equal(r.clock.t - 1_000_000, 70_000);
   });
 
