@@ -1,4 +1,5 @@
 /** The command line: parse (exit 2 on bad input, before any change), then run one command. */
+import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import type { Logger } from 'pino';
 import { type Deps, realClock, realExec, realFiles, realSignals } from './deps.js';
@@ -13,6 +14,16 @@ import { describeQdisc, isKernelDefault, isOurs, rootOf, showQdiscs } from './ne
 import { type Target, checkTarget, describeTarget } from './netns/target.js';
 import { inject, revert } from './lifecycle/inject.js';
 import { logEvent } from './lifecycle/events.js';
+
+/** The package version, read once from package.json next to dist/ or src/. */
+function version(): string {
+  try {
+    const pkg: unknown = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'));
+    return typeof pkg === 'object' && pkg !== null && 'version' in pkg && typeof pkg.version === 'string' ? pkg.version : 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
 
 export interface Io {
   readonly stdout: (text: string) => void;
@@ -74,6 +85,7 @@ export async function run(argv: readonly string[], io: Io, makeDeps: DepsFactory
   let log: Logger | undefined;
   const program = new Command('netchaos')
     .description('Network faults between one application and only some of its dependencies (tc prio + netem + u32, one batch).')
+    .version(version(), '--version', 'print the version')
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(run with --help for usage)');
@@ -147,7 +159,7 @@ export async function run(argv: readonly string[], io: Io, makeDeps: DepsFactory
     await program.parseAsync([...argv], { from: 'user' });
   } catch (error) {
     if (error instanceof CommanderError) {
-      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return ExitCode.ok;
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version') return ExitCode.ok;
       return ExitCode.usage;
     }
     exitCode = exitCodeOf(error);
