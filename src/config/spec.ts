@@ -22,6 +22,14 @@ import {
   parseSeconds,
   splitList,
 } from './values.js';
+import {
+  type NamedDestinations,
+  hasNamedDestinations,
+  parseHostDestinations,
+  parsePodDestinations,
+  parseServiceDestinations,
+} from '../kube/selectors.js';
+import { type RuntimeOptions, parseRuntimeName, parseSocketPath } from '../runtime/config.js';
 
 /** What netem does to the packets of one band. */
 export interface Netem {
@@ -44,6 +52,8 @@ export interface FaultGroup {
   readonly destinations: readonly DestinationItem[];
   readonly destinationPorts: PortFilter;
   readonly sourcePorts: PortFilter;
+  /** Hostnames, pods and Services whose addresses are found at run time (the Litmus form only). */
+  readonly named?: NamedDestinations;
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
@@ -57,6 +67,8 @@ export interface Spec {
   readonly groups: readonly FaultGroup[];
   readonly logLevel: LogLevel;
   readonly output: OutputFormat;
+  /** How a container ID is mapped to its network namespace (Litmus mode, --container-id). */
+  readonly runtime: RuntimeOptions;
 }
 
 /** A raw value and the name the user gave it under (`--latency` or `NETWORK_LATENCY`). */
@@ -92,7 +104,7 @@ export function buildSpec(input: SpecInput): Spec {
   const raw = (name: VariableName): RawValue => {
     const given = input.get(name);
     if (given !== undefined && given.value !== '') {
-      problems.try(() => { assertPrintable(given.label, given.value); });
+      problems.try(() => { assertPrintable(given.label, variable(name).semicolonList ? given.value.replaceAll(';', ',') : given.value); });
       return given;
     }
     return { value: variable(name).default, label: name };
@@ -108,6 +120,8 @@ export function buildSpec(input: SpecInput): Spec {
   const force = value('FORCE', parseBoolean);
   const logLevel = value('LOG_LEVEL', parseLogLevel);
   const output = value('OUTPUT', parseOutput);
+  const runtimeName = value('CONTAINER_RUNTIME', parseRuntimeName);
+  const socketPath = value('SOCKET_PATH', parseSocketPath);
 
   const litmusNetem = problems.try(() => buildNetem({
     delay: raw('NETWORK_LATENCY'),
@@ -123,6 +137,11 @@ export function buildSpec(input: SpecInput): Spec {
   const ips = value('DESTINATION_IPS', parseDestinationList) ?? [];
   const fileRaw = raw('DESTINATION_IPS_FILE');
   const fromFile = fileRaw.value === '' ? [] : problems.try(() => readDestinationFile(fileRaw, input.readFile)) ?? [];
+  const named: NamedDestinations = {
+    hosts: value('DESTINATION_HOSTS', parseHostDestinations) ?? [],
+    pods: value('DESTINATION_PODS', parsePodDestinations) ?? [],
+    services: value('DESTINATION_SERVICES', parseServiceDestinations) ?? [],
+  };
   const destinationPorts = value('DESTINATION_PORTS', parsePortFilter) ?? { mode: 'any' };
   const sourcePorts = value('SOURCE_PORTS', parsePortFilter) ?? { mode: 'any' };
   const faultsRaw = raw('FAULTS');
@@ -132,23 +151,23 @@ export function buildSpec(input: SpecInput): Spec {
 
   const groups: FaultGroup[] = [];
   const destinations = [...ips, ...fromFile];
-  const litmusNamesSomething = destinations.length > 0 || destinationPorts.mode !== 'any' || sourcePorts.mode !== 'any';
+  const litmusNamesSomething = destinations.length > 0 || hasNamedDestinations(named) || destinationPorts.mode !== 'any' || sourcePorts.mode !== 'any';
   if (litmusNetem && (faultGroups.length === 0 || litmusNamesSomething)) {
-    const name = destinations.length > 0 ? 'DESTINATION_IPS' : 'all traffic';
+    const name = destinations.length > 0 || hasNamedDestinations(named) ? 'DESTINATION_IPS' : 'all traffic';
     if (isNoop(litmusNetem)) {
       problems.list.push(new UsageError(raw('NETWORK_LATENCY').label,
         'the fault does nothing: latency, loss, duplication, corruption and bandwidth are all zero/empty'));
     }
-    groups.push({ name, netem: litmusNetem, destinations, destinationPorts, sourcePorts });
+    groups.push({ name, netem: litmusNetem, destinations, destinationPorts, sourcePorts, ...(hasNamedDestinations(named) ? { named } : {}) });
   }
   for (const g of faultGroups) if (g) groups.push(g);
 
   if (problems.list.length > 0) throw new UsageErrors(problems.list);
   if (iface === undefined || durationS === undefined || rampS === undefined || force === undefined ||
-      logLevel === undefined || output === undefined) {
+      logLevel === undefined || output === undefined || runtimeName === undefined) {
     throw new Error('unreachable: a value failed without a usage error');
   }
-  return { interface: iface, durationS, rampS, force, groups, logLevel, output };
+  return { interface: iface, durationS, rampS, force, groups, logLevel, output, runtime: { runtime: runtimeName, socketPath } };
 }
 
 function isNoop(n: Netem): boolean {

@@ -3,7 +3,7 @@
  * ChaosExperiment's env list are all generated from it, so they cannot drift apart.
  */
 
-export type Section = 'fault' | 'destinations' | 'timing' | 'safety' | 'output';
+export type Section = 'fault' | 'destinations' | 'timing' | 'safety' | 'output' | 'targets' | 'runtime' | 'litmus';
 
 export interface Variable {
   /** ENV name; Litmus names are kept where litmus-go has the same setting. */
@@ -20,6 +20,15 @@ export interface Variable {
   readonly manifest: boolean;
   /** May be given more than once on the command line (the values are joined). */
   readonly repeatable?: boolean;
+  /** Only `netchaos run` (Litmus mode) reads it; it is not a flag of plan/inject. */
+  readonly litmusOnly?: boolean;
+  /**
+   * Entries are separated by ';' (the chaos-operator's TARGETS format), so ';' is allowed in this value.
+   * The value never reaches a tc batch line: it is parsed by its own grammar.
+   */
+  readonly semicolonList?: boolean;
+  /** In the manifest, the value comes from this downward-API field (valueFrom.fieldRef), e.g. spec.nodeName. */
+  readonly fieldRef?: string;
 }
 
 export const variables = [
@@ -72,6 +81,18 @@ export const variables = [
     doc: 'File with more DESTINATION_IPS items, one per line (`#` starts a comment), for lists too long for an environment variable.',
   },
   {
+    env: 'DESTINATION_HOSTS', flag: '--destination-hosts <list>', default: '', section: 'destinations', litmus: true, manifest: true,
+    doc: 'Comma list of hostnames, each optionally with destination ports: `api.example.com|443,db.shop.svc`. Resolved (A and AAAA) the way the target resolves them: with the nameservers, search list and ndots of its /etc/resolv.conf (`/proc/<pid>/root/etc/resolv.conf`). A name that does not resolve is an error, never "all traffic". Applies to the DESTINATION_IPS group.',
+  },
+  {
+    env: 'DESTINATION_PODS', flag: '--destination-pods <list>', default: '', section: 'destinations', litmus: false, manifest: true, semicolonList: true,
+    doc: 'Pods whose IPs are dependencies, in the TARGETS style: `<namespace>:[<labels>|<names>]` entries separated by `;`, each optionally with destination ports: `shop:[app=db]|5432;shop:[cache-0,cache-1]`. Brackets hold either an equality label selector (`a=b,c!=d`) or pod names. Only Running pods with an IP count; none matched is an error. Needs the Kubernetes API (in cluster, or KUBECONFIG). Applies to the DESTINATION_IPS group.',
+  },
+  {
+    env: 'DESTINATION_SERVICES', flag: '--destination-services <list>', default: '', section: 'destinations', litmus: false, manifest: true,
+    doc: 'Comma list of Services `<namespace>/<name>`, each optionally limited to some of its ports (number or name): `shop/db|5432,shop/api|http`. A Service contributes its ClusterIP(s) with its ports AND its ready endpoint addresses (EndpointSlices) with the mapped target ports, because the target\'s packets carry one or the other depending on kube-proxy/CNI; a headless Service contributes its endpoints only. A Service without ready endpoints is an error. Needs the Kubernetes API. Applies to the DESTINATION_IPS group.',
+  },
+  {
     env: 'DESTINATION_PORTS', flag: '--destination-ports <list>', default: '', section: 'destinations', litmus: true, manifest: true,
     doc: 'Comma list of destination ports to match (AND-combined with the addresses); a leading `!` means all ports except these.',
   },
@@ -94,6 +115,82 @@ export const variables = [
   {
     env: 'FORCE', flag: '--force', default: 'false', section: 'safety', litmus: false, manifest: true,
     doc: 'Replace a root qdisc that is not a kernel default (e.g. a CNI bandwidth limit). It is NOT restored afterwards: the interface gets its default qdisc back.',
+  },
+  {
+    env: 'CONTAINER_RUNTIME', flag: '--container-runtime <name>', default: 'auto', section: 'runtime', litmus: false, manifest: true,
+    doc: 'How to find a container\'s network namespace: crio, containerd, docker or auto (decided by the pod\'s containerID prefix `cri-o://`, `containerd://`, `docker://`; locally by which socket exists). When the socket or the CLI (crictl/docker) is missing, netchaos falls back to scanning /proc/*/cgroup for the container ID (needs hostPID).',
+  },
+  {
+    env: 'SOCKET_PATH', flag: '--socket-path <path>', default: '', section: 'runtime', litmus: false, manifest: true,
+    doc: 'The runtime socket (mounted from the node). Empty = the runtime\'s default: /var/run/crio/crio.sock, /run/containerd/containerd.sock or /var/run/docker.sock. crictl is called with --runtime-endpoint unix://<SOCKET_PATH>, so no crictl.yaml is needed.',
+  },
+  {
+    env: 'TARGETS', flag: '--targets <list>', default: '', section: 'targets', litmus: true, manifest: false, litmusOnly: true, semicolonList: true,
+    doc: 'Target pods, as the chaos-operator passes them from the ChaosEngine: `<kind>:<namespace>:[<labels>|<names>]` entries separated by `;`, e.g. `deployment:shop:[app=frontend]` or `statefulset:shop:[db]`. kind: deployment, statefulset, daemonset, replicaset, deploymentconfig, rollout, pod (or empty: any). Empty = APP_NS/APP_LABEL/APP_KIND.',
+  },
+  {
+    env: 'APP_NS', flag: '--app-ns <namespace>', default: '', section: 'targets', litmus: true, manifest: false, litmusOnly: true,
+    doc: 'Older form of TARGETS: namespace of the target pods (with APP_LABEL and APP_KIND).',
+  },
+  {
+    env: 'APP_LABEL', flag: '--app-label <selector>', default: '', section: 'targets', litmus: true, manifest: false, litmusOnly: true,
+    doc: 'Older form of TARGETS: label selector of the target pods, e.g. `app=frontend`.',
+  },
+  {
+    env: 'APP_KIND', flag: '--app-kind <kind>', default: '', section: 'targets', litmus: true, manifest: false, litmusOnly: true,
+    doc: 'Older form of TARGETS: kind of the workload that owns the target pods (deployment, statefulset, …).',
+  },
+  {
+    env: 'TARGET_PODS', flag: '--target-pods <list>', default: '', section: 'targets', litmus: true, manifest: true, litmusOnly: true,
+    doc: 'Comma list of target pod names (in the TARGETS/APP_NS namespace); when set, these pods are the targets instead of the selector\'s.',
+  },
+  {
+    env: 'PODS_AFFECTED_PERC', flag: '--pods-affected-perc <percent>', default: '', section: 'targets', litmus: true, manifest: true, litmusOnly: true,
+    doc: 'Share of the matching pods to target, in percent (0 or empty = one pod), or a range `a-b` (a random share in it). Pods on this node are chosen first.',
+  },
+  {
+    env: 'NODE_LABEL', flag: '--node-label <selector>', default: '', section: 'targets', litmus: true, manifest: true, litmusOnly: true,
+    doc: 'Only pods on nodes with this label (e.g. `chaos=yes`) are candidates.',
+  },
+  {
+    env: 'TARGET_CONTAINER', flag: '--target-container <name>', default: '', section: 'targets', litmus: true, manifest: true, litmusOnly: true,
+    doc: 'Container whose network namespace is entered (all containers of a pod share it); empty = the pod\'s first container.',
+  },
+  {
+    env: 'SEQUENCE', flag: '--sequence <mode>', default: 'parallel', section: 'targets', litmus: true, manifest: true, litmusOnly: true,
+    doc: 'parallel: all target pods on this node at once; serial: one after the other, each for TOTAL_CHAOS_DURATION.',
+  },
+  {
+    env: 'DEFAULT_HEALTH_CHECK', flag: '--default-health-check <bool>', default: 'false', section: 'targets', litmus: true, manifest: false, litmusOnly: true,
+    doc: 'Check before and after the chaos that the target pods are Running with all containers ready (a failed check after the chaos is verdict Fail).',
+  },
+  {
+    env: 'CHAOS_NAMESPACE', flag: '--chaos-namespace <namespace>', default: 'litmus', section: 'litmus', litmus: true, manifest: false, litmusOnly: true,
+    doc: 'Namespace of the ChaosEngine and ChaosResult (set by the chaos-operator).',
+  },
+  {
+    env: 'CHAOSENGINE', flag: '--chaosengine <name>', default: '', section: 'litmus', litmus: true, manifest: false, litmusOnly: true,
+    doc: 'Name of the ChaosEngine (set by the chaos-operator). Empty = no ChaosResult and no Events are written (logs only).',
+  },
+  {
+    env: 'CHAOS_UID', flag: '--chaos-uid <uid>', default: '', section: 'litmus', litmus: true, manifest: false, litmusOnly: true,
+    doc: 'UID of the ChaosEngine (set by the chaos-operator); labels the ChaosResult (`chaosUID`).',
+  },
+  {
+    env: 'EXPERIMENT_NAME', flag: '--experiment-name <name>', default: '', section: 'litmus', litmus: true, manifest: false, litmusOnly: true,
+    doc: 'Name of the ChaosExperiment (set by the chaos-runner); the ChaosResult is `<CHAOSENGINE>-<EXPERIMENT_NAME>`. Required with CHAOSENGINE.',
+  },
+  {
+    env: 'INSTANCE_ID', flag: '--instance-id <id>', default: '', section: 'litmus', litmus: true, manifest: true, litmusOnly: true,
+    doc: 'Appended to the ChaosResult name (`-<INSTANCE_ID>`) when set.',
+  },
+  {
+    env: 'POD_NAME', flag: '--pod-name <name>', default: '', section: 'litmus', litmus: false, manifest: false, litmusOnly: true,
+    doc: 'This runner\'s pod (set by the chaos-runner); the source of Events.',
+  },
+  {
+    env: 'NODE_NAME', flag: '--node-name <name>', default: '', section: 'litmus', litmus: false, manifest: true, litmusOnly: true, fieldRef: 'spec.nodeName',
+    doc: 'This runner\'s node (downward API spec.nodeName). Only target pods on this node are touched; required by `netchaos run`.',
   },
   {
     env: 'LOG_LEVEL', flag: '--log-level <level>', default: 'info', section: 'output', litmus: false, manifest: true,

@@ -1,0 +1,109 @@
+/**
+ * Dependencies named as Kubernetes objects → addresses. A Service gives its ClusterIP(s) with the Service
+ * ports AND its ready endpoints with the mapped target ports: which of the two the target's packets carry
+ * depends on kube-proxy/CNI (iptables/ipvs DNAT before or after the pod's egress qdisc, eBPF socket LB).
+ */
+import type { V1EndpointSlice, V1ServicePort } from '@kubernetes/client-node';
+import { RuntimeError } from '../errors.js';
+import { type DestinationItem, parseCidr } from '../config/values.js';
+import type { KubeApi } from './api.js';
+import { findPods } from './targets.js';
+import type { PodDestination, ServiceDestination } from './selectors.js';
+
+/** A dependency that resolved to nothing (Service without endpoints, no pod matched). */
+export class DependencyError extends RuntimeError {
+  override readonly name = 'DependencyError';
+}
+
+/** What one named dependency resolved to, for the plan output and the log. */
+export interface Resolved {
+  readonly source: string;
+  readonly items: readonly DestinationItem[];
+  /** One line per address group, e.g. `ClusterIP 10.96.0.10 ports 53`. */
+  readonly details: readonly string[];
+}
+
+const item = (source: string, ip: string, ports: readonly number[]): DestinationItem =>
+  ({ cidr: parseCidr(source, ip), ports: [...new Set(ports)].sort((a, b) => a - b) });
+
+const portsText = (ports: readonly number[]): string => (ports.length > 0 ? ` ports ${ports.join(',')}` : ' all ports');
+
+export async function resolvePods(api: KubeApi, dep: PodDestination): Promise<Resolved> {
+  const selector = dep.pods.kind === 'labels' ? `[${dep.pods.labels}]` : `[${dep.pods.names.join(',')}]`;
+  const source = `pods ${dep.namespace}:${selector}`;
+  const pods = await findPods(api, dep.namespace, dep.pods, dep.pods.kind === 'labels' ? 'any' : 'pod');
+  const items: DestinationItem[] = [];
+  const details: string[] = [];
+  for (const p of pods) {
+    if (p.status?.phase !== 'Running' || p.metadata?.deletionTimestamp !== undefined) continue;
+    const ips = (p.status.podIPs ?? []).map((x) => x.ip).filter((ip) => ip !== '');
+    if (ips.length === 0 && p.status.podIP) ips.push(p.status.podIP);
+    if (p.spec?.hostNetwork) {
+      details.push(`pod ${p.metadata?.name ?? '?'} uses the host network (${ips.join(', ')}): all traffic to its node matches`);
+    }
+    for (const ip of ips) items.push(item(source, ip, dep.ports));
+    if (ips.length > 0) details.push(`pod ${p.metadata?.name ?? '?'} ${ips.join(', ')}${portsText(dep.ports)}`);
+  }
+  if (items.length === 0) {
+    throw new DependencyError(`DESTINATION_PODS ${dep.namespace}:${selector}: no Running pod with an IP matches (kubectl get pods -n ${dep.namespace}${dep.pods.kind === 'labels' ? ` -l ${dep.pods.labels}` : ''})`);
+  }
+  return { source, items, details };
+}
+
+function pickPorts(svc: string, ports: readonly V1ServicePort[], wanted: readonly (number | string)[]): V1ServicePort[] {
+  if (wanted.length === 0) return [...ports];
+  return wanted.map((w) => {
+    const found = ports.find((p) => (typeof w === 'number' ? p.port === w : p.name === w));
+    if (!found) {
+      throw new DependencyError(`DESTINATION_SERVICES ${svc}: the Service has no port ${JSON.stringify(w)}; its ports are ${ports.map((p) => `${p.port}${p.name ? ` (${p.name})` : ''}`).join(', ') || 'none'}`);
+    }
+    return found;
+  });
+}
+
+/** Target ports of an EndpointSlice for the chosen Service ports (matched by port name, as the endpoints controller does). */
+function slicePorts(slice: V1EndpointSlice, chosen: readonly V1ServicePort[], all: boolean): number[] {
+  const ports = slice.ports ?? [];
+  if (all) return ports.map((p) => p.port).filter((p): p is number => p !== undefined);
+  return chosen.flatMap((c) => ports.filter((p) => (p.name ?? '') === (c.name ?? '')).map((p) => p.port).filter((p): p is number => p !== undefined));
+}
+
+export async function resolveService(api: KubeApi, dep: ServiceDestination): Promise<Resolved> {
+  const ref = `${dep.namespace}/${dep.name}`;
+  const source = `service ${ref}`;
+  const svc = await api.getService(dep.namespace, dep.name);
+  const spec = svc.spec;
+  if (spec?.type === 'ExternalName') {
+    throw new DependencyError(`DESTINATION_SERVICES ${ref} is an ExternalName Service (${spec.externalName ?? '?'}): it has no addresses of its own; put ${spec.externalName ?? 'the name'} in DESTINATION_HOSTS instead`);
+  }
+  const servicePorts = spec?.ports ?? [];
+  const chosen = pickPorts(ref, servicePorts, dep.ports);
+  const items: DestinationItem[] = [];
+  const details: string[] = [];
+  const clusterIps = (spec?.clusterIPs ?? (spec?.clusterIP ? [spec.clusterIP] : [])).filter((ip) => ip !== '' && ip !== 'None');
+  const servicePortNumbers = chosen.map((p) => p.port);
+  for (const ip of clusterIps) items.push(item(source, ip, servicePortNumbers));
+  if (clusterIps.length > 0) details.push(`ClusterIP ${clusterIps.join(', ')}${portsText(servicePortNumbers)}`);
+  else details.push('headless: endpoints only');
+
+  const slices = await api.listEndpointSlices(dep.namespace, dep.name);
+  let ready = 0;
+  for (const slice of slices) {
+    if (slice.addressType === 'FQDN') continue;
+    const ports = slicePorts(slice, chosen, dep.ports.length === 0);
+    // A slice without the chosen ports would otherwise mean "all ports" of its addresses: skip it.
+    if (ports.length === 0 && servicePorts.length > 0) continue;
+    for (const ep of slice.endpoints) {
+      if (ep.conditions?.ready === false) continue;
+      for (const ip of ep.addresses) {
+        items.push(item(source, ip, ports));
+        ready++;
+      }
+      details.push(`endpoint ${ep.addresses.join(', ')}${ep.targetRef?.name ? ` (pod ${ep.targetRef.name})` : ''}${portsText(ports)}`);
+    }
+  }
+  if (ready === 0) {
+    throw new DependencyError(`DESTINATION_SERVICES ${ref} has no ready endpoints (kubectl get endpointslices -n ${dep.namespace} -l kubernetes.io/service-name=${dep.name}): its pods are down or its selector matches none. Nothing was injected.`);
+  }
+  return { source, items, details };
+}

@@ -1,0 +1,153 @@
+/** Target pods: TARGETS/TARGET_PODS → matching pods → PODS_AFFECTED_PERC → the ones on this node. */
+import type { V1Pod } from '@kubernetes/client-node';
+import { RuntimeError } from '../errors.js';
+import type { LitmusSpec, PercentRange } from '../litmus/env.js';
+import type { KubeApi } from './api.js';
+import type { PodSelector, TargetSelector, WorkloadKind } from './selectors.js';
+
+/** Target selection failed (no match, wrong node, missing container): litmus-go's TARGET_SELECTION_ERROR. */
+export class TargetSelectionError extends RuntimeError {
+  override readonly name = 'TargetSelectionError';
+}
+
+export interface PodRef {
+  readonly namespace: string;
+  readonly name: string;
+  readonly node: string;
+}
+
+export interface TargetPod extends PodRef {
+  readonly uid: string;
+  readonly container: string;
+  /** As Kubernetes reports it, e.g. `containerd://4f3c…`. */
+  readonly containerId: string;
+}
+
+export interface Selection {
+  /** Target pods on this node, in the order they are injected. */
+  readonly here: readonly TargetPod[];
+  /** Selected pods on other nodes: not touched, listed in the log and the result. */
+  readonly elsewhere: readonly PodRef[];
+  /** How many pods matched before PODS_AFFECTED_PERC. */
+  readonly matched: number;
+}
+
+const ownerKinds: Readonly<Record<WorkloadKind, readonly string[]>> = {
+  deployment: ['ReplicaSet'], replicaset: ['ReplicaSet'], rollout: ['ReplicaSet'], statefulset: ['StatefulSet'],
+  daemonset: ['DaemonSet'], deploymentconfig: ['ReplicationController'], pod: [], any: [],
+};
+
+/** Whether the pod belongs to a workload of this kind (and name, when names are given). */
+function ownedBy(pod: V1Pod, kind: WorkloadKind, name: string | undefined): boolean {
+  if (kind === 'any') return true;
+  if (kind === 'pod') return name === undefined || pod.metadata?.name === name;
+  const owners = (pod.metadata?.ownerReferences ?? []).filter((o) => ownerKinds[kind].includes(o.kind));
+  if (name === undefined) return owners.length > 0;
+  return owners.some((o) => {
+    if (kind === 'deployment' || kind === 'rollout') return new RegExp(`^${name.replaceAll('.', '\\.')}-[a-z0-9]+$`).test(o.name);
+    if (kind === 'deploymentconfig') return new RegExp(`^${name.replaceAll('.', '\\.')}-\\d+$`).test(o.name);
+    return o.name === name;
+  });
+}
+
+const isLive = (p: V1Pod): boolean => p.metadata?.deletionTimestamp === undefined && p.status?.phase === 'Running';
+
+export async function findPods(api: KubeApi, namespace: string, pods: PodSelector, kind: WorkloadKind = 'pod'): Promise<V1Pod[]> {
+  if (pods.kind === 'labels') {
+    const list = await api.listPods(namespace, { labelSelector: pods.labels });
+    return list.filter((p) => ownedBy(p, kind, undefined));
+  }
+  const list = await api.listPods(namespace);
+  return list.filter((p) => pods.names.some((n) => (kind === 'pod' || kind === 'any' ? p.metadata?.name === n : ownedBy(p, kind, n))));
+}
+
+function selectorText(t: TargetSelector): string {
+  return `${t.kind}:${t.namespace}:[${t.pods.kind === 'labels' ? t.pods.labels : t.pods.names.join(',')}]`;
+}
+
+/** How many of `total` pods PODS_AFFECTED_PERC asks for: at least one. */
+export function affectedCount(total: number, range: PercentRange, random: () => number): number {
+  const pct = range.min + Math.floor(random() * (range.max - range.min + 1));
+  return Math.min(total, Math.max(1, Math.round((total * Math.min(pct, 100)) / 100)));
+}
+
+function shuffle<T>(items: readonly T[], random: () => number): T[] {
+  const out = [...items];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    const a = out[i];
+    const b = out[j];
+    if (a !== undefined && b !== undefined) { out[i] = b; out[j] = a; }
+  }
+  return out;
+}
+
+const ref = (p: V1Pod): PodRef => ({ namespace: p.metadata?.namespace ?? '', name: p.metadata?.name ?? '', node: p.spec?.nodeName ?? '' });
+
+export async function selectTargets(api: KubeApi, l: LitmusSpec, random: () => number): Promise<Selection> {
+  const first = l.targets[0];
+  const selectors: TargetSelector[] = l.targetPods.length > 0 && first
+    ? [{ kind: 'pod', namespace: first.namespace, pods: { kind: 'names', names: l.targetPods } }]
+    : [...l.targets];
+  const byUid = new Map<string, V1Pod>();
+  for (const s of selectors) {
+    for (const p of await findPods(api, s.namespace, s.pods, s.kind)) byUid.set(p.metadata?.uid ?? `${s.namespace}/${p.metadata?.name ?? ''}`, p);
+  }
+  const all = [...byUid.values()];
+  let live = all.filter(isLive);
+  const described = selectors.map(selectorText).join(';');
+  if (live.length === 0) {
+    const notRunning = all.map((p) => `${p.metadata?.name ?? '?'} (${p.metadata?.deletionTimestamp ? 'terminating' : p.status?.phase ?? 'unknown'})`);
+    throw new TargetSelectionError(notRunning.length > 0
+      ? `no Running pod among those matching ${described}: ${notRunning.join(', ')}`
+      : `no pod matches ${described}: check the ChaosEngine's appinfo / TARGETS (${selectors.map((s) => `kubectl get pods -n ${s.namespace}${s.pods.kind === 'labels' ? ` -l ${s.pods.labels}` : ''}`).join('; ')})`);
+  }
+  if (l.nodeLabel !== undefined) {
+    const nodes = new Set((await api.listNodes(l.nodeLabel)).map((n) => n.metadata?.name ?? ''));
+    live = live.filter((p) => nodes.has(p.spec?.nodeName ?? ''));
+    if (live.length === 0) throw new TargetSelectionError(`no pod matching ${described} runs on a node labelled ${l.nodeLabel} (NODE_LABEL)`);
+  }
+  const count = affectedCount(live.length, l.podsAffected, random);
+  const here = live.filter((p) => p.spec?.nodeName === l.nodeName);
+  const others = live.filter((p) => p.spec?.nodeName !== l.nodeName);
+  const chosen = [...shuffle(here, random), ...shuffle(others, random)].slice(0, count);
+  const chosenHere = chosen.filter((p) => p.spec?.nodeName === l.nodeName);
+  const elsewhere = chosen.filter((p) => p.spec?.nodeName !== l.nodeName).map(ref);
+  if (chosenHere.length === 0) {
+    const nodes = [...new Set(elsewhere.map((p) => p.node))];
+    throw new TargetSelectionError(`the target pod(s) ${elsewhere.map((p) => `${p.namespace}/${p.name}`).join(', ')} run on node(s) ${nodes.join(', ')}, not on this node ${l.nodeName}. netchaos only enters pods on its own node: schedule the experiment onto the target's node, e.g. in the ChaosEngine spec.experiments[].spec.components.nodeSelector: {kubernetes.io/hostname: ${nodes[0] ?? '<node>'}}`);
+  }
+  return { here: chosenHere.map((p) => targetPod(p, l.targetContainer)), elsewhere, matched: live.length };
+}
+
+export function targetPod(p: V1Pod, wanted: string | undefined): TargetPod {
+  const r = ref(p);
+  const names = (p.spec?.containers ?? []).map((c) => c.name);
+  const container = wanted ?? names[0];
+  if (container === undefined || !names.includes(container)) {
+    throw new TargetSelectionError(`pod ${r.namespace}/${r.name} has no container ${JSON.stringify(container ?? '')} (TARGET_CONTAINER); its containers are: ${names.join(', ') || 'none'}`);
+  }
+  const status = (p.status?.containerStatuses ?? []).find((c) => c.name === container);
+  const containerId = status?.containerID ?? '';
+  if (containerId === '' || status?.state?.running === undefined) {
+    throw new TargetSelectionError(`container ${container} of pod ${r.namespace}/${r.name} is not running (no containerID yet): wait until it is, or pick another TARGET_CONTAINER`);
+  }
+  return { ...r, uid: p.metadata?.uid ?? '', container, containerId };
+}
+
+/** Health check (DEFAULT_HEALTH_CHECK): every pod still exists, is Running, and all its containers are ready. */
+export async function checkHealth(api: KubeApi, pods: readonly PodRef[]): Promise<string[]> {
+  const problems: string[] = [];
+  const namespaces = [...new Set(pods.map((p) => p.namespace))];
+  for (const ns of namespaces) {
+    const current = await api.listPods(ns);
+    for (const want of pods.filter((p) => p.namespace === ns)) {
+      const p = current.find((x) => x.metadata?.name === want.name);
+      if (!p) { problems.push(`${ns}/${want.name} no longer exists`); continue; }
+      if (p.status?.phase !== 'Running') problems.push(`${ns}/${want.name} is ${p.status?.phase ?? 'in an unknown phase'}, not Running`);
+      const unready = (p.status?.containerStatuses ?? []).filter((c) => !c.ready).map((c) => c.name);
+      if (unready.length > 0) problems.push(`${ns}/${want.name}: container(s) ${unready.join(', ')} not ready`);
+    }
+  }
+  return problems;
+}

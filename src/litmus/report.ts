@@ -1,0 +1,194 @@
+/**
+ * Litmus reporting, in litmus-go's vocabulary so ChaosCenter reads it like any other fault:
+ * the ChaosResult `<engine>-<experiment>[-<instance>]` (phase, verdict, errorOutput, history) and Events on
+ * the ChaosEngine (PreChaosCheck, ChaosInject, PostChaosCheck, Summary) and the ChaosResult (Awaited, Pass…).
+ * Updates during the run are queued and never awaited by the injection: a revert never waits on the API.
+ */
+import { CoreV1Event } from '@kubernetes/client-node';
+import type { Logger } from 'pino';
+import type { KubeApi } from '../kube/api.js';
+import { KubeError, LITMUS_GROUP, LITMUS_VERSION } from '../kube/api.js';
+import { type LitmusSpec, resultName } from './env.js';
+
+export type Phase = 'Running' | 'Completed' | 'Stopped' | 'Error';
+export type Verdict = 'Awaited' | 'Pass' | 'Fail' | 'Stopped' | 'Error';
+export type EventType = 'Normal' | 'Warning';
+
+/** litmus-go's error types (errorOutput.errorCode). */
+export type ErrorCode =
+  | 'GENERIC_ERROR' | 'TARGET_SELECTION_ERROR' | 'CONTAINER_RUNTIME_ERROR' | 'CHAOS_INJECT_ERROR'
+  | 'CHAOS_REVERT_ERROR' | 'STATUS_CHECKS_ERROR' | 'EXPERIMENT_ABORTED';
+
+export interface ResultTarget {
+  readonly name: string;
+  readonly kind: string;
+  readonly chaosStatus: 'targeted' | 'injected' | 'reverted';
+}
+
+export interface Final {
+  readonly phase: Exclude<Phase, 'Running'>;
+  readonly verdict: Exclude<Verdict, 'Awaited'>;
+  readonly error?: { readonly errorCode: ErrorCode; readonly reason: string };
+}
+
+interface History {
+  passedRuns: number;
+  failedRuns: number;
+  stoppedRuns: number;
+}
+
+const num = (v: unknown): number => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : 0);
+const field = (o: unknown, key: string): unknown => (typeof o === 'object' && o !== null && key in o ? Object.entries(o).find(([k]) => k === key)?.[1] : undefined);
+
+/** The run counters of an existing ChaosResult (missing fields count as 0). */
+export function readHistory(result: unknown): History {
+  const h = field(field(result, 'status'), 'history');
+  return { passedRuns: num(field(h, 'passedRuns')), failedRuns: num(field(h, 'failedRuns')), stoppedRuns: num(field(h, 'stoppedRuns')) };
+}
+
+export interface ReporterOptions {
+  readonly api: KubeApi;
+  readonly litmus: LitmusSpec;
+  readonly log: Logger;
+  readonly now: () => number;
+  readonly random: () => number;
+}
+
+export class Reporter {
+  readonly namespace: string;
+  readonly name: string;
+  private engineUid = '';
+  private history: History = { passedRuns: 0, failedRuns: 0, stoppedRuns: 0 };
+  private targets: ResultTarget[] = [];
+  private queue: Promise<void> = Promise.resolve();
+  private seq = 0;
+
+  constructor(private readonly o: ReporterOptions) {
+    this.namespace = o.litmus.chaosNamespace;
+    this.name = resultName(o.litmus) ?? '';
+  }
+
+  /** Creates the ChaosResult if missing and marks it Running/Awaited. Awaited: failures here stop the run before any change. */
+  async start(): Promise<void> {
+    const { api, litmus } = this.o;
+    this.engineUid = (await api.getChaosEngineUid(this.namespace, litmus.engine ?? '')) || litmus.chaosUid;
+    const existing = await api.getChaosResult(this.namespace, this.name);
+    this.history = readHistory(existing);
+    const status = {
+      experimentStatus: { phase: 'Running', verdict: 'Awaited', probeSuccessPercentage: 'Awaited', errorOutput: null },
+      history: { ...this.history, targets: [] },
+    };
+    if (existing === undefined) {
+      await api.createChaosResult(this.namespace, {
+        apiVersion: `${LITMUS_GROUP}/${LITMUS_VERSION}`,
+        kind: 'ChaosResult',
+        metadata: {
+          name: this.name,
+          namespace: this.namespace,
+          labels: {
+            name: this.name,
+            chaosUID: litmus.chaosUid,
+            'app.kubernetes.io/component': 'experiment-job',
+            'app.kubernetes.io/part-of': 'litmus',
+          },
+        },
+        spec: { engine: litmus.engine, experiment: litmus.experimentName, ...(litmus.instanceId !== undefined ? { instance: litmus.instanceId } : {}) },
+        status: { ...status, experimentStatus: { phase: 'Running', verdict: 'Awaited', probeSuccessPercentage: 'Awaited' }, probeStatuses: [] },
+      });
+    } else {
+      await api.patchChaosResult(this.namespace, this.name, { metadata: { labels: { chaosUID: litmus.chaosUid } }, status });
+    }
+    this.event('result', 'Awaited', `experiment: ${litmus.experimentName}, Result: Awaited`, 'Normal');
+  }
+
+  /** Queues an Event on the ChaosEngine or the ChaosResult. */
+  event(on: 'engine' | 'result', reason: string, message: string, type: EventType = 'Normal'): void {
+    this.enqueue(() => this.sendEvent(on, reason, message, type));
+  }
+
+  /** Queues the targets list (history.targets); the merge patch replaces the whole list. */
+  setTarget(t: ResultTarget): void {
+    const i = this.targets.findIndex((x) => x.name === t.name && x.kind === t.kind);
+    if (i === -1) this.targets.push(t);
+    else this.targets[i] = t;
+    const targets = [...this.targets];
+    this.enqueue(() => this.o.api.patchChaosResult(this.namespace, this.name, { status: { history: { targets } } }));
+  }
+
+  /** Writes the verdict, the counters and the closing Events; waits at most `timeoutMs` in all. */
+  async finish(f: Final, timeoutMs: number): Promise<boolean> {
+    const { litmus } = this.o;
+    const h = { ...this.history };
+    if (f.verdict === 'Pass') h.passedRuns++;
+    else if (f.verdict === 'Stopped') h.stoppedRuns++;
+    else h.failedRuns++;
+    const patch = {
+      status: {
+        experimentStatus: {
+          phase: f.phase,
+          verdict: f.verdict,
+          probeSuccessPercentage: f.verdict === 'Pass' ? '100' : '0',
+          errorOutput: f.error ?? null,
+        },
+        history: { ...h, targets: [...this.targets] },
+      },
+    };
+    this.enqueue(() => this.o.api.patchChaosResult(this.namespace, this.name, patch));
+    const word = { Pass: 'Passed', Fail: 'Failed', Stopped: 'Stopped', Error: 'Errored' }[f.verdict];
+    const type: EventType = f.verdict === 'Pass' ? 'Normal' : 'Warning';
+    const reason = f.error ? `, Reason: ${f.error.reason}` : '';
+    this.event('result', f.verdict, `experiment: ${litmus.experimentName}, Result: ${f.verdict}${reason}`, type);
+    this.event('engine', 'Summary', `${litmus.experimentName} experiment has been ${word}${reason}`, type);
+    return this.flush(timeoutMs);
+  }
+
+  /** Waits for queued updates, at most `timeoutMs`; false when they did not all get through in time. */
+  async flush(timeoutMs: number): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<false>((resolve) => { timer = setTimeout(() => { resolve(false); }, timeoutMs); });
+    const done = this.queue.then(() => true);
+    const ok = await Promise.race([done, timeout]);
+    clearTimeout(timer);
+    if (!ok) this.o.log.warn({ timeoutMs }, 'ChaosResult/Event updates did not finish in time; exiting anyway');
+    return ok;
+  }
+
+  private enqueue(fn: () => Promise<void>): void {
+    this.queue = this.queue.then(fn).catch((error: unknown) => {
+      this.o.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'could not update the ChaosResult or send an Event');
+    });
+  }
+
+  private async sendEvent(on: 'engine' | 'result', reason: string, message: string, type: EventType): Promise<void> {
+    const { litmus, now, random, api } = this.o;
+    const t = new Date(now());
+    const involved = on === 'engine'
+      ? { apiVersion: `${LITMUS_GROUP}/${LITMUS_VERSION}`, kind: 'ChaosEngine', name: litmus.engine ?? '', namespace: this.namespace, uid: this.engineUid }
+      : { apiVersion: `${LITMUS_GROUP}/${LITMUS_VERSION}`, kind: 'ChaosResult', name: this.name, namespace: this.namespace };
+    const name = (): string => `${involved.name}.${now().toString(16)}${(this.seq++).toString(16)}${Math.floor(random() * 0xffffff).toString(16)}`;
+    const body = Object.assign(new CoreV1Event(), {
+      metadata: { name: name(), namespace: this.namespace },
+      involvedObject: involved,
+      reason,
+      message,
+      type,
+      source: { component: litmus.podName || 'netchaos', host: litmus.nodeName },
+      reportingComponent: 'netchaos',
+      reportingInstance: litmus.podName || 'netchaos',
+      firstTimestamp: t,
+      lastTimestamp: t,
+      count: 1,
+      action: reason,
+    });
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await api.createEvent(this.namespace, body);
+        return;
+      } catch (error) {
+        // Event names only need to be unique: on a clash, take another one.
+        if (!(error instanceof KubeError && error.status === 409) || attempt >= 3) throw error;
+        Object.assign(body, { metadata: { name: name(), namespace: this.namespace } });
+      }
+    }
+  }
+}

@@ -1,0 +1,131 @@
+/**
+ * Hostnames → addresses, the way the target pod resolves them: its /etc/resolv.conf (nameservers,
+ * search list, ndots), queried for A and AAAA with node:dns. An unresolvable name is an error naming it.
+ */
+import { promises as dnsPromises } from 'node:dns';
+import { RuntimeError } from '../errors.js';
+import { type DestinationItem, parseCidr } from '../config/values.js';
+import type { HostDestination } from '../kube/selectors.js';
+
+export interface ResolvConf {
+  readonly nameservers: readonly string[];
+  readonly search: readonly string[];
+  readonly ndots: number;
+  readonly timeoutS: number;
+  readonly attempts: number;
+}
+
+/** A host that did not resolve, or a resolv.conf that cannot be used. */
+export class ResolveError extends RuntimeError {
+  override readonly name = 'ResolveError';
+}
+
+/** Parses resolv.conf(5) as glibc does: last `search`/`domain` wins, options ndots/timeout/attempts. */
+export function parseResolvConf(text: string): ResolvConf {
+  const nameservers: string[] = [];
+  let search: string[] = [];
+  let ndots = 1;
+  let timeoutS = 5;
+  let attempts = 2;
+  for (const rawLine of text.split('\n')) {
+    const line = rawLine.replace(/[#;].*/, '').trim();
+    const [key, ...rest] = line.split(/\s+/);
+    if (key === 'nameserver' && rest[0]) nameservers.push(rest[0]);
+    else if (key === 'search') search = rest.filter((d) => d !== '');
+    else if (key === 'domain' && rest[0]) search = [rest[0]];
+    else if (key === 'options') {
+      for (const opt of rest) {
+        const [name, value] = opt.split(':');
+        const n = Number(value);
+        if (!Number.isInteger(n) || n < 0) continue;
+        if (name === 'ndots') ndots = Math.min(n, 15);
+        else if (name === 'timeout') timeoutS = Math.min(Math.max(n, 1), 30);
+        else if (name === 'attempts') attempts = Math.min(Math.max(n, 1), 5);
+      }
+    }
+  }
+  return { nameservers, search: search.map((d) => d.replace(/\.$/, '')), ndots, timeoutS, attempts };
+}
+
+/** The names a resolver tries for `host`, in order (search list before or after the name itself, by ndots). */
+export function candidates(host: string, conf: Pick<ResolvConf, 'search' | 'ndots'>): string[] {
+  if (host.endsWith('.')) return [host.slice(0, -1)];
+  const dots = host.split('.').length - 1;
+  const searched = conf.search.map((d) => `${host}.${d}`);
+  return dots >= conf.ndots ? [host, ...searched] : [...searched, host];
+}
+
+/** The part of node:dns's Resolver that we use. */
+export interface DnsResolver {
+  setServers(servers: readonly string[]): void;
+  resolve4(host: string): Promise<string[]>;
+  resolve6(host: string): Promise<string[]>;
+}
+
+export type ResolverFactory = (conf: ResolvConf) => DnsResolver;
+
+/** node:dns with the conf's timeout and attempts; `port` overrides 53 (for a test server on a high port). */
+export function nodeResolver(port?: number): ResolverFactory {
+  return (conf) => {
+    const r = new dnsPromises.Resolver({ timeout: conf.timeoutS * 1000, tries: conf.attempts });
+    return {
+      setServers: (servers) => { r.setServers(servers.map((s) => (port === undefined ? s : s.includes(':') ? `[${s}]:${port}` : `${s}:${port}`))); },
+      resolve4: (h) => r.resolve4(h),
+      resolve6: (h) => r.resolve6(h),
+    };
+  };
+}
+
+const notFound = new Set(['ENOTFOUND', 'ENODATA', 'NXDOMAIN', 'ENONAME']);
+const codeOf = (e: unknown): string => (e instanceof Error && 'code' in e && typeof e.code === 'string' ? e.code : '');
+
+async function lookup(fn: () => Promise<string[]>): Promise<string[]> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (notFound.has(codeOf(error))) return [];
+    throw error;
+  }
+}
+
+export interface HostResolution {
+  readonly host: string;
+  /** The name that answered (after the search list). */
+  readonly name: string;
+  readonly addresses: readonly string[];
+  readonly items: readonly DestinationItem[];
+}
+
+/** Resolves each host with the conf; throws a ResolveError naming the first host that does not resolve. */
+export async function resolveHosts(
+  hosts: readonly HostDestination[], conf: ResolvConf, makeResolver: ResolverFactory, where: string,
+): Promise<HostResolution[]> {
+  if (hosts.length === 0) return [];
+  if (conf.nameservers.length === 0) throw new ResolveError(`${where} lists no nameserver: cannot resolve DESTINATION_HOSTS (${hosts.map((h) => h.host).join(', ')})`);
+  const resolver = makeResolver(conf);
+  resolver.setServers(conf.nameservers);
+  const out: HostResolution[] = [];
+  for (const h of hosts) {
+    const tried = candidates(h.host, conf);
+    let found: HostResolution | undefined;
+    for (const name of tried) {
+      let addresses: string[];
+      try {
+        const [v4, v6] = await Promise.all([lookup(() => resolver.resolve4(name)), lookup(() => resolver.resolve6(name))]);
+        addresses = [...v4, ...v6];
+      } catch (error) {
+        throw new ResolveError(`DESTINATION_HOSTS ${h.host}: the nameserver(s) ${conf.nameservers.join(', ')} from ${where} did not answer for ${name} (${codeOf(error) || (error instanceof Error ? error.message : String(error))}). Check that the target's DNS is reachable from the target's network namespace.`, { cause: error });
+      }
+      if (addresses.length > 0) {
+        const unique = [...new Set(addresses)];
+        found = { host: h.host, name, addresses: unique, items: unique.map((a) => ({ cidr: parseCidr(`DESTINATION_HOSTS ${h.host}`, a), ports: h.ports })) };
+        break;
+      }
+    }
+    if (!found) {
+      throw new ResolveError(`DESTINATION_HOSTS ${h.host} does not resolve (no A or AAAA record) with the target's resolver ${conf.nameservers.join(', ')} from ${where} (tried ${tried.join(', ')}). Fix the name; nothing was injected.`);
+    }
+    out.push(found);
+  }
+  return out;
+}

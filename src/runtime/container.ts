@@ -1,0 +1,207 @@
+/**
+ * Container → network namespace. The runtime's CLI (crictl for CRI-O and containerd, docker) through the
+ * node's socket, or, when the socket or the CLI is missing, a scan of /proc/<pid>/cgroup for the container ID
+ * (needs hostPID). Everything the CLIs print is validated before use.
+ */
+import { Ajv, type JSONSchemaType } from 'ajv';
+import type { Exec } from '../deps.js';
+import { RuntimeError } from '../errors.js';
+import type { Target } from '../netns/target.js';
+import { type ContainerRef, type RuntimeName, type RuntimeOptions, defaultSockets, runtimes } from './config.js';
+import type { HostFs } from './host.js';
+
+/** The container could not be mapped to a namespace: litmus-go's CONTAINER_RUNTIME_ERROR. */
+export class ContainerRuntimeError extends RuntimeError {
+  override readonly name = 'ContainerRuntimeError';
+}
+
+export interface ContainerNetns {
+  readonly pid: number;
+  /** What the runtime reports (CRI-O: /var/run/netns/<id>), else /proc/<pid>/ns/net. */
+  readonly netnsPath: string;
+  readonly via: 'crictl' | 'docker' | 'cgroup';
+  readonly runtime: RuntimeName | undefined;
+  /** Entered through the PID (hostPID): it works whatever the runtime's netns directory is. */
+  readonly target: Target;
+  /** Why the fallback was used, when it was. */
+  readonly note?: string;
+}
+
+export interface RuntimeDeps {
+  readonly exec: Exec;
+  readonly fs: HostFs;
+}
+
+const CLI_TIMEOUT_MS = 30_000;
+
+interface CrictlInspect {
+  info: {
+    pid: number;
+    runtimeSpec?: { linux?: { namespaces?: { type: string; path?: string }[] } };
+  };
+}
+
+const crictlSchema: JSONSchemaType<CrictlInspect> = {
+  type: 'object',
+  required: ['info'],
+  properties: {
+    info: {
+      type: 'object',
+      required: ['pid'],
+      properties: {
+        pid: { type: 'integer', minimum: 0 },
+        runtimeSpec: {
+          type: 'object', nullable: true, required: [],
+          properties: {
+            linux: {
+              type: 'object', nullable: true, required: [],
+              properties: {
+                namespaces: {
+                  type: 'array', nullable: true,
+                  items: { type: 'object', required: ['type'], properties: { type: { type: 'string' }, path: { type: 'string', nullable: true } } },
+                },
+              },
+            },
+          },
+        },
+      },
+    },
+  },
+};
+
+type DockerInspect = { State: { Pid: number; Running?: boolean } }[];
+
+const dockerSchema: JSONSchemaType<DockerInspect> = {
+  type: 'array',
+  minItems: 1,
+  items: {
+    type: 'object',
+    required: ['State'],
+    properties: { State: { type: 'object', required: ['Pid'], properties: { Pid: { type: 'integer', minimum: 0 }, Running: { type: 'boolean', nullable: true } } } },
+  },
+};
+
+const ajv = new Ajv({ allErrors: true });
+const validateCrictl = ajv.compile(crictlSchema);
+const validateDocker = ajv.compile(dockerSchema);
+
+function schemaProblems(errors: typeof validateCrictl.errors): string {
+  return (errors ?? []).map((e) => {
+    const path = e.instancePath.replace(/^\//, '').replaceAll('/', '.');
+    const missing = 'missingProperty' in e.params && typeof e.params.missingProperty === 'string' ? e.params.missingProperty : undefined;
+    return missing !== undefined ? `${path ? `${path}.` : ''}${missing} is missing` : `${path || 'the document'} ${e.message ?? 'is invalid'}`;
+  }).join('; ');
+}
+
+function parseJson(text: string, what: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ContainerRuntimeError(`${what} did not print JSON: ${text.slice(0, 200)}`);
+  }
+}
+
+/** Parses `crictl inspect` (CRI-O and containerd shapes). */
+export function parseCrictlInspect(text: string, id: string): { pid: number; netnsPath: string | undefined } {
+  const what = `crictl inspect ${id}`;
+  const data = parseJson(text, what);
+  if (!validateCrictl(data)) {
+    throw new ContainerRuntimeError(`${what}: unexpected output: ${schemaProblems(validateCrictl.errors)} (is the container running, and is this CRI-O or containerd?)`);
+  }
+  if (data.info.pid === 0) throw new ContainerRuntimeError(`${what}: info.pid is 0: the container is not running`);
+  const netnsPath = data.info.runtimeSpec?.linux?.namespaces?.find((n) => n.type === 'network')?.path;
+  return { pid: data.info.pid, netnsPath: netnsPath === '' ? undefined : netnsPath };
+}
+
+export function parseDockerInspect(text: string, id: string): { pid: number } {
+  const what = `docker inspect ${id}`;
+  const data = parseJson(text, what);
+  if (!validateDocker(data)) throw new ContainerRuntimeError(`${what}: unexpected output: ${schemaProblems(validateDocker.errors)}`);
+  const pid = data[0]?.State.Pid ?? 0;
+  if (pid === 0) throw new ContainerRuntimeError(`${what}: State.Pid is 0: the container is not running`);
+  return { pid };
+}
+
+/** A cgroup path segment that names a container: `crio-<id>.scope`, `cri-containerd-<id>.scope`, `docker-<id>.scope` or `<id>`. */
+const segmentId = /^(?:crio-|cri-containerd-|docker-)?([0-9a-f]{12,64})(?:\.scope)?$/;
+
+/** The processes whose cgroup (v1 or v2) names the container, lowest PID (the container's init) first. */
+export function scanCgroups(fs: HostFs, id: string, procRoot = '/proc'): number[] {
+  const pids: number[] = [];
+  for (const entry of fs.list(procRoot)) {
+    if (!/^\d+$/.test(entry)) continue;
+    let text: string;
+    try {
+      text = fs.readText(`${procRoot}/${entry}/cgroup`);
+    } catch {
+      continue; // the process exited
+    }
+    const hit = text.split('\n').some((line) => {
+      const path = line.split(':').slice(2).join(':');
+      return path.split('/').some((seg) => {
+        const m = segmentId.exec(seg);
+        return m?.[1] !== undefined && m[1].startsWith(id);
+      });
+    });
+    if (hit) pids.push(Number(entry));
+  }
+  return pids.sort((a, b) => a - b);
+}
+
+/** CONTAINER_RUNTIME=auto without an ID prefix: from the socket's name, else the default socket that exists. */
+function detectRuntime(fs: HostFs, socketPath: string | undefined): RuntimeName | undefined {
+  const name = socketPath?.split('/').pop() ?? '';
+  const byName = runtimes.find((r) => name.startsWith(r));
+  return byName ?? runtimes.find((r) => fs.exists(defaultSockets[r]));
+}
+
+function fromPid(pid: number, via: ContainerNetns['via'], runtime: RuntimeName | undefined, netnsPath?: string, note?: string): ContainerNetns {
+  return { pid, netnsPath: netnsPath ?? `/proc/${pid}/ns/net`, via, runtime, target: { kind: 'pid', pid }, ...(note !== undefined ? { note } : {}) };
+}
+
+/** Finds the container's init process and network namespace. */
+export async function findContainer(deps: RuntimeDeps, ref: ContainerRef, opts: RuntimeOptions, procRoot = '/proc'): Promise<ContainerNetns> {
+  const runtime = opts.runtime !== 'auto' ? opts.runtime : ref.runtime ?? detectRuntime(deps.fs, opts.socketPath);
+  const socket = opts.socketPath ?? (runtime ? defaultSockets[runtime] : undefined);
+  const cli = runtime === 'docker' ? 'docker' : 'crictl';
+  let reason: string;
+  if (runtime === undefined) {
+    reason = `no runtime socket found (${Object.values(defaultSockets).join(', ')}) and CONTAINER_RUNTIME is auto`;
+  } else if (socket === undefined || !deps.fs.exists(socket)) {
+    reason = `the ${runtime} socket ${socket ?? '?'} does not exist in this container (mount the node's socket with a hostPath volume and set SOCKET_PATH)`;
+  } else {
+    const binary = deps.fs.findExecutable(cli);
+    if (binary === undefined) {
+      reason = `${cli} is not installed in the runner image (PATH)`;
+    } else {
+      return runtime === 'docker'
+        ? viaDocker(deps, binary, socket, ref.id)
+        : viaCrictl(deps, binary, socket, ref.id, runtime);
+    }
+  }
+  const pids = scanCgroups(deps.fs, ref.id, procRoot);
+  const pid = pids[0];
+  if (pid === undefined) {
+    throw new ContainerRuntimeError(`cannot find container ${ref.id}: ${reason}, and no process in ${procRoot}/*/cgroup belongs to it (the fallback needs hostPID: true so the node's processes are visible; is the container running on this node?)`);
+  }
+  return fromPid(pid, 'cgroup', runtime, undefined, `${reason}; found the container's process ${pid} in ${procRoot}/${pid}/cgroup instead`);
+}
+
+async function viaCrictl(deps: RuntimeDeps, binary: string, socket: string, id: string, runtime: RuntimeName): Promise<ContainerNetns> {
+  const args = ['--runtime-endpoint', `unix://${socket}`, 'inspect', '--output', 'json', id];
+  const r = await deps.exec(binary, args, { timeoutMs: CLI_TIMEOUT_MS });
+  if (r.exitCode !== 0) {
+    throw new ContainerRuntimeError(`crictl ${args.join(' ')} failed (exit ${r.exitCode}): ${r.stderr.trim() || r.stdout.trim()}. Check that SOCKET_PATH is the ${runtime} socket of this node and that the container runs here.`);
+  }
+  const { pid, netnsPath } = parseCrictlInspect(r.stdout, id);
+  return fromPid(pid, 'crictl', runtime, netnsPath);
+}
+
+async function viaDocker(deps: RuntimeDeps, binary: string, socket: string, id: string): Promise<ContainerNetns> {
+  const args = ['--host', `unix://${socket}`, 'inspect', id];
+  const r = await deps.exec(binary, args, { timeoutMs: CLI_TIMEOUT_MS });
+  if (r.exitCode !== 0) {
+    throw new ContainerRuntimeError(`docker ${args.join(' ')} failed (exit ${r.exitCode}): ${r.stderr.trim() || r.stdout.trim()}. Check SOCKET_PATH and that the container runs on this node.`);
+  }
+  return fromPid(parseDockerInspect(r.stdout, id).pid, 'docker', 'docker');
+}

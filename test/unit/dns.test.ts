@@ -1,0 +1,82 @@
+/** Hostnames resolved the way the target would, against a real DNS server (dnsmasq on 127.0.0.1, a free port). */
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { createSocket } from 'node:dgram';
+import { candidates, nodeResolver, parseResolvConf, resolveHosts } from '../../src/resolve/dns.ts';
+
+function haveDnsmasq(): boolean {
+  if (spawnSync('sh', ['-c', 'command -v dnsmasq']).status === 0) return true;
+  if (process.getuid?.() !== 0) return false;
+  spawnSync('apt-get', ['install', '-y', '-q', 'dnsmasq-base'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
+  return spawnSync('sh', ['-c', 'command -v dnsmasq']).status === 0;
+}
+
+async function freePort(): Promise<number> {
+  const s = createSocket('udp4');
+  await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
+  const port = s.address().port;
+  await new Promise<void>((resolve) => s.close(() => { resolve(); }));
+  return port;
+}
+
+describe('resolv.conf', () => {
+  test('nameservers, the last search line, ndots/timeout/attempts, comments', () => {
+    const conf = parseResolvConf('# generated\nnameserver 10.96.0.10\nsearch old.local\nsearch shop.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5 timeout:2 attempts:3 edns0\nnameserver fd00::10 ; second\n');
+    assert.deepEqual(conf, { nameservers: ['10.96.0.10', 'fd00::10'], search: ['shop.svc.cluster.local', 'svc.cluster.local', 'cluster.local'], ndots: 5, timeoutS: 2, attempts: 3 });
+  });
+  test('the search list goes first below ndots, last at or above it; a trailing dot is absolute', () => {
+    const conf = { search: ['shop.svc.cluster.local', 'cluster.local'], ndots: 2 };
+    assert.deepEqual(candidates('api', conf), ['api.shop.svc.cluster.local', 'api.cluster.local', 'api']);
+    assert.deepEqual(candidates('db.example.com', conf), ['db.example.com', 'db.example.com.shop.svc.cluster.local', 'db.example.com.cluster.local']);
+    assert.deepEqual(candidates('db.example.com.', conf), ['db.example.com']);
+  });
+});
+
+const available = haveDnsmasq();
+describe('against dnsmasq', { skip: available ? false : 'dnsmasq is not installed (apt-get install dnsmasq-base)' }, () => {
+  let server: ChildProcess | undefined;
+  let port = 0;
+  before(async () => {
+    port = await freePort();
+    server = spawn('dnsmasq', [
+      '--keep-in-foreground', '--no-daemon', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', '--bind-interfaces',
+      '--listen-address=127.0.0.1', `--port=${port}`, '--user=root', '--pid-file=',
+      '--host-record=api.shop.svc.cluster.local,10.96.0.20',
+      '--host-record=db.shop.svc.cluster.local,10.96.0.30,fd00::30',
+      '--host-record=payments.example.com,192.0.2.44',
+      '--address=/#/',
+    ], { stdio: ['ignore', 'ignore', 'pipe'] });
+    let err = '';
+    server.stderr?.on('data', (d: Buffer) => { err += d.toString(); });
+    // Wait until it answers.
+    const r = nodeResolver(port)(parseResolvConf('nameserver 127.0.0.1\noptions timeout:1 attempts:1'));
+    r.setServers(['127.0.0.1']);
+    for (let i = 0; i < 50; i++) {
+      try { await r.resolve4('payments.example.com'); return; } catch { await new Promise((res) => setTimeout(res, 100)); }
+    }
+    throw new Error(`dnsmasq did not start: ${err}`);
+  });
+  after(() => { server?.kill('SIGTERM'); });
+
+  const conf = () => parseResolvConf('nameserver 127.0.0.1\nsearch shop.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5 timeout:1 attempts:1\n');
+
+  test('short names through the search list, A and AAAA, ports kept', async () => {
+    const r = await resolveHosts([{ host: 'api', ports: [8080] }, { host: 'db', ports: [] }, { host: 'payments.example.com', ports: [443] }], conf(), nodeResolver(port), '/proc/4242/root/etc/resolv.conf');
+    assert.deepEqual(r.map((h) => [h.host, h.name, h.addresses]), [
+      ['api', 'api.shop.svc.cluster.local', ['10.96.0.20']],
+      ['db', 'db.shop.svc.cluster.local', ['10.96.0.30', 'fd00::30']],
+      ['payments.example.com', 'payments.example.com', ['192.0.2.44']],
+    ]);
+    assert.deepEqual(r[0]!.items, [{ cidr: { family: 4, address: '10.96.0.20', prefix: 32 }, ports: [8080] }]);
+    assert.deepEqual(r[1]!.items.map((i) => i.cidr.family), [4, 6]);
+  });
+  test('an unresolvable host is an error naming it (never "all traffic")', async () => {
+    await assert.rejects(resolveHosts([{ host: 'api', ports: [] }, { host: 'nope.example.org', ports: [] }], conf(), nodeResolver(port), '/proc/4242/root/etc/resolv.conf'),
+      /DESTINATION_HOSTS nope.example.org does not resolve \(no A or AAAA record\) with the target's resolver 127.0.0.1 from \/proc\/4242\/root\/etc\/resolv.conf \(tried nope.example.org.shop.svc.cluster.local, .*nope.example.org\)/);
+  });
+  test('a nameserver that does not answer is an error, not an empty answer', async () => {
+    const silent = await freePort();
+    await assert.rejects(resolveHosts([{ host: 'api', ports: [] }], conf(), nodeResolver(silent), 'resolv.conf'), /did not answer for api.shop.svc.cluster.local/);
+  });
+});

@@ -1,0 +1,204 @@
+/** The Kubernetes side against an in-process API server, through @kubernetes/client-node and a kubeconfig. */
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { ApiDouble, pod } from './kube-double.ts';
+import { memoryLogger } from './helpers.ts';
+import { createKubeApi, loadKubeConfig, type KubeApi } from '../../src/kube/api.ts';
+import { checkHealth, selectTargets } from '../../src/kube/targets.ts';
+import { resolvePods, resolveService } from '../../src/kube/dependencies.ts';
+import { apiPermissions } from '../../src/kube/permissions.ts';
+import { buildLitmusSpec, type LitmusSpec } from '../../src/litmus/env.ts';
+import { Reporter } from '../../src/litmus/report.ts';
+import type { VariableName } from '../../src/config/vars.ts';
+
+/* eslint-disable @typescript-eslint/no-unsafe-member-access -- API objects are raw JSON here */
+
+const api = new ApiDouble();
+let kube: KubeApi;
+
+function litmus(env: Partial<Record<VariableName, string>>): LitmusSpec {
+  const all: Partial<Record<VariableName, string>> = { NODE_NAME: 'node-a', ...env };
+  return buildLitmusSpec({ get: (n) => (all[n] ? { value: all[n], label: n } : undefined) });
+}
+
+const seq = (values: number[]) => { let i = 0; return () => values[i++ % values.length]!; };
+
+before(async () => {
+  await api.start();
+  kube = createKubeApi(loadKubeConfig({ KUBECONFIG: api.kubeconfig() }));
+});
+after(async () => {
+  // Every call the code made is listed in src/kube/permissions.ts (what the RBAC Role must grant).
+  for (const c of api.calls) {
+    assert.ok(apiPermissions.some((p) => p.apiGroup === c.group && p.resource === c.resource && (p.verbs as readonly string[]).includes(c.verb)),
+      `${c.verb} ${c.resource}.${c.group} is not in apiPermissions`);
+  }
+  await api.stop();
+});
+
+
+describe('target selection', () => {
+  before(() => {
+    const rs = { kind: 'ReplicaSet', name: 'frontend-7d9c8b6f5' };
+    api.add('pods', pod({ name: 'frontend-1', namespace: 'shop', node: 'node-a', labels: { app: 'frontend' }, owner: rs, containerId: `containerd://${'a'.repeat(64)}`, containers: ['web', 'sidecar'] }));
+    api.add('pods', pod({ name: 'frontend-2', namespace: 'shop', node: 'node-a', labels: { app: 'frontend' }, owner: rs, containerId: `cri-o://${'b'.repeat(64)}`, containers: ['web', 'sidecar'] }));
+    api.add('pods', pod({ name: 'frontend-3', namespace: 'shop', node: 'node-b', labels: { app: 'frontend' }, owner: rs, containers: ['web', 'sidecar'] }));
+    api.add('pods', pod({ name: 'frontend-old', namespace: 'shop', node: 'node-a', labels: { app: 'frontend' }, owner: rs, phase: 'Succeeded' }));
+    api.add('pods', pod({ name: 'db-0', namespace: 'shop', node: 'node-b', labels: { app: 'db' }, owner: { kind: 'StatefulSet', name: 'db' }, ip: '10.244.2.7' }));
+    api.add('nodes', { metadata: { name: 'node-a', labels: { chaos: 'yes' } } });
+    api.add('nodes', { metadata: { name: 'node-b', labels: {} } });
+  });
+
+  test('all matching pods (100%): the ones on this node are targets, the others are listed', async () => {
+    const s = await selectTargets(kube, litmus({ TARGETS: 'deployment:shop:[app=frontend]', PODS_AFFECTED_PERC: '100' }), seq([0.5]));
+    assert.deepEqual(s.here.map((p) => p.name).sort(), ['frontend-1', 'frontend-2']);
+    assert.deepEqual(s.elsewhere, [{ namespace: 'shop', name: 'frontend-3', node: 'node-b' }]);
+    assert.equal(s.matched, 3);
+    const f1 = s.here.find((p) => p.name === 'frontend-1')!;
+    assert.equal(f1.container, 'web');
+    assert.equal(f1.containerId, `containerd://${'a'.repeat(64)}`);
+    assert.match(api.calls.at(-1)!.query, /labelSelector=app%3Dfrontend/);
+  });
+  test('PODS_AFFECTED_PERC 0 = one pod, chosen on this node first', async () => {
+    const s = await selectTargets(kube, litmus({ TARGETS: 'deployment:shop:[app=frontend]' }), seq([0.99, 0.1]));
+    assert.equal(s.here.length, 1);
+    assert.deepEqual(s.elsewhere, []);
+  });
+  test('by workload name, TARGET_CONTAINER, and the older APP_* form', async () => {
+    const s = await selectTargets(kube, litmus({ TARGETS: 'deployment:shop:[frontend]', TARGET_CONTAINER: 'sidecar', PODS_AFFECTED_PERC: '100' }), seq([0]));
+    assert.deepEqual(s.here.map((p) => p.container), ['sidecar', 'sidecar']);
+    const old = await selectTargets(kube, litmus({ APP_NS: 'shop', APP_LABEL: 'app=frontend', APP_KIND: 'deployment', PODS_AFFECTED_PERC: '100' }), seq([0]));
+    assert.equal(old.here.length, 2);
+    const named = await selectTargets(kube, litmus({ APP_NS: 'shop', TARGET_PODS: 'frontend-2' }), seq([0]));
+    assert.deepEqual(named.here.map((p) => p.name), ['frontend-2']);
+  });
+  test('the wrong kind matches nothing', async () => {
+    await assert.rejects(selectTargets(kube, litmus({ TARGETS: 'statefulset:shop:[app=frontend]' }), seq([0])), /no pod matches statefulset:shop:\[app=frontend\]: check .*kubectl get pods -n shop -l app=frontend/);
+  });
+  test('none on this node: says where they are and how to set the nodeSelector', async () => {
+    await assert.rejects(selectTargets(kube, litmus({ TARGETS: 'statefulset:shop:[db]' }), seq([0])),
+      /shop\/db-0 run on node\(s\) node-b, not on this node node-a.*nodeSelector: \{kubernetes.io\/hostname: node-b\}/);
+  });
+  test('NODE_LABEL limits the candidates', async () => {
+    await assert.rejects(selectTargets(kube, litmus({ TARGETS: 'pod:shop:[db-0]', NODE_LABEL: 'chaos=yes' }), seq([0])), /no pod matching .* runs on a node labelled chaos=yes/);
+  });
+  test('a container that is not in the pod', async () => {
+    await assert.rejects(selectTargets(kube, litmus({ TARGETS: 'pod:shop:[frontend-1]', TARGET_CONTAINER: 'nginx' }), seq([0])),
+      /pod shop\/frontend-1 has no container "nginx" \(TARGET_CONTAINER\); its containers are: web, sidecar/);
+  });
+  test('health check: Running and ready', async () => {
+    assert.deepEqual(await checkHealth(kube, [{ namespace: 'shop', name: 'frontend-1', node: 'node-a' }]), []);
+    api.add('pods', pod({ name: 'sick', namespace: 'shop', node: 'node-a', ready: false }));
+    assert.deepEqual(await checkHealth(kube, [{ namespace: 'shop', name: 'sick', node: 'node-a' }, { namespace: 'shop', name: 'gone', node: 'node-a' }]),
+      ['shop/sick: container(s) app not ready', 'shop/gone no longer exists']);
+  });
+});
+
+describe('dependencies as Kubernetes objects', () => {
+  before(() => {
+    api.add('services', { metadata: { name: 'api', namespace: 'shop' }, spec: { type: 'ClusterIP', clusterIP: '10.96.0.20', clusterIPs: ['10.96.0.20', 'fd00::20'], ports: [{ name: 'http', port: 80, targetPort: 8080, protocol: 'TCP' }, { name: 'grpc', port: 9090, targetPort: 'grpc', protocol: 'TCP' }] } });
+    api.add('endpointslices', {
+      metadata: { name: 'api-x1', namespace: 'shop', labels: { 'kubernetes.io/service-name': 'api' } }, addressType: 'IPv4',
+      ports: [{ name: 'http', port: 8080, protocol: 'TCP' }, { name: 'grpc', port: 9000, protocol: 'TCP' }],
+      endpoints: [
+        { addresses: ['10.244.1.5'], conditions: { ready: true }, targetRef: { kind: 'Pod', name: 'api-1', namespace: 'shop' } },
+        { addresses: ['10.244.2.6'], conditions: { ready: false }, targetRef: { kind: 'Pod', name: 'api-2', namespace: 'shop' } },
+        { addresses: ['10.244.3.7'], conditions: {} },
+      ],
+    });
+    api.add('services', { metadata: { name: 'db', namespace: 'shop' }, spec: { clusterIP: 'None', clusterIPs: ['None'], ports: [{ port: 5432, protocol: 'TCP' }] } });
+    api.add('endpointslices', { metadata: { name: 'db-x', namespace: 'shop', labels: { 'kubernetes.io/service-name': 'db' } }, addressType: 'IPv4', ports: [{ port: 5432 }], endpoints: [{ addresses: ['10.244.2.7'] }] });
+    api.add('services', { metadata: { name: 'empty', namespace: 'shop' }, spec: { clusterIP: '10.96.0.30', ports: [{ port: 80 }] } });
+    api.add('endpointslices', { metadata: { name: 'empty-x', namespace: 'shop', labels: { 'kubernetes.io/service-name': 'empty' } }, addressType: 'IPv4', ports: [{ port: 80 }], endpoints: [{ addresses: ['10.244.9.9'], conditions: { ready: false } }] });
+    api.add('services', { metadata: { name: 'ext', namespace: 'shop' }, spec: { type: 'ExternalName', externalName: 'db.example.com' } });
+    api.add('pods', pod({ name: 'cache-0', namespace: 'cache', node: 'node-b', labels: { app: 'cache' }, ip: '10.244.4.4' }));
+  });
+  const text = (items: readonly { cidr: { address: string; prefix: number }; ports: readonly number[] }[]) => items.map((i) => `${i.cidr.address}/${i.cidr.prefix}|${i.ports.join('|')}`);
+
+  test('a Service: ClusterIPs with Service ports and ready endpoints with target ports', async () => {
+    const r = await resolveService(kube, { namespace: 'shop', name: 'api', ports: ['http'] });
+    assert.deepEqual(text(r.items), ['10.96.0.20/32|80', 'fd00::20/128|80', '10.244.1.5/32|8080', '10.244.3.7/32|8080']);
+    const all = await resolveService(kube, { namespace: 'shop', name: 'api', ports: [] });
+    assert.deepEqual(text(all.items), ['10.96.0.20/32|80|9090', 'fd00::20/128|80|9090', '10.244.1.5/32|8080|9000', '10.244.3.7/32|8080|9000']);
+    assert.ok(all.details.some((d) => d.includes('pod api-1')));
+  });
+  test('a headless Service contributes its endpoints only', async () => {
+    const r = await resolveService(kube, { namespace: 'shop', name: 'db', ports: [] });
+    assert.deepEqual(text(r.items), ['10.244.2.7/32|5432']);
+  });
+  test('a Service without ready endpoints, an unknown port, an ExternalName, a missing Service', async () => {
+    await assert.rejects(resolveService(kube, { namespace: 'shop', name: 'empty', ports: [] }), /DESTINATION_SERVICES shop\/empty has no ready endpoints \(kubectl get endpointslices -n shop -l kubernetes.io\/service-name=empty\)/);
+    await assert.rejects(resolveService(kube, { namespace: 'shop', name: 'api', ports: [443] }), /has no port 443; its ports are 80 \(http\), 9090 \(grpc\)/);
+    await assert.rejects(resolveService(kube, { namespace: 'shop', name: 'ext', ports: [] }), /ExternalName .*put db.example.com in DESTINATION_HOSTS/);
+    await assert.rejects(resolveService(kube, { namespace: 'shop', name: 'nope', ports: [] }), /get services "nope" in namespace shop: not found \(404\)/);
+  });
+  test('pods by label', async () => {
+    const r = await resolvePods(kube, { namespace: 'cache', pods: { kind: 'labels', labels: 'app=cache' }, ports: [6379] });
+    assert.deepEqual(text(r.items), ['10.244.4.4/32|6379']);
+    await assert.rejects(resolvePods(kube, { namespace: 'cache', pods: { kind: 'names', names: ['cache-9'] }, ports: [] }), /no Running pod with an IP matches/);
+  });
+});
+
+describe('ChaosResult and Events', () => {
+  before(() => {
+    api.add('chaosengines', { metadata: { name: 'shop-chaos', namespace: 'litmus', uid: 'engine-uid-1' }, spec: {} });
+  });
+  const l = () => litmus({ TARGETS: 'pod:shop:[frontend-1]', CHAOSENGINE: 'shop-chaos', EXPERIMENT_NAME: 'pod-dependency-latency', CHAOS_NAMESPACE: 'litmus', CHAOS_UID: 'engine-uid-1', POD_NAME: 'pod-dependency-latency-abc12' });
+  const reporter = () => new Reporter({ api: kube, litmus: l(), log: memoryLogger().log, now: () => 1_700_000_000_000, random: () => 0.5 });
+
+  test('a run creates the result (Running/Awaited), tracks targets and ends Completed/Pass', async () => {
+    const r = reporter();
+    await r.start();
+    let res = api.get('chaosresults', 'litmus', 'shop-chaos-pod-dependency-latency')!;
+    assert.deepEqual(res.status.experimentStatus, { phase: 'Running', verdict: 'Awaited', probeSuccessPercentage: 'Awaited' });
+    assert.deepEqual(res.spec, { engine: 'shop-chaos', experiment: 'pod-dependency-latency' });
+    assert.equal(res.metadata.labels.chaosUID, 'engine-uid-1');
+    r.setTarget({ name: 'frontend-1', kind: 'pod', chaosStatus: 'injected' });
+    r.setTarget({ name: 'frontend-1', kind: 'pod', chaosStatus: 'reverted' });
+    r.event('engine', 'ChaosInject', 'Injecting');
+    assert.equal(await r.finish({ phase: 'Completed', verdict: 'Pass' }, 5000), true);
+    res = api.get('chaosresults', 'litmus', 'shop-chaos-pod-dependency-latency')!;
+    assert.deepEqual(res.status.experimentStatus, { phase: 'Completed', verdict: 'Pass', probeSuccessPercentage: '100' });
+    assert.deepEqual(res.status.history, { passedRuns: 1, failedRuns: 0, stoppedRuns: 0, targets: [{ name: 'frontend-1', kind: 'pod', chaosStatus: 'reverted' }] });
+    const events = api.list('events', 'litmus').map((e) => `${e.involvedObject.kind}/${e.reason}/${e.type}`);
+    assert.deepEqual(events, ['ChaosResult/Awaited/Normal', 'ChaosEngine/ChaosInject/Normal', 'ChaosResult/Pass/Normal', 'ChaosEngine/Summary/Normal']);
+    const summary = api.list('events', 'litmus').find((e) => e.reason === 'Summary')!;
+    assert.equal(summary.message, 'pod-dependency-latency experiment has been Passed');
+    assert.equal(summary.involvedObject.uid, 'engine-uid-1');
+    assert.equal(summary.source.component, 'pod-dependency-latency-abc12');
+  });
+  test('the next run keeps the counters; an error clears nothing else and records errorOutput', async () => {
+    const r = reporter();
+    await r.start();
+    let res = api.get('chaosresults', 'litmus', 'shop-chaos-pod-dependency-latency')!;
+    assert.equal(res.status.experimentStatus.verdict, 'Awaited');
+    assert.equal(res.status.history.passedRuns, 1);
+    await r.finish({ phase: 'Error', verdict: 'Error', error: { errorCode: 'TARGET_SELECTION_ERROR', reason: 'no pod matches' } }, 5000);
+    res = api.get('chaosresults', 'litmus', 'shop-chaos-pod-dependency-latency')!;
+    assert.deepEqual(res.status.experimentStatus.errorOutput, { errorCode: 'TARGET_SELECTION_ERROR', reason: 'no pod matches' });
+    assert.deepEqual([res.status.history.passedRuns, res.status.history.failedRuns], [1, 1]);
+    const last = api.list('events', 'litmus').at(-1)!;
+    assert.deepEqual([last.reason, last.type], ['Summary', 'Warning']);
+  });
+  test('403 (RBAC) says which verb on which resource to grant', async () => {
+    api.forbidden.add('create chaosresults');
+    try {
+      const r = new Reporter({ api: kube, litmus: { ...l(), instanceId: 'x1' }, log: memoryLogger().log, now: Date.now, random: Math.random });
+      await assert.rejects(r.start(), /refused to create chaosresults.litmuschaos.io in namespace litmus: forbidden \(403, RBAC\)\. Give the runner's service account the verb "create" on "chaosresults" \(apiGroup "litmuschaos.io"\)/);
+    } finally {
+      api.forbidden.delete('create chaosresults');
+    }
+  });
+  test('404 for the resource type: the CRD is not installed', async () => {
+    api.notServed.add('chaosengines');
+    try {
+      await assert.rejects(reporter().start(), /does not serve chaosengines.litmuschaos.io .*Is Litmus installed \(kubectl get crd chaosengines.litmuschaos.io\)\?/);
+    } finally {
+      api.notServed.delete('chaosengines');
+      api.unexpected.length = 0;
+    }
+  });
+  test('nothing unexpected was asked', () => {
+    assert.deepEqual(api.unexpected, []);
+  });
+});

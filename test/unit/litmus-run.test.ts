@@ -1,0 +1,129 @@
+/**
+ * `netchaos run` end to end without a cluster: the API double, a fake crictl on a PATH the test owns,
+ * and the fake namespace that tc talks to. Checks the change (tc), the report (ChaosResult, Events) and exit codes.
+ */
+import { test, describe, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run, type Extras } from '../../src/main.ts';
+import { realExec } from '../../src/deps.ts';
+import { createKubeApi, loadKubeConfig } from '../../src/kube/api.ts';
+import { realHostFs } from '../../src/runtime/host.ts';
+import { nodeResolver } from '../../src/resolve/dns.ts';
+import { ApiDouble, pod } from './kube-double.ts';
+import { FakeNamespace, fakeDeps } from './helpers.ts';
+
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-argument -- API objects are raw JSON here */
+
+const ID = '5e0c7a3b9d2f41e8a6c4b1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0';
+const api = new ApiDouble();
+const dir = mkdtempSync(join(tmpdir(), 'netchaos-run-'));
+const bin = join(dir, 'bin');
+const socket = join(dir, 'containerd.sock');
+let socketServer: Server;
+let kubeconfig = '';
+
+before(async () => {
+  await api.start();
+  kubeconfig = api.kubeconfig();
+  mkdirSync(bin);
+  socketServer = createServer();
+  await new Promise<void>((resolve) => socketServer.listen(socket, resolve));
+  copyFileSync(new URL('./fixtures/crictl-inspect-containerd.json', import.meta.url), join(dir, 'inspect.json'));
+  writeFileSync(join(bin, 'crictl'), `#!/bin/sh
+[ "$*" = "--runtime-endpoint unix://${socket} inspect --output json ${ID}" ] || { echo "unexpected: $*" >&2; exit 64; }
+cat "${dir}/inspect.json"
+`);
+  chmodSync(join(bin, 'crictl'), 0o755);
+  api.add('chaosengines', { metadata: { name: 'shop-chaos', namespace: 'litmus', uid: 'engine-uid' }, spec: {} });
+  api.add('pods', pod({ name: 'frontend-1', namespace: 'shop', node: 'node-a', labels: { app: 'frontend' }, owner: { kind: 'ReplicaSet', name: 'frontend-5d8f' }, containerId: `containerd://${ID}` }));
+  api.add('pods', pod({ name: 'frontend-2', namespace: 'shop', node: 'node-b', labels: { app: 'frontend' }, owner: { kind: 'ReplicaSet', name: 'frontend-5d8f' } }));
+  api.add('services', { metadata: { name: 'api', namespace: 'shop' }, spec: { clusterIP: '10.96.0.20', clusterIPs: ['10.96.0.20'], ports: [{ name: 'http', port: 80 }] } });
+  api.add('endpointslices', { metadata: { name: 'api-1', namespace: 'shop', labels: { 'kubernetes.io/service-name': 'api' } }, addressType: 'IPv4', ports: [{ name: 'http', port: 8080 }], endpoints: [{ addresses: ['10.244.1.5'], conditions: { ready: true } }] });
+});
+after(async () => {
+  socketServer.close();
+  await api.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const baseEnv = (): Record<string, string> => ({
+  KUBECONFIG: kubeconfig, PATH: bin, TARGETS: 'deployment:shop:[app=frontend]', PODS_AFFECTED_PERC: '100', NODE_NAME: 'node-a',
+  CHAOSENGINE: 'shop-chaos', EXPERIMENT_NAME: 'pod-dependency-latency', CHAOS_NAMESPACE: 'litmus', CHAOS_UID: 'engine-uid', POD_NAME: 'runner-1',
+  CONTAINER_RUNTIME: 'auto', SOCKET_PATH: socket, NETWORK_LATENCY: '100', TOTAL_CHAOS_DURATION: '3', DEFAULT_HEALTH_CHECK: 'true',
+  DESTINATION_SERVICES: 'shop/api', DESTINATION_IPS: '192.0.2.10',
+});
+
+async function litmusRun(env: Record<string, string>, setup: (f: ReturnType<typeof fakeDeps>, ns: FakeNamespace) => void = () => {}) {
+  const ns = new FakeNamespace();
+  const f = fakeDeps(ns);
+  const exec = f.deps.exec;
+  Object.assign(f.deps, { exec: (file: string, args: readonly string[], o?: { input?: string }) => (file === join(bin, 'crictl') ? realExec(file, args, o) : exec(file, args, o)) });
+  setup(f, ns);
+  let stderr = '';
+  const extras = (): Extras => ({ fs: realHostFs(bin), resolver: nodeResolver(), kube: () => createKubeApi(loadKubeConfig({ KUBECONFIG: kubeconfig })), random: () => 0.5 });
+  const code = await run(['run'], { stdout: () => {}, stderr: (t) => { stderr += t; }, env }, () => f.deps, extras);
+  const result = api.get('chaosresults', 'litmus', 'shop-chaos-pod-dependency-latency');
+  return { code, stderr, ns, lines: f.lines, result };
+}
+
+describe('netchaos run (Litmus mode)', () => {
+  test('injects into the pod on this node toward the Service (ClusterIP and endpoint), reverts, reports Pass', async () => {
+    const before = api.list('events', 'litmus').length;
+    const r = await litmusRun(baseEnv());
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.ns.tcOps.filter((o) => o !== 'show'), ['apply', 'revert']);
+    const batch = r.ns.calls.find((c) => (c.input ?? '').startsWith('qdisc add'))!;
+    assert.deepEqual(batch.args.slice(0, 3), ['-t', '23917', '-n']);
+    for (const addr of ['192.0.2.10', '10.96.0.20', '10.244.1.5']) assert.match(batch.input!, new RegExp(addr.replaceAll('.', '\\.')));
+    assert.equal(r.result?.status.experimentStatus.phase, 'Completed');
+    assert.equal(r.result?.status.experimentStatus.verdict, 'Pass');
+    assert.deepEqual(r.result?.status.history.targets, [{ name: 'frontend-1', kind: 'pod', chaosStatus: 'reverted' }]);
+    const reasons = api.list('events', 'litmus').slice(before).map((e) => `${e.involvedObject.kind}/${e.reason}`);
+    assert.deepEqual(reasons, ['ChaosResult/Awaited', 'ChaosEngine/TargetSelection', 'ChaosEngine/PreChaosCheck', 'ChaosEngine/ChaosInject', 'ChaosEngine/PostChaosCheck', 'ChaosResult/Pass', 'ChaosEngine/Summary']);
+    assert.ok(r.lines.some((l) => /shop\/frontend-2 \(node-b\)/.test(l.msg)), 'the pod elsewhere is in the log');
+    assert.ok(r.lines.some((l) => /dependency service shop\/api: ClusterIP 10.96.0.20 ports 80; endpoint 10.244.1.5 ports 8080/.test(l.msg)));
+  });
+  test('SIGTERM (the engine is stopped): revert first, then Stopped/Stopped, exit 143', async () => {
+    const r = await litmusRun(baseEnv(), (f, ns) => {
+      ns.afterExec = (c) => { if ((c.input ?? '').startsWith('qdisc add')) f.signals.send('SIGTERM'); };
+    });
+    assert.equal(r.code, 143, r.stderr);
+    assert.deepEqual(r.ns.tcOps.filter((o) => o !== 'show'), ['apply', 'revert']);
+    assert.deepEqual([r.result?.status.experimentStatus.phase, r.result?.status.experimentStatus.verdict], ['Stopped', 'Stopped']);
+    assert.equal(r.result?.status.experimentStatus.errorOutput.errorCode, 'EXPERIMENT_ABORTED');
+    assert.match(r.result?.status.experimentStatus.errorOutput.reason, /stopped by SIGTERM.*the fault was reverted first/);
+  });
+  test('no target on this node: Error with the reason, exit 1, nothing changed', async () => {
+    const r = await litmusRun({ ...baseEnv(), NODE_NAME: 'node-c' });
+    assert.equal(r.code, 1);
+    assert.deepEqual(r.ns.calls, []);
+    assert.deepEqual([r.result?.status.experimentStatus.phase, r.result?.status.experimentStatus.verdict], ['Error', 'Error']);
+    assert.equal(r.result?.status.experimentStatus.errorOutput.errorCode, 'TARGET_SELECTION_ERROR');
+    assert.match(r.stderr, /not on this node node-c.*nodeSelector/);
+  });
+  test('a dependency Service without endpoints: Error before any change', async () => {
+    api.add('services', { metadata: { name: 'down', namespace: 'shop' }, spec: { clusterIP: '10.96.0.99', ports: [{ port: 80 }] } });
+    const r = await litmusRun({ ...baseEnv(), DESTINATION_SERVICES: 'shop/down' });
+    assert.equal(r.code, 1);
+    assert.deepEqual(r.ns.tcOps.filter((o) => o !== 'show'), []);
+    assert.match(r.result?.status.experimentStatus.errorOutput.reason, /shop\/down has no ready endpoints/);
+  });
+  test('the runtime socket missing and no cgroup match: CONTAINER_RUNTIME_ERROR', async () => {
+    const r = await litmusRun({ ...baseEnv(), SOCKET_PATH: join(dir, 'missing.sock'), CONTAINER_RUNTIME: 'containerd' });
+    assert.equal(r.code, 1);
+    assert.equal(r.result?.status.experimentStatus.errorOutput.errorCode, 'CONTAINER_RUNTIME_ERROR');
+    assert.match(r.stderr, /missing.sock does not exist/);
+  });
+  test('malformed TARGETS and a missing NODE_NAME: exit 2 before any API call', async () => {
+    const calls = api.calls.length;
+    const r = await litmusRun({ ...baseEnv(), TARGETS: 'deployment:shop:app=frontend', NODE_NAME: '' });
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /TARGETS: "deployment:shop:app=frontend" is not <kind>:<namespace>:\[<labels>\|<names>\]/);
+    assert.match(r.stderr, /NODE_NAME: unknown node/);
+    assert.equal(api.calls.length, calls);
+  });
+});
