@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# What the image's install stage does, without Docker: `npm pack` the project, unpack the tarball into an
+# empty folder, install only the production dependencies pinned by package-lock.json (`npm ci --omit=dev`),
+# then run the installed `netchaos --help` and `netchaos plan` from there. Fails when `files` in
+# package.json misses something the program needs at run time, or when a devDependency is imported.
+# Needs the npm registry (or a warm npm cache). Usage: scripts/pack-smoke.sh   (from anywhere)
+set -euo pipefail
+repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+cd "$repo"
+
+[[ -f dist/cli.js ]] || { echo "pack-smoke: building dist/ (npm run build)"; npm run build --silent; }
+tarball="$(npm pack --silent --pack-destination "$work" | tail -n 1)"
+echo "pack-smoke: packed $tarball ($(du -h "$work/$tarball" | cut -f1)):"
+tar -tzf "$work/$tarball" | sed 's/^/  /'
+if tar -tzf "$work/$tarball" | grep -qE '^package/(src|test|scripts|experiments)/|\.map$'; then
+  echo "pack-smoke: the tarball ships sources, tests or source maps: check \"files\" in package.json" >&2
+  exit 1
+fi
+
+mkdir "$work/app"
+tar -xzf "$work/$tarball" -C "$work/app" --strip-components=1
+cp package-lock.json "$work/app/"
+(cd "$work/app" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error)
+chmod +x "$work/app/dist/cli.js"
+mkdir "$work/bin"
+ln -s "$work/app/dist/cli.js" "$work/bin/netchaos"
+
+# Run with a clean environment and from an unrelated folder, like the image does.
+run() { (cd "$work" && env -i PATH="$work/bin:$PATH" HOME="$work" netchaos "$@"); }
+help="$(run --help)"
+grep -q 'Usage: netchaos' <<<"$help" || { echo "pack-smoke: unexpected --help output:" >&2; echo "$help" >&2; exit 1; }
+plan="$(run plan --destination-ips 192.0.2.10 --latency 100)"
+grep -q 'qdisc add dev eth0 root' <<<"$plan" || { echo "pack-smoke: unexpected plan output:" >&2; echo "$plan" >&2; exit 1; }
+run plan --output json --destination-ips 2001:db8::10 --latency 50 >/dev/null
+echo "pack-smoke: ok: $(cd "$work/app" && du -sh . | cut -f1) installed; --help and plan work from the packed tarball with production dependencies only"
