@@ -15,14 +15,12 @@ import { describeQdisc, isKernelDefault, isOurs, rootOf, showQdiscs } from './ne
 import { type Target, checkTarget, describeTarget } from './netns/target.js';
 import { inject, revert } from './lifecycle/inject.js';
 import { logEvent } from './lifecycle/events.js';
-import { type KubeApi, createKubeApi, loadKubeConfig } from './kube/api.js';
+import type { KubeApi } from './kube/api.js';
 import { type ContainerRef, parseContainerId } from './runtime/config.js';
-import { type ContainerNetns, findContainer } from './runtime/container.js';
+import type { ContainerNetns } from './runtime/container.js';
 import { type HostFs, realHostFs } from './runtime/host.js';
 import { type ResolverFactory, nodeResolver } from './resolve/dns.js';
 import { describeResolved, discover } from './resolve/destinations.js';
-import { buildLitmusSpec } from './litmus/env.js';
-import { runLitmus } from './litmus/run.js';
 
 /** The package version, read once from package.json next to dist/ or src/. */
 function version(): string {
@@ -53,12 +51,34 @@ export interface Extras {
 
 export type ExtrasFactory = (env: Io['env']) => Extras;
 
+/**
+ * The Kubernetes client is loaded on the first API call, not at start-up: importing
+ * @kubernetes/client-node costs about half a second, which `plan`, `inject` and `revert` on IP
+ * destinations never need (and ten times that under emulation).
+ */
+function lazyKubeApi(env: Io['env']): KubeApi {
+  let api: Promise<KubeApi> | undefined;
+  const load = (): Promise<KubeApi> =>
+    (api ??= import('./kube/api.js').then((m) => m.createKubeApi(m.loadKubeConfig(env))));
+  return {
+    listPods: async (...a) => (await load()).listPods(...a),
+    listNodes: async (...a) => (await load()).listNodes(...a),
+    getService: async (...a) => (await load()).getService(...a),
+    listEndpointSlices: async (...a) => (await load()).listEndpointSlices(...a),
+    getChaosEngineUid: async (...a) => (await load()).getChaosEngineUid(...a),
+    getChaosResult: async (...a) => (await load()).getChaosResult(...a),
+    createChaosResult: async (...a) => (await load()).createChaosResult(...a),
+    patchChaosResult: async (...a) => (await load()).patchChaosResult(...a),
+    createEvent: async (...a) => (await load()).createEvent(...a),
+  };
+}
+
 export const realExtras: ExtrasFactory = (env) => {
   let api: KubeApi | undefined;
   return {
     fs: realHostFs(env['PATH'] ?? ''),
     resolver: nodeResolver(),
-    kube: () => (api ??= createKubeApi(loadKubeConfig(env))),
+    kube: () => (api ??= lazyKubeApi(env)),
     random: Math.random,
   };
 };
@@ -118,6 +138,7 @@ async function resolveLocal(deps: Deps, extras: Extras, opts: Options, spec: Spe
   const ref = parseContainer(opts);
   let container: ContainerNetns | undefined;
   if (ref) {
+    const { findContainer } = await import('./runtime/container.js');
     container = await findContainer({ exec: deps.exec, fs: extras.fs }, ref, spec.runtime);
     if (container.note) deps.log.warn(container.note);
   }
@@ -194,6 +215,7 @@ export async function run(argv: readonly string[], io: Io, makeDeps: DepsFactory
   addVariableOptions(program.command('run').description('Litmus mode: find the target pods on this node (TARGETS, NODE_NAME), enter their containers, inject, revert, report to ChaosResult and Events'), 'litmus')
     .action(async (opts: Options) => {
       const probe = makeDeps('info');
+      const [{ buildLitmusSpec }, { runLitmus }] = await Promise.all([import('./litmus/env.js'), import('./litmus/run.js')]);
       const problems: UsageError[] = [];
       const collect = <T>(fn: () => T): T | undefined => {
         try {
