@@ -1,0 +1,231 @@
+// Helpers shared by the lab's guest programs (tests, demo, bench). Everything
+// here runs INSIDE the lab VM (see ../run.sh); it refuses to run elsewhere.
+import { spawn, spawnSync, execFileSync } from 'node:child_process';
+import { existsSync, readFileSync, writeFileSync, appendFileSync, mkdirSync } from 'node:fs';
+import { hostname } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const GUEST_DIR = path.dirname(fileURLToPath(import.meta.url));
+export const REPO = process.env.NCLAB_REPO ?? path.resolve(GUEST_DIR, '../../..');
+export const OUT = process.env.NCLAB_OUT ?? '/tmp/nclab-out';
+// NCLAB_CLI: run another CLI build (e.g. a stand-in while testing the lab itself).
+export const CLI = process.env.NCLAB_CLI ?? path.join(REPO, 'dist', 'cli.js');
+export const OUR_HANDLE = '4e43:';
+
+export const DEPS = {
+  B: { ns: 'dep-b', v4: '192.0.2.11', v6: '2001:db8::11' },
+  C: { ns: 'dep-c', v4: '192.0.2.12', v6: '2001:db8::12' },
+  D: { ns: 'dep-d', v4: '192.0.2.13', v6: '2001:db8::13' },
+};
+export const APP = { ns: 'app', v4: '192.0.2.10', v6: '2001:db8::10' };
+
+/** host:port in the form probe.mjs accepts. */
+export const hp = (addr, port) => (addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`);
+
+export function assertInVm() {
+  if (hostname() !== 'netchaos-lab') {
+    throw new Error(`refusing to run outside the lab VM (hostname ${hostname()}); use test/lab/run.sh`);
+  }
+}
+
+/** Run a command synchronously; never throws; returns {code, stdout, stderr, ms}. */
+export function run(cmd, args = [], opts = {}) {
+  const t0 = process.hrtime.bigint();
+  const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 256 << 20, ...opts });
+  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  return { code: r.status, signal: r.signal, stdout: r.stdout ?? '', stderr: r.stderr ?? '', ms, error: r.error };
+}
+
+export function mustRun(cmd, args = [], opts = {}) {
+  const r = run(cmd, args, opts);
+  if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')} → exit ${r.code}: ${r.stderr || r.stdout}`);
+  return r.stdout;
+}
+
+/** Build the topology (idempotent) and return the target's PID. */
+export function ensureLab() {
+  assertInVm();
+  mkdirSync(OUT, { recursive: true });
+  execFileSync('bash', [path.join(GUEST_DIR, 'topology.sh')], { stdio: 'inherit', env: { ...process.env, NCLAB_OUT: OUT } });
+  return Number(readFileSync(path.join(OUT, 'target.pid'), 'utf8').trim());
+}
+
+/**
+ * Run tc in a namespace: `ns` is a name under /run/netns, or a PID (number)
+ * whose network namespace is entered with nsenter.
+ */
+export function tc(ns, args) {
+  return typeof ns === 'number'
+    ? run('nsenter', [`--net=/proc/${ns}/ns/net`, 'tc', ...args])
+    : run('tc', ['-n', ns, ...args]);
+}
+
+function tcJson(ns, args) {
+  const r = tc(ns, ['-j', ...args]);
+  if (r.code !== 0) throw new Error(`tc ${args.join(' ')} in ${ns} → exit ${r.code}: ${r.stderr}`);
+  return JSON.parse(r.stdout.trim() || '[]');
+}
+
+/** tc state of a device, as parsed JSON (no statistics). */
+export function tcState(ns = 'app', dev = 'eth0') {
+  return { qdisc: tcJson(ns, ['qdisc', 'show', 'dev', dev]), filter: tcJson(ns, ['filter', 'show', 'dev', dev]) };
+}
+
+export function rootQdisc(ns = 'app', dev = 'eth0') {
+  return tcJson(ns, ['qdisc', 'show', 'dev', dev]).find((q) => q.root) ?? null;
+}
+
+export const hasOurTree = (ns = 'app', dev = 'eth0') => rootQdisc(ns, dev)?.handle === OUR_HANDLE;
+
+/** Text view of the tree (for logs and the demo). */
+export function tcText(ns = 'app', dev = 'eth0') {
+  const q = tc(ns, ['qdisc', 'show', 'dev', dev]).stdout;
+  const f = tc(ns, ['filter', 'show', 'dev', dev]).stdout;
+  return { qdisc: q.trim(), filter: f.trim() };
+}
+
+/** TCP connect probe from inside `app`; returns {target: {connect:{median,…}, rr?, errors}}. */
+export function probeTcp(targets, { count = 20, rr = false, timeout = 3000, gap = 5, ns = 'app' } = {}) {
+  const args = ['netns', 'exec', ns, 'node', path.join(GUEST_DIR, 'probe.mjs'), 'tcp',
+    '--count', String(count), '--timeout', String(timeout), '--gap', String(gap), ...(rr ? ['--rr'] : []), ...targets];
+  const r = run('ip', args);
+  if (!r.stdout.trim()) throw new Error(`probe failed (exit ${r.code}): ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+/** ping loss probe from inside `app`; returns {addr: {sent, received, duplicates, errors, lossPct}}. */
+export function probePing(addrs, { count = 300, interval = 0.01, ns = 'app' } = {}) {
+  const r = run('ip', ['netns', 'exec', ns, 'node', path.join(GUEST_DIR, 'probe.mjs'), 'ping',
+    '--count', String(count), '--interval', String(interval), ...addrs]);
+  if (!r.stdout.trim()) throw new Error(`ping probe failed (exit ${r.code}): ${r.stderr}`);
+  return JSON.parse(r.stdout);
+}
+
+/** Median ping RTT per address, {addr: ms}. */
+export const pingMedians = (res) => Object.fromEntries(Object.entries(res).map(([k, v]) => [k, v.rtt?.median ?? null]));
+
+/** Loopback control target inside app (never crosses eth0). */
+export const CONTROL = '127.0.0.1:7070';
+
+/**
+ * Added TCP connect time per target, corrected for CPU drift: (target during −
+ * target baseline) − (control during − control baseline), where both probes
+ * included CONTROL. Returns {added: {t: ms}, raw: {t: ms}, drift: ms}.
+ */
+export function addedTcp(base, during) {
+  const mb = medians(base);
+  const md = medians(during);
+  const drift = CONTROL in mb ? md[CONTROL] - mb[CONTROL] : 0;
+  const r = (x) => Math.round(x * 100) / 100;
+  const raw = {};
+  const added = {};
+  for (const k of Object.keys(mb)) {
+    if (k === CONTROL) continue;
+    raw[k] = r(md[k] - mb[k]);
+    added[k] = r(md[k] - mb[k] - drift);
+  }
+  return { added, raw, drift: r(drift) };
+}
+
+/** Median connect times, {target: ms}. */
+export const medians = (res) => Object.fromEntries(Object.entries(res).map(([k, v]) => [k, v.connect.median]));
+
+export const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
+
+/** Environment for the CLI: the host's, minus every netchaos variable, plus `env`. */
+export function cliEnv(env = {}) {
+  const ours = new Set(['NETWORK_INTERFACE', 'NETWORK_LATENCY', 'JITTER', 'CORRELATION', 'TOTAL_CHAOS_DURATION',
+    'RAMP_TIME', 'DESTINATION_IPS', 'DESTINATION_IPS_FILE', 'DESTINATION_PORTS', 'SOURCE_PORTS',
+    'NETWORK_PACKET_LOSS_PERCENTAGE', 'NETWORK_PACKET_DUPLICATION_PERCENTAGE', 'NETWORK_PACKET_CORRUPTION_PERCENTAGE',
+    'NETWORK_PACKET_REORDER_PERCENTAGE', 'NETWORK_BANDWIDTH', 'DELAY_DISTRIBUTION', 'FORCE', 'FAULTS']);
+  const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !ours.has(k)));
+  return { ...base, ...env };
+}
+
+/** Run the CLI to completion. */
+export function cli(args, { env = {}, wrap = [] } = {}) {
+  const [cmd, ...pre] = wrap.length ? wrap : ['node'];
+  const full = wrap.length ? [...pre, CLI, ...args] : [CLI, ...args];
+  return run(cmd, full, { env: cliEnv(env) });
+}
+
+/**
+ * Start `netchaos inject` in the background and wait until our tree shows up
+ * in `ns` (or the process exits). Returns a handle:
+ *   { child, applied, appliedMs, stop(signal) → result, done → Promise<result> }
+ * where result = { code, signal, stdout, stderr, ms, revertMs }.
+ */
+export async function startInject(args, { env = {}, ns = 'app', dev = 'eth0', wrap = null, timeoutMs = 60000 } = {}) {
+  const t0 = Date.now();
+  const argv = wrap ? [...wrap.slice(1), CLI, 'inject', ...args] : [CLI, 'inject', ...args];
+  const child = spawn(wrap ? wrap[0] : 'node', argv, { env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (c) => (stdout += c));
+  child.stderr.on('data', (c) => (stderr += c));
+  let exited = null;
+  const done = new Promise((resolve) => {
+    child.on('close', (code, signal) => {
+      exited = { code, signal, stdout, stderr, ms: Date.now() - t0 };
+      resolve(exited);
+    });
+  });
+  let applied = false;
+  while (!exited && Date.now() - t0 < timeoutMs) {
+    if (hasOurTreeSafe(ns, dev)) { applied = true; break; }
+    await sleep(100);
+  }
+  const appliedMs = Date.now() - t0;
+  const handle = {
+    child,
+    applied,
+    appliedMs,
+    done,
+    get output() { return { stdout, stderr }; },
+    /** Send `signal`, wait for exit; revertMs = signal → exit. */
+    async stop(signal = 'SIGTERM', waitMs = 30000) {
+      if (exited) return exited;
+      const ts = Date.now();
+      child.kill(signal);
+      const timer = sleep(waitMs).then(() => null);
+      const r = await Promise.race([done, timer]);
+      if (!r) { child.kill('SIGKILL'); const k = await done; return { ...k, hung: true, revertMs: Date.now() - ts }; }
+      return { ...r, revertMs: Date.now() - ts };
+    },
+  };
+  return handle;
+}
+
+function hasOurTreeSafe(ns, dev) {
+  try { return hasOurTree(ns, dev); } catch { return false; }
+}
+
+/** Remove anything left on app's eth0 root (best effort, between scenarios). */
+export function resetApp(ns = 'app', dev = 'eth0') {
+  tc(ns, ['qdisc', 'del', 'dev', dev, 'root']);
+}
+
+/** Append one scenario's figures to $NCLAB_OUT/lab-results.json (a JSON-lines file). */
+export function record(name, data) {
+  appendFileSync(path.join(OUT, 'lab-results.jsonl'), `${JSON.stringify({ name, ...data })}\n`);
+}
+
+/** n distinct test destinations, half IPv4 (198.18.0.0/15), half IPv6 (2001:db8:ffff::/48). */
+export function bigList(n = 10000) {
+  // Odd stride: no two addresses share a /31 (or /127), so nothing can be
+  // merged into a shorter prefix: n real filter entries.
+  const list = [];
+  for (let i = 0; i < Math.ceil(n / 2); i++) {
+    const v = i * 13; // inside 198.18.0.0/15
+    list.push(`198.${18 + (v >> 16)}.${(v >> 8) & 255}.${v & 255}`);
+  }
+  for (let i = 0; i < Math.floor(n / 2); i++) {
+    const v = i * 13 + 1; // inside 2001:db8:ffff::/48
+    list.push(`2001:db8:ffff::${(v >> 16).toString(16)}:${(v & 0xffff).toString(16)}`);
+  }
+  return list;
+}
+
+export function cliExists() { return existsSync(CLI); }
+export { writeFileSync };

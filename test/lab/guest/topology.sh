@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Build the lab topology inside the VM (never run this on a real host: it
+# creates namespaces and a bridge in the current network namespace).
+#
+#   app    192.0.2.10/24  2001:db8::10/64   target: `sleep infinity`;
+#                                            control server on 127.0.0.1:7070
+#   dep-b  192.0.2.11     2001:db8::11      echo servers on 8080 and 9090
+#   dep-c  192.0.2.12     2001:db8::12      "
+#   dep-d  192.0.2.13     2001:db8::13      "
+# all joined by the bridge br0 through veth pairs (eth0 inside each ns).
+# Writes the target's PID to $NCLAB_OUT/target.pid. Idempotent.
+set -euo pipefail
+LAB_GUEST="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+OUT="${NCLAB_OUT:?NCLAB_OUT must be set}"
+
+[[ "$(hostname)" == netchaos-lab ]] || { echo "topology: refusing to run outside the lab VM (hostname $(hostname))" >&2; exit 1; }
+
+if [[ -f "$OUT/target.pid" ]] && kill -0 "$(cat "$OUT/target.pid")" 2>/dev/null; then
+  exit 0
+fi
+
+sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+ip link add br0 type bridge stp_state 0 forward_delay 0 mcast_snooping 0
+ip link set br0 up
+
+declare -A SUFFIX=([app]=10 [dep-b]=11 [dep-c]=12 [dep-d]=13)
+for ns in app dep-b dep-c dep-d; do
+  n=${SUFFIX[$ns]}
+  ip netns add "$ns"
+  ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.accept_dad=0 net.ipv6.conf.default.accept_dad=0
+  ip link add "v-$ns" type veth peer name eth0 netns "$ns"
+  ip link set "v-$ns" master br0 up
+  ip -n "$ns" link set lo up
+  ip -n "$ns" addr add "192.0.2.$n/24" dev eth0
+  ip -n "$ns" addr add "2001:db8::$n/64" dev eth0 nodad
+  ip -n "$ns" link set eth0 up
+done
+
+for ns in dep-b dep-c dep-d; do
+  ip netns exec "$ns" setsid node "$LAB_GUEST/echo-server.mjs" 8080 9090 \
+    >"$OUT/echo-$ns.log" 2>&1 </dev/null &
+done
+# A loopback-only control server inside app: connects to 127.0.0.1:7070 never
+# cross eth0, so they measure the VM's (noisy, emulated) CPU drift only.
+ip netns exec app setsid node "$LAB_GUEST/echo-server.mjs" 7070 >"$OUT/echo-app.log" 2>&1 </dev/null &
+ip netns exec app setsid sleep infinity </dev/null >/dev/null 2>&1 &
+echo $! > "$OUT/target.pid"
+
+# Wait until every server answers on v4 and v6 (node starts slowly under TCG).
+for i in $(seq 1 120); do
+  if ip netns exec app node "$LAB_GUEST/probe.mjs" tcp --count 1 --timeout 1000 --quiet \
+       127.0.0.1:7070 192.0.2.11:8080 192.0.2.12:8080 192.0.2.13:8080 192.0.2.11:9090 192.0.2.12:9090 192.0.2.13:9090 \
+       '[2001:db8::11]:8080' '[2001:db8::12]:8080' '[2001:db8::13]:8080' 2>/dev/null; then
+    exit 0
+  fi
+  sleep 0.5
+done
+echo "topology: echo servers did not come up; logs:" >&2
+cat "$OUT"/echo-*.log >&2
+exit 1

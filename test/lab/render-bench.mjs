@@ -1,0 +1,103 @@
+// Host side of `npm run bench`: bench.json (measured inside the lab VM) →
+// bench/results.json, bench/results.md and bench/apply-time.svg (vega, SVG
+// rendered in Node; no canvas needed).
+//   node test/lab/render-bench.mjs <bench.json> <bench dir>
+import { readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import path from 'node:path';
+
+const [input, outDir] = process.argv.slice(2);
+if (!input || !outDir) {
+  console.error('usage: render-bench.mjs <bench.json> <out dir>');
+  process.exit(2);
+}
+const b = JSON.parse(readFileSync(input, 'utf8'));
+mkdirSync(outDir, { recursive: true });
+
+const sh = (cmd, args) => { try { return execFileSync(cmd, args, { encoding: 'utf8' }).trim(); } catch { return 'unknown'; } };
+const cpuModel = os.cpus()[0]?.model ?? 'unknown';
+b.machine = {
+  host: `${cpuModel}, ${os.cpus().length} cores, ${Math.round(os.totalmem() / 2 ** 30)} GiB`,
+  hostKernel: os.release(),
+  qemu: sh('qemu-system-x86_64', ['--version']).split('\n')[0],
+  vm: `qemu TCG emulation (no KVM), 2 vCPUs, 2 GiB, guest kernel ${b.guestKernel}`,
+  node: process.version,
+};
+
+const goals = [
+  { goal: 'batch ≥ 100× faster per destination than one exec per destination (N=100)', value: `${b.perDestinationRatio100}×`, ok: b.perDestinationRatio100 >= 100 },
+  { goal: 'C\'s RTT with 10k entries / without ≤ 1.10', value: `${b.rttC.ratio}`, ok: b.rttC.ratio <= 1.1 },
+  { goal: 'time to inject ≤ 3× a bare `node -e \'\'` start', value: `${b.injectRatio}×`, ok: b.injectRatio <= 3 },
+  { goal: 'time to revert (`netchaos revert`) ≤ 2× a bare node start', value: `${b.revertRatio}×`, ok: b.revertRatio <= 2 },
+  { goal: 'peak RSS of the runner ≤ 80 MB (N=10000)', value: `${b.rss.inject10kMb} MB`, ok: b.rss.inject10kMb <= 80 },
+];
+b.goals = goals;
+writeFileSync(path.join(outDir, 'results.json'), `${JSON.stringify(b, null, 2)}\n`);
+
+// --- chart -------------------------------------------------------------------
+const values = [
+  ...b.batch.map((x) => ({ n: x.n, ms: x.applyMs, series: 'netchaos: one tc batch' })),
+  ...b.perExec.map((x) => ({ n: x.n, ms: x.applyMs, series: 'one nsenter + tc exec per destination' })),
+];
+const spec = {
+  $schema: 'https://vega.github.io/schema/vega/v6.json',
+  width: 560, height: 320, padding: 8,
+  title: { text: 'Time to apply the tc tree vs number of destinations (lab VM, TCG)', fontSize: 14 },
+  data: [{ name: 'points', values }],
+  scales: [
+    { name: 'x', type: 'log', domain: [1, 10000], range: 'width', nice: false },
+    { name: 'y', type: 'log', domain: { data: 'points', field: 'ms' }, range: 'height', nice: true },
+    { name: 'color', type: 'ordinal', domain: { data: 'points', field: 'series' }, range: ['#1f77b4', '#d62728'] },
+  ],
+  axes: [
+    { orient: 'bottom', scale: 'x', title: 'destinations (N)', values: [1, 10, 100, 1000, 10000], format: '~s' },
+    { orient: 'left', scale: 'y', title: 'apply time (ms)', format: '~s', grid: true },
+  ],
+  legends: [{ fill: 'color', orient: 'top-left', title: null, labelLimit: 400 }],
+  marks: [
+    {
+      type: 'group',
+      from: { facet: { name: 'series', data: 'points', groupby: 'series' } },
+      marks: [
+        { type: 'line', from: { data: 'series' }, encode: { enter: { x: { scale: 'x', field: 'n' }, y: { scale: 'y', field: 'ms' }, stroke: { scale: 'color', field: 'series' }, strokeWidth: { value: 2 } } } },
+        { type: 'symbol', from: { data: 'series' }, encode: { enter: { x: { scale: 'x', field: 'n' }, y: { scale: 'y', field: 'ms' }, fill: { scale: 'color', field: 'series' }, size: { value: 50 } } } },
+        { type: 'text', from: { data: 'series' }, encode: { enter: { x: { scale: 'x', field: 'n' }, y: { scale: 'y', field: 'ms', offset: -9 }, text: { signal: "format(datum.ms, ',.0f') + ' ms'" }, align: { value: 'center' }, fontSize: { value: 10 }, fill: { value: '#333' } } } },
+      ],
+    },
+  ],
+};
+const vega = await import('vega');
+const view = new vega.View(vega.parse(spec), { renderer: 'none' });
+writeFileSync(path.join(outDir, 'apply-time.svg'), await view.toSVG());
+view.finalize();
+
+// --- markdown ------------------------------------------------------------------
+const f = (x) => (typeof x === 'number' ? x.toLocaleString('en-US') : String(x));
+const md = [];
+md.push('# netchaos benchmark', '');
+md.push(`Measured by \`npm run bench\` (test/lab/bench.sh) on ${b.finishedAt}.`, '');
+md.push(`- Host: ${b.machine.host}, Linux ${b.machine.hostKernel}, ${b.machine.qemu}`);
+md.push(`- Measured **inside a VM under ${b.machine.vm}**: absolute times are those of an emulated CPU (roughly 10–30× slower than the host); compare the ratios, which are taken in the same run.`);
+md.push(`- Node ${b.machine.node}; target: a \`sleep\` in network namespace \`app\`, interface eth0 (veth on a bridge).`, '');
+md.push('## Goals', '', '| goal | measured | |', '| --- | --- | --- |');
+for (const g of goals) md.push(`| ${g.goal} | ${g.value} | ${g.ok ? 'met' : '**not met**'} |`);
+md.push('', '## Apply time against N', '', '![apply time](apply-time.svg)', '');
+md.push('| N | netchaos: tc batch lines | `tc -batch` apply (ms) | per destination (ms) | one exec per destination (ms) | per destination (ms) |', '| ---: | ---: | ---: | ---: | ---: | ---: |');
+for (const x of b.batch) {
+  const e = b.perExec.find((p) => p.n === x.n);
+  md.push(`| ${f(x.n)} | ${f(x.batchLines)} | ${f(x.applyMs)} | ${(x.applyMs / x.n).toFixed(3)} | ${e ? f(e.applyMs) : '—'} | ${e ? (e.applyMs / e.n).toFixed(1) : '—'} |`);
+}
+md.push('', `Per destination, one exec each (N=100) is **${b.perDestinationRatio100}×** slower than our batch at N=100, and **${b.perDestinationRatio10k}×** slower than our batch at N=10,000. The batch comes from \`netchaos plan --output json\` (field \`plan.apply\`) and is timed as one \`nsenter --net=… tc -batch\`; the per-exec variant adds the same prio+netem and then runs \`nsenter … tc filter add … u32 match ip dst X\` once per destination.`, '');
+md.push('## Cost for traffic that is not selected', '');
+md.push(`Median ping RTT from app to C (not selected), ${b.rttC ? '100 pings' : ''}: ${b.rttC.noTreeMs} ms without a tree, ${b.rttC.with10kMs} ms with the 10,000-entry tree (ratio **${b.rttC.ratio}**). B (selected, +100 ms) meanwhile: ${b.rttC.bWith10kMs} ms.`, '');
+md.push('## Start-up, revert, memory', '', '| | ms | × bare node |', '| --- | ---: | ---: |');
+md.push(`| bare \`node -e ''\` (median of 5) | ${f(b.bareNodeMs)} | 1 |`);
+for (const e of b.endToEnd) md.push(`| \`netchaos inject\`, N=${f(e.n)}: start → tree visible in tc | ${f(e.timeToInjectMs)} | ${(e.timeToInjectMs / b.bareNodeMs).toFixed(1)} |`);
+for (const e of b.endToEnd) md.push(`| SIGTERM → reverted and exited (exit ${e.exitCode}), N=${f(e.n)} | ${f(e.sigtermToExitMs)} | ${(e.sigtermToExitMs / b.bareNodeMs).toFixed(1)} |`);
+md.push(`| \`netchaos revert --pid\` process with a tree present (median of 3) | ${f(b.revertProcessMs)} | ${b.revertRatio} |`);
+md.push('', `Peak RSS (\`/usr/bin/time\`): bare node ${b.rss.bareNodeMb} MB; \`netchaos inject\` N=1 ${b.rss.inject1Mb} MB; N=10,000 ${b.rss.inject10kMb} MB.`, '');
+md.push('Time to inject is measured from spawning the CLI until `tc qdisc show` (polled every 100 ms) shows our root, so it includes up to ~0.1 s of polling granularity.', '');
+writeFileSync(path.join(outDir, 'results.md'), `${md.join('\n')}\n`);
+console.log(`bench: wrote ${path.join(outDir, 'results.md')}, results.json, apply-time.svg`);
+for (const g of goals) console.log(`bench: ${g.ok ? 'met    ' : 'NOT MET'} ${g.goal}: ${g.value}`);
