@@ -57,6 +57,12 @@ esac
 
 timeout_s="${NCLAB_TIMEOUT:-900}"
 start=$(date +%s)
+# One VM at a time on this machine: two emulated VMs on two cores make every timing meaningless.
+exec 9>/var/lock/netchaos-lab-vm.lock
+if ! flock -n 9; then
+  echo "lab: another lab VM is running; waiting for it (NCLAB_LOCK_WAIT s at most)" >&2
+  flock -w "${NCLAB_LOCK_WAIT:-1800}" 9 || { echo "lab: gave up waiting for the other lab VM" >&2; exit 1; }
+fi
 echo "lab: booting VM (kernel $KVER, TCG emulation) for $(basename "$script"); output in ${out#"$REPO/"}" >&2
 # No KVM on purpose: a KVM guest hangs on these machines. -nic none: the VM
 # has no network device; all traffic stays inside its namespaces.
