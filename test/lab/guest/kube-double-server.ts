@@ -1,0 +1,57 @@
+/**
+ * Lab side of the Litmus end-to-end test (runs INSIDE the VM via `node --import tsx`): starts the
+ * Kubernetes API double used by the unit tests, seeds it with a ChaosEngine, a target pod whose
+ * container is the lab's `app` process, and a Service `shop/b` whose ClusterIP is B's IPv4 address
+ * and whose endpoint is B's IPv6 address (there is no kube-proxy in the lab), writes a kubeconfig, a
+ * fake crictl that reports the app process, and a runtime socket; prints `READY <dir>`; on SIGTERM
+ * writes the API objects to <dir>/api-state.json and exits.
+ *
+ *   node --import tsx kube-double-server.ts <dir> <app-pid>
+ */
+import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { ApiDouble, pod } from '../../unit/kube-double.ts';
+
+/* eslint-disable @typescript-eslint/no-unsafe-member-access -- API objects are raw JSON here */
+
+const [dir = '', pidText = ''] = process.argv.slice(2);
+const appPid = Number(pidText);
+if (!dir || !(appPid > 0)) throw new Error('usage: kube-double-server.ts <dir> <app-pid>');
+const ID = 'a'.repeat(64);
+
+mkdirSync(join(dir, 'bin'), { recursive: true });
+const api = new ApiDouble();
+await api.start();
+api.add('chaosengines', { metadata: { name: 'lab-chaos', namespace: 'litmus', uid: 'engine-uid' }, spec: {} });
+api.add('pods', pod({ name: 'frontend-1', namespace: 'shop', node: 'lab-node', labels: { app: 'frontend' }, ip: '192.0.2.10',
+  owner: { kind: 'ReplicaSet', name: 'frontend-5d8f' }, containerId: `containerd://${ID}` }));
+api.add('services', { metadata: { name: 'b', namespace: 'shop' }, spec: { clusterIP: '192.0.2.11', clusterIPs: ['192.0.2.11'], ports: [{ name: 'http', port: 8080 }] } });
+api.add('endpointslices', { metadata: { name: 'b-1', namespace: 'shop', labels: { 'kubernetes.io/service-name': 'b' } }, addressType: 'IPv6',
+  ports: [{ name: 'http', port: 8080 }], endpoints: [{ addresses: ['2001:db8::11'], conditions: { ready: true } }] });
+
+const socket = join(dir, 'containerd.sock');
+const server = createServer();
+await new Promise<void>((resolve) => server.listen(socket, resolve));
+const inspect = {
+  status: { id: ID, state: 'CONTAINER_RUNNING', metadata: { name: 'app', attempt: 0 } },
+  info: { pid: appPid, runtimeSpec: { linux: { namespaces: [{ type: 'pid' }, { type: 'network', path: `/proc/${appPid}/ns/net` }] } } },
+};
+writeFileSync(join(dir, 'inspect.json'), JSON.stringify(inspect));
+writeFileSync(join(dir, 'bin', 'crictl'), `#!/bin/sh
+[ "$*" = "--runtime-endpoint unix://${socket} inspect --output json ${ID}" ] || { echo "fake crictl: unexpected arguments: $*" >&2; exit 64; }
+cat "${join(dir, 'inspect.json')}"
+`);
+chmodSync(join(dir, 'bin', 'crictl'), 0o755);
+copyFileSync(api.kubeconfig(), join(dir, 'kubeconfig'));
+
+process.on('SIGTERM', () => {
+  writeFileSync(join(dir, 'api-state.json'), JSON.stringify({
+    chaosresult: api.get('chaosresults', 'litmus', 'lab-chaos-pod-dependency-latency'),
+    events: api.list('events', 'litmus').map((e) => `${String(e.involvedObject.kind)}/${String(e.reason)}`),
+  }));
+  server.close();
+  void api.stop().then(() => process.exit(0));
+});
+process.stdout.write(`READY ${dir}\n`);
+
