@@ -30,7 +30,10 @@ api.add('services', { metadata: { name: 'b', namespace: 'shop' }, spec: { cluste
 api.add('endpointslices', { metadata: { name: 'b-1', namespace: 'shop', labels: { 'kubernetes.io/service-name': 'b' } }, addressType: 'IPv6',
   ports: [{ name: 'http', port: 8080 }], endpoints: [{ addresses: ['2001:db8::11'], conditions: { ready: true } }] });
 
-const socket = join(dir, 'containerd.sock');
+// A unix socket cannot be bound on the 9p share: it lives on the guest's own /run (tmpfs).
+const socketDir = '/run/nclab-litmus';
+mkdirSync(socketDir, { recursive: true });
+const socket = join(socketDir, 'containerd.sock');
 const server = createServer();
 await new Promise<void>((resolve) => server.listen(socket, resolve));
 const inspect = {
