@@ -1,0 +1,112 @@
+/**
+ * `netchaos sweep`: remove every tree of ours whose deadline has passed, in every network namespace
+ * reachable on this node, on every interface. Safe at any time: a tree whose deadline is in the
+ * future is left alone, and so is a prio 4e43: without a readable marker (reported, not touched).
+ * The process dead-man (`netchaos watchdog`) runs the same code for one namespace and one run.
+ */
+import type { Deps } from '../deps.js';
+import { type NamespaceDirs, type NamespaceRef, asTarget, defaultDirs, listNamespaces, locateNamespace } from '../netns/namespaces.js';
+import { isOurs, readMarker, revertOnce, showAllQdiscs } from '../netns/tc.js';
+import { type Owner, describeDeadline } from '../tc/marker.js';
+import { ROOT_HANDLE } from '../tc/plan.js';
+
+export type TreeStatus =
+  /** Expired and removed. */
+  | 'removed'
+  /** Its deadline is in the future: a run is (or may be) active. Left alone. */
+  | 'live'
+  /** A prio 4e43: without a readable marker: not provably ours. Left alone. */
+  | 'unmarked'
+  /** Expired, but the delete failed: still there. */
+  | 'failed'
+  /** It went away while we looked (its namespace or interface, or someone else removed it). */
+  | 'gone';
+
+export interface SweptTree {
+  readonly namespace: string;
+  readonly nsId: string;
+  readonly path: string;
+  readonly interface: string;
+  readonly status: TreeStatus;
+  readonly owner?: Owner;
+  readonly detail: string;
+}
+
+export interface SweepReport {
+  readonly nowS: number;
+  readonly namespaces: number;
+  /** Namespaces that could not be read (entered or listed), with why. */
+  readonly skipped: readonly { readonly namespace: string; readonly error: string }[];
+  readonly trees: readonly SweptTree[];
+}
+
+export interface SweepOptions {
+  /** Only this interface (default: all). */
+  readonly interface?: string;
+  /** Only this run's tree in this namespace (the watchdog); `hint` is tried first. */
+  readonly only?: { readonly nsId: string; readonly runId: string; readonly hint?: string };
+  readonly dirs?: NamespaceDirs;
+}
+
+export async function sweep(deps: Pick<Deps, 'exec' | 'files' | 'clock'>, opts: SweepOptions = {}): Promise<SweepReport> {
+  const dirs = opts.dirs ?? defaultDirs;
+  let namespaces: NamespaceRef[];
+  if (opts.only) {
+    const found = await locateNamespace(deps, opts.only.nsId, opts.only.hint, dirs);
+    namespaces = found ? [found] : [];
+  } else {
+    namespaces = await listNamespaces(deps, dirs);
+  }
+  const skipped: { namespace: string; error: string }[] = [];
+  const trees: SweptTree[] = [];
+  for (const ns of namespaces) {
+    const target = asTarget(ns);
+    let devs: string[];
+    try {
+      devs = (await showAllQdiscs(deps, target)).filter((q) => q.root === true && isOurs(q) && q.dev !== undefined).map((q) => q.dev ?? '');
+    } catch (error) {
+      skipped.push({ namespace: ns.describe, error: error instanceof Error ? error.message : String(error) });
+      continue;
+    }
+    for (const dev of devs) {
+      if (opts.interface !== undefined && dev !== opts.interface) continue;
+      const base = { namespace: ns.describe, nsId: ns.nsId, path: ns.path, interface: dev };
+      const owner = await readMarker(deps, target, dev).catch((error: unknown) => (error instanceof Error ? error.message : String(error)));
+      const nowS = Math.floor(deps.clock.now() / 1000);
+      if (owner === 'gone') {
+        trees.push({ ...base, status: 'gone', detail: 'went away while sweeping' });
+        continue;
+      }
+      if (typeof owner === 'string') {
+        trees.push({ ...base, status: 'unmarked', detail: owner === 'none'
+          ? `prio ${ROOT_HANDLE} without a readable netchaos marker: not provably ours (an older netchaos, or another tool), left alone; if it is ours: netchaos revert --netns ${ns.path} --interface ${dev}`
+          : `its marker could not be read (${owner}): left alone` });
+        continue;
+      }
+      if (opts.only && owner.runId !== opts.only.runId) continue;
+      if (owner.deadlineS > nowS) {
+        trees.push({ ...base, status: 'live', owner, detail: `run ${owner.runId} is active until ${describeDeadline(owner.deadlineS, nowS)}: left alone` });
+        continue;
+      }
+      const r = await revertOnce(deps, target, dev).catch((error: unknown) => ({ kind: 'still-there', error: error instanceof Error ? error.message : String(error) } as const));
+      const expired = `run ${owner.runId}, deadline ${describeDeadline(owner.deadlineS, nowS)}`;
+      if (r.kind === 'clean') {
+        trees.push({ ...base, status: r.removed ? 'removed' : 'gone', owner, detail: r.removed ? `expired (${expired}): removed` : `expired (${expired}), but gone before the delete` });
+      } else if (r.kind === 'gone') {
+        trees.push({ ...base, status: 'gone', owner, detail: `expired (${expired}); went away before the delete: ${r.error}` });
+      } else {
+        trees.push({ ...base, status: 'failed', owner, detail: `expired (${expired}), but the delete FAILED: ${r.error}. Remove it with: netchaos revert --netns ${ns.path} --interface ${dev}` });
+      }
+    }
+  }
+  return { nowS: Math.floor(deps.clock.now() / 1000), namespaces: namespaces.length, skipped, trees };
+}
+
+/** The text `netchaos sweep` prints. */
+export function describeSweep(r: SweepReport): string {
+  const out = r.trees.map((t) => `${t.status.toUpperCase().padEnd(8)} ${t.interface} in ${t.namespace} (${t.nsId}): ${t.detail}`);
+  for (const s of r.skipped) out.push(`SKIPPED  ${s.namespace}: ${s.error}`);
+  const count = (s: TreeStatus): number => r.trees.filter((t) => t.status === s).length;
+  out.push(`${r.namespaces} network namespace(s) looked at, ${r.trees.length} netchaos tree(s) found: ${count('removed')} removed, ${count('live')} live (left alone), ${count('unmarked')} unmarked (left alone), ${count('failed')} failed, ${count('gone')} gone meanwhile${r.skipped.length > 0 ? `; ${r.skipped.length} namespace(s) could not be read` : ''}`);
+  return out.join('\n') + '\n';
+}

@@ -1,0 +1,91 @@
+/**
+ * The owner marker: who built a tree and until when it may stay. Pure: no I/O, no clock.
+ *
+ * It lives inside the tree itself, so it exists exactly as long as the tree and any later process
+ * can read it with tc, without the runner and without a file on the host: one u32 hash table
+ * (`7ff:`) under our root, in a filter of its own (prio 9) whose protocol is the unused ethertype
+ * 0x4e43, holding one node whose four match keys are the data:
+ *
+ *   at 0   4e430001   "NC" + format version 1
+ *   at 4   deadline   unix seconds (unsigned 32 bit)
+ *   at 8   run id     high 32 bits
+ *   at 12  run id     low 32 bits
+ *
+ * Nothing links to table 7ff:, and no packet has ethertype 0x4e43, so the marker is never
+ * evaluated per packet. It goes away with `qdisc del … root handle 4e43:` like the rest.
+ */
+import { ROOT_HANDLE } from './plan.js';
+
+export const MARKER_PRIO = 9;
+export const MARKER_PROTOCOL = '0x4e43';
+export const MARKER_TABLE = '7ff:';
+export const MARKER_NODE = '7ff::1';
+export const MARKER_MAGIC = 0x4e430001;
+
+/** The run that built a tree, and the unix second after which anyone may remove it. */
+export interface Owner {
+  /** 16 lowercase hex digits. */
+  readonly runId: string;
+  readonly deadlineS: number;
+}
+
+const RUN_ID = /^[0-9a-f]{16}$/;
+
+export function isRunId(text: string): boolean {
+  return RUN_ID.test(text);
+}
+
+function words(owner: Owner): [number, number, number, number] {
+  if (!isRunId(owner.runId)) throw new Error(`unreachable: run id ${JSON.stringify(owner.runId)} is not 16 hex digits`);
+  if (!Number.isInteger(owner.deadlineS) || owner.deadlineS < 0 || owner.deadlineS > 0xffffffff) {
+    throw new Error(`unreachable: deadline ${owner.deadlineS} does not fit 32 bits`);
+  }
+  return [MARKER_MAGIC, owner.deadlineS, parseInt(owner.runId.slice(0, 8), 16), parseInt(owner.runId.slice(8), 16)];
+}
+
+const hex8 = (n: number): string => n.toString(16).padStart(8, '0');
+
+/** The batch lines that add the marker (appended to the tree's batch, same `tc -batch`). */
+export function markerLines(dev: string, owner: Owner): string[] {
+  const head = `filter add dev ${dev} parent ${ROOT_HANDLE} protocol ${MARKER_PROTOCOL} prio ${MARKER_PRIO}`;
+  const keys = words(owner).map((w, i) => `match u32 0x${hex8(w)} 0xffffffff at ${i * 4}`).join(' ');
+  return [`${head} handle ${MARKER_TABLE} u32 divisor 1`, `${head} handle ${MARKER_NODE} u32 ht ${MARKER_TABLE}0: ${keys}`];
+}
+
+/** The tc arguments that print the marker: `tc filter show dev <dev> parent 4e43: prio 9` (text). */
+export function markerShowArgs(dev: string): string[] {
+  return ['filter', 'show', 'dev', dev, 'parent', ROOT_HANDLE, 'prio', String(MARKER_PRIO)];
+}
+
+/** How `tc filter show` prints each key of the marker node, in order (used by the systemd dead-man's check). */
+export function markerKeyTexts(owner: Owner): string[] {
+  return words(owner).map((w, i) => `match ${hex8(w)}/ffffffff at ${i * 4}`);
+}
+
+/**
+ * Reads the marker from `tc filter show … prio 9` text (the JSON output of u32 repeats the "match"
+ * key, which JSON.parse cannot keep, and drops leading zeros). Undefined when there is none, or
+ * when it is not a version-1 marker.
+ */
+export function parseMarker(text: string): Owner | undefined {
+  const lines = text.split('\n');
+  const start = lines.findIndex((l) => `${l} `.includes(` fh ${MARKER_NODE} `));
+  if (start === -1) return undefined;
+  const keys = new Map<number, number>();
+  for (const line of lines.slice(start + 1)) {
+    const m = /^\s+match ([0-9a-f]{1,8})\/ffffffff at (\d+)\s*$/.exec(line);
+    if (!m?.[1] || !m[2]) break;
+    keys.set(Number(m[2]), parseInt(m[1], 16));
+  }
+  const [magic, deadline, hi, lo] = [0, 4, 8, 12].map((off) => keys.get(off));
+  if (magic !== MARKER_MAGIC || deadline === undefined || hi === undefined || lo === undefined) return undefined;
+  return { runId: hex8(hi) + hex8(lo), deadlineS: deadline };
+}
+
+/** `in 40 s`, `2 min ago`, for messages. */
+export function describeDeadline(deadlineS: number, nowS: number): string {
+  const d = deadlineS - nowS;
+  const abs = Math.abs(d);
+  const span = abs < 120 ? `${abs} s` : abs < 7200 ? `${Math.round(abs / 60)} min` : `${Math.round(abs / 3600)} h`;
+  return `${new Date(deadlineS * 1000).toISOString()}, ${d > 0 ? `in ${span}` : d === 0 ? 'now' : `${span} ago`}`;
+}
