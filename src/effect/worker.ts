@@ -1,0 +1,125 @@
+/**
+ * The effect probe, run INSIDE the target's network namespace: `nsenter <ns> -- node <cli> __effect-probe` with the request
+ * as JSON on stdin, the samples as JSON on stdout. Standalone on purpose (node: modules only): it is a separate
+ * process, and it must not load the rest of netchaos.
+ *
+ *   tcp:  `samples` connects to address:port, started `gapMs` apart (concurrently, so a 2 s delay does not cost
+ *         2 s per sample); the connect time in ms, null when it did not connect before the deadline.
+ *   icmp: `ping -n -c <samples> -i 0.2 -W <waitS> -w <deadline>`; the RTT of each echo, null when it got no reply.
+ * All targets run in parallel; the whole probe ends by `budgetMs`.
+ */
+import net from 'node:net';
+import { spawn } from 'node:child_process';
+
+export interface WorkerTarget {
+  readonly id: string;
+  readonly kind: 'tcp' | 'icmp';
+  readonly address: string;
+  readonly port?: number;
+  readonly samples: number;
+  readonly gapMs: number;
+}
+
+export interface WorkerRequest {
+  readonly budgetMs: number;
+  readonly targets: readonly WorkerTarget[];
+}
+
+export interface WorkerResult {
+  /** One entry per sample: ms, or null (no answer in time). */
+  readonly samples: (number | null)[];
+  /** Errors other than a timeout (ECONNREFUSED, EHOSTUNREACH, …) by code, with how often. */
+  readonly errors: Record<string, number>;
+  /** The probe could not run at all (e.g. ping missing or not permitted). */
+  readonly error?: string;
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+function connectOnce(address: string, port: number, timeoutMs: number): Promise<number | string | null> {
+  return new Promise((resolve) => {
+    const t0 = process.hrtime.bigint();
+    const sock = net.connect({ host: address, port, noDelay: true });
+    const done = (v: number | string | null): void => {
+      clearTimeout(timer);
+      sock.destroy();
+      resolve(v);
+    };
+    const timer = setTimeout(() => { done(null); }, Math.max(1, timeoutMs));
+    sock.on('error', (e: NodeJS.ErrnoException) => { done(e.code ?? String(e)); });
+    sock.on('connect', () => { done(Number(process.hrtime.bigint() - t0) / 1e6); });
+  });
+}
+
+async function tcp(t: WorkerTarget, deadline: number): Promise<WorkerResult> {
+  const errors: Record<string, number> = {};
+  const runs = Array.from({ length: t.samples }, async (_, i) => {
+    await sleep(i * t.gapMs);
+    const r = await connectOnce(t.address, t.port ?? 0, deadline - Date.now());
+    if (typeof r === 'string') {
+      errors[r] = (errors[r] ?? 0) + 1;
+      return null;
+    }
+    return r;
+  });
+  return { samples: await Promise.all(runs), errors };
+}
+
+function icmp(t: WorkerTarget, deadline: number): Promise<WorkerResult> {
+  const deadlineS = Math.max(1, Math.round((deadline - Date.now()) / 1000));
+  const waitS = Math.max(1, Math.min(deadlineS, Math.ceil(deadlineS / 2)));
+  const args = ['-n', '-c', String(t.samples), '-i', '0.2', '-W', String(waitS), '-w', String(deadlineS), t.address];
+  return new Promise((resolve) => {
+    let text = '';
+    let failed: string | undefined;
+    const p = spawn('ping', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    p.stdout.on('data', (c: Buffer) => { text += c.toString(); });
+    p.stderr.on('data', (c: Buffer) => { text += c.toString(); });
+    p.on('error', (e) => { failed = e.message; });
+    p.on('close', () => {
+      // Echoes ping never sent (its -w deadline came first) are not samples; those sent and unanswered are lost.
+      const sent = Number(/(\d+) packets transmitted/.exec(text)?.[1] ?? t.samples);
+      const samples: (number | null)[] = Array.from({ length: Math.min(sent, t.samples) }, () => null);
+      let replies = 0;
+      for (const m of text.matchAll(/icmp_seq=(\d+)\b.*?time=([\d.]+) ms/g)) {
+        const seq = Number(m[1]);
+        if (seq >= 1 && seq <= samples.length && samples[seq - 1] === null) {
+          samples[seq - 1] = Number(m[2]);
+          replies++;
+        }
+      }
+      const summary = /(\d+) packets transmitted/.test(text);
+      if (failed !== undefined || (!summary && replies === 0)) {
+        resolve({ samples, errors: {}, error: `ping: ${(failed ?? text.trim()).slice(0, 200) || 'no output'}` });
+        return;
+      }
+      resolve({ samples, errors: {} });
+    });
+  });
+}
+
+export async function runProbe(req: WorkerRequest): Promise<Record<string, WorkerResult>> {
+  const deadline = Date.now() + req.budgetMs;
+  const results = await Promise.all(req.targets.map((t) => (t.kind === 'tcp' ? tcp(t, deadline) : icmp(t, deadline))));
+  return Object.fromEntries(req.targets.map((t, i) => [t.id, results[i] ?? { samples: [], errors: {}, error: 'not run' }]));
+}
+
+function isWorkerTarget(t: unknown): t is WorkerTarget {
+  if (typeof t !== 'object' || t === null) return false;
+  const o = new Map(Object.entries(t));
+  return typeof o.get('id') === 'string' && (o.get('kind') === 'tcp' || o.get('kind') === 'icmp') &&
+    typeof o.get('address') === 'string' && typeof o.get('samples') === 'number' && typeof o.get('gapMs') === 'number';
+}
+
+/** Reads the request on stdin, prints the results on stdout (`netchaos __effect-probe`, see src/cli.ts). */
+export async function main(): Promise<void> {
+  let input = '';
+  for await (const chunk of process.stdin) input += String(chunk);
+  const parsed: unknown = JSON.parse(input);
+  if (typeof parsed !== 'object' || parsed === null || !('budgetMs' in parsed) || !('targets' in parsed) ||
+      typeof parsed.budgetMs !== 'number' || !Array.isArray(parsed.targets)) {
+    throw new Error('worker: bad request');
+  }
+  const targets = parsed.targets.filter(isWorkerTarget);
+  process.stdout.write(JSON.stringify(await runProbe({ budgetMs: parsed.budgetMs, targets })) + '\n');
+}

@@ -1,0 +1,154 @@
+// DIRECTION=ingress/both and MEASURE_EFFECT/VERIFY_EFFECT against the real kernel. Runs INSIDE the lab VM, after
+// lab.test.mjs (test/lab/guest/test.sh runs both); alone:
+//   test/lab/run.sh test/lab/guest/ingress-effect.sh   (or test/lab/test.sh --test-name-pattern='^3[0-2]\.')
+// Every figure is printed (t.diagnostic) and appended to $NCLAB_OUT/lab-results.jsonl, pass or fail.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { GUEST_DIR, DEPS, APP, CLI, ensureLab, cliExists, tcState, hasOurTree, run, probePing, pingMedians, startInject, cli, resetApp, record } from './lib.mjs';
+
+const B = DEPS.B;
+const C = DEPS.C;
+const LAT = 100;
+const RTT = { count: 50, interval: 0.02 };
+let PID;
+let STATE0;
+
+function check(cond, what, data) {
+  assert.ok(cond, `${what}\n  measured: ${JSON.stringify(data)}`);
+}
+function show(t, name, data) {
+  t.diagnostic(`${name}: ${JSON.stringify(data)}`);
+  record(`${t.name} :: ${name}`, { data });
+}
+const round = (x) => (x === null || x === undefined ? x : Math.round(x * 100) / 100);
+
+/** ping from inside namespace `ns` (lib's probe, run in that namespace). */
+const pingFrom = (ns, addrs, opts = RTT) => probePing(addrs, { ...opts, ns });
+const added = (base, during) => Object.fromEntries(Object.keys(base).map((k) => [k, round(pingMedians(during)[k] - pingMedians(base)[k])]));
+
+/** The ifb devices in app. */
+function ifbs() {
+  const r = run('ip', ['-n', 'app', '-j', 'link', 'show', 'type', 'ifb']);
+  return JSON.parse(r.stdout.trim() || '[]').map((l) => l.ifname);
+}
+/** The ingress-slot qdisc of app/eth0, if any. */
+const ingressQdisc = () => tcState('app').qdisc.find((q) => q.parent === 'ffff:fff1') ?? null;
+
+/** The effect report the CLI logged (event "effect"), or null. */
+function effectOf(stderr) {
+  for (const line of stderr.split('\n').reverse()) {
+    try {
+      const j = JSON.parse(line);
+      if (j.event === 'effect' && j.effect) return j.effect;
+    } catch { /* not JSON */ }
+  }
+  return null;
+}
+const dep = (effect, id) => effect?.dependencies.find((d) => d.id === id) ?? null;
+
+async function cleanup(h) {
+  if (h) await h.stop('SIGKILL', 5000);
+  if (hasOurTree('app') || ingressQdisc() || ifbs().length > 0) {
+    cli(['revert', '--pid', String(PID)]);
+    if (hasOurTree('app')) resetApp('app');
+    run('tc', ['-n', 'app', 'qdisc', 'del', 'dev', 'eth0', 'ingress']);
+    for (const i of ifbs()) run('ip', ['-n', 'app', 'link', 'del', i]);
+  }
+}
+
+before(() => {
+  assert.ok(cliExists(), `${CLI} is missing: run \`npm run build\` on the host first`);
+  PID = ensureLab();
+  STATE0 = { tc: tcState('app'), ifbs: ifbs() };
+});
+after(async () => { await cleanup(undefined); });
+
+// ---------------------------------------------------------------------------
+test(`30. DIRECTION=ingress, ${LAT} ms for B: B→app +${LAT}, C→app untouched; app→B +${LAT} (the reply); ingress qdisc and ifb removed`, async (t) => {
+  const baseB = pingFrom(B.ns, [APP.v4]);
+  const baseC = pingFrom(C.ns, [APP.v4]);
+  const baseApp = pingFrom('app', [B.v4, C.v4]);
+  let h;
+  try {
+    h = await startInject(['--pid', String(PID)], { dev: 'nc-ifb-eth0', env: { DIRECTION: 'ingress', NETWORK_LATENCY: String(LAT), DESTINATION_IPS: B.v4, TOTAL_CHAOS_DURATION: '25' } });
+    check(h.applied, 'the ifb tree never appeared', h.output);
+    show(t, 'state during', { ingress: ingressQdisc(), ifbs: ifbs(), egressRoot: hasOurTree('app') });
+    const fromB = added(baseB, pingFrom(B.ns, [APP.v4]));
+    const fromC = added(baseC, pingFrom(C.ns, [APP.v4]));
+    const fromApp = added(baseApp, pingFrom('app', [B.v4, C.v4]));
+    show(t, 'added median RTT ms', { 'B→app': fromB[APP.v4], 'C→app': fromC[APP.v4], 'app→B': fromApp[B.v4], 'app→C': fromApp[C.v4] });
+    const r = await h.done;
+    const effect = effectOf(r.stderr);
+    show(t, 'reported effect (B)', dep(effect, B.v4));
+    show(t, 'reported band counters', effect?.bands);
+    check(r.code === 0, 'inject must exit 0', { code: r.code, stderr: r.stderr.slice(-800) });
+    check(Math.abs(fromB[APP.v4] - LAT) <= LAT * 0.1, `B→app must get ${LAT} ms ± 10 % (the request arrives from B)`, fromB);
+    check(fromC[APP.v4] < 2, 'C→app must stay < 2 ms', fromC);
+    check(Math.abs(fromApp[B.v4] - LAT) <= LAT * 0.1 && fromApp[C.v4] < 2, `app→B must get ${LAT} ms (its reply arrives from B), app→C nothing`, fromApp);
+    check(ingressQdisc() === null && ifbs().length === 0, 'the ingress qdisc and the ifb must be gone', { ingress: ingressQdisc(), ifbs: ifbs() });
+    assert.deepEqual({ tc: tcState('app'), ifbs: ifbs() }, STATE0, 'tc state and links after = before');
+    const b = dep(effect, B.v4);
+    check(b && Math.abs(b.addedMs - fromApp[B.v4]) <= 10, 'the reported added latency for B must match the lab\'s own ping within 10 ms', { reported: b, lab: fromApp[B.v4] });
+    check(effect.bands.some((x) => x.side === 'ingress' && x.packets > 0), 'the ingress band must have counted packets', effect.bands);
+  } finally {
+    await cleanup(h);
+  }
+});
+
+test(`31. DIRECTION=both, ${LAT} ms for B: app→B +${2 * LAT} and B→app +${2 * LAT}; C untouched both ways`, async (t) => {
+  const baseB = pingFrom(B.ns, [APP.v4]);
+  const baseC = pingFrom(C.ns, [APP.v4]);
+  const baseApp = pingFrom('app', [B.v4, C.v4]);
+  let h;
+  try {
+    h = await startInject(['--pid', String(PID)], { env: { DIRECTION: 'both', NETWORK_LATENCY: String(LAT), DESTINATION_IPS: B.v4, TOTAL_CHAOS_DURATION: '25', VERIFY_EFFECT: 'true' } });
+    check(h.applied, 'the tree never appeared', h.output);
+    const fromB = added(baseB, pingFrom(B.ns, [APP.v4]));
+    const fromC = added(baseC, pingFrom(C.ns, [APP.v4]));
+    const fromApp = added(baseApp, pingFrom('app', [B.v4, C.v4]));
+    show(t, 'added median RTT ms', { 'B→app': fromB[APP.v4], 'C→app': fromC[APP.v4], 'app→B': fromApp[B.v4], 'app→C': fromApp[C.v4] });
+    const r = await h.done;
+    const effect = effectOf(r.stderr);
+    show(t, 'reported effect (B)', dep(effect, B.v4));
+    show(t, 'stdout table', r.stdout.trim().split('\n'));
+    check(Math.abs(fromApp[B.v4] - 2 * LAT) <= 2 * LAT * 0.1, `app→B must get ${2 * LAT} ms ± 10 % (egress delays the request, ingress the reply)`, fromApp);
+    check(Math.abs(fromB[APP.v4] - 2 * LAT) <= 2 * LAT * 0.1, `B→app must get ${2 * LAT} ms ± 10 %`, fromB);
+    check(fromC[APP.v4] < 2 && fromApp[C.v4] < 2, 'C must stay < 2 ms both ways', { fromC, fromApp });
+    check(r.code === 0, 'inject with VERIFY_EFFECT=true must exit 0 (the effect is the configured one)', { code: r.code, stdout: r.stdout.slice(-1500), stderr: r.stderr.slice(-500) });
+    check(/Effect \(measured inside the target's namespace; direction both\)/.test(r.stdout), 'inject must print the effect table on stdout', r.stdout.slice(-1500));
+    const b = dep(effect, B.v4);
+    check(b && b.expectedAddedMs === 2 * LAT && Math.abs(b.addedMs - fromApp[B.v4]) <= 10, 'reported added for B = the lab\'s own app→B ping within 10 ms', { reported: b, lab: fromApp[B.v4] });
+    assert.deepEqual({ tc: tcState('app'), ifbs: ifbs() }, STATE0, 'tc state and links after = before');
+  } finally {
+    await cleanup(h);
+  }
+});
+
+test('32. MEASURE_EFFECT with ports and loss: B delayed (ping), B:9090 excluded (TCP, untouched), C 30 % loss; reported = lab measured', async (t) => {
+  const base = pingFrom('app', [B.v4, C.v4]);
+  let h;
+  try {
+    h = await startInject(['--pid', String(PID)], {
+      env: { NETWORK_LATENCY: String(LAT), DESTINATION_IPS: `${B.v4}`, DESTINATION_PORTS: '!9090', FAULTS: `loss=30@${C.v4}`, TOTAL_CHAOS_DURATION: '30', VERIFY_EFFECT: 'true' },
+    });
+    check(h.applied, 'the tree never appeared', h.output);
+    const during = pingFrom('app', [B.v4, C.v4], { count: 300, interval: 0.01 });
+    const tcp = run('ip', ['netns', 'exec', 'app', 'node', path.join(GUEST_DIR, 'probe.mjs'), 'tcp', '--count', '10', `${B.v4}:9090`]);
+    const add = added(base, during);
+    show(t, 'lab: added ms, C loss %, B:9090 connect', { added: add, lossC: during[C.v4].lossPct, b9090: JSON.parse(tcp.stdout || '{}')[`${B.v4}:9090`]?.connect?.median });
+    const r = await h.done;
+    const effect = effectOf(r.stderr);
+    show(t, 'stdout table', r.stdout.trim().split('\n'));
+    const b = dep(effect, B.v4);
+    const excluded = dep(effect, `${B.v4}:9090`);
+    const c = dep(effect, C.v4);
+    show(t, 'reported', { b, excluded, c });
+    check(b && Math.abs(b.addedMs - add[B.v4]) <= 10, 'B: reported added = lab ping within 10 ms', { reported: b?.addedMs, lab: add[B.v4] });
+    check(excluded && excluded.role === 'untouched' && excluded.addedMs < 10, 'B:9090 (excluded) is probed and reported untouched', excluded);
+    check(c && Math.abs(c.lossPct - during[C.v4].lossPct) <= 30, 'C: reported loss (20 pings) = lab loss (300 pings) within 30 points', { reported: c?.lossPct, lab: during[C.v4].lossPct });
+    check(r.code === 0, 'VERIFY_EFFECT=true must pass (exit 0)', { code: r.code, stdout: r.stdout.slice(-1500) });
+  } finally {
+    await cleanup(h);
+  }
+});
