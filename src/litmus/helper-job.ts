@@ -1,0 +1,212 @@
+/**
+ * What the runner hands a helper pod (the job) and what the helper hands back (its result), as JSON, each
+ * validated with a schema where it is read. The job travels in the helper's env (NETCHAOS_HELPER_JOB), the
+ * result in its termination message (/dev/termination-log, at most 4096 bytes), which the runner reads with
+ * a plain `pods get`.
+ *
+ * The job carries the plan's inputs rather than the rendered tc batch: the fault variables exactly as the
+ * runner read them (the helper parses them with the same buildSpec, so a value that passed the runner passes
+ * there), the pods and Services the runner resolved once for the whole run (the helper pod needs no API
+ * access), and the node's targets. The helper plans per target with the same pure planner, after resolving
+ * DESTINATION_HOSTS with each target's own resolv.conf, which only its node can read.
+ */
+import { Ajv, type JSONSchemaType } from 'ajv';
+import { RuntimeError, UsageError } from '../errors.js';
+import { type DestinationItem, formatCidr, parseDestinationItem } from '../config/values.js';
+import { variables } from '../config/vars.js';
+import type { Resolved } from '../kube/dependencies.js';
+import type { TargetPod } from '../kube/targets.js';
+import type { KubeCache } from '../resolve/destinations.js';
+import type { ErrorCode } from './report.js';
+import type { TargetStatus } from './inplace.js';
+
+export const JOB_ENV = 'NETCHAOS_HELPER_JOB';
+export const RESULT_PATH = '/dev/termination-log';
+/** The kubelet keeps at most 4096 bytes of a container's termination message. */
+export const RESULT_LIMIT = 4096;
+/** One environment string may be 128 KiB (MAX_ARG_STRLEN); the job stays well below. */
+export const JOB_LIMIT = 96 * 1024;
+
+export interface WireDependency {
+  /** The runner's cache key for it (see resolveInCluster). */
+  readonly key: string;
+  readonly source: string;
+  /** `address/prefix|port|port`. */
+  readonly items: readonly string[];
+  readonly details: readonly string[];
+}
+
+export interface WireTarget {
+  readonly namespace: string;
+  readonly name: string;
+  readonly node: string;
+  readonly uid: string;
+  readonly container: string;
+  readonly containerId: string;
+}
+
+export interface HelperJob {
+  readonly version: 1;
+  readonly node: string;
+  readonly sequence: 'parallel' | 'serial';
+  /** The runner's raw values of the fault variables (flag or env), by variable name. */
+  readonly variables: Readonly<Record<string, string>>;
+  /** The text of files those variables name (DESTINATION_IPS_FILE), by path. */
+  readonly files: Readonly<Record<string, string>>;
+  readonly dependencies: readonly WireDependency[];
+  readonly targets: readonly WireTarget[];
+}
+
+export interface HelperResult {
+  readonly version: 1;
+  readonly node: string;
+  readonly outcome: 'completed' | 'stopped' | 'failed';
+  readonly exitCode: number;
+  readonly targets: readonly { readonly pod: string; readonly status: TargetStatus }[];
+  /** Targets left out so the message fits in 4096 bytes; all of them reverted. */
+  readonly moreReverted?: number;
+  readonly error?: { readonly code: ErrorCode; readonly message: string };
+}
+
+const name = { type: 'string', minLength: 1, maxLength: 253 } as const;
+const stringMap = { type: 'object', required: [], additionalProperties: { type: 'string' } } as const;
+
+const jobSchema: JSONSchemaType<HelperJob> = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['version', 'node', 'sequence', 'variables', 'files', 'dependencies', 'targets'],
+  properties: {
+    version: { type: 'integer', const: 1 },
+    node: name,
+    sequence: { type: 'string', enum: ['parallel', 'serial'] },
+    variables: stringMap,
+    files: stringMap,
+    dependencies: {
+      type: 'array',
+      items: {
+        type: 'object', additionalProperties: false, required: ['key', 'source', 'items', 'details'],
+        properties: { key: { type: 'string' }, source: { type: 'string' }, items: { type: 'array', items: { type: 'string' } }, details: { type: 'array', items: { type: 'string' } } },
+      },
+    },
+    targets: {
+      type: 'array',
+      minItems: 1,
+      items: {
+        type: 'object', additionalProperties: false, required: ['namespace', 'name', 'node', 'uid', 'container', 'containerId'],
+        properties: { namespace: name, name, node: name, uid: { type: 'string' }, container: name, containerId: name },
+      },
+    },
+  },
+};
+
+const errorCodes: readonly ErrorCode[] = ['GENERIC_ERROR', 'TARGET_SELECTION_ERROR', 'CONTAINER_RUNTIME_ERROR', 'CHAOS_INJECT_ERROR', 'CHAOS_REVERT_ERROR', 'STATUS_CHECKS_ERROR', 'EXPERIMENT_ABORTED'];
+
+const resultSchema: JSONSchemaType<HelperResult> = {
+  type: 'object',
+  required: ['version', 'node', 'outcome', 'exitCode', 'targets'],
+  properties: {
+    version: { type: 'integer', const: 1 },
+    node: { type: 'string' },
+    outcome: { type: 'string', enum: ['completed', 'stopped', 'failed'] },
+    exitCode: { type: 'integer', minimum: 0, maximum: 255 },
+    targets: {
+      type: 'array',
+      items: { type: 'object', required: ['pod', 'status'], properties: { pod: { type: 'string' }, status: { type: 'string', enum: ['targeted', 'injected', 'reverted'] } } },
+    },
+    moreReverted: { type: 'integer', minimum: 0, nullable: true },
+    error: {
+      type: 'object', nullable: true, required: ['code', 'message'],
+      properties: { code: { type: 'string', enum: errorCodes }, message: { type: 'string' } },
+    },
+  },
+};
+
+const ajv = new Ajv({ allErrors: true });
+const validateJob = ajv.compile(jobSchema);
+const validateResult = ajv.compile(resultSchema);
+
+function problems(errors: typeof validateJob.errors): string {
+  return (errors ?? []).map((e) => `${e.instancePath || 'the document'} ${e.message ?? 'is invalid'}`).join('; ');
+}
+
+const formatItem = (i: DestinationItem): string => [formatCidr(i.cidr), ...i.ports.map(String)].join('|');
+
+/** The variables the job may carry: the ones buildSpec reads (everything that is not Litmus-only). */
+export const jobVariables: readonly string[] = variables.filter((v) => !('litmusOnly' in v && v.litmusOnly)).map((v) => v.env);
+
+export function wireDependencies(pairs: readonly [string, Resolved][]): WireDependency[] {
+  return pairs.map(([key, r]) => ({ key, source: r.source, items: r.items.map(formatItem), details: [...r.details] }));
+}
+
+export function wireTarget(p: TargetPod): WireTarget {
+  return { namespace: p.namespace, name: p.name, node: p.node, uid: p.uid, container: p.container, containerId: p.containerId };
+}
+
+/** The job as the env value; a RuntimeError (before any change) when it does not fit. */
+export function encodeJob(job: HelperJob): string {
+  const text = JSON.stringify(job);
+  const bytes = Buffer.byteLength(text);
+  if (bytes > JOB_LIMIT) {
+    throw new RuntimeError(`the helper job for node ${job.node} is ${bytes} bytes, more than an environment variable holds (${JOB_LIMIT}): name fewer destinations (or larger CIDRs), or put the runner on the targets' node (HELPER_MODE=never)`);
+  }
+  return text;
+}
+
+/** Parses and validates the job (env NETCHAOS_HELPER_JOB); UsageError (exit 2) when it is not one. */
+export function decodeJob(text: string | undefined): HelperJob {
+  if (text === undefined || text.trim() === '') throw new UsageError(JOB_ENV, 'not set: `netchaos helper` runs in a helper pod that `netchaos run` creates');
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new UsageError(JOB_ENV, `is not JSON: ${text.slice(0, 100)}`);
+  }
+  if (!validateJob(value)) throw new UsageError(JOB_ENV, `is not a helper job: ${problems(validateJob.errors)}`);
+  const unknown = Object.keys(value.variables).filter((k) => !jobVariables.includes(k));
+  if (unknown.length > 0) throw new UsageError(JOB_ENV, `names variables a helper does not take: ${unknown.join(', ')}`);
+  return value;
+}
+
+/** The runner's resolved pods and Services as a cache for discover(): the helper never calls the API for them. */
+export function cacheOf(job: HelperJob): KubeCache {
+  const cache: KubeCache = new Map();
+  for (const d of job.dependencies) {
+    const where = `${JOB_ENV} dependency ${d.source}`;
+    const items = d.items.map((i) => parseDestinationItem(where, i));
+    cache.set(d.key, Promise.resolve({ source: d.source, items, details: d.details }));
+  }
+  return cache;
+}
+
+/** The result as at most `limit` bytes of JSON: the error message is shortened first, then reverted targets are counted instead of listed. */
+export function encodeResult(result: HelperResult, limit = RESULT_LIMIT): string {
+  let r = result;
+  let text = JSON.stringify(r);
+  if (Buffer.byteLength(text) <= limit) return text;
+  if (r.error) {
+    const excess = Buffer.byteLength(text) - limit;
+    const keep = Math.max(200, r.error.message.length - excess - 16);
+    r = { ...r, error: { code: r.error.code, message: `${r.error.message.slice(0, keep)} …` } };
+    text = JSON.stringify(r);
+  }
+  const listed = [...r.targets].sort((a, b) => Number(a.status === 'reverted') - Number(b.status === 'reverted'));
+  let more = r.moreReverted ?? 0;
+  while (Buffer.byteLength(text) > limit && listed.at(-1)?.status === 'reverted') {
+    listed.pop();
+    more++;
+    r = { ...r, targets: listed, moreReverted: more };
+    text = JSON.stringify(r);
+  }
+  return text;
+}
+
+/** Parses a helper's termination message; a string saying what is wrong when it is not a result. */
+export function decodeResult(text: string): HelperResult | string {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return `its termination message is not JSON: ${text.slice(0, 200)}`;
+  }
+  return validateResult(value) ? value : `its termination message is not a helper result: ${problems(validateResult.errors)}`;
+}

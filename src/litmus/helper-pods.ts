@@ -1,0 +1,364 @@
+/**
+ * The runner's side of multi-node runs: one short-lived helper pod per node with targets, created in
+ * CHAOS_NAMESPACE from this runner's own pod (image, service account, tolerations, pull secrets, hostPath
+ * mounts), pinned with nodeName, privileged only as far as the injection needs (hostPID, NET_ADMIN,
+ * SYS_ADMIN, SYS_PTRACE, NET_RAW: see `capabilities`). The runner waits for each (bounded: start and run time), reads its result from
+ * the termination message, and deletes it on every path; on SIGTERM it deletes them with a short grace so
+ * their own SIGTERM handling reverts first.
+ */
+import type { V1Container, V1Pod, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import type { Clock } from '../deps.js';
+import { RuntimeError } from '../errors.js';
+import type { Logger } from 'pino';
+import type { KubeApi } from '../kube/api.js';
+import { capabilities } from '../kube/permissions.js';
+import type { TargetPod } from '../kube/targets.js';
+import { type RuntimeOptions, defaultSockets, parseContainerId } from '../runtime/config.js';
+import { type HelperResult, JOB_ENV, RESULT_PATH, decodeResult } from './helper-job.js';
+import { type SignalHub, type TargetStatus, podText } from './inplace.js';
+
+/* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- the V1* classes of @kubernetes/client-node are generated data holders (public fields only); the client serializes plain objects through its type map */
+
+/** Helper pods could not be set up (no POD_NAME, the runner's pod unreadable). */
+export class HelperError extends RuntimeError {
+  override readonly name = 'HelperError';
+}
+
+export const HELPER_CONTAINER = 'netchaos-helper';
+export const HELPER_LABELS = {
+  'app.kubernetes.io/name': 'netchaos',
+  'app.kubernetes.io/component': 'experiment-job-helper',
+  'app.kubernetes.io/part-of': 'litmus',
+} as const;
+/** Label with the runner pod's uid: `kubectl get pods -l netchaos.io/runner-uid=<uid>` finds one run's helpers. */
+export const RUNNER_UID_LABEL = 'netchaos.io/runner-uid';
+/** The helper's grace when the runner stops it: time to revert (milliseconds) and write its result. */
+export const STOP_GRACE_S = 10;
+/** The helper's own terminationGracePeriodSeconds (activeDeadlineSeconds, a node drain). */
+export const HELPER_GRACE_S = 30;
+
+/** What a helper pod takes from this runner's own pod. */
+export interface RunnerPod {
+  readonly name: string;
+  readonly uid: string;
+  readonly image: string;
+  readonly imagePullPolicy: string | undefined;
+  readonly serviceAccountName: string | undefined;
+  readonly tolerations: NonNullable<V1Pod['spec']>['tolerations'];
+  readonly imagePullSecrets: NonNullable<V1Pod['spec']>['imagePullSecrets'];
+  /** The runner container's hostPath volumes and their mounts (the ChaosExperiment's hostFileVolumes). */
+  readonly hostPaths: readonly { readonly volume: V1Volume; readonly mount: V1VolumeMount }[];
+}
+
+/** The runner's container: the one named after the experiment (as the chaos-runner names it), else the first. */
+export function readRunnerPod(pod: V1Pod, experimentName: string): RunnerPod {
+  const containers = pod.spec?.containers ?? [];
+  const c: V1Container | undefined = containers.find((x) => x.name === experimentName) ?? containers[0];
+  const name = pod.metadata?.name ?? '';
+  if (!c?.image) throw new HelperError(`this runner's pod ${name} has no container image to give the helper pods`);
+  const volumes = pod.spec?.volumes ?? [];
+  const hostPaths = (c.volumeMounts ?? []).flatMap((mount) => {
+    const volume = volumes.find((v) => v.name === mount.name && v.hostPath !== undefined);
+    return volume ? [{ volume, mount }] : [];
+  });
+  return {
+    name, uid: pod.metadata?.uid ?? '', image: c.image, imagePullPolicy: c.imagePullPolicy, serviceAccountName: pod.spec?.serviceAccountName,
+    tolerations: pod.spec?.tolerations, imagePullSecrets: pod.spec?.imagePullSecrets, hostPaths,
+  };
+}
+
+/** `<runner>-helper-<n>`, at most 63 characters (a pod's hostname). */
+export function helperName(runner: string, index: number): string {
+  const suffix = `-helper-${index}`;
+  return `${runner.slice(0, 63 - suffix.length).replace(/[-.]+$/, '')}${suffix}`;
+}
+
+/**
+ * The hostPath volumes of a helper: the runner's own (so the platform's mounts, e.g. CRI-O's socket and
+ * /var/run/netns, are configured in one place), or, for a runner without any, the runtime socket the
+ * helper will use (SOCKET_PATH, else the default of the runtime named by CONTAINER_RUNTIME or by the
+ * targets' containerID prefix), type Socket so a wrong path fails at start instead of creating a directory.
+ */
+export function helperHostPaths(runner: RunnerPod, runtime: RuntimeOptions, targets: readonly TargetPod[]): { volumes: V1Volume[]; mounts: V1VolumeMount[] } {
+  if (runner.hostPaths.length > 0) {
+    return {
+      volumes: runner.hostPaths.map((h) => {
+        const type = h.volume.hostPath?.type;
+        return { name: h.volume.name, hostPath: { path: h.volume.hostPath?.path ?? '', ...(type ? { type } : {}) } };
+      }),
+      mounts: runner.hostPaths.map((h) => ({ name: h.mount.name, mountPath: h.mount.mountPath, ...(h.mount.readOnly !== undefined ? { readOnly: h.mount.readOnly } : {}) })),
+    };
+  }
+  const fromTargets = targets.map((t) => parseContainerId('containerID', t.containerId).runtime).find((r) => r !== undefined);
+  const kind = runtime.runtime !== 'auto' ? runtime.runtime : fromTargets;
+  const socket = runtime.socketPath ?? (kind ? defaultSockets[kind] : undefined);
+  if (socket === undefined) return { volumes: [], mounts: [] };
+  return { volumes: [{ name: 'runtime-socket', hostPath: { path: socket, type: 'Socket' } }], mounts: [{ name: 'runtime-socket', mountPath: socket }] };
+}
+
+export interface HelperPodOptions {
+  readonly name: string;
+  readonly namespace: string;
+  readonly node: string;
+  readonly runner: RunnerPod;
+  /** The encoded job (env NETCHAOS_HELPER_JOB). */
+  readonly job: string;
+  readonly chaosUid: string;
+  readonly runtime: RuntimeOptions;
+  readonly targets: readonly TargetPod[];
+  /** The kubelet stops the helper (SIGTERM: it reverts) after this long, even when the runner is gone. */
+  readonly activeDeadlineSeconds: number;
+}
+
+/** The helper pod, exactly as it is created. Pure. */
+export function helperPod(o: HelperPodOptions): V1Pod {
+  const { runner } = o;
+  const { volumes, mounts } = helperHostPaths(runner, o.runtime, o.targets);
+  const labels: Record<string, string> = { ...HELPER_LABELS, [RUNNER_UID_LABEL]: runner.uid };
+  if (/^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(o.chaosUid)) labels['chaosUID'] = o.chaosUid;
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: {
+      name: o.name,
+      namespace: o.namespace,
+      labels,
+      // Garbage-collected with the runner's pod; no blockOwnerDeletion (that needs update on the owner's finalizers).
+      ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: runner.name, uid: runner.uid }],
+    },
+    spec: {
+      nodeName: o.node,
+      hostPID: true,
+      restartPolicy: 'Never',
+      activeDeadlineSeconds: o.activeDeadlineSeconds,
+      terminationGracePeriodSeconds: HELPER_GRACE_S,
+      ...(runner.serviceAccountName ? { serviceAccountName: runner.serviceAccountName } : {}),
+      // The helper never calls the API: the runner resolved everything it needs.
+      automountServiceAccountToken: false,
+      enableServiceLinks: false,
+      ...(runner.tolerations?.length ? { tolerations: runner.tolerations } : {}),
+      ...(runner.imagePullSecrets?.length ? { imagePullSecrets: runner.imagePullSecrets } : {}),
+      containers: [{
+        name: HELPER_CONTAINER,
+        image: runner.image,
+        ...(runner.imagePullPolicy ? { imagePullPolicy: runner.imagePullPolicy } : {}),
+        command: ['netchaos'],
+        args: ['helper'],
+        env: [
+          { name: JOB_ENV, value: o.job },
+          { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
+        ],
+        securityContext: {
+          capabilities: { drop: ['ALL'], add: [...capabilities] },
+          runAsUser: 0,
+          readOnlyRootFilesystem: true,
+          seccompProfile: { type: 'RuntimeDefault' },
+        },
+        ...(mounts.length ? { volumeMounts: mounts } : {}),
+        terminationMessagePath: RESULT_PATH,
+        terminationMessagePolicy: 'File',
+      }],
+      ...(volumes.length ? { volumes } : {}),
+    },
+  };
+}
+
+/** How one node's helper ended. */
+export type NodeOutcome = {
+  readonly node: string;
+  readonly pod: string;
+  readonly targets: readonly TargetPod[];
+  /** Per target, from the helper's result ('targeted' when unknown). */
+  readonly status: ReadonlyMap<string, TargetStatus>;
+  /** The helper was seen running or reported a change: the fault may have been applied. */
+  readonly started: boolean;
+  readonly result: HelperResult | undefined;
+} & (
+  | { readonly kind: 'completed' }
+  | { readonly kind: 'failed' | 'not-started' | 'timeout' | 'gone' | 'stopped' | 'skipped'; readonly message: string }
+);
+
+export interface NodeJob {
+  readonly node: string;
+  readonly targets: readonly TargetPod[];
+  readonly pod: V1Pod;
+}
+
+export interface HelperRunOptions {
+  readonly api: KubeApi;
+  readonly clock: Clock;
+  readonly log: Logger;
+  readonly hub: SignalHub;
+  readonly namespace: string;
+  readonly jobs: readonly NodeJob[];
+  readonly sequence: 'parallel' | 'serial';
+  readonly startTimeoutS: number;
+  /** How long a helper may run once started. */
+  readonly runTimeoutS: number;
+  readonly pollMs?: number;
+  /** Called once per node as soon as its outcome is known. */
+  readonly onOutcome?: (o: NodeOutcome) => void;
+}
+
+type Observed =
+  | { readonly state: 'pending'; readonly why: string }
+  | { readonly state: 'running' }
+  | { readonly state: 'ended'; readonly exitCode: number | undefined; readonly message: string | undefined; readonly why: string };
+
+/** What the pod's status says: still pending (and why), running, or ended (exit code, termination message). */
+export function observe(pod: V1Pod): Observed {
+  const cs = (pod.status?.containerStatuses ?? []).find((c) => c.name === HELPER_CONTAINER);
+  const terminated = cs?.state?.terminated;
+  const phase = pod.status?.phase ?? 'Pending';
+  if (terminated) {
+    return { state: 'ended', exitCode: terminated.exitCode, message: terminated.message, why: [terminated.reason, terminated.message ? '' : 'no termination message'].filter(Boolean).join(', ') };
+  }
+  if (phase === 'Succeeded' || phase === 'Failed') {
+    return { state: 'ended', exitCode: undefined, message: undefined, why: [phase, pod.status?.reason, pod.status?.message].filter(Boolean).join(': ') };
+  }
+  if (phase === 'Running' || cs?.state?.running) return { state: 'running' };
+  const waiting = cs?.state?.waiting;
+  const unscheduled = (pod.status?.conditions ?? []).find((c) => c.status === 'False' && c.message);
+  const why = waiting ? [waiting.reason, waiting.message].filter(Boolean).join(': ')
+    : unscheduled ? `${unscheduled.type}: ${unscheduled.message ?? ''}`
+      : 'no status from the node\'s kubelet (is the node Ready?)';
+  return { state: 'pending', why };
+}
+
+/** Runs the helpers (parallel: all nodes at once; serial: one after the other) and returns each node's outcome. */
+export async function runHelpers(o: HelperRunOptions): Promise<NodeOutcome[]> {
+  const pollMs = o.pollMs ?? 2000;
+  const abort = new AbortController();
+  const onStop = (): void => { abort.abort(); };
+  o.hub.on('SIGTERM', onStop);
+  o.hub.on('SIGINT', onStop);
+  const stopping = (): boolean => o.hub.received !== undefined || o.hub.internal;
+  const created = new Set<string>();
+  const deleted = new Set<string>();
+  const outcomes: NodeOutcome[] = [];
+
+  const remove = async (name: string, grace: number): Promise<void> => {
+    if (deleted.has(name)) return;
+    try {
+      await o.api.deletePod(o.namespace, name, grace);
+      deleted.add(name);
+    } catch (error) {
+      o.log.error({ pod: name, err: error instanceof Error ? error.message : String(error) }, `could not delete helper pod ${name}: delete it with kubectl delete pod -n ${o.namespace} ${name} (it reverts on SIGTERM)`);
+    }
+  };
+
+  const statusOf = (job: NodeJob, result: HelperResult | undefined): Map<string, TargetStatus> => {
+    const status = new Map<string, TargetStatus>(job.targets.map((t) => [podText(t), 'targeted']));
+    if (!result) return status;
+    for (const t of result.targets) if (status.has(t.pod)) status.set(t.pod, t.status);
+    if ((result.moreReverted ?? 0) > 0) for (const [k, v] of status) if (v === 'targeted' && !result.targets.some((t) => t.pod === k)) status.set(k, 'reverted');
+    return status;
+  };
+
+  const without = (job: NodeJob, started: boolean, kind: Exclude<NodeOutcome['kind'], 'completed'>, message: string): NodeOutcome =>
+    ({ node: job.node, pod: job.pod.metadata?.name ?? '', targets: job.targets, status: statusOf(job, undefined), started, result: undefined, kind, message });
+
+  /** The pod, undefined when it is gone, or an error text when the API did not answer (the caller polls again, within its bounds). */
+  const read = async (name: string): Promise<V1Pod | undefined | { error: string }> => {
+    try {
+      return await o.api.getPod(o.namespace, name);
+    } catch (error) {
+      const text = error instanceof Error ? error.message : String(error);
+      o.log.warn({ pod: name, err: text }, `could not read helper pod ${name}; trying again`);
+      return { error: text };
+    }
+  };
+
+  /** Reads the result of an ended helper; a failure message when there is none or it failed. */
+  const ended = (job: NodeJob, name: string, seen: Extract<Observed, { state: 'ended' }>, started: boolean): NodeOutcome => {
+    const decoded = seen.message !== undefined && seen.message.trim() !== '' ? decodeResult(seen.message) : undefined;
+    const result = typeof decoded === 'object' ? decoded : undefined;
+    const base = { node: job.node, pod: name, targets: job.targets, status: statusOf(job, result), started: started || result !== undefined, result };
+    if (result?.outcome === 'completed' && seen.exitCode === 0) return { ...base, kind: 'completed' };
+    if (result?.outcome === 'stopped') return { ...base, kind: 'stopped', message: `stopped (exit ${result.exitCode}); its targets were reverted first` };
+    const detail = result?.error ? `${result.error.code}: ${result.error.message}`
+      : typeof decoded === 'string' ? decoded : seen.why || 'no result';
+    return { ...base, kind: 'failed', message: `helper pod ${name} failed (exit ${seen.exitCode ?? '?'}): ${detail}` };
+  };
+
+  /** Deletes a helper with a short grace (it reverts on SIGTERM) and waits, bounded, for its result. */
+  const stop = async (job: NodeJob, name: string, started: boolean, kind: 'stopped' | 'not-started' | 'timeout', why: string): Promise<NodeOutcome> => {
+    await remove(name, STOP_GRACE_S);
+    const until = o.clock.now() + (STOP_GRACE_S + 5) * 1000;
+    let message = `${why}; deleted with a ${STOP_GRACE_S} s grace period`;
+    for (;;) {
+      const pod = await read(name);
+      if (!pod) { message += started ? ' (its result was not seen before the pod was gone: it reverts on SIGTERM)' : ' before it started'; break; }
+      const seen = 'error' in pod ? undefined : observe(pod);
+      if (seen?.state === 'ended') {
+        const out = ended(job, name, seen, started);
+        return out.kind === 'completed' || out.kind === 'failed' ? out : { ...out, kind, message: `${why}; ${out.message}` };
+      }
+      if (o.clock.now() >= until) { message += seen ? `, still ${seen.state} ${STOP_GRACE_S + 5} s later` : '; its status could not be read'; break; }
+      await o.clock.sleep(Math.min(pollMs, 1000));
+    }
+    return without(job, started, kind, message);
+  };
+
+  const runOne = async (job: NodeJob): Promise<NodeOutcome> => {
+    const name = job.pod.metadata?.name ?? '';
+    try {
+      await o.api.createPod(o.namespace, job.pod);
+    } catch (error) {
+      return without(job, false, 'not-started', `helper pod ${name} was not created: ${error instanceof Error ? error.message : String(error)}`);
+    }
+    created.add(name);
+    o.log.info({ node: job.node, pod: name, targets: job.targets.map(podText) }, `helper pod ${name} created on node ${job.node} for ${job.targets.map(podText).join(', ')}`);
+    const createdAt = o.clock.now();
+    let startedAt: number | undefined;
+    let why = 'no status yet';
+    for (;;) {
+      if (stopping()) return stop(job, name, startedAt !== undefined, 'stopped', o.hub.received ? `stopped by ${o.hub.received}` : 'stopped because another node failed');
+      const pod = await read(name);
+      if (!pod) return without(job, startedAt !== undefined, 'gone', `helper pod ${name} disappeared before it reported (deleted or evicted by someone else)`);
+      const seen: Observed = 'error' in pod ? (startedAt !== undefined ? { state: 'running' } : { state: 'pending', why: `status unreadable: ${pod.error}` }) : observe(pod);
+      const now = o.clock.now();
+      if (seen.state === 'ended') {
+        const out = ended(job, name, seen, startedAt !== undefined);
+        await remove(name, 0);
+        return out;
+      }
+      if (seen.state === 'running') {
+        startedAt ??= now;
+        if (now - startedAt > o.runTimeoutS * 1000) return stop(job, name, true, 'timeout', `helper pod ${name} did not finish within ${o.runTimeoutS} s of starting`);
+      } else {
+        why = seen.why;
+        if (now - createdAt > o.startTimeoutS * 1000) {
+          return stop(job, name, false, 'not-started', `helper pod ${name} did not start within ${o.startTimeoutS} s (HELPER_START_TIMEOUT): ${why}`);
+        }
+      }
+      await o.clock.sleep(pollMs, abort.signal);
+    }
+  };
+
+  const record = (out: NodeOutcome): NodeOutcome => {
+    outcomes.push(out);
+    o.onOutcome?.(out);
+    if (out.kind !== 'completed' && out.kind !== 'stopped' && out.kind !== 'skipped') o.hub.stopOthers();
+    return out;
+  };
+
+  try {
+    if (o.sequence === 'parallel') {
+      await Promise.all(o.jobs.map(async (j) => record(await runOne(j))));
+    } else {
+      for (const j of o.jobs) {
+        if (stopping()) {
+          record(without(j, false, 'skipped', 'not started: the run was stopped before this node\'s turn'));
+          continue;
+        }
+        record(await runOne(j));
+      }
+    }
+  } finally {
+    o.hub.off('SIGTERM', onStop);
+    o.hub.off('SIGINT', onStop);
+    for (const name of created) await remove(name, STOP_GRACE_S);
+  }
+  return o.jobs.map((j) => outcomes.find((x) => x.node === j.node)).filter((x): x is NodeOutcome => x !== undefined);
+}

@@ -1,0 +1,425 @@
+/**
+ * `netchaos run` with targets on several nodes, against the API double: the runner creates one helper pod
+ * per node and a fake kubelet runs each one's `netchaos helper` in-process (its own fake namespace, the
+ * pod's env), so the job and the result really make the round trip. Checks the pod specs, the ChaosResult,
+ * that every helper is deleted on success, failure and abort, bounded waits, and SEQUENCE.
+ */
+import { test, describe, before, after, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { run, type Extras } from '../../src/main.ts';
+import { realExec } from '../../src/deps.ts';
+import { createKubeApi, loadKubeConfig } from '../../src/kube/api.ts';
+import { apiPermissions } from '../../src/kube/permissions.ts';
+import { realHostFs } from '../../src/runtime/host.ts';
+import { nodeResolver } from '../../src/resolve/dns.ts';
+import { type HelperJob, JOB_ENV, decodeJob, decodeResult, encodeResult } from '../../src/litmus/helper-job.ts';
+import { helperHostPaths, helperName, observe, readRunnerPod } from '../../src/litmus/helper-pods.ts';
+import type { TargetPod } from '../../src/kube/targets.ts';
+import { buildLitmusSpec } from '../../src/litmus/env.ts';
+import { ApiDouble, type Obj, pod } from './kube-double.ts';
+import { FakeClock, FakeNamespace, fakeDeps } from './helpers.ts';
+
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-class-instance-assignment -- API objects are raw JSON here */
+
+const api = new ApiDouble();
+const dir = mkdtempSync(join(tmpdir(), 'netchaos-helpers-'));
+const bin = join(dir, 'bin');
+const socket = join(dir, 'containerd.sock');
+let socketServer: Server;
+let kubeconfig = '';
+const id = (c: string): string => `containerd://${c.repeat(64)}`;
+
+/** A clock whose sleeps only end when aborted: the helper stays in its chaos wait until SIGTERM. */
+class FrozenClock extends FakeClock {
+  override sleep = (_ms: number, signal?: AbortSignal): Promise<void> => new Promise((resolve) => {
+    if (!signal || signal.aborted) { resolve(); return; }
+    signal.addEventListener('abort', () => { resolve(); }, { once: true });
+  });
+}
+
+interface Helper { pod: Obj; ns: FakeNamespace; done: Promise<number>; settled: boolean; code?: number; resultFile: string; signals: ReturnType<typeof fakeDeps>['signals'] }
+
+/**
+ * The fake kubelet. `behave(pod)` picks what a helper does: 'run' (the real `netchaos helper` in-process,
+ * reported once it has ended), 'hang' (the same with a frozen clock: runs until deleted), 'pending' (never
+ * starts), or a scripted end (exit code and termination message).
+ */
+class Kubelet {
+  readonly helpers = new Map<string, Helper>();
+  readonly events: string[] = [];
+  behave: (pod: Obj) => 'run' | 'hang' | 'pending' | { exitCode: number; message?: string; reason?: string } = () => 'run';
+  onGet: ((pod: Obj) => void) | undefined;
+
+  readonly hook = async (e: { verb: 'create' | 'get' | 'delete'; pod: Obj; gracePeriodSeconds: number | undefined }): Promise<void> => {
+    const name: string = e.pod.metadata.name;
+    this.events.push(`${e.verb} ${name}${e.verb === 'delete' ? ` grace=${String(e.gracePeriodSeconds)}` : ''}`);
+    const b = this.behave(e.pod);
+    if (e.verb === 'create') {
+      if (b === 'pending') {
+        e.pod.status = { phase: 'Pending', containerStatuses: [{ name: 'netchaos-helper', ready: false, restartCount: 0, image: '', imageID: '', state: { waiting: { reason: 'ImagePullBackOff', message: 'Back-off pulling image "registry.example/netchaos:1"' } } }] };
+      } else if (b === 'run' || b === 'hang') {
+        this.start(e.pod, b === 'hang');
+        e.pod.status = { phase: 'Running', containerStatuses: [{ name: 'netchaos-helper', ready: true, restartCount: 0, image: '', imageID: '', state: { running: { startedAt: '2025-01-01T00:00:00Z' } } }] };
+      } else {
+        e.pod.status = { phase: 'Running' };
+      }
+      return;
+    }
+    if (e.verb === 'get') {
+      this.onGet?.(e.pod);
+      const h = this.helpers.get(name);
+      if (h && b === 'run') await h.done;
+      if (h?.settled) this.ended(e.pod, h.code ?? 1, readFileSync(h.resultFile, 'utf8'));
+      else if (typeof b === 'object') this.ended(e.pod, b.exitCode, b.message, b.reason);
+      return;
+    }
+    // delete: the kubelet sends SIGTERM; the helper reverts, writes its result and exits; the pod goes away after.
+    const h = this.helpers.get(name);
+    if (h && !h.settled) {
+      h.signals.send('SIGTERM');
+      await h.done;
+      this.ended(e.pod, h.code ?? 1, readFileSync(h.resultFile, 'utf8'));
+      return;
+    }
+    api.remove('pods', e.pod.metadata.namespace, name);
+  };
+
+  private ended(p: Obj, exitCode: number, message: string | undefined, reason?: string): void {
+    p.status = {
+      phase: exitCode === 0 ? 'Succeeded' : 'Failed',
+      containerStatuses: [{ name: 'netchaos-helper', ready: false, restartCount: 0, image: '', imageID: '', state: { terminated: { exitCode, reason: reason ?? (exitCode === 0 ? 'Completed' : 'Error'), ...(message !== undefined ? { message } : {}) } } }],
+    };
+  }
+
+  private start(p: Obj, frozen: boolean): void {
+    const c = p.spec.containers[0];
+    const env: Record<string, string> = {};
+    for (const e of c.env) env[e.name] = e.value ?? (e.valueFrom?.fieldRef?.fieldPath === 'spec.nodeName' ? p.spec.nodeName : '');
+    const ns = new FakeNamespace();
+    const f = fakeDeps(ns, frozen ? { clock: new FrozenClock() } : {});
+    const exec = f.deps.exec;
+    Object.assign(f.deps, { exec: (file: string, args: readonly string[], o?: { input?: string }) => (file === join(bin, 'crictl') ? realExec(file, args, o) : exec(file, args, o)) });
+    const resultFile = join(dir, `${String(p.metadata.name)}.result`);
+    const extras = (): Extras => ({ fs: realHostFs(bin), resolver: nodeResolver(), kube: () => { throw new Error('a helper must not call the API'); }, random: () => 0.5 });
+    const h: Helper = { pod: p, ns, resultFile, signals: f.signals, settled: false, done: Promise.resolve(0) };
+    h.done = run(['helper', '--result-file', resultFile], { stdout: () => {}, stderr: () => {}, env }, () => f.deps, extras)
+      .then((code) => { h.settled = true; h.code = code; return code; });
+    this.helpers.set(String(p.metadata.name), h);
+  }
+}
+
+let kubelet: Kubelet;
+
+before(async () => {
+  await api.start();
+  kubeconfig = api.kubeconfig();
+  mkdirSync(bin);
+  socketServer = createServer();
+  await new Promise<void>((resolve) => socketServer.listen(socket, resolve));
+  copyFileSync(new URL('./fixtures/crictl-inspect-containerd.json', import.meta.url), join(dir, 'inspect.json'));
+  writeFileSync(join(bin, 'crictl'), `#!/bin/sh
+[ "$1 $2 $3 $4 $5" = "--runtime-endpoint unix://${socket} inspect --output json" ] || { echo "unexpected: $*" >&2; exit 64; }
+cat "${dir}/inspect.json"
+`);
+  chmodSync(join(bin, 'crictl'), 0o755);
+  api.add('chaosengines', { metadata: { name: 'shop-chaos', namespace: 'litmus', uid: 'engine-uid' }, spec: {} });
+  const rs = { kind: 'ReplicaSet', name: 'frontend-5d8f' };
+  api.add('pods', pod({ name: 'frontend-1', namespace: 'shop', node: 'node-a', labels: { app: 'frontend' }, owner: rs, containerId: id('a') }));
+  api.add('pods', pod({ name: 'frontend-2', namespace: 'shop', node: 'node-b', labels: { app: 'frontend' }, owner: rs, containerId: id('b') }));
+  api.add('pods', pod({ name: 'frontend-3', namespace: 'shop', node: 'node-c', labels: { app: 'frontend' }, owner: rs, containerId: id('c') }));
+  api.add('pods', pod({ name: 'solo-1', namespace: 'shop', node: 'node-a', labels: { app: 'solo' }, owner: rs, containerId: id('d') }));
+  api.add('services', { metadata: { name: 'api', namespace: 'shop' }, spec: { clusterIP: '10.96.0.20', clusterIPs: ['10.96.0.20'], ports: [{ name: 'http', port: 80 }] } });
+  api.add('endpointslices', { metadata: { name: 'api-1', namespace: 'shop', labels: { 'kubernetes.io/service-name': 'api' } }, addressType: 'IPv4', ports: [{ name: 'http', port: 8080 }], endpoints: [{ addresses: ['10.244.1.5'], conditions: { ready: true } }] });
+  // The runner's own pod, as the chaos-runner creates it from the ChaosExperiment.
+  const runner = pod({ name: 'runner-1', namespace: 'litmus', node: 'node-a', containers: ['pod-dependency-latency'] });
+  runner.spec.containers[0].image = 'registry.example/netchaos:1';
+  runner.spec.containers[0].imagePullPolicy = 'IfNotPresent';
+  runner.spec.containers[0].volumeMounts = [{ name: 'runtime-socket', mountPath: '/run/containerd/containerd.sock' }, { name: 'kube-api-access', mountPath: '/var/run/secrets/kubernetes.io/serviceaccount', readOnly: true }];
+  runner.spec.volumes = [{ name: 'runtime-socket', hostPath: { path: '/run/containerd/containerd.sock', type: '' } }, { name: 'kube-api-access', projected: { sources: [] } }];
+  runner.spec.serviceAccountName = 'pod-dependency-latency-sa';
+  runner.spec.tolerations = [{ key: 'dedicated', operator: 'Equal', value: 'chaos', effect: 'NoSchedule' }];
+  runner.spec.imagePullSecrets = [{ name: 'registry-cred' }];
+  api.add('pods', runner);
+});
+after(async () => {
+  for (const c of api.calls) {
+    assert.ok(apiPermissions.some((p) => p.apiGroup === c.group && p.resource === c.resource && (p.verbs as readonly string[]).includes(c.verb)),
+      `${c.verb} ${c.resource}.${c.group} is not in apiPermissions`);
+  }
+  socketServer.close();
+  await api.stop();
+  rmSync(dir, { recursive: true, force: true });
+});
+beforeEach(() => {
+  // A fresh cluster state: helper pods a previous test left (deleted, but still terminating) are gone.
+  for (const p of helperPods()) api.remove('pods', 'litmus', p.metadata.name);
+  kubelet = new Kubelet();
+  api.kubelet = kubelet.hook;
+});
+
+const baseEnv = (): Record<string, string> => ({
+  KUBECONFIG: kubeconfig, PATH: bin, TARGETS: 'deployment:shop:[app=frontend]', PODS_AFFECTED_PERC: '100', NODE_NAME: 'node-a',
+  CHAOSENGINE: 'shop-chaos', EXPERIMENT_NAME: 'pod-dependency-latency', CHAOS_NAMESPACE: 'litmus', CHAOS_UID: 'engine-uid', POD_NAME: 'runner-1',
+  CONTAINER_RUNTIME: 'auto', SOCKET_PATH: socket, NETWORK_LATENCY: '100', TOTAL_CHAOS_DURATION: '3',
+  DESTINATION_SERVICES: 'shop/api', DESTINATION_IPS: '192.0.2.10',
+});
+
+const helperPods = (): Obj[] => api.list('pods', 'litmus').filter((p) => p.metadata.labels?.['app.kubernetes.io/component'] === 'experiment-job-helper');
+
+async function litmusRun(env: Record<string, string>, setup: (f: ReturnType<typeof fakeDeps>) => void = () => {}) {
+  const ns = new FakeNamespace();
+  const f = fakeDeps(ns);
+  const exec = f.deps.exec;
+  Object.assign(f.deps, { exec: (file: string, args: readonly string[], o?: { input?: string }) => (file === join(bin, 'crictl') ? realExec(file, args, o) : exec(file, args, o)) });
+  setup(f);
+  let stderr = '';
+  const calls = api.calls.length;
+  const extras = (): Extras => ({ fs: realHostFs(bin), resolver: nodeResolver(), kube: () => createKubeApi(loadKubeConfig({ KUBECONFIG: kubeconfig })), random: () => 0.5 });
+  const code = await run(['run'], { stdout: () => {}, stderr: (t) => { stderr += t; }, env }, () => f.deps, extras);
+  const result = api.get('chaosresults', 'litmus', 'shop-chaos-pod-dependency-latency');
+  // Creates and deletes of pods, in order, as the kubelet saw them.
+  const podCalls = kubelet.events.filter((e) => /^(create|delete) /.test(e)).map((e) => e.replace(/ grace=.*/, ''));
+  assert.deepEqual(api.calls.slice(calls).filter((c) => c.resource === 'pods' && c.verb === 'create').map((c) => c.namespace), created(podCalls).map(() => 'litmus'));
+  return { code, stderr, ns, lines: f.lines, result, podCalls };
+}
+
+const created = (podCalls: string[]): string[] => podCalls.filter((c) => c.startsWith('create ')).map((c) => c.slice(7));
+const jobOf = (p: Obj): HelperJob => decodeJob(p.spec.containers[0].env.find((e: Obj) => e.name === JOB_ENV).value);
+
+describe('netchaos run with targets on several nodes (helper pods)', () => {
+  test('one helper per node, exactly this spec; each injects and reverts its target; results in the ChaosResult; all deleted', async () => {
+    const specs: Obj[] = [];
+    kubelet.behave = (p) => { if (!specs.some((s) => s.metadata.name === p.metadata.name)) specs.push(structuredClone({ metadata: p.metadata, spec: p.spec })); return 'run'; };
+    const r = await litmusRun(baseEnv());
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual([r.result?.status.experimentStatus.phase, r.result?.status.experimentStatus.verdict], ['Completed', 'Pass']);
+    assert.deepEqual(r.result?.status.history.targets.map((t: Obj) => `${t.name}:${t.chaosStatus}`).sort(), ['frontend-1:reverted', 'frontend-2:reverted', 'frontend-3:reverted']);
+    assert.deepEqual(r.ns.calls, [], 'the runner itself changes nothing (not even crictl)');
+    assert.deepEqual(created(r.podCalls), ['runner-1-helper-1', 'runner-1-helper-2', 'runner-1-helper-3']);
+    assert.deepEqual(r.podCalls.slice(0, 3).map((c) => c.split(' ')[0]), ['create', 'create', 'create'], 'parallel: all nodes at once');
+    assert.deepEqual(r.podCalls.filter((c) => c.startsWith('delete ')).map((c) => c.slice(7)).sort(), created(r.podCalls));
+    assert.deepEqual(helperPods(), []);
+    for (const h of kubelet.helpers.values()) {
+      assert.equal(h.code, 0);
+      assert.deepEqual(h.ns.tcOps.filter((o) => o === 'apply' || o === 'revert'), ['apply', 'revert']);
+      const batch = h.ns.calls.find((c) => (c.input ?? '').startsWith('qdisc add'))!;
+      for (const addr of ['192.0.2.10', '10.96.0.20', '10.244.1.5']) assert.match(batch.input!, new RegExp(addr.replaceAll('.', '\\.')), `${addr} in the helper's batch`);
+      assert.equal(decodeResult(readFileSync(h.resultFile, 'utf8')) instanceof Object, true);
+    }
+    const b = specs.find((s) => s.spec.nodeName === 'node-b')!;
+    const job = jobOf(b);
+    assert.equal(job.node, 'node-b');
+    assert.deepEqual(job.targets, [{ namespace: 'shop', name: 'frontend-2', node: 'node-b', uid: job.targets[0]!.uid, container: 'app', containerId: id('b') }]);
+    assert.equal(job.variables['NETWORK_LATENCY'], '100');
+    assert.equal(job.variables['TARGETS'], undefined, 'only the fault variables travel');
+    assert.deepEqual(job.dependencies.map((d) => d.items), [['10.96.0.20/32|80', '10.244.1.5/32|8080']]);
+    const runnerUid = api.get('pods', 'litmus', 'runner-1')!.metadata.uid;
+    assert.deepEqual(b.metadata.labels, {
+      'app.kubernetes.io/name': 'netchaos', 'app.kubernetes.io/component': 'experiment-job-helper', 'app.kubernetes.io/part-of': 'litmus',
+      'netchaos.io/runner-uid': runnerUid, chaosUID: 'engine-uid',
+    });
+    assert.deepEqual(b.metadata.ownerReferences, [{ apiVersion: 'v1', kind: 'Pod', name: 'runner-1', uid: runnerUid }]);
+    const { containers, ...podSpec } = b.spec;
+    assert.deepEqual(podSpec, {
+      nodeName: 'node-b', hostPID: true, restartPolicy: 'Never', activeDeadlineSeconds: 120 + 3 + 60 + 30, terminationGracePeriodSeconds: 30,
+      serviceAccountName: 'pod-dependency-latency-sa', automountServiceAccountToken: false, enableServiceLinks: false,
+      tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'chaos', effect: 'NoSchedule' }],
+      imagePullSecrets: [{ name: 'registry-cred' }],
+      volumes: [{ name: 'runtime-socket', hostPath: { path: '/run/containerd/containerd.sock' } }],
+    });
+    const { env, ...container } = containers[0];
+    assert.deepEqual(container, {
+      name: 'netchaos-helper', image: 'registry.example/netchaos:1', imagePullPolicy: 'IfNotPresent', command: ['netchaos'], args: ['helper'],
+      securityContext: { capabilities: { drop: ['ALL'], add: ['NET_ADMIN', 'SYS_ADMIN', 'SYS_PTRACE', 'NET_RAW', 'SYS_CHROOT'] }, runAsUser: 0, readOnlyRootFilesystem: true, seccompProfile: { type: 'RuntimeDefault' } },
+      volumeMounts: [{ name: 'runtime-socket', mountPath: '/run/containerd/containerd.sock' }],
+      terminationMessagePath: '/dev/termination-log', terminationMessagePolicy: 'File',
+    });
+    assert.deepEqual(env.map((e: Obj) => e.name), [JOB_ENV, 'NODE_NAME']);
+    assert.deepEqual(env[1].valueFrom, { fieldRef: { fieldPath: 'spec.nodeName' } });
+    const reasons = api.list('events', 'litmus').map((e) => e.reason);
+    assert.ok(reasons.filter((x) => x === 'ChaosHelper').length >= 3);
+  });
+
+  test('SEQUENCE=serial: one node after the other (each helper is deleted before the next is created)', async () => {
+    const r = await litmusRun({ ...baseEnv(), SEQUENCE: 'serial' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.podCalls, ['create runner-1-helper-1', 'delete runner-1-helper-1', 'create runner-1-helper-2', 'delete runner-1-helper-2', 'create runner-1-helper-3', 'delete runner-1-helper-3']);
+    for (const h of kubelet.helpers.values()) assert.equal(jobOf(h.pod).sequence, 'serial');
+  });
+
+  test('all targets on this node (auto): in place, no helper pod', async () => {
+    const r = await litmusRun({ ...baseEnv(), TARGETS: 'deployment:shop:[app=solo]' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.podCalls, []);
+    assert.deepEqual(r.ns.tcOps.filter((o) => o !== 'show'), ['apply', 'revert']);
+  });
+
+  test('HELPER_MODE=always: a helper even for this node', async () => {
+    const r = await litmusRun({ ...baseEnv(), TARGETS: 'deployment:shop:[app=solo]', HELPER_MODE: 'always' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.podCalls, ['create runner-1-helper-1', 'delete runner-1-helper-1']);
+    assert.deepEqual(r.ns.calls, []);
+  });
+
+  test('a helper that never starts: its node is reported after HELPER_START_TIMEOUT, it is deleted, the others reverted', async () => {
+    kubelet.behave = (p) => (p.spec.nodeName === 'node-c' ? 'pending' : 'run');
+    const r = await litmusRun({ ...baseEnv(), HELPER_START_TIMEOUT: '5' });
+    assert.equal(r.code, 1, r.stderr);
+    const out = r.result?.status.experimentStatus;
+    assert.deepEqual([out.phase, out.verdict, out.errorOutput.errorCode], ['Error', 'Error', 'CHAOS_INJECT_ERROR']);
+    assert.match(out.errorOutput.reason, /helper pod\(s\) failed on 1 of 3 node\(s\): node node-c: helper pod runner-1-helper-3 did not start within 5 s \(HELPER_START_TIMEOUT\): ImagePullBackOff: Back-off pulling image/);
+    assert.deepEqual(r.result?.status.history.targets.map((t: Obj) => `${t.name}:${t.chaosStatus}`).sort(), ['frontend-1:reverted', 'frontend-2:reverted', 'frontend-3:targeted']);
+    assert.ok(kubelet.events.includes('delete runner-1-helper-3 grace=10'));
+    assert.deepEqual(r.podCalls.filter((c) => c.startsWith('delete ')).map((c) => c.slice(7)).sort(), created(r.podCalls));
+  });
+
+  test('a helper that fails: reported by node with its own error code; the other nodes are stopped (they revert); all deleted', async () => {
+    const failed = encodeResult({ version: 1, node: 'node-b', outcome: 'failed', exitCode: 1, targets: [{ pod: 'shop/frontend-2', status: 'targeted' }], error: { code: 'CONTAINER_RUNTIME_ERROR', message: 'cannot find container bbbb' } });
+    kubelet.behave = (p) => (p.spec.nodeName === 'node-b' ? { exitCode: 1, message: failed } : 'hang');
+    const r = await litmusRun(baseEnv());
+    assert.equal(r.code, 1, r.stderr);
+    const out = r.result?.status.experimentStatus;
+    assert.equal(out.errorOutput.errorCode, 'CONTAINER_RUNTIME_ERROR');
+    assert.match(out.errorOutput.reason, /node node-b: helper pod runner-1-helper-2 failed \(exit 1\): CONTAINER_RUNTIME_ERROR: cannot find container bbbb/);
+    for (const n of ['runner-1-helper-1', 'runner-1-helper-3']) {
+      assert.ok(kubelet.events.includes(`delete ${n} grace=10`), `${n} stopped with a grace period`);
+      const h = kubelet.helpers.get(n)!;
+      assert.equal(h.code, 143);
+      assert.deepEqual(h.ns.tcOps.filter((o) => o === 'apply' || o === 'revert'), ['apply', 'revert']);
+    }
+    assert.deepEqual(r.podCalls.filter((c) => c.startsWith('delete ')).map((c) => c.slice(7)).sort(), created(r.podCalls));
+  });
+
+  test('a helper whose revert failed: exit 3, CHAOS_REVERT_ERROR, what is left and how to remove it', async () => {
+    const failed = encodeResult({ version: 1, node: 'node-b', outcome: 'failed', exitCode: 3, targets: [{ pod: 'shop/frontend-2', status: 'injected' }],
+      error: { code: 'CHAOS_REVERT_ERROR', message: 'revert failed after 3 attempts: busy; left behind: root qdisc prio 4e43: on eth0 in pid 23917; remove it with: netchaos revert --pid 23917 --interface eth0' } });
+    kubelet.behave = (p) => (p.spec.nodeName === 'node-b' ? { exitCode: 3, message: failed } : 'run');
+    const r = await litmusRun(baseEnv());
+    assert.equal(r.code, 3, r.stderr);
+    assert.equal(r.result?.status.experimentStatus.errorOutput.errorCode, 'CHAOS_REVERT_ERROR');
+    assert.match(r.result?.status.experimentStatus.errorOutput.reason, /node node-b: .*left behind: root qdisc prio 4e43: on eth0 in pid 23917; remove it with: netchaos revert --pid 23917/);
+    assert.deepEqual(r.result?.status.history.targets.map((t: Obj) => `${t.name}:${t.chaosStatus}`).sort(), ['frontend-1:reverted', 'frontend-2:injected', 'frontend-3:reverted']);
+    assert.deepEqual(r.podCalls.filter((c) => c.startsWith('delete ')).map((c) => c.slice(7)).sort(), created(r.podCalls));
+  });
+
+  test('a helper killed without a result (OOMKilled): reported with the kubelet\'s reason', async () => {
+    kubelet.behave = (p) => (p.spec.nodeName === 'node-a' ? { exitCode: 137, reason: 'OOMKilled' } : 'run');
+    const r = await litmusRun({ ...baseEnv(), SEQUENCE: 'serial' });
+    assert.equal(r.code, 1);
+    assert.match(r.result?.status.experimentStatus.errorOutput.reason, /node node-a: helper pod runner-1-helper-1 failed \(exit 137\): OOMKilled, no termination message/);
+    assert.deepEqual(r.podCalls, ['create runner-1-helper-1', 'delete runner-1-helper-1'], 'serial: the next nodes are not started');
+  });
+
+  test('SIGTERM (the engine is stopped): helpers deleted with a short grace, they revert, Stopped, exit 143', async () => {
+    kubelet.behave = () => 'hang';
+    let gets = 0;
+    let f: ReturnType<typeof fakeDeps> | undefined;
+    kubelet.onGet = () => { if (++gets === 4) f?.signals.send('SIGTERM'); };
+    const r = await litmusRun(baseEnv(), (x) => { f = x; });
+    assert.equal(r.code, 143, r.stderr);
+    const out = r.result?.status.experimentStatus;
+    assert.deepEqual([out.phase, out.verdict, out.errorOutput.errorCode], ['Stopped', 'Stopped', 'EXPERIMENT_ABORTED']);
+    assert.match(out.errorOutput.reason, /helper pods were deleted with a 10 s grace period so they revert first: node node-a: stopped by SIGTERM; stopped \(exit 143\)/);
+    for (const h of kubelet.helpers.values()) {
+      assert.equal(h.code, 143);
+      assert.deepEqual(h.ns.tcOps.filter((o) => o === 'apply' || o === 'revert'), ['apply', 'revert']);
+    }
+    assert.deepEqual(kubelet.events.filter((e) => e.startsWith('delete')).sort(), ['delete runner-1-helper-1 grace=10', 'delete runner-1-helper-2 grace=10', 'delete runner-1-helper-3 grace=10']);
+    assert.deepEqual(r.result?.status.history.targets.map((t: Obj) => `${t.name}:${t.chaosStatus}`).sort(), ['frontend-1:reverted', 'frontend-2:reverted', 'frontend-3:reverted']);
+  });
+
+  test('no POD_NAME: Error before any pod is created', async () => {
+    const r = await litmusRun({ ...baseEnv(), POD_NAME: '' });
+    assert.equal(r.code, 1);
+    assert.deepEqual(r.podCalls, []);
+    assert.match(r.result?.status.experimentStatus.errorOutput.reason, /helper pods need POD_NAME/);
+  });
+
+  test('a job too large for an environment variable: Error before any pod is created', async () => {
+    const file = join(dir, 'many.txt');
+    writeFileSync(file, Array.from({ length: 8000 }, (_v, i) => `10.0.${i >> 8}.${i & 255}|8080`).join('\n'));
+    const r = await litmusRun({ ...baseEnv(), DESTINATION_IPS_FILE: file });
+    assert.equal(r.code, 1);
+    assert.deepEqual(r.podCalls, []);
+    assert.match(r.result?.status.experimentStatus.errorOutput.reason, /the helper job for node node-a is \d+ bytes, more than an environment variable holds/);
+  });
+});
+
+describe('netchaos helper', () => {
+  const job = (over: Partial<HelperJob> = {}): string => JSON.stringify({
+    version: 1, node: 'node-b', sequence: 'parallel', variables: { NETWORK_LATENCY: '100', DESTINATION_IPS: '192.0.2.10', TOTAL_CHAOS_DURATION: '3', SOCKET_PATH: socket },
+    files: {}, dependencies: [], targets: [{ namespace: 'shop', name: 'frontend-2', node: 'node-b', uid: 'u', container: 'app', containerId: id('b') }], ...over,
+  });
+  async function helper(env: Record<string, string>) {
+    const ns = new FakeNamespace();
+    const f = fakeDeps(ns);
+    const exec = f.deps.exec;
+    Object.assign(f.deps, { exec: (file: string, args: readonly string[], o?: { input?: string }) => (file === join(bin, 'crictl') ? realExec(file, args, o) : exec(file, args, o)) });
+    const resultFile = join(dir, `helper-${Math.random().toString(16).slice(2)}.json`);
+    const extras = (): Extras => ({ fs: realHostFs(bin), resolver: nodeResolver(), kube: () => { throw new Error('no API'); }, random: () => 0.5 });
+    const code = await run(['helper', '--result-file', resultFile], { stdout: () => {}, stderr: () => {}, env }, () => f.deps, extras);
+    return { code, ns, result: decodeResult(readFileSync(resultFile, 'utf8')) };
+  }
+  test('injects, reverts, writes its result', async () => {
+    const r = await helper({ [JOB_ENV]: job(), NODE_NAME: 'node-b' });
+    assert.equal(r.code, 0);
+    assert.deepEqual(r.ns.tcOps.filter((o) => o === 'apply' || o === 'revert'), ['apply', 'revert']);
+    assert.deepEqual(r.result, { version: 1, node: 'node-b', targets: [{ pod: 'shop/frontend-2', status: 'reverted' }], outcome: 'completed', exitCode: 0 });
+  });
+  test('a job that is not one: exit 2, nothing changed, the reason in the result', async () => {
+    const r = await helper({ [JOB_ENV]: job({ variables: { TARGETS: 'x' } }), NODE_NAME: 'node-b' });
+    assert.equal(r.code, 2);
+    assert.deepEqual(r.ns.calls, []);
+    assert.match(typeof r.result === 'object' ? r.result.error?.message ?? '' : r.result, /names variables a helper does not take: TARGETS/);
+    const bad = await helper({ [JOB_ENV]: '{"version":1,"node":"x"}' });
+    assert.equal(bad.code, 2);
+    assert.match(typeof bad.result === 'object' ? bad.result.error?.message ?? '' : bad.result, /must have required property/);
+  });
+  test('on the wrong node: refused before any change', async () => {
+    const r = await helper({ [JOB_ENV]: job(), NODE_NAME: 'node-z' });
+    assert.equal(r.code, 1);
+    assert.deepEqual(r.ns.calls, []);
+    assert.match(typeof r.result === 'object' ? r.result.error?.message ?? '' : r.result, /runs on node node-z, but its job is for node node-b/);
+  });
+  test('HELPER_MODE and HELPER_START_TIMEOUT are parsed at the edge', () => {
+    const spec = (env: Record<string, string>) => buildLitmusSpec({ get: (n) => (env[n] ? { value: env[n], label: n } : undefined) });
+    const base = { TARGETS: 'pod:shop:[a]', NODE_NAME: 'n1' };
+    assert.deepEqual([spec(base).helperMode, spec(base).helperStartTimeoutS], ['auto', 120]);
+    assert.deepEqual([spec({ ...base, HELPER_MODE: 'Never', HELPER_START_TIMEOUT: '5m' }).helperMode, spec({ ...base, HELPER_START_TIMEOUT: '5m' }).helperStartTimeoutS], ['never', 300]);
+    assert.throws(() => spec({ ...base, HELPER_MODE: 'sometimes', HELPER_START_TIMEOUT: '0' }), (e: Error) => {
+      assert.match(e.message, /HELPER_MODE: expected auto, never or always, got "sometimes"/);
+      assert.match(e.message, /HELPER_START_TIMEOUT: must be between 1 s and 7 days/);
+      return true;
+    });
+    assert.throws(() => spec({ ...base, HELPER_MODE: 'always' }), /HELPER_MODE: always needs POD_NAME/);
+  });
+  test('an unprivileged runner (no hostPath of its own): the helper mounts the runtime socket, type Socket', () => {
+    const bare = readRunnerPod(pod({ name: 'r', namespace: 'litmus', node: 'node-a', containers: ['pod-dependency-latency'] }), 'pod-dependency-latency');
+    const t = (containerId: string): TargetPod => ({ namespace: 'shop', name: 'a', node: 'node-b', uid: 'u', container: 'app', containerId });
+    assert.deepEqual(helperHostPaths(bare, { runtime: 'auto', socketPath: undefined }, [t(`cri-o://${'e'.repeat(64)}`)]), {
+      volumes: [{ name: 'runtime-socket', hostPath: { path: '/var/run/crio/crio.sock', type: 'Socket' } }], mounts: [{ name: 'runtime-socket', mountPath: '/var/run/crio/crio.sock' }],
+    });
+    assert.equal(helperHostPaths(bare, { runtime: 'docker', socketPath: '/custom/docker.sock' }, [t(id('a'))]).volumes[0]?.hostPath?.path, '/custom/docker.sock');
+    assert.equal(helperName('x'.repeat(80), 12).length, 63);
+    assert.equal(helperName('x'.repeat(80), 12).endsWith('x-helper-12'), true);
+  });
+  test('what a helper pod\'s status says: pending and why, running, ended', () => {
+    assert.deepEqual(observe({ status: { phase: 'Pending' } }), { state: 'pending', why: 'no status from the node\'s kubelet (is the node Ready?)' });
+    assert.deepEqual(observe({ status: { phase: 'Running' } }), { state: 'running' });
+    assert.deepEqual(observe({ status: { phase: 'Failed', reason: 'OutOfcpu', message: 'Node didn\'t have enough resource: cpu' } }),
+      { state: 'ended', exitCode: undefined, message: undefined, why: 'Failed: OutOfcpu: Node didn\'t have enough resource: cpu' });
+  });
+  test('the result fits the 4096-byte termination message: reverted targets are counted instead of listed', () => {
+    const targets = Array.from({ length: 120 }, (_v, i) => ({ pod: `shop/frontend-${String(i).padStart(3, '0')}-with-a-long-name`, status: i === 7 ? 'injected' as const : 'reverted' as const }));
+    const text = encodeResult({ version: 1, node: 'node-b', outcome: 'failed', exitCode: 3, targets, error: { code: 'CHAOS_REVERT_ERROR', message: 'x'.repeat(5000) } });
+    assert.ok(Buffer.byteLength(text) <= 4096, `${Buffer.byteLength(text)} bytes`);
+    const r = decodeResult(text);
+    assert.ok(typeof r === 'object');
+    assert.equal(r.targets[0]?.status, 'injected', 'what is not reverted is always listed');
+    assert.equal(r.targets.length + (r.moreReverted ?? 0), 120);
+  });
+});
