@@ -51,9 +51,11 @@ LABEL org.opencontainers.image.title="netchaos" \
       org.opencontainers.image.licenses="Apache-2.0" \
       io.netchaos.crictl.version="${CRICTL_VERSION}"
 # iproute2: tc and ip. util-linux: nsenter (already in the base; listed so removing it fails loudly).
+# iputils-ping: MEASURE_EFFECT pings dependencies that have no port (it needs CAP_NET_RAW, or the target's
+# net.ipv4.ping_group_range to include gid 0; without either, those dependencies are reported "not verified").
 # No libcap2-bin: the capabilities come from the pod's securityContext, nothing calls capsh/setcap.
 RUN apt-get update \
- && apt-get install -y --no-install-recommends iproute2 util-linux \
+ && apt-get install -y --no-install-recommends iproute2 util-linux iputils-ping \
  && rm -rf /var/lib/apt/lists/* \
  && rm -rf /usr/local/lib/node_modules/npm /usr/local/lib/node_modules/corepack \
            /usr/local/bin/npm /usr/local/bin/npx /usr/local/bin/corepack
@@ -61,7 +63,7 @@ COPY --from=crictl /usr/local/bin/crictl /usr/local/bin/crictl
 COPY --from=install /opt/netchaos /opt/netchaos
 RUN ln -s /opt/netchaos/dist/cli.js /usr/local/bin/netchaos \
  && netchaos --help >/dev/null \
- && tc -V && nsenter --version && crictl --version
+ && tc -V && nsenter --version && crictl --version && ping -V
 ENV NODE_ENV=production
 # Root, with only the capabilities the pod spec adds (NET_ADMIN, SYS_ADMIN, SYS_PTRACE): entering
 # another process's network namespace needs uid 0 plus those, a non-root uid would lose them on exec.

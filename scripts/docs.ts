@@ -18,6 +18,7 @@ const sectionTitles: Readonly<Record<Section, string>> = {
   destinations: 'Destinations',
   timing: 'Timing',
   safety: 'Safety',
+  effect: 'Proof of the effect',
   targets: 'Targets (Litmus mode)',
   runtime: 'Container runtime',
   litmus: 'Litmus run',

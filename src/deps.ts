@@ -2,10 +2,13 @@
  * Every side effect the program has comes in through Deps: tests pass fakes, main() passes the real ones.
  */
 import { readlink, stat } from 'node:fs/promises';
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, readdirSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { execa } from 'execa';
 import type { Logger } from 'pino';
+import type { EffectProber } from './effect/probe.js';
 import { RuntimeError } from './errors.js';
 
 export interface ExecResult {
@@ -17,6 +20,8 @@ export interface ExecResult {
 export interface ExecOptions {
   readonly input?: string;
   readonly timeoutMs?: number;
+  /** Kills the process when it aborts (the effect probe on SIGTERM: the revert must not wait for it). */
+  readonly signal?: AbortSignal;
 }
 
 /** Runs a binary with an argv array (never a shell). Throws RuntimeError only when it cannot start. */
@@ -37,8 +42,21 @@ export interface Signals {
 
 export interface Files {
   readonly readText: (path: string) => string;
+  /** Entry names of a directory; [] when it is missing or unreadable. */
+  readonly list: (path: string) => string[];
   /** The identity of a namespace file (`net:[4026532001]`), or undefined when it is gone. */
   readonly namespaceId: (path: string) => Promise<string | undefined>;
+}
+
+/** Processes that outlive this one (the dead-man watchdog). */
+export interface Processes {
+  /**
+   * Starts `file args` in a new session (setsid: its own process group, no terminal), not waited
+   * for; stdout and stderr go to `logPath` when it can be opened. Returns its PID.
+   */
+  readonly detach: (file: string, args: readonly string[], logPath: string | undefined) => number;
+  /** Sends a signal; false when there is no such process. */
+  readonly kill: (pid: number, signal: NodeJS.Signals) => boolean;
 }
 
 export interface Deps {
@@ -46,7 +64,15 @@ export interface Deps {
   readonly clock: Clock;
   readonly signals: Signals;
   readonly files: Files;
+  readonly processes: Processes;
   readonly log: Logger;
+  /** MEASURE_EFFECT's probes and counters (src/effect/probe.ts); absent = nothing is measured. */
+  readonly prober?: EffectProber;
+}
+
+/** A new run id: 16 hex digits (64 random bits), the owner in the tree's marker. */
+export function newRunId(): string {
+  return randomBytes(8).toString('hex');
 }
 
 const installHints: Readonly<Record<string, string>> = {
@@ -61,7 +87,9 @@ export const realExec: Exec = async (file, args, options = {}) => {
     stripFinalNewline: false,
     ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' }),
     ...(options.timeoutMs !== undefined ? { timeout: options.timeoutMs } : {}),
+    ...(options.signal !== undefined ? { cancelSignal: options.signal } : {}),
   });
+  if (result.isCanceled) throw new RuntimeError(`${file} was stopped (the run is stopping)`);
   if (result.failed && result.exitCode === undefined) {
     const code = result.cause instanceof Error && 'code' in result.cause ? String(result.cause.code) : '';
     if (code === 'ENOENT') {
@@ -93,6 +121,13 @@ let nsfsDevice: number | undefined;
 
 export const realFiles: Files = {
   readText: (path) => readFileSync(path, 'utf8'),
+  list: (path) => {
+    try {
+      return readdirSync(path);
+    } catch {
+      return [];
+    }
+  },
   namespaceId: async (path) => {
     try {
       if (path.startsWith('/proc/')) return await readlink(path);
@@ -101,6 +136,31 @@ export const realFiles: Files = {
       return st.dev === nsfsDevice ? `net:[${st.ino}]` : `not-a-namespace:${st.ino}`;
     } catch {
       return undefined;
+    }
+  },
+};
+
+export const realProcesses: Processes = {
+  detach: (file, args, logPath) => {
+    let fd: number | undefined;
+    try {
+      if (logPath !== undefined) fd = openSync(logPath, 'a', 0o600);
+    } catch {
+      fd = undefined; // a read-only root filesystem: the watchdog runs without a log
+    }
+    const child = spawn(file, [...args], { detached: true, stdio: ['ignore', fd ?? 'ignore', fd ?? 'ignore'] });
+    child.on('error', () => { /* reported below through the missing pid */ });
+    child.unref();
+    if (fd !== undefined) closeSync(fd);
+    if (child.pid === undefined) throw new RuntimeError(`could not start ${file} ${args.join(' ')}`);
+    return child.pid;
+  },
+  kill: (pid, signal) => {
+    try {
+      process.kill(pid, signal);
+      return true;
+    } catch {
+      return false;
     }
   },
 };

@@ -14,6 +14,8 @@ export const ExitCode = {
   targetGone: 4,
   /** Preflight refused to touch the namespace (our tree already there, or a foreign root qdisc). */
   refused: 5,
+  /** VERIFY_EFFECT: the fault was injected and reverted, but the measured effect is far from the configured one. */
+  effectNotVerified: 6,
   /** Stopped by SIGINT; the revert succeeded. */
   interrupted: 130,
   /** Stopped by SIGTERM; the revert succeeded. */
@@ -68,7 +70,13 @@ export class RevertError extends RuntimeError {
   }
 }
 
+/** VERIFY_EFFECT: injected and reverted, but the measured effect was far from the configured one. */
+export class EffectNotVerifiedError extends RuntimeError {
+  override readonly name = 'EffectNotVerifiedError';
+}
+
 export function exitCodeOf(error: unknown): ExitCode {
+  if (error instanceof EffectNotVerifiedError) return ExitCode.effectNotVerified;
   if (error instanceof UsageError || error instanceof UsageErrors) return ExitCode.usage;
   if (error instanceof RevertError) return ExitCode.revertFailed;
   if (error instanceof TargetGoneError) return ExitCode.targetGone;

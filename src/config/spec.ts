@@ -31,6 +31,11 @@ import {
 } from '../kube/selectors.js';
 import { type RuntimeOptions, parseRuntimeName, parseSocketPath } from '../runtime/config.js';
 
+/** What removes the tree after its deadline if the runner dies (lifecycle/deadman.ts). */
+export type DeadmanMode = 'auto' | 'systemd' | 'process' | 'off';
+export const deadmanModes: readonly DeadmanMode[] = ['auto', 'systemd', 'process', 'off'];
+export type RestartMode = 'end' | 'reinject';
+
 /** What netem does to the packets of one band. */
 export interface Netem {
   readonly delayMs: number;
@@ -57,18 +62,34 @@ export interface FaultGroup {
 }
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+/** Which packets get the fault: sent by the target (egress), arriving at it (ingress, through an ifb), or both. */
+export type Direction = 'egress' | 'ingress' | 'both';
 export type OutputFormat = 'text' | 'json';
 
 export interface Spec {
   readonly interface: string;
   readonly durationS: number;
   readonly rampS: number;
+  /** Seconds between re-resolutions of named dependencies during the run (an upper bound for DNS TTLs); 0 = resolve once. */
+  readonly refreshS?: number;
   readonly force: boolean;
   readonly groups: readonly FaultGroup[];
   readonly logLevel: LogLevel;
   readonly output: OutputFormat;
   /** How a container ID is mapped to its network namespace (Litmus mode, --container-id). */
   readonly runtime: RuntimeOptions;
+  /** Absent = egress (specs built before DIRECTION existed). */
+  readonly direction?: Direction;
+  /** Probe the dependencies before/during/after and read the band counters (MEASURE_EFFECT). */
+  readonly measureEffect?: boolean;
+  /** Fail (exit 6) when the measured effect is far from the configured one (VERIFY_EFFECT). */
+  readonly verifyEffect?: boolean;
+  /** What removes the tree after its deadline if the runner dies (DEADMAN; absent = auto). */
+  readonly deadman?: DeadmanMode;
+  /** Seconds after the end of the duration until the tree's deadline (DEADMAN_GRACE; absent = 30). */
+  readonly deadmanGraceS?: number;
+  /** What a restart of the target into a new namespace does (ON_TARGET_RESTART; absent = end). */
+  readonly onTargetRestart?: RestartMode;
 }
 
 /** A raw value and the name the user gave it under (`--latency` or `NETWORK_LATENCY`). */
@@ -117,11 +138,22 @@ export function buildSpec(input: SpecInput): Spec {
   const iface = value('NETWORK_INTERFACE', parseInterfaceName);
   const durationS = value('TOTAL_CHAOS_DURATION', (l, t) => parseSeconds(l, t, { min: 1 }));
   const rampS = value('RAMP_TIME', (l, t) => (t.trim() === '' ? 0 : parseSeconds(l, t, { min: 0 })));
+  const refreshOn = value('DEPENDENCY_REFRESH', parseBoolean);
+  const refreshInterval = value('DEPENDENCY_REFRESH_INTERVAL', (l, t) => parseSeconds(l, t, { min: 0 }));
   const force = value('FORCE', parseBoolean);
   const logLevel = value('LOG_LEVEL', parseLogLevel);
   const output = value('OUTPUT', parseOutput);
   const runtimeName = value('CONTAINER_RUNTIME', parseRuntimeName);
   const socketPath = value('SOCKET_PATH', parseSocketPath);
+  const deadman = value('DEADMAN', (l, t) => parseChoice(l, t, deadmanModes));
+  const deadmanGraceS = value('DEADMAN_GRACE', (l, t) => parseSeconds(l, t, { min: 0 }));
+  const onTargetRestart = value('ON_TARGET_RESTART', (l, t) => parseChoice(l, t, ['end', 'reinject'] as const));
+  const direction = value('DIRECTION', parseDirection);
+  const measureEffect = value('MEASURE_EFFECT', parseBoolean);
+  const verifyEffect = value('VERIFY_EFFECT', parseBoolean);
+  if (verifyEffect === true && measureEffect === false) {
+    problems.list.push(new UsageError(raw('VERIFY_EFFECT').label, 'verifying the effect needs MEASURE_EFFECT=true (the measurement is what is verified)'));
+  }
 
   const litmusNetem = problems.try(() => buildNetem({
     delay: raw('NETWORK_LATENCY'),
@@ -167,7 +199,13 @@ export function buildSpec(input: SpecInput): Spec {
       logLevel === undefined || output === undefined || runtimeName === undefined) {
     throw new Error('unreachable: a value failed without a usage error');
   }
-  return { interface: iface, durationS, rampS, force, groups, logLevel, output, runtime: { runtime: runtimeName, socketPath } };
+  return {
+    interface: iface, durationS, rampS, force, groups, logLevel, output, runtime: { runtime: runtimeName, socketPath },
+    refreshS: refreshOn === false ? 0 : refreshInterval ?? 0,
+    direction: direction ?? 'egress', measureEffect: measureEffect ?? true, verifyEffect: verifyEffect ?? false,
+    ...(deadman !== undefined ? { deadman } : {}), ...(deadmanGraceS !== undefined ? { deadmanGraceS } : {}),
+    ...(onTargetRestart !== undefined ? { onTargetRestart } : {}),
+  };
 }
 
 function isNoop(n: Netem): boolean {
@@ -263,6 +301,18 @@ function parseLogLevel(label: string, text: string): LogLevel {
   const levels: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
   const found = levels.find((l) => l === text.trim().toLowerCase());
   if (!found) throw new UsageError(label, `expected one of ${levels.join(', ')}, got ${JSON.stringify(text)}`);
+  return found;
+}
+
+function parseDirection(label: string, text: string): Direction {
+  const t = text.trim().toLowerCase();
+  if (t === 'egress' || t === 'ingress' || t === 'both') return t;
+  throw new UsageError(label, `expected egress, ingress or both, got ${JSON.stringify(text)}`);
+}
+
+function parseChoice<T extends string>(label: string, text: string, choices: readonly T[]): T {
+  const found = choices.find((c) => c === text.trim().toLowerCase());
+  if (!found) throw new UsageError(label, `expected one of ${choices.join(', ')}, got ${JSON.stringify(text)}`);
   return found;
 }
 

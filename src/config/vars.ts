@@ -3,7 +3,7 @@
  * ChaosExperiment's env list are all generated from it, so they cannot drift apart.
  */
 
-export type Section = 'fault' | 'destinations' | 'timing' | 'safety' | 'output' | 'targets' | 'runtime' | 'litmus';
+export type Section = 'fault' | 'destinations' | 'timing' | 'safety' | 'effect' | 'output' | 'targets' | 'runtime' | 'litmus';
 
 export interface Variable {
   /** ENV name; Litmus names are kept where litmus-go has the same setting. */
@@ -105,6 +105,10 @@ export const variables = [
     doc: 'Different faults for different destinations in one run: groups `<fault>@<destinations>` separated by spaces, e.g. `latency=100@192.0.2.11|8080 loss=5@192.0.2.12`. See "Several faults in one run".',
   },
   {
+    env: 'DIRECTION', flag: '--direction <direction>', default: 'egress', section: 'destinations', litmus: false, manifest: true,
+    doc: 'Which packets get the fault: egress (sent by the target to the dependencies: matched on destination address/port), ingress (arriving at the target from the dependencies: matched on source address/port, through an ifb device `nc-ifb-<interface>` created in the target\'s namespace) or both.',
+  },
+  {
     env: 'TOTAL_CHAOS_DURATION', flag: '--duration <seconds>', default: '60', section: 'timing', litmus: true, manifest: true,
     doc: 'How long the fault stays, in seconds (also 90s, 5m, 1h).',
   },
@@ -113,8 +117,36 @@ export const variables = [
     doc: 'Wait before injecting and again after reverting, in seconds (empty = 0).',
   },
   {
+    env: 'DEPENDENCY_REFRESH', flag: '--dependency-refresh <bool>', default: 'true', section: 'timing', litmus: false, manifest: true,
+    doc: 'Keep the filters true to where DESTINATION_HOSTS, DESTINATION_PODS and DESTINATION_SERVICES are now during the run: hostnames are re-resolved (A and AAAA, with the target\'s resolv.conf) when their DNS TTL runs out, but not more often than every 5 s (or DEPENDENCY_REFRESH_INTERVAL when shorter) and at least every DEPENDENCY_REFRESH_INTERVAL; pods and EndpointSlices are listed again every DEPENDENCY_REFRESH_INTERVAL. Only the difference is applied (new addresses\' filters added, gone ones deleted by handle); every change is logged. A dependency that stops resolving keeps its last addresses. false = resolve once at the start (litmus-go\'s behaviour).',
+  },
+  {
+    env: 'DEPENDENCY_REFRESH_INTERVAL', flag: '--dependency-refresh-interval <seconds>', default: '30', section: 'timing', litmus: false, manifest: true,
+    doc: 'The longest a dependency\'s move can go unnoticed with DEPENDENCY_REFRESH: the Kubernetes polling period and the upper bound of a DNS TTL, in seconds (also 1m). 0 = resolve once at the start.',
+  },
+  {
     env: 'FORCE', flag: '--force', default: 'false', section: 'safety', litmus: false, manifest: true,
     doc: 'Replace a root qdisc that is not a kernel default (e.g. a CNI bandwidth limit). It is NOT restored afterwards: the interface gets its default qdisc back.',
+  },
+  {
+    env: 'DEADMAN', flag: '--deadman <mode>', default: 'auto', section: 'safety', litmus: false, manifest: true,
+    doc: 'What removes the tree after its deadline (end of the duration + DEADMAN_GRACE) if the runner is killed: systemd (a transient timer on the node through `nsenter -t 1`; needs hostPID, SYS_ADMIN, SYS_CHROOT), process (a detached `netchaos watchdog`; survives SIGKILL of the runner but not the end of its container), auto (systemd when the node\'s PID 1 is systemd, else process) or off (`netchaos sweep` only). See docs/how-it-works.md.',
+  },
+  {
+    env: 'DEADMAN_GRACE', flag: '--deadman-grace <seconds>', default: '30', section: 'safety', litmus: false, manifest: true,
+    doc: 'Seconds after the end of the duration before the tree counts as expired: the deadline in its owner marker, when the dead-man and `netchaos sweep` may remove it.',
+  },
+  {
+    env: 'ON_TARGET_RESTART', flag: '--on-target-restart <mode>', default: 'end', section: 'safety', litmus: false, manifest: true,
+    doc: 'When the target restarts in a new network namespace during the run: end (stop, exit 4) or reinject (inject into the new namespace for the remaining time; locally it follows --pid-file, --netns, --container-id or --pid, in Litmus mode the pod by name).',
+  },
+  {
+    env: 'MEASURE_EFFECT', flag: '--measure-effect <bool>', default: 'true', section: 'effect', litmus: false, manifest: true,
+    doc: 'Measure the effect from inside the target\'s namespace before, during and after the fault: TCP connect time to each dependency address with a port, ping RTT/loss to one without (at most 16 dependencies, about 5 s per phase plus the configured delay), and the packet/drop counters of each fault band. `inject` prints the table; Litmus mode puts it in the ChaosResult (status.netchaosEffect) and the Summary Event.',
+  },
+  {
+    env: 'VERIFY_EFFECT', flag: '--verify-effect <bool>', default: 'false', section: 'effect', litmus: false, manifest: true,
+    doc: 'Fail the run (exit 6; verdict Fail in Litmus mode) when the measured effect is far from the configured one: added latency outside ±(25 % + 5 ms + jitter) of the configured delay (twice the delay with DIRECTION=both), loss more than max(15 points, 2.5 sampling deviations) off, a port-excluded dependency slowed by 10 ms or more, or a dependency still slowed by 10 ms or more after the revert. Needs MEASURE_EFFECT=true.',
   },
   {
     env: 'CONTAINER_RUNTIME', flag: '--container-runtime <name>', default: 'auto', section: 'runtime', litmus: false, manifest: true,
@@ -158,7 +190,15 @@ export const variables = [
   },
   {
     env: 'SEQUENCE', flag: '--sequence <mode>', default: 'parallel', section: 'targets', litmus: true, manifest: true, litmusOnly: true,
-    doc: 'parallel: all target pods on this node at once; serial: one after the other, each for TOTAL_CHAOS_DURATION.',
+    doc: 'parallel: all target pods at once (with helper pods: all nodes at once); serial: one after the other, each for TOTAL_CHAOS_DURATION (with helper pods: one node after the other, and one pod after the other on each).',
+  },
+  {
+    env: 'HELPER_MODE', flag: '--helper-mode <mode>', default: 'auto', section: 'targets', litmus: false, manifest: true, litmusOnly: true,
+    doc: 'Targets on other nodes than this runner\'s: `auto` = when a selected pod runs on another node, one short-lived helper pod per node does the injection there (same image, pinned with nodeName; this runner then changes nothing itself); when all are on this node, they are injected in place. `never` = in place only: pods on other nodes are left alone, and none on this node is an error. `always` = helper pods even for this node (the runner then needs no privileges: no hostPID, capabilities or socket mount).',
+  },
+  {
+    env: 'HELPER_START_TIMEOUT', flag: '--helper-start-timeout <seconds>', default: '120', section: 'targets', litmus: false, manifest: true, litmusOnly: true,
+    doc: 'How long a helper pod may take to start (scheduling, image pull) before its node is reported as failed and the run is stopped, in seconds (also 90s, 5m).',
   },
   {
     env: 'DEFAULT_HEALTH_CHECK', flag: '--default-health-check <bool>', default: 'false', section: 'targets', litmus: true, manifest: false, litmusOnly: true,
@@ -186,11 +226,11 @@ export const variables = [
   },
   {
     env: 'POD_NAME', flag: '--pod-name <name>', default: '', section: 'litmus', litmus: false, manifest: false, litmusOnly: true,
-    doc: 'This runner\'s pod (set by the chaos-runner); the source of Events.',
+    doc: 'This runner\'s pod (set by the chaos-runner); the source of Events, and, in CHAOS_NAMESPACE, where helper pods take their image, service account, tolerations and pull secrets from.',
   },
   {
     env: 'NODE_NAME', flag: '--node-name <name>', default: '', section: 'litmus', litmus: false, manifest: true, litmusOnly: true, fieldRef: 'spec.nodeName',
-    doc: 'This runner\'s node (downward API spec.nodeName). Only target pods on this node are touched; required by `netchaos run`.',
+    doc: 'This runner\'s node (downward API spec.nodeName): target pods on it are injected in place, pods on other nodes through helper pods (HELPER_MODE); required by `netchaos run`.',
   },
   {
     env: 'LOG_LEVEL', flag: '--log-level <level>', default: 'info', section: 'output', litmus: false, manifest: true,

@@ -37,6 +37,11 @@ export interface ListOptions {
 
 export interface KubeApi {
   listPods(namespace: string, opts?: ListOptions): Promise<V1Pod[]>;
+  /** The pod, or undefined when there is none (any more). */
+  getPod(namespace: string, name: string): Promise<V1Pod | undefined>;
+  createPod(namespace: string, body: V1Pod): Promise<V1Pod>;
+  /** Deletes with this grace period (the kubelet sends SIGTERM, then SIGKILL after it); a pod already gone is fine. */
+  deletePod(namespace: string, name: string, gracePeriodSeconds: number): Promise<void>;
   listNodes(labelSelector: string): Promise<V1Node[]>;
   getService(namespace: string, name: string): Promise<V1Service>;
   listEndpointSlices(namespace: string, service: string): Promise<V1EndpointSlice[]>;
@@ -132,6 +137,16 @@ async function call<T>(c: CallInfo, fn: () => Promise<T>): Promise<T> {
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
+/** Runs `fn`; a 404 for the object (not for the resource type) gives `otherwise`. */
+async function unlessGone<T, U>(c: CallInfo, fn: () => Promise<T>, otherwise: U): Promise<T | U> {
+  try {
+    return await fn();
+  } catch (error) {
+    if (error instanceof ApiException && error.code === 404 && isObjectNotFound(error.body)) return otherwise;
+    throw toKubeError(error, c);
+  }
+}
+
 export function createKubeApi(kc: KubeConfig): KubeApi {
   const core = kc.makeApiClient(CoreV1Api);
   const discovery = kc.makeApiClient(DiscoveryV1Api);
@@ -141,6 +156,13 @@ export function createKubeApi(kc: KubeConfig): KubeApi {
   return {
     listPods: (namespace, opts = {}) => call({ resource: 'pods', verb: 'list', namespace }, async () =>
       (await core.listNamespacedPod({ namespace, ...opts })).items),
+    getPod: (namespace, name) => unlessGone({ resource: 'pods', verb: 'get', namespace, name }, () =>
+      core.readNamespacedPod({ namespace, name }), undefined),
+    createPod: (namespace, body) => call({ resource: 'pods', verb: 'create', namespace, ...(body.metadata?.name ? { name: body.metadata.name } : {}) }, () =>
+      core.createNamespacedPod({ namespace, body })),
+    deletePod: async (namespace, name, gracePeriodSeconds) => {
+      await unlessGone({ resource: 'pods', verb: 'delete', namespace, name }, () => core.deleteNamespacedPod({ namespace, name, gracePeriodSeconds }), undefined);
+    },
     listNodes: (labelSelector) => call({ resource: 'nodes', verb: 'list' }, async () =>
       (await core.listNode({ labelSelector })).items),
     getService: (namespace, name) => call({ resource: 'services', verb: 'get', namespace, name }, () =>
@@ -153,15 +175,8 @@ export function createKubeApi(kc: KubeConfig): KubeApi {
       const uid = typeof metadata === 'object' && metadata !== null && 'uid' in metadata ? str(metadata.uid) : undefined;
       return uid ?? '';
     }),
-    getChaosResult: async (namespace, name) => {
-      try {
-        const result: unknown = await custom.getNamespacedCustomObject({ ...cr(namespace, 'chaosresults'), name });
-        return result;
-      } catch (error) {
-        if (error instanceof ApiException && error.code === 404 && isObjectNotFound(error.body)) return undefined;
-        throw toKubeError(error, { resource: 'chaosresults', verb: 'get', namespace, name });
-      }
-    },
+    getChaosResult: (namespace, name) => unlessGone({ resource: 'chaosresults', verb: 'get', namespace, name }, async (): Promise<unknown> =>
+      custom.getNamespacedCustomObject({ ...cr(namespace, 'chaosresults'), name }), undefined),
     createChaosResult: (namespace, body) => call({ resource: 'chaosresults', verb: 'create', namespace }, async () => {
       await custom.createNamespacedCustomObject({ ...cr(namespace, 'chaosresults'), body });
     }),

@@ -21,6 +21,8 @@ export interface Resolved {
   readonly items: readonly DestinationItem[];
   /** One line per address group, e.g. `ClusterIP 10.96.0.10 ports 53`. */
   readonly details: readonly string[];
+  /** For a hostname: the shortest TTL of its records, in seconds (DEPENDENCY_REFRESH asks again then). */
+  readonly ttlS?: number;
 }
 
 const item = (source: string, ip: string, ports: readonly number[]): DestinationItem =>

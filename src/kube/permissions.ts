@@ -14,10 +14,11 @@ export interface ApiPermission {
 }
 
 export const apiPermissions = [
-  { apiGroup: '', resource: 'pods', verbs: ['list'], clusterScoped: false, when: 'always: target pods (TARGETS namespaces), DESTINATION_PODS, health checks' },
+  { apiGroup: '', resource: 'pods', verbs: ['list'], clusterScoped: false, when: 'always: target pods (TARGETS namespaces), DESTINATION_PODS (again every DEPENDENCY_REFRESH_INTERVAL during the run), health checks' },
+  { apiGroup: '', resource: 'pods', verbs: ['get', 'create', 'delete'], clusterScoped: false, when: 'targets on other nodes (HELPER_MODE auto/always), in CHAOS_NAMESPACE: read this runner\'s pod, start one helper pod per node, read its result (termination message), delete it' },
   { apiGroup: '', resource: 'nodes', verbs: ['list'], clusterScoped: true, when: 'NODE_LABEL is set' },
-  { apiGroup: '', resource: 'services', verbs: ['get'], clusterScoped: false, when: 'DESTINATION_SERVICES is set' },
-  { apiGroup: 'discovery.k8s.io', resource: 'endpointslices', verbs: ['list'], clusterScoped: false, when: 'DESTINATION_SERVICES is set' },
+  { apiGroup: '', resource: 'services', verbs: ['get'], clusterScoped: false, when: 'DESTINATION_SERVICES is set (again every DEPENDENCY_REFRESH_INTERVAL during the run)' },
+  { apiGroup: 'discovery.k8s.io', resource: 'endpointslices', verbs: ['list'], clusterScoped: false, when: 'DESTINATION_SERVICES is set (again every DEPENDENCY_REFRESH_INTERVAL during the run)' },
   { apiGroup: 'litmuschaos.io', resource: 'chaosengines', verbs: ['get'], clusterScoped: false, when: 'CHAOSENGINE is set (CHAOS_NAMESPACE)' },
   { apiGroup: 'litmuschaos.io', resource: 'chaosresults', verbs: ['get', 'create', 'patch'], clusterScoped: false, when: 'CHAOSENGINE is set (CHAOS_NAMESPACE)' },
   { apiGroup: '', resource: 'events', verbs: ['create'], clusterScoped: false, when: 'CHAOSENGINE is set (CHAOS_NAMESPACE)' },
@@ -25,8 +26,20 @@ export const apiPermissions = [
 
 export type ApiResource = (typeof apiPermissions)[number]['resource'];
 
+/** The API group and scope of a resource (a resource may have several entries, one per use; they agree on both). */
 export function permissionFor(resource: ApiResource): ApiPermission {
   const found: ApiPermission | undefined = apiPermissions.find((p) => p.resource === resource);
   if (!found) throw new Error(`no permission entry for ${resource}`);
   return found;
 }
+
+/**
+ * The Linux capabilities the injecting container needs, and why; the ChaosExperiment, the OpenShift
+ * SCC and the helper pods grant exactly these (test/unit/manifests.test.ts checks the first two).
+ * NET_ADMIN: tc in the target's namespace. SYS_ADMIN: setns(2) into it. SYS_PTRACE: open
+ * /proc/<pid>/ns/net of a process whose capabilities are not a subset of ours (measured in the lab).
+ * NET_RAW: ping, the effect probe for dependencies without a port (MEASURE_EFFECT).
+ * SYS_CHROOT: `nsenter -t 1 -m` into the node's mount namespace to arm the systemd dead-man timer
+ * (DEADMAN=systemd/auto); without it `auto` falls back to the process watchdog, which dies with the pod.
+ */
+export const capabilities = ['NET_ADMIN', 'SYS_ADMIN', 'SYS_PTRACE', 'NET_RAW', 'SYS_CHROOT'] as const;

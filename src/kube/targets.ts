@@ -1,4 +1,4 @@
-/** Target pods: TARGETS/TARGET_PODS → matching pods → PODS_AFFECTED_PERC → the ones on this node. */
+/** Target pods: TARGETS/TARGET_PODS → matching pods → PODS_AFFECTED_PERC → the ones on this node (and, for helper pods, elsewhere). */
 import type { V1Pod } from '@kubernetes/client-node';
 import { RuntimeError } from '../errors.js';
 import type { LitmusSpec, PercentRange } from '../litmus/env.js';
@@ -26,8 +26,10 @@ export interface TargetPod extends PodRef {
 export interface Selection {
   /** Target pods on this node, in the order they are injected. */
   readonly here: readonly TargetPod[];
-  /** Selected pods on other nodes: not touched, listed in the log and the result. */
-  readonly elsewhere: readonly PodRef[];
+  /** Target pods on other nodes, injected through helper pods (HELPER_MODE auto/always). */
+  readonly elsewhere: readonly TargetPod[];
+  /** Selected pods on other nodes with HELPER_MODE=never: not touched, listed in the log and the result. */
+  readonly skipped: readonly PodRef[];
   /** How many pods matched before PODS_AFFECTED_PERC. */
   readonly matched: number;
 }
@@ -112,12 +114,16 @@ export async function selectTargets(api: KubeApi, l: LitmusSpec, random: () => n
   const others = live.filter((p) => p.spec?.nodeName !== l.nodeName);
   const chosen = [...shuffle(here, random), ...shuffle(others, random)].slice(0, count);
   const chosenHere = chosen.filter((p) => p.spec?.nodeName === l.nodeName);
-  const elsewhere = chosen.filter((p) => p.spec?.nodeName !== l.nodeName).map(ref);
+  const chosenElsewhere = chosen.filter((p) => p.spec?.nodeName !== l.nodeName);
+  if (l.helperMode !== 'never') {
+    return { here: chosenHere.map((p) => targetPod(p, l.targetContainer)), elsewhere: chosenElsewhere.map((p) => targetPod(p, l.targetContainer)), skipped: [], matched: live.length };
+  }
+  const elsewhere = chosenElsewhere.map(ref);
   if (chosenHere.length === 0) {
     const nodes = [...new Set(elsewhere.map((p) => p.node))];
-    throw new TargetSelectionError(`the target pod(s) ${elsewhere.map((p) => `${p.namespace}/${p.name}`).join(', ')} run on node(s) ${nodes.join(', ')}, not on this node ${l.nodeName}. netchaos only enters pods on its own node: schedule the experiment onto the target's node, e.g. in the ChaosEngine spec.experiments[].spec.components.nodeSelector: {kubernetes.io/hostname: ${nodes[0] ?? '<node>'}}`);
+    throw new TargetSelectionError(`the target pod(s) ${elsewhere.map((p) => `${p.namespace}/${p.name}`).join(', ')} run on node(s) ${nodes.join(', ')}, not on this node ${l.nodeName}. With HELPER_MODE=never netchaos only enters pods on its own node: use HELPER_MODE=auto (helper pods on the targets' nodes), or schedule the experiment onto the target's node, e.g. in the ChaosEngine spec.experiments[].spec.components.nodeSelector: {kubernetes.io/hostname: ${nodes[0] ?? '<node>'}}`);
   }
-  return { here: chosenHere.map((p) => targetPod(p, l.targetContainer)), elsewhere, matched: live.length };
+  return { here: chosenHere.map((p) => targetPod(p, l.targetContainer)), elsewhere: [], skipped: elsewhere, matched: live.length };
 }
 
 export function targetPod(p: V1Pod, wanted: string | undefined): TargetPod {

@@ -15,7 +15,22 @@ export type LifecycleEvent =
   | { kind: 'target-gone'; detail: string }
   | { kind: 'revert-retry'; attempt: number; error: string }
   | { kind: 'reverted'; removed: boolean; root: string; revertMs: number }
-  | { kind: 'revert-failed'; leftover: string; command: string; error: string };
+  | { kind: 'revert-failed'; leftover: string; command: string; error: string }
+  /** DEPENDENCY_REFRESH: a named dependency moved; its filters were changed (addresses as `ip` or `ip|port`). */
+  | { kind: 'dependency-changed'; source: string; added: string[]; removed: string[]; details: readonly string[] }
+  /** DEPENDENCY_REFRESH: a named dependency did not resolve this time; it keeps its last addresses. */
+  | { kind: 'dependency-stale'; source: string; error: string; retryS: number }
+  | { kind: 'refresh-applied'; added: number; deleted: number; tables: string[]; applyMs: number; batch: string[] }
+  /** kept: the filters are as before the refresh (nothing ran, or it was rolled back); false: unknown, the run ends. */
+  | { kind: 'refresh-failed'; changes: string; error: string; kept: boolean }
+  | { kind: 'deadman'; action: 'armed' | 'unavailable' | 'cancelled' | 'cancel-failed' | 'kept'; mode: 'systemd' | 'process' | 'off'; detail: string; deadlineS?: number }
+  /** The target's process changed but its namespace (and our tree in it) is the same. */
+  | { kind: 'target-followed'; detail: string }
+  /** ON_TARGET_RESTART=reinject: the target is gone and has not come back yet. */
+  | { kind: 'target-waiting'; detail: string }
+  /** The target came back in a new namespace (or the old one lives on without it). */
+  | { kind: 'target-restarted'; detail: string; action: 'reinject' | 'end' }
+  | { kind: 'reinjected'; generation: number; target: string; entries: number; applyMs: number; remainingS: number };
 
 type Level = 'info' | 'warn' | 'error';
 
@@ -32,9 +47,37 @@ export function formatEvent(e: LifecycleEvent): [Level, string] {
     case 'revert-retry': return ['warn', `revert attempt ${e.attempt} failed: ${e.error}; retrying`];
     case 'reverted': return ['info', e.removed ? `reverted in ${e.revertMs} ms: root qdisc is ${e.root} again` : `nothing of ours to remove: root qdisc is ${e.root}`];
     case 'revert-failed': return ['error', `REVERT FAILED: ${e.leftover} is left behind. Remove it with: ${e.command} (${e.error})`];
+    case 'dependency-changed': return ['info', `dependency ${e.source} moved: ${[...e.added.map((x) => `added ${x}`), ...e.removed.map((x) => `removed ${x}`)].join(', ')}`];
+    case 'dependency-stale': return ['warn', `dependency ${e.source} did not resolve (${e.error}): keeping its last addresses, asking again in ${e.retryS}s`];
+    case 'refresh-applied': return ['info', `filters updated: ${e.added} added, ${e.deleted} deleted${e.tables.length ? `, tables ${e.tables.join(' ')} created` : ''} in ${e.applyMs} ms`];
+    case 'refresh-failed': return ['error', e.kept
+      ? `REFRESH NOT APPLIED (${e.changes}): ${e.error}. The filters stay as they were; trying again at the next refresh`
+      : `REFRESH FAILED (${e.changes}): ${e.error}. The filters are in an unknown state: the run ends and the whole tree is removed`];
+    case 'deadman': return deadmanMessage(e);
+    case 'target-followed': return ['info', `the target's process changed but its network namespace is the same (${e.detail}): the tree is still in place, following the new process`];
+    case 'target-waiting': return ['warn', `the target is gone (${e.detail}); ON_TARGET_RESTART=reinject: waiting for it to come back`];
+    case 'target-restarted': return ['warn', e.action === 'reinject'
+      ? `the target restarted in a new network namespace (${e.detail}): re-injecting there for the remaining time (ON_TARGET_RESTART=reinject)`
+      : `the target restarted or moved (${e.detail}): ending the run (ON_TARGET_RESTART=end; reinject would follow it)`];
+    case 'reinjected': return ['info', `re-injected into ${e.target} (injection ${e.generation}): ${e.entries} filter entries in ${e.applyMs} ms, ${e.remainingS}s remaining`];
     default: {
       const unknown: never = e;
       return ['warn', JSON.stringify(unknown)];
+    }
+  }
+}
+
+function deadmanMessage(e: Extract<LifecycleEvent, { kind: 'deadman' }>): [Level, string] {
+  const at = e.deadlineS !== undefined ? ` (deadline ${new Date(e.deadlineS * 1000).toISOString()})` : '';
+  switch (e.action) {
+    case 'armed': return e.mode === 'off' ? ['warn', e.detail] : ['info', `dead-man armed: ${e.detail}${at}; it removes the tree if this runner dies`];
+    case 'unavailable': return ['warn', `the systemd dead-man is unavailable (${e.detail}); using the process watchdog, which dies with this container in a pod`];
+    case 'cancelled': return ['info', `dead-man cancelled: ${e.detail}`];
+    case 'cancel-failed': return ['warn', `could not cancel the dead-man: ${e.detail}`];
+    case 'kept': return ['warn', `the dead-man stays armed (${e.detail})${at}: it tries the revert again at the deadline`];
+    default: {
+      const unknown: never = e.action;
+      return ['warn', String(unknown)];
     }
   }
 }

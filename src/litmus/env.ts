@@ -4,7 +4,7 @@
  */
 import { UsageError, UsageErrors } from '../errors.js';
 import type { RawValue, SpecInput } from '../config/spec.js';
-import { assertPrintable, parseBoolean, parseNumber, splitList } from '../config/values.js';
+import { assertPrintable, parseBoolean, parseNumber, parseSeconds, splitList } from '../config/values.js';
 import { type VariableName, variable } from '../config/vars.js';
 import {
   type TargetSelector,
@@ -14,6 +14,8 @@ import {
   parseObjectName,
   parseTargets,
 } from '../kube/selectors.js';
+
+export type HelperMode = 'auto' | 'never' | 'always';
 
 export interface PercentRange {
   readonly min: number;
@@ -28,6 +30,9 @@ export interface LitmusSpec {
   readonly nodeLabel: string | undefined;
   readonly targetContainer: string | undefined;
   readonly sequence: 'parallel' | 'serial';
+  /** Where pods on other nodes are injected: see HELPER_MODE. */
+  readonly helperMode: HelperMode;
+  readonly helperStartTimeoutS: number;
   readonly healthCheck: boolean;
   readonly chaosNamespace: string;
   /** Undefined: not run by Litmus; no ChaosResult and no Events. */
@@ -103,6 +108,8 @@ export function buildLitmusSpec(input: Pick<SpecInput, 'get'>): LitmusSpec {
   const nodeLabel = optional('NODE_LABEL', parseLabelSelector);
   const targetContainer = optional('TARGET_CONTAINER', parseContainerName);
   const sequence = value('SEQUENCE', parseSequence);
+  const helperMode = value('HELPER_MODE', parseHelperMode);
+  const helperStartTimeoutS = value('HELPER_START_TIMEOUT', (l, t) => parseSeconds(l, t, { min: 1 }));
   const healthCheck = value('DEFAULT_HEALTH_CHECK', parseBoolean);
   const chaosNamespace = value('CHAOS_NAMESPACE', parseNamespace);
   const engine = optional('CHAOSENGINE', parseObjectName);
@@ -114,17 +121,21 @@ export function buildLitmusSpec(input: Pick<SpecInput, 'get'>): LitmusSpec {
     if (t.trim() === '') throw new UsageError(l, 'unknown node: set NODE_NAME from the downward API (fieldRef spec.nodeName) so only pods on this node are touched');
     return parseObjectName(l, t);
   });
+  if (helperMode === 'always' && podName === '') {
+    problems.push(new UsageError(raw('HELPER_MODE').label, 'always needs POD_NAME (set by the chaos-runner): helper pods copy this pod\'s image, service account, tolerations and pull secrets'));
+  }
   if (engine !== undefined && experimentName === undefined) {
     problems.push(new UsageError(raw('EXPERIMENT_NAME').label, 'required with CHAOSENGINE: the ChaosResult is named <CHAOSENGINE>-<EXPERIMENT_NAME>'));
   }
 
   if (problems.length > 0) throw new UsageErrors(problems);
-  if (podsAffected === undefined || sequence === undefined || healthCheck === undefined || chaosNamespace === undefined ||
+  if (podsAffected === undefined || sequence === undefined || helperMode === undefined || helperStartTimeoutS === undefined ||
+      healthCheck === undefined || chaosNamespace === undefined ||
       chaosUid === undefined || podName === undefined || nodeName === undefined) {
     throw new Error('unreachable: a value failed without a usage error');
   }
   return {
-    targets, targetPods, podsAffected, nodeLabel, targetContainer, sequence, healthCheck, chaosNamespace, engine, chaosUid,
+    targets, targetPods, podsAffected, nodeLabel, targetContainer, sequence, helperMode, helperStartTimeoutS, healthCheck, chaosNamespace, engine, chaosUid,
     experimentName: experimentName ?? '', instanceId, podName, nodeName,
   };
 }
@@ -133,6 +144,12 @@ function parseSequence(label: string, raw: string): 'parallel' | 'serial' {
   const t = raw.trim().toLowerCase();
   if (t === 'parallel' || t === 'serial') return t;
   throw new UsageError(label, `expected parallel or serial, got ${JSON.stringify(raw)}`);
+}
+
+function parseHelperMode(label: string, raw: string): HelperMode {
+  const t = raw.trim().toLowerCase();
+  if (t === 'auto' || t === 'never' || t === 'always') return t;
+  throw new UsageError(label, `expected auto, never or always, got ${JSON.stringify(raw)}`);
 }
 
 function parseContainerName(label: string, raw: string): string {

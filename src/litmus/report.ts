@@ -9,6 +9,7 @@ import type { Logger } from 'pino';
 import type { KubeApi } from '../kube/api.js';
 import { KubeError, LITMUS_GROUP, LITMUS_VERSION } from '../kube/api.js';
 import { type LitmusSpec, resultName } from './env.js';
+import { type EffectReport, summarizeEffect } from '../effect/effect.js';
 
 export type Phase = 'Running' | 'Completed' | 'Stopped' | 'Error';
 export type Verdict = 'Awaited' | 'Pass' | 'Fail' | 'Stopped' | 'Error';
@@ -17,7 +18,9 @@ export type EventType = 'Normal' | 'Warning';
 /** litmus-go's error types (errorOutput.errorCode). */
 export type ErrorCode =
   | 'GENERIC_ERROR' | 'TARGET_SELECTION_ERROR' | 'CONTAINER_RUNTIME_ERROR' | 'CHAOS_INJECT_ERROR'
-  | 'CHAOS_REVERT_ERROR' | 'STATUS_CHECKS_ERROR' | 'EXPERIMENT_ABORTED';
+  | 'CHAOS_REVERT_ERROR' | 'STATUS_CHECKS_ERROR' | 'EXPERIMENT_ABORTED'
+  /** netchaos's own: VERIFY_EFFECT found the measured effect far from the configured one (verdict Fail). */
+  | 'EFFECT_CHECK_ERROR';
 
 export interface ResultTarget {
   readonly name: string;
@@ -60,6 +63,8 @@ export class Reporter {
   private engineUid = '';
   private history: History = { passedRuns: 0, failedRuns: 0, stoppedRuns: 0 };
   private targets: ResultTarget[] = [];
+  /** MEASURE_EFFECT per target pod: status.netchaosEffect (the ChaosResult CRD keeps unknown status fields). */
+  private readonly effects: Record<string, EffectReport> = {};
   private queue: Promise<void> = Promise.resolve();
   private seq = 0;
 
@@ -115,6 +120,13 @@ export class Reporter {
     this.enqueue(() => this.o.api.patchChaosResult(this.namespace, this.name, { status: { history: { targets } } }));
   }
 
+  /** Queues a target's measured effect: status.netchaosEffect.<pod> (and a line in the Summary Event). */
+  setEffect(pod: string, effect: EffectReport): void {
+    this.effects[pod] = effect;
+    const netchaosEffect = { ...this.effects };
+    this.enqueue(() => this.o.api.patchChaosResult(this.namespace, this.name, { status: { netchaosEffect } }));
+  }
+
   /** Writes the verdict, the counters and the closing Events; waits at most `timeoutMs` in all. */
   async finish(f: Final, timeoutMs: number): Promise<boolean> {
     const { litmus } = this.o;
@@ -138,7 +150,8 @@ export class Reporter {
     const type: EventType = f.verdict === 'Pass' ? 'Normal' : 'Warning';
     const reason = f.error ? `, Reason: ${f.error.reason}` : '';
     this.event('result', f.verdict, `experiment: ${litmus.experimentName}, Result: ${f.verdict}${reason}`, type);
-    this.event('engine', 'Summary', `${litmus.experimentName} experiment has been ${word}${reason}`, type);
+    const effect = Object.entries(this.effects).map(([pod, e]) => `${pod}: ${summarizeEffect(e)}`).join(' | ');
+    this.event('engine', 'Summary', `${litmus.experimentName} experiment has been ${word}${reason}${effect ? `; ${effect}` : ''}`, type);
     return this.flush(timeoutMs);
   }
 

@@ -3,6 +3,7 @@ import { Ajv, type JSONSchemaType } from 'ajv';
 import { RuntimeError } from '../errors.js';
 import type { Deps } from '../deps.js';
 import { ROOT_HANDLE, revertLines } from '../tc/plan.js';
+import { type Owner, markerShowArgs, parseMarker } from '../tc/marker.js';
 import { type Target, describeTarget, nsenterArgs } from './target.js';
 
 export interface Qdisc {
@@ -10,6 +11,8 @@ export interface Qdisc {
   readonly handle: string;
   readonly root?: boolean;
   readonly parent?: string;
+  /** Present when the list covers every interface (`tc -j qdisc show` without `dev`). */
+  readonly dev?: string;
 }
 
 const qdiscSchema: JSONSchemaType<Qdisc[]> = {
@@ -21,6 +24,7 @@ const qdiscSchema: JSONSchemaType<Qdisc[]> = {
       handle: { type: 'string' },
       root: { type: 'boolean', nullable: true },
       parent: { type: 'string', nullable: true },
+      dev: { type: 'string', nullable: true },
     },
     required: ['kind', 'handle'],
   },
@@ -75,6 +79,29 @@ export async function showQdiscs(deps: Pick<Deps, 'exec'>, target: Target, dev: 
     throw new RuntimeError(`tc qdisc show dev ${dev} failed in ${describeTarget(target)}: ${r.stderr.trim()}`);
   }
   return parseQdiscs(r.stdout.trim() || '[]');
+}
+
+/** Every qdisc of every interface in the namespace (one exec); each carries its `dev`. */
+export async function showAllQdiscs(deps: Pick<Deps, 'exec'>, target: Target): Promise<Qdisc[]> {
+  const r = await tc(deps, target, ['-j', 'qdisc', 'show']);
+  if (r.exitCode !== 0) {
+    throw new RuntimeError(nsenterFailure(r.stderr)
+      ? `cannot enter the network namespace of ${describeTarget(target)}: ${r.stderr.trim()}`
+      : `tc qdisc show failed in ${describeTarget(target)}: ${r.stderr.trim()}`);
+  }
+  return parseQdiscs(r.stdout.trim() || '[]');
+}
+
+/**
+ * The owner marker of our tree on `dev` (see tc/marker.ts): the owner, 'none' when the tree has
+ * no readable marker (an older netchaos, or a prio 4e43: that is not ours), 'gone' when the
+ * namespace or the interface went away.
+ */
+export async function readMarker(deps: Pick<Deps, 'exec'>, target: Target, dev: string): Promise<Owner | 'none' | 'gone'> {
+  const r = await tc(deps, target, markerShowArgs(dev));
+  if (nsenterFailure(r.stderr) || /Cannot find device/.test(r.stderr)) return 'gone';
+  if (r.exitCode !== 0) throw new RuntimeError(`tc ${markerShowArgs(dev).join(' ')} failed in ${describeTarget(target)}: ${r.stderr.trim()}`);
+  return parseMarker(r.stdout) ?? 'none';
 }
 
 async function listInterfaces(deps: Pick<Deps, 'exec'>, target: Target): Promise<string[]> {

@@ -9,6 +9,7 @@ import type { KubeApi } from '../kube/api.js';
 import { type Resolved, resolvePods, resolveService } from '../kube/dependencies.js';
 import type { Facts } from '../tc/plan.js';
 import type { HostFs } from '../runtime/host.js';
+import type { HostDestination } from '../kube/selectors.js';
 import { type ResolverFactory, ResolveError, parseResolvConf, resolveHosts } from './dns.js';
 
 export interface DiscoveryDeps {
@@ -35,37 +36,54 @@ export async function discover(
   const cache = opts.cache ?? new Map<string, Promise<Resolved>>();
   const resolved: Resolved[] = [];
 
-  if (named.hosts.length > 0) {
-    const path = opts.pid === undefined ? '/etc/resolv.conf' : `/proc/${opts.pid}/root/etc/resolv.conf`;
-    let text: string;
-    try {
-      text = d.fs.readText(path);
-    } catch (error) {
-      throw new ResolveError(`cannot read ${path} to resolve DESTINATION_HOSTS the way the target does (${error instanceof Error ? error.message : String(error)}): the runner needs hostPID and root`);
-    }
-    const conf = parseResolvConf(text);
-    for (const h of await resolveHosts(named.hosts, conf, d.resolver, path)) {
-      resolved.push({
-        source: `host ${h.host}`,
-        items: h.items,
-        details: [`${h.name} → ${h.addresses.join(', ')}${h.items[0]?.ports.length ? ` ports ${h.items[0].ports.join(',')}` : ''} (nameserver ${conf.nameservers.join(', ')})`],
-      });
-    }
+  resolved.push(...(await resolveHostDependencies(d, named.hosts, opts.pid)));
+  resolved.push(...(await resolveInCluster(d.kube, spec, cache)).map(([, r]) => r));
+
+  const items: DestinationItem[] = resolved.flatMap((r) => r.items);
+  const discovered: DestinationItem[][] = spec.groups.map((_g, i) => (i === index ? items : []));
+  return { facts: { discovered }, resolved };
+}
+
+/** Hostnames → addresses with the target's resolv.conf (read again on every call: DEPENDENCY_REFRESH calls it per host). */
+export async function resolveHostDependencies(
+  d: Pick<DiscoveryDeps, 'fs' | 'resolver'>, hosts: readonly HostDestination[], pid: number | undefined,
+): Promise<Resolved[]> {
+  if (hosts.length === 0) return [];
+  const path = pid === undefined ? '/etc/resolv.conf' : `/proc/${pid}/root/etc/resolv.conf`;
+  let text: string;
+  try {
+    text = d.fs.readText(path);
+  } catch (error) {
+    throw new ResolveError(`cannot read ${path} to resolve DESTINATION_HOSTS the way the target does (${error instanceof Error ? error.message : String(error)}): the runner needs hostPID and root`);
   }
-  const once = (key: string, fn: () => Promise<Resolved>): Promise<Resolved> => {
+  const conf = parseResolvConf(text);
+  return (await resolveHosts(hosts, conf, d.resolver, path)).map((h) => ({
+    source: `host ${h.host}`,
+    items: h.items,
+    ttlS: h.ttlS,
+    details: [`${h.name} → ${h.addresses.join(', ')}${h.items[0]?.ports.length ? ` ports ${h.items[0].ports.join(',')}` : ''} (nameserver ${conf.nameservers.join(', ')})`],
+  }));
+}
+
+/**
+ * The named pods and Services, each resolved once into `cache` (pods first, then Services), with their cache
+ * keys: a helper pod gets these pairs from the runner and answers from them without calling the API.
+ */
+export async function resolveInCluster(kube: () => KubeApi, spec: Spec, cache: KubeCache): Promise<[string, Resolved][]> {
+  const named = spec.groups.find((g) => g.named !== undefined)?.named;
+  if (named === undefined) return [];
+  const once = async (key: string, fn: () => Promise<Resolved>): Promise<[string, Resolved]> => {
     let p = cache.get(key);
     if (!p) {
       p = fn();
       cache.set(key, p);
     }
-    return p;
+    return [key, await p];
   };
-  for (const p of named.pods) resolved.push(await once(`pods ${JSON.stringify(p)}`, () => resolvePods(d.kube(), p)));
-  for (const s of named.services) resolved.push(await once(`service ${JSON.stringify(s)}`, () => resolveService(d.kube(), s)));
-
-  const items: DestinationItem[] = resolved.flatMap((r) => r.items);
-  const discovered: DestinationItem[][] = spec.groups.map((_g, i) => (i === index ? items : []));
-  return { facts: { discovered }, resolved };
+  const out: [string, Resolved][] = [];
+  for (const p of named.pods) out.push(await once(`pods ${JSON.stringify(p)}`, () => resolvePods(kube(), p)));
+  for (const s of named.services) out.push(await once(`service ${JSON.stringify(s)}`, () => resolveService(kube(), s)));
+  return out;
 }
 
 /** The resolved dependencies as text, for `plan` and the log. */

@@ -55,11 +55,17 @@ export function candidates(host: string, conf: Pick<ResolvConf, 'search' | 'ndot
   return dots >= conf.ndots ? [host, ...searched] : [...searched, host];
 }
 
+/** One A or AAAA record with its TTL in seconds (node:dns `{ttl: true}`). */
+export interface DnsRecord {
+  readonly address: string;
+  readonly ttl: number;
+}
+
 /** The part of node:dns's Resolver that we use. */
 export interface DnsResolver {
   setServers(servers: readonly string[]): void;
-  resolve4(host: string): Promise<string[]>;
-  resolve6(host: string): Promise<string[]>;
+  resolve4(host: string): Promise<DnsRecord[]>;
+  resolve6(host: string): Promise<DnsRecord[]>;
 }
 
 export type ResolverFactory = (conf: ResolvConf) => DnsResolver;
@@ -70,8 +76,8 @@ export function nodeResolver(port?: number): ResolverFactory {
     const r = new dnsPromises.Resolver({ timeout: conf.timeoutS * 1000, tries: conf.attempts });
     return {
       setServers: (servers) => { r.setServers(servers.map((s) => (port === undefined ? s : s.includes(':') ? `[${s}]:${port}` : `${s}:${port}`))); },
-      resolve4: (h) => r.resolve4(h),
-      resolve6: (h) => r.resolve6(h),
+      resolve4: (h) => r.resolve4(h, { ttl: true }),
+      resolve6: (h) => r.resolve6(h, { ttl: true }),
     };
   };
 }
@@ -79,7 +85,7 @@ export function nodeResolver(port?: number): ResolverFactory {
 const notFound = new Set(['ENOTFOUND', 'ENODATA', 'NXDOMAIN', 'ENONAME']);
 const codeOf = (e: unknown): string => (e instanceof Error && 'code' in e && typeof e.code === 'string' ? e.code : '');
 
-async function lookup(fn: () => Promise<string[]>): Promise<string[]> {
+async function lookup(fn: () => Promise<DnsRecord[]>): Promise<DnsRecord[]> {
   try {
     return await fn();
   } catch (error) {
@@ -94,6 +100,8 @@ export interface HostResolution {
   readonly name: string;
   readonly addresses: readonly string[];
   readonly items: readonly DestinationItem[];
+  /** The shortest TTL of the records found, in seconds (when to ask again). */
+  readonly ttlS: number;
 }
 
 /** Resolves each host with the conf; throws a ResolveError naming the first host that does not resolve. */
@@ -109,16 +117,17 @@ export async function resolveHosts(
     const tried = candidates(h.host, conf);
     let found: HostResolution | undefined;
     for (const name of tried) {
-      let addresses: string[];
+      let records: DnsRecord[];
       try {
         const [v4, v6] = await Promise.all([lookup(() => resolver.resolve4(name)), lookup(() => resolver.resolve6(name))]);
-        addresses = [...v4, ...v6];
+        records = [...v4, ...v6];
       } catch (error) {
         throw new ResolveError(`DESTINATION_HOSTS ${h.host}: the nameserver(s) ${conf.nameservers.join(', ')} from ${where} did not answer for ${name} (${codeOf(error) || (error instanceof Error ? error.message : String(error))}). Check that the target's DNS is reachable from the target's network namespace.`, { cause: error });
       }
-      if (addresses.length > 0) {
-        const unique = [...new Set(addresses)];
-        found = { host: h.host, name, addresses: unique, items: unique.map((a) => ({ cidr: parseCidr(`DESTINATION_HOSTS ${h.host}`, a), ports: h.ports })) };
+      if (records.length > 0) {
+        const unique = [...new Set(records.map((r) => r.address))];
+        const ttlS = Math.min(...records.map((r) => r.ttl));
+        found = { host: h.host, name, addresses: unique, ttlS, items: unique.map((a) => ({ cidr: parseCidr(`DESTINATION_HOSTS ${h.host}`, a), ports: h.ports })) };
         break;
       }
     }

@@ -11,12 +11,21 @@ function entryText(e: Entry): string {
   return `${where}${ports ? ` ${ports}` : ''} → ${to}`;
 }
 
+const directionText = {
+  egress: (dev: string) => `egress: packets ${dev} sends to the dependencies (matched on destination address/port)`,
+  ingress: (dev: string, ifb: string) => `ingress: packets arriving on ${dev} from the dependencies (matched on source address/port), redirected through ${ifb}`,
+  both: (dev: string, ifb: string) => `both: packets ${dev} sends to the dependencies (destination) and packets arriving from them (source, through ${ifb})`,
+} as const;
+
 export function describePlan(p: Plan, context: { target?: string; root?: string } = {}): string {
   const out: string[] = [];
   for (const w of p.warnings) out.push(`!!! WARNING: ${w}`, '');
   out.push(`Interface ${p.interface}${context.target ? ` in ${context.target}` : ''}`);
   if (context.root) out.push(`Current root qdisc: ${context.root}`);
-  out.push(`Root qdisc: prio ${p.rootHandle} with ${3 + p.bands.length} bands (1-3: normal traffic by the default priomap)`);
+  const direction = p.direction ?? 'egress';
+  out.push(`Direction: ${directionText[direction](p.interface, p.ifb ?? '?')}`);
+  const where = { egress: `on ${p.interface}`, ingress: `on ${p.ifb ?? '?'}`, both: `on ${p.interface} (egress) and on ${p.ifb ?? '?'} (ingress)` }[direction];
+  out.push(`Root qdisc: prio ${p.rootHandle} with ${3 + p.bands.length} bands (1-3: normal traffic by the default priomap)${direction === 'egress' ? '' : ` ${where}`}`);
   out.push('', 'Fault bands:');
   for (const b of p.bands) out.push(`  band ${b.band} (${b.classid}, netem ${b.netemHandle}): ${b.description}  ← ${b.groups.join(', ')}`);
   out.push('', `Destinations (${p.entries.length} filter entries, most specific first):`);
@@ -31,9 +40,22 @@ export function describePlan(p: Plan, context: { target?: string; root?: string 
     out.push('', 'u32 tables:');
     for (const t of p.tables) out.push(`  IPv${t.family} ${t.kind} table ${t.htid} (divisor ${t.divisor}): ${t.nodes} entries`);
   }
+  if (p.links !== undefined && p.links.length > 0) {
+    out.push('', `ip batch (${p.links.length} lines, one \`ip -batch -\` run inside the namespace, before the tc batch):`);
+    for (const l of p.links) out.push(`  ${l}`);
+  }
   out.push('', `tc batch (${p.apply.length} lines, one \`tc -batch -\` run inside the namespace):`);
   for (const l of p.apply) out.push(`  ${l}`);
-  out.push('', 'Revert (one `tc -json -force -batch -` run; the kernel refuses the delete unless the root handle is ours):');
-  for (const l of p.revert) out.push(`  ${l}`);
+  if (direction === 'egress') {
+    out.push('', 'Revert (one `tc -json -force -batch -` run; the kernel refuses the delete unless the root handle is ours):');
+    for (const l of p.revert) out.push(`  ${l}`);
+  } else {
+    const ifb = p.ifb ?? '?';
+    out.push('', 'Revert (4 runs; each removes only what is ours and reads back that it is gone):');
+    out.push(`  1. tc: ${p.revert.join(' · ')}`,
+      `  2. tc: qdisc show dev ${p.interface} · filter show dev ${p.interface} ingress · qdisc show dev ${ifb}`,
+      `  3. tc: qdisc del dev ${p.interface} ingress (only when its filters are our redirect, prio 20035, to ${ifb}) · the same three shows`,
+      `  4. ip: link del dev ${ifb} · link show type ifb   (${ifb} must be gone)`);
+  }
   return out.join('\n') + '\n';
 }

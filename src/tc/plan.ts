@@ -12,9 +12,10 @@
 import { mergeCidr } from 'cidr-tools';
 import ipaddr from 'ipaddr.js';
 import { UsageError } from '../errors.js';
-import type { FaultGroup, Netem, Spec } from '../config/spec.js';
+import type { Direction, FaultGroup, Netem, Spec } from '../config/spec.js';
 import { type Cidr, type DestinationItem, type IpFamily, type PortFilter, formatCidr, parseCidr } from '../config/values.js';
 import { describeNetem, netemArgs } from './netem.js';
+import { assignNodeIds } from './handles.js';
 
 /** The root qdisc handle that marks a tree as ours ("NC"). */
 export const ROOT_MAJOR = 0x4e43;
@@ -30,10 +31,23 @@ export const MAX_NODES = 0xfff;
 export const HASH_MIN_ENTRIES = 32;
 
 const familyInfo = {
-  4: { protocol: 'ip', prio: 1, match: 'ip', bits: 32, hashMinPrefix: 25, hashOffset: 16, linear: 0x10, hash: 0x11, any: '0.0.0.0/0' },
-  6: { protocol: 'ipv6', prio: 2, match: 'ip6', bits: 128, hashMinPrefix: 121, hashOffset: 36, linear: 0x20, hash: 0x21, any: '::/0' },
+  4: { protocol: 'ip', prio: 1, match: 'ip', bits: 32, hashMinPrefix: 25, hashOffset: 16, srcHashOffset: 12, linear: 0x10, hash: 0x11, any: '0.0.0.0/0' },
+  6: { protocol: 'ipv6', prio: 2, match: 'ip6', bits: 128, hashMinPrefix: 121, hashOffset: 36, srcHashOffset: 20, linear: 0x20, hash: 0x21, any: '::/0' },
 } as const;
 const ALL_TRAFFIC_PRIO = 3;
+/** The pref of our redirect filter on the ingress qdisc ("NC"): with the ifb as its target, it marks the ingress qdisc as ours. */
+export const INGRESS_FILTER_PRIO = 0x4e43;
+
+/** The ifb device that carries the ingress tree: named so it marks itself as ours, derived from the interface (≤ 15 chars). */
+export function ifbName(dev: string): string {
+  return `nc-ifb-${dev.replace(/[^A-Za-z0-9_.-]/g, '-')}`.slice(0, 15);
+}
+
+/**
+ * Which side of the packet an entry is matched on: egress packets go TO the dependency (dst, dport = the
+ * dependency's port, sport = the target's), ingress packets come FROM it (src, sport = the dependency's port).
+ */
+type Side = 'dst' | 'src';
 
 /** What discovery found; in local mode there is nothing to discover. */
 export interface Facts {
@@ -87,9 +101,26 @@ export interface Plan {
   readonly apply: readonly string[];
   /** `tc -batch` lines (run with -force -json) that remove it and show what is left. */
   readonly revert: readonly string[];
+  /** Absent in plans made before DIRECTION existed: egress. */
+  readonly direction?: Direction;
+  /** The ifb device carrying the ingress tree (direction ingress or both). */
+  readonly ifb?: string;
+  /** `ip -batch` lines run before the tc batch (create the ifb and set it up); empty for egress. */
+  readonly links?: readonly string[];
 }
 
-export function plan(spec: Spec, facts: Facts = {}): Plan {
+export interface PlanOptions {
+  /**
+   * The tree as it is live (a refresh during the run): entries that stay keep their handles, new ones get free
+   * handles in the right order, each IP family keeps its table layout (hash or linear), and its tables stay.
+   */
+  readonly previous?: Plan;
+}
+
+/** True when the run re-resolves named dependencies (DEPENDENCY_REFRESH): the handles then leave room for new entries. */
+export const refreshes = (spec: Spec): boolean => (spec.refreshS ?? 0) > 0 && spec.groups.some((g) => g.named !== undefined);
+
+export function plan(spec: Spec, facts: Facts = {}, options: PlanOptions = {}): Plan {
   const dev = spec.interface;
   const bands = assignBands(spec.groups);
   const bandOf = (g: FaultGroup): number => {
@@ -98,37 +129,60 @@ export function plan(spec: Spec, facts: Facts = {}): Plan {
     return found.band;
   };
   const raw: RawEntry[] = spec.groups.flatMap((g, i) =>
-    groupEntries(g, [...g.destinations, ...(facts.discovered?.[i] ?? [])], bandOf(g)));
+    groupEntries(g, g.destinations, bandOf(g), facts.discovered?.[i]));
   const entries = dedupe(raw).sort(compareEntries);
   const allTraffic = entries.some((e) => e.family === 'all');
 
-  const tables: Table[] = [];
-  const placed: Entry[] = [];
-  const filterLines: string[] = [];
-  for (const family of [4, 6] as const) {
-    const mine = entries.filter((e) => e.family === family);
-    if (mine.length === 0) continue;
-    const result = placeFamily(dev, family, mine);
-    tables.push(...result.tables);
-    placed.push(...result.entries);
-    filterLines.push(...result.lines);
-  }
-  for (const e of entries.filter((x) => x.family === 'all')) {
-    placed.push({ ...e, handles: [] });
-    filterLines.push(`filter add dev ${dev} parent ${ROOT_HANDLE} protocol all prio ${ALL_TRAFFIC_PRIO} u32 match u32 0 0 flowid ${classid(e.band)}`);
-  }
+  const direction = spec.direction ?? 'egress';
+  /** The whole tree on one device: root prio, one netem per band, the filters (the same entries and handles on either side). */
+  const tree = (treeDev: string, side: Side): { tables: Table[]; placed: Entry[]; lines: string[] } => {
+    const tables: Table[] = [];
+    const placed: Entry[] = [];
+    const filterLines: string[] = [];
+    for (const family of [4, 6] as const) {
+      const mine = entries.filter((e) => e.family === family);
+      if (mine.length === 0 && !options.previous?.tables.some((t) => t.family === family)) continue;
+      const result = placeFamily(treeDev, family, mine, side, { previous: options.previous, spread: refreshes(spec) });
+      tables.push(...result.tables);
+      placed.push(...result.entries);
+      filterLines.push(...result.lines);
+    }
+    for (const e of entries.filter((x) => x.family === 'all')) {
+      placed.push({ ...e, handles: [] });
+      filterLines.push(`filter add dev ${treeDev} parent ${ROOT_HANDLE} protocol all prio ${ALL_TRAFFIC_PRIO} u32 match u32 0 0 flowid ${classid(e.band)}`);
+    }
+    const lastBand = FIRST_FAULT_BAND + bands.length - 1;
+    const lines = [
+      `qdisc add dev ${treeDev} root handle ${ROOT_HANDLE} prio bands ${lastBand}`,
+      ...bands.map((b) => `qdisc add dev ${treeDev} parent ${b.classid} handle ${b.netemHandle} netem ${b.netemArgs.join(' ')}`),
+      ...filterLines,
+    ];
+    return { tables, placed, lines };
+  };
+  const egress = tree(dev, 'dst');
 
   const warnings: string[] = [];
   if (allTraffic) {
-    warnings.push(`No destination and no port given: the fault applies to ALL egress traffic of ${dev} (Litmus behaviour), including DNS and health checks.`);
+    const what = { egress: 'ALL egress traffic of', ingress: 'ALL traffic arriving at', both: 'ALL traffic leaving and arriving at' }[direction];
+    warnings.push(`No destination and no port given: the fault applies to ${what} ${dev} (Litmus behaviour), including DNS and health checks.`);
   }
-  const lastBand = FIRST_FAULT_BAND + bands.length - 1;
-  const apply = [
-    `qdisc add dev ${dev} root handle ${ROOT_HANDLE} prio bands ${lastBand}`,
-    ...bands.map((b) => `qdisc add dev ${dev} parent ${b.classid} handle ${b.netemHandle} netem ${b.netemArgs.join(' ')}`),
-    ...filterLines,
-  ];
-  return { interface: dev, rootHandle: ROOT_HANDLE, bands, allTraffic, entries: placed, tables, warnings, apply, revert: revertLines(dev) };
+  const base = { interface: dev, rootHandle: ROOT_HANDLE, bands, allTraffic, entries: egress.placed, tables: egress.tables, warnings, revert: revertLines(dev) };
+  if (direction === 'egress') return { ...base, apply: egress.lines };
+  const ifb = ifbName(dev);
+  const ingress = tree(ifb, 'src');
+  return {
+    ...base,
+    direction,
+    ifb,
+    links: [`link add ${ifb} type ifb`, `link set dev ${ifb} up`],
+    // The redirect comes last: packets reach the ifb only once its tree is complete.
+    apply: [
+      ...(direction === 'both' ? egress.lines : []),
+      ...ingress.lines,
+      `qdisc add dev ${dev} handle ffff: ingress`,
+      `filter add dev ${dev} parent ffff: protocol all prio ${INGRESS_FILTER_PRIO} u32 match u32 0 0 action mirred egress redirect dev ${ifb}`,
+    ],
+  };
 }
 
 export function revertLines(dev: string): string[] {
@@ -173,8 +227,11 @@ function assignBands(groups: readonly FaultGroup[]): Band[] {
 
 type RawEntry = Omit<Entry, 'handles'>;
 
-/** The filter entries one group needs: its port exclusions, then its matches. */
-function groupEntries(g: FaultGroup, destinations: readonly DestinationItem[], band: number): RawEntry[] {
+/**
+ * The filter entries one group needs: its port exclusions, then its matches. `discovered` addresses (hostnames,
+ * pods, Services) are not merged into networks, so that a refresh can add or delete each one alone.
+ */
+function groupEntries(g: FaultGroup, destinations: readonly DestinationItem[], band: number, discovered: readonly DestinationItem[] = []): RawEntry[] {
   const out: RawEntry[] = [];
   const emit = (family: IpFamily | 'all', cidr: Cidr | undefined, dports: PortFilter, sports: PortFilter): void => {
     const base = { group: g.name, family, cidr };
@@ -187,7 +244,7 @@ function groupEntries(g: FaultGroup, destinations: readonly DestinationItem[], b
     if (positives.length === 0) positives.push({ dport: undefined, sport: undefined });
     for (const p of positives) out.push({ ...base, ...p, action: 'fault', band });
   };
-  if (destinations.length === 0) {
+  if (destinations.length + discovered.length === 0) {
     if (g.destinationPorts.mode === 'any' && g.sourcePorts.mode === 'any') {
       emit('all', undefined, g.destinationPorts, g.sourcePorts);
     } else {
@@ -196,7 +253,7 @@ function groupEntries(g: FaultGroup, destinations: readonly DestinationItem[], b
     }
     return out;
   }
-  for (const { cidr, ports } of mergeDestinations(g.name, destinations)) {
+  for (const { cidr, ports } of [...mergeDestinations(g.name, destinations), ...discovered]) {
     const dports: PortFilter = ports.length > 0 ? { mode: 'only', ports } : g.destinationPorts;
     emit(cidr.family, cidr, dports, g.sourcePorts);
   }
@@ -273,58 +330,81 @@ function bucketsOf(c: Cidr): number[] {
   return Array.from({ length: span }, (_, i) => last + i);
 }
 
-function placeFamily(dev: string, family: IpFamily, entries: readonly RawEntry[]): { tables: Table[]; entries: Entry[]; lines: string[] } {
+/** How a refreshed plan places its entries: against the live tree (`previous`), ids spread to leave room. */
+interface Placement {
+  readonly previous: Plan | undefined;
+  readonly spread: boolean;
+}
+
+/** Identity of an entry across refreshes: what it matches and where it sends the packets. */
+const identity = (e: RawEntry): string => `${entryKey(e)}|${e.action}|${e.band}`;
+
+function placeFamily(
+  dev: string, family: IpFamily, entries: readonly RawEntry[], side: Side = 'dst', live: Placement = { previous: undefined, spread: false },
+): { tables: Table[]; entries: Entry[]; lines: string[] } {
   const f = familyInfo[family];
   const head = `filter add dev ${dev} parent ${ROOT_HANDLE} protocol ${f.protocol} prio ${f.prio}`;
   const hashable = (e: RawEntry): boolean => e.cidr !== undefined && e.cidr.prefix >= f.hashMinPrefix;
-  const useHash = entries.filter(hashable).length > HASH_MIN_ENTRIES;
-  const nextNode = new Map<string, number>();
-  const tables: Table[] = [];
-  const placed: Entry[] = [];
-  const entryLines: string[] = [];
+  // A live family keeps its layout: a hash table created mid-run would be linked after the linear one.
+  const liveTables = live.previous?.tables.filter((t) => t.family === family) ?? [];
+  const useHash = liveTables.length > 0 ? liveTables.some((t) => t.kind === 'hash') : entries.filter(hashable).length > HASH_MIN_ENTRIES;
+  const liveHandles = new Map<string, readonly string[]>();
+  for (const e of live.previous?.entries ?? []) if (e.family === family) liveHandles.set(identity(e), e.handles);
 
-  const put = (e: RawEntry, htid: number, bucket: number): string => {
-    const slot = `${hex(htid)}:${hex(bucket)}:`;
-    const node = (nextNode.get(slot) ?? 0) + 1;
-    if (node > MAX_NODES) {
+  // Which buckets each entry lands in, then the node ids bucket by bucket, in the entries' order.
+  const slotsOf = entries.map((e) => (useHash && hashable(e) && e.cidr
+    ? bucketsOf(e.cidr).map((b) => `${hex(f.hash)}:${hex(b)}:`)
+    : [`${hex(f.linear)}:0:`]));
+  const bySlot = new Map<string, RawEntry[]>();
+  entries.forEach((e, i) => { for (const slot of slotsOf[i] ?? []) bySlot.set(slot, [...(bySlot.get(slot) ?? []), e]); });
+  const nodeOf = new Map<string, number>();
+  for (const [slot, members] of bySlot) {
+    if (members.length > MAX_NODES) {
       throw new UsageError('DESTINATION_IPS', `more than ${MAX_NODES} IPv${family} filter entries land in one u32 table (${slot}); merge destinations into CIDRs`);
     }
-    nextNode.set(slot, node);
-    const handle = `${slot}${hex(node)}`;
-    entryLines.push(`${head} handle ${handle} u32 ht ${slot} ${matchWords(f.match, e)} flowid ${classid(e.band)}`);
-    return handle;
-  };
-
-  for (const e of entries) {
-    if (useHash && hashable(e) && e.cidr) {
-      const cidr = e.cidr;
-      placed.push({ ...e, handles: bucketsOf(cidr).map((b) => put(e, f.hash, b)) });
-    } else {
-      placed.push({ ...e, handles: [put(e, f.linear, 0)] });
-    }
+    const kept = (k: number): number | undefined => {
+      const m = members[k];
+      const handle = m && liveHandles.get(identity(m))?.find((h) => h.startsWith(slot));
+      return handle === undefined ? undefined : parseInt(handle.slice(slot.length), 16);
+    };
+    assignNodeIds(members, kept, live.spread).forEach((id, k) => { const m = members[k]; if (m) nodeOf.set(`${slot}|${identity(m)}`, id); });
   }
+
+  const placed: Entry[] = [];
+  const entryLines: string[] = [];
+  entries.forEach((e, i) => {
+    const handles = (slotsOf[i] ?? []).map((slot) => `${slot}${hex(nodeOf.get(`${slot}|${identity(e)}`) ?? 0)}`);
+    for (const handle of handles) entryLines.push(`${head} handle ${handle} u32 ht ${handle.replace(/[0-9a-f]+$/, '')} ${matchWords(f.match, e, side)} flowid ${classid(e.band)}`);
+    placed.push({ ...e, handles });
+  });
   const count = (htid: number): number =>
-    [...nextNode.entries()].filter(([slot]) => slot.startsWith(`${hex(htid)}:`)).reduce((n, [, v]) => n + v, 0);
+    [...bySlot.entries()].filter(([slot]) => slot.startsWith(`${hex(htid)}:`)).reduce((n, [, v]) => n + v.length, 0);
+  const has = (kind: Table['kind']): boolean => liveTables.some((t) => t.kind === kind);
+  const tables: Table[] = [];
   const lines: string[] = [];
-  if (useHash) {
+  const hashTable = useHash && (count(f.hash) > 0 || has('hash') || liveTables.length === 0);
+  const linearNodes = count(f.linear);
+  const linearTable = linearNodes > 0 || has('linear');
+  if (hashTable) {
     tables.push({ family, htid: `${hex(f.hash)}:`, kind: 'hash', divisor: 256, nodes: count(f.hash) });
     lines.push(`${head} handle ${hex(f.hash)}: u32 divisor 256`);
   }
-  const linearNodes = count(f.linear);
-  if (linearNodes > 0) {
+  if (linearTable) {
     tables.push({ family, htid: `${hex(f.linear)}:`, kind: 'linear', divisor: 1, nodes: linearNodes });
     lines.push(`${head} handle ${hex(f.linear)}: u32 divisor 1`);
   }
-  if (useHash) lines.push(`${head} u32 match u32 0 0 hashkey mask 0x000000ff at ${f.hashOffset} link ${hex(f.hash)}:`);
-  if (linearNodes > 0) lines.push(`${head} u32 match u32 0 0 link ${hex(f.linear)}:`);
+  if (hashTable) lines.push(`${head} u32 match u32 0 0 hashkey mask 0x000000ff at ${side === 'dst' ? f.hashOffset : f.srcHashOffset} link ${hex(f.hash)}:`);
+  if (linearTable) lines.push(`${head} u32 match u32 0 0 link ${hex(f.linear)}:`);
   return { tables, entries: placed, lines: [...lines, ...entryLines] };
 }
 
-function matchWords(match: 'ip' | 'ip6', e: RawEntry): string {
+/** On the src side (ingress) the dependency is the packet's source: dst→src, dport→sport, sport→dport. */
+function matchWords(match: 'ip' | 'ip6', e: RawEntry, side: Side = 'dst'): string {
   const words: string[] = [];
-  if (e.cidr && e.cidr.prefix > 0) words.push(`match ${match} dst ${formatCidr(e.cidr)}`);
-  if (e.dport !== undefined) words.push(`match ${match} dport ${e.dport} 0xffff`);
-  if (e.sport !== undefined) words.push(`match ${match} sport ${e.sport} 0xffff`);
+  const [addr, depPort, ownPort] = side === 'dst' ? ['dst', 'dport', 'sport'] : ['src', 'sport', 'dport'];
+  if (e.cidr && e.cidr.prefix > 0) words.push(`match ${match} ${addr} ${formatCidr(e.cidr)}`);
+  if (e.dport !== undefined) words.push(`match ${match} ${depPort} ${e.dport} 0xffff`);
+  if (e.sport !== undefined) words.push(`match ${match} ${ownPort} ${e.sport} 0xffff`);
   if (words.length === 0) words.push('match u32 0 0');
   return words.join(' ');
 }

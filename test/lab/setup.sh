@@ -7,7 +7,7 @@ set -euo pipefail
 
 LAB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 CACHE="${NETCHAOS_LAB_CACHE:-/var/cache/netchaos-lab}"
-APT_PACKAGES=(qemu-system-x86 busybox-static cpio kmod iproute2 iputils-ping libcap2-bin time)
+APT_PACKAGES=(qemu-system-x86 busybox-static cpio kmod iproute2 iputils-ping libcap2-bin time dnsmasq-base)
 MODULES=(virtio_pci 9pnet_virtio 9p sch_prio sch_netem sch_htb sch_tbf sch_ingress
          cls_u32 act_mirred ifb veth ipv6 bridge)
 

@@ -37,8 +37,21 @@ export class FakeNamespace {
   batchFailsAt: number | undefined;
   /** Revert batches fail this many times before one works. */
   revertFailures = 0;
+  /** The owner marker's four keys (hex) of the tree in place, as the apply batch wrote them. */
+  marker: string[] | undefined;
+  /** What `tc filter show … prio 9` prints for the marker (as iproute2 6.1 does). */
+  markerText(): string {
+    if (!this.marker) return '';
+    return ['filter protocol [20035] u32 chain 0 ', 'filter protocol [20035] u32 chain 0 fh 7ff: ht divisor 1 ',
+      'filter protocol [20035] u32 chain 0 fh 7ff::1 order 1 key ht 7ff bkt 0 not_in_hw ',
+      ...this.marker.map((k, i) => `  match ${k}/ffffffff at ${i * 4}`), 'filter protocol [20035] u32 chain 0 fh 801: ht divisor 1 ', ''].join('\n');
+  }
   /** Called after each exec, e.g. to send a signal mid-run. */
   afterExec: ((call: Call) => void) | undefined;
+  /** The ingress slot of eth0 (DIRECTION=ingress/both): nothing, our redirect to nc-ifb-eth0, or someone else's. */
+  ingress: 'none' | 'ours' | 'foreign' = 'none';
+  /** Whether our ifb device nc-ifb-eth0 exists. */
+  ifb = false;
 
   readonly exec = async (file: string, args: readonly string[], options?: { input?: string }): Promise<ExecResult> => {
     const call = { file, args, input: options?.input };
@@ -53,12 +66,19 @@ export class FakeNamespace {
     const sep = args.indexOf('--');
     const [bin, ...rest] = args.slice(sep + 1);
     if (!this.exists) return { exitCode: 1, stdout: '', stderr: 'nsenter: cannot open /proc/4242/ns/net: No such file or directory\n' };
+    if (bin === 'ip' && rest.includes('-batch')) return this.ipBatch(input ?? '');
     if (bin === 'ip') return { exitCode: 0, stdout: this.interfaces.map((n, i) => `${i + 1}: ${n}: <UP> mtu 1500`).join('\n'), stderr: '' };
     assert.equal(bin, 'tc');
     const show = (dev: string): ExecResult => this.interfaces.includes(dev)
       ? { exitCode: 0, stdout: JSON.stringify([{ ...this.root, root: true, refcnt: 2, options: {} }]) + '\n', stderr: '' }
       : { exitCode: 1, stdout: '', stderr: `Cannot find device "${dev}"\n` };
+    if (rest.join(' ') === '-j qdisc show') {
+      return { exitCode: 0, stdout: JSON.stringify([{ kind: 'noqueue', handle: '0:', dev: 'lo', root: true }, { ...this.root, dev: 'eth0', root: true }]) + '\n', stderr: '' };
+    }
     if (rest[0] === '-j' && rest[1] === 'qdisc' && rest[2] === 'show') return show(rest[4] ?? '');
+    if (rest[0] === 'filter' && rest[1] === 'show' && rest.slice(4).join(' ') === 'parent 4e43: prio 9') {
+      return { exitCode: 0, stdout: this.root.handle === '4e43:' ? this.markerText() : '', stderr: '' };
+    }
     if (rest[0] === '-batch') {
       const lines = (input ?? '').trimEnd().split('\n');
       if (this.batchFailsAt !== undefined) {
@@ -68,9 +88,12 @@ export class FakeNamespace {
       if (lines[0]?.startsWith('qdisc add') && this.root.handle !== '0:') {
         return { exitCode: 2, stdout: '', stderr: 'Error: Exclusivity flag on, cannot modify.\nCommand failed -:1\n' };
       }
-      this.root = { kind: 'prio', handle: '4e43:' };
+      if (lines.some((l) => /^qdisc add dev \S+ handle ffff: ingress$/.test(l))) this.ingress = 'ours';
+      if (lines.some((l) => /^qdisc (add|replace) dev eth0 root handle 4e43:/.test(l))) this.root = { kind: 'prio', handle: '4e43:' };
+      this.marker = lines.find((l) => l.includes('handle 7ff::1 '))?.match(/0x[0-9a-f]{8}(?= 0xffffffff at \d+)/g)?.map((w) => w.slice(2));
       return { exitCode: 0, stdout: '', stderr: '' };
     }
+    if (rest.join(' ') === '-j -force -batch -' && /^(qdisc show|qdisc del dev \S+ ingress|filter del)/.test(input ?? '')) return this.ingressBatch(input ?? '');
     if (rest.join(' ') === '-j -force -batch -') {
       const dev = /dev (\S+)/.exec(input ?? '')?.[1] ?? '';
       if (!this.interfaces.includes(dev)) return { exitCode: 1, stdout: '', stderr: `Cannot find device "${dev}"\nCommand failed -:1\n` };
@@ -84,6 +107,28 @@ export class FakeNamespace {
       return { exitCode: stderr ? 1 : 0, stdout: show(dev).stdout, stderr };
     }
     throw new Error(`unexpected tc call: ${rest.join(' ')}`);
+  }
+
+  private ipBatch(input: string): ExecResult {
+    if (input.startsWith('link add')) {
+      this.ifb = true;
+      return { exitCode: 0, stdout: '', stderr: '' };
+    }
+    const existed = this.ifb;
+    this.ifb = false;
+    return { exitCode: existed ? 0 : 1, stdout: '[]\n', stderr: existed ? '' : 'Cannot find device "nc-ifb-eth0"\nCommand failed -:1\n' };
+  }
+
+  /** The ingress side's reads and deletes (`tc -j -force -batch -`). */
+  private ingressBatch(input: string): ExecResult {
+    if (input.startsWith('qdisc del dev eth0 ingress')) this.ingress = 'none';
+    const offset = /^(qdisc|filter) del/.test(input) ? 1 : 0;
+    const qdiscs = [{ ...this.root, root: true, refcnt: 2, options: {} }, ...(this.ingress === 'none' ? [] : [{ kind: this.ingress === 'ours' ? 'ingress' : 'clsact', handle: 'ffff:', parent: 'ffff:fff1', options: {} }])];
+    const filters = this.ingress === 'ours'
+      ? [{ parent: 'ffff:', protocol: 'all', pref: 20035, kind: 'u32', chain: 0 }, { parent: 'ffff:', protocol: 'all', pref: 20035, kind: 'u32', chain: 0, options: { fh: '800::800', actions: [{ order: 1, kind: 'mirred', mirred_action: 'redirect', direction: 'egress', to_dev: 'nc-ifb-eth0' }] } }]
+      : this.ingress === 'foreign' ? [{ parent: 'ffff:', protocol: 'all', pref: 1, kind: 'bpf', chain: 0 }] : [];
+    const out = [JSON.stringify(qdiscs), JSON.stringify(filters), ...(this.ifb ? [JSON.stringify([{ kind: 'prio', handle: '4e43:', root: true }])] : [])];
+    return { exitCode: this.ifb ? 0 : 1, stdout: out.join('\n') + '\n', stderr: this.ifb ? '' : `Cannot find device "nc-ifb-eth0"\nCommand failed -:${3 + offset}\n` };
   }
 
   /** The tc exec calls, as short strings, for asserting the order of operations. */
@@ -133,7 +178,35 @@ export function memoryLogger(): { log: Deps['log']; lines: LogLine[] } {
   return { log, lines };
 }
 
-export function fakeDeps(ns: FakeNamespace, opts: { clock?: FakeClock; signals?: FakeSignals; nsId?: () => string | undefined } = {}) {
+/** Detached processes that are only recorded (the dead-man watchdog), and kills. */
+export class FakeProcesses {
+  readonly started: { file: string; args: readonly string[]; logPath: string | undefined; pid: number }[] = [];
+  readonly killed: { pid: number; signal: string }[] = [];
+  private next = 7000;
+  detach = (file: string, args: readonly string[], logPath: string | undefined): number => {
+    const pid = this.next++;
+    this.started.push({ file, args, logPath, pid });
+    return pid;
+  };
+  kill = (pid: number, signal: string): boolean => {
+    this.killed.push({ pid, signal });
+    return true;
+  };
+}
+
+export interface FakeDepsOptions {
+  clock?: FakeClock;
+  signals?: FakeSignals;
+  /** The identity of the target's namespace file (default: net:[4026532001] while it exists); gets the path. */
+  nsId?: (path: string) => string | undefined;
+  processes?: FakeProcesses;
+  /** Directory listings (/proc, /var/run/netns) for namespace lookups; default: empty. */
+  list?: (path: string) => string[] | undefined;
+  /** Text of fake files (e.g. /proc/1/comm); undefined = the real file, except under /proc. */
+  readText?: (path: string) => string | undefined;
+}
+
+export function fakeDeps(ns: FakeNamespace, opts: FakeDepsOptions = {}) {
   const clock = opts.clock ?? new FakeClock();
   const signals = opts.signals ?? new FakeSignals();
   const { log, lines } = memoryLogger();
@@ -142,11 +215,17 @@ export function fakeDeps(ns: FakeNamespace, opts: { clock?: FakeClock; signals?:
     clock,
     signals,
     log,
+    processes: opts.processes ?? new FakeProcesses(),
     files: {
-      readText: (p) => readFileSync(p, 'utf8'),
+      readText: (p) => {
+        if (opts.readText) { const t = opts.readText(p); if (t !== undefined) return t; }
+        if (p.startsWith('/proc/')) throw new Error(`ENOENT: ${p} (fake)`);
+        return readFileSync(p, 'utf8');
+      },
+      list: (p) => opts.list?.(p) ?? [],
       namespaceId: async (p) => {
         await Promise.resolve();
-        if (opts.nsId) return opts.nsId();
+        if (opts.nsId) return opts.nsId(p);
         return ns.exists && p.length > 0 ? 'net:[4026532001]' : undefined;
       },
     },

@@ -1,6 +1,7 @@
 /**
  * An in-process Kubernetes API server for the calls netchaos makes, with their real semantics: label and
- * field selectors, get/list/create, JSON merge patch (only with its content type), Events, 404 for unknown
+ * field selectors, get/list/create/delete (pods: a test's Kubelet hook plays the node, so helper pods start,
+ * run, end with a termination message or never start), JSON merge patch (only with its content type), Events, 404 for unknown
  * resource types (CRD not installed) vs. a Status for missing objects, 403 for forbidden verbs.
  * Anything else is a 404 and is recorded as unexpected.
  */
@@ -14,6 +15,13 @@ import { randomUUID } from 'node:crypto';
 export type Obj = Record<string, any>;
 
 export interface ApiCall { verb: string; group: string; resource: string; namespace: string | undefined; name: string | undefined; query: string }
+
+/**
+ * What the kubelet would do with a pod: called after a pod is created, before a get of it is answered, and
+ * when it is deleted (`gracePeriodSeconds` from the request). The hook changes the stored pod (status) and,
+ * on delete, calls `api.remove` when the pod is gone; without a hook a deleted pod is gone at once.
+ */
+export type Kubelet = (e: { verb: 'create' | 'get' | 'delete'; pod: Obj; gracePeriodSeconds: number | undefined }) => void | Promise<void>;
 
 interface Route { group: string; version: string; resource: string; namespaced: boolean; kind: string }
 
@@ -79,6 +87,8 @@ export class ApiDouble {
   readonly forbidden = new Set<string>();
   /** Resource types answered with a plain 404 (their CRD is not installed). */
   readonly notServed = new Set<string>();
+  /** Plays the kubelet for pods (see Kubelet). */
+  kubelet: Kubelet | undefined;
   private readonly store = new Map<string, Obj>();
   private rv = 1000;
   port = 0;
@@ -101,6 +111,10 @@ export class ApiDouble {
 
   get(resource: string, namespace: string | undefined, name: string): Obj | undefined {
     return this.store.get(this.key(resource, namespace, name));
+  }
+
+  remove(resource: string, namespace: string | undefined, name: string): void {
+    this.store.delete(this.key(resource, namespace, name));
   }
 
   list(resource: string, namespace?: string): Obj[] {
@@ -155,7 +169,7 @@ export class ApiDouble {
     const name = m?.[6];
     const route = routes.find((r) => r.group === group && r.version === version && r.resource === resource && r.namespaced === (namespace !== undefined));
     const method = req.method ?? 'GET';
-    const verb = method === 'GET' ? (name ? 'get' : 'list') : method === 'POST' ? 'create' : method === 'PATCH' ? 'patch' : method.toLowerCase();
+    const verb = method === 'GET' ? (name ? 'get' : 'list') : method === 'POST' ? 'create' : method === 'PATCH' ? 'patch' : method === 'DELETE' ? 'delete' : method.toLowerCase();
     if (req.headers.authorization !== 'Bearer test-token') { this.status(res, 401, 'Unauthorized', 'Unauthorized'); return; }
     if (!m || !route || this.notServed.has(resource)) {
       this.unexpected.push(`${method} ${url.pathname}`);
@@ -169,6 +183,8 @@ export class ApiDouble {
     }
     const notFound = (): void => { this.status(res, 404, 'NotFound', `${resource}${group ? `.${group}` : ''} "${name ?? ''}" not found`, { name, group, kind: resource }); };
     if (verb === 'get') {
+      const found = this.get(resource, namespace, name!);
+      if (found && resource === 'pods') await this.kubelet?.({ verb: 'get', pod: found, gracePeriodSeconds: undefined });
       const obj = this.get(resource, namespace, name!);
       if (obj) this.send(res, 200, obj); else notFound();
       return;
@@ -192,7 +208,24 @@ export class ApiDouble {
       if (!body.metadata?.name) { this.status(res, 422, 'Invalid', 'metadata.name: Required value'); return; }
       if (resource === 'events' && body.involvedObject?.namespace !== namespace) { this.status(res, 422, 'Invalid', 'involvedObject.namespace: Invalid value: does not match event.namespace'); return; }
       if (this.get(resource, namespace, body.metadata.name)) { this.status(res, 409, 'AlreadyExists', `${resource} "${body.metadata.name}" already exists`); return; }
-      this.send(res, 201, this.add(resource, { ...body, metadata: { ...body.metadata, namespace } }));
+      const created = this.add(resource, { ...body, metadata: { ...body.metadata, namespace } });
+      if (resource === 'pods') {
+        created.status = { phase: 'Pending' };
+        await this.kubelet?.({ verb: 'create', pod: created, gracePeriodSeconds: undefined });
+      }
+      this.send(res, 201, created);
+      return;
+    }
+    if (verb === 'delete') {
+      const obj = this.get(resource, namespace, name!);
+      if (!obj) { notFound(); return; }
+      const grace = url.searchParams.get('gracePeriodSeconds');
+      const gracePeriodSeconds = grace === null ? undefined : Number(grace);
+      obj.metadata.deletionTimestamp ??= '2025-01-01T00:00:01Z';
+      obj.metadata.deletionGracePeriodSeconds = gracePeriodSeconds ?? 30;
+      if (resource === 'pods' && this.kubelet) await this.kubelet({ verb: 'delete', pod: obj, gracePeriodSeconds });
+      else this.remove(resource, namespace, name!);
+      this.send(res, 200, obj);
       return;
     }
     if (verb === 'patch') {

@@ -50,9 +50,10 @@ describe('target selection', () => {
   });
 
   test('all matching pods (100%): the ones on this node are targets, the others are listed', async () => {
-    const s = await selectTargets(kube, litmus({ TARGETS: 'deployment:shop:[app=frontend]', PODS_AFFECTED_PERC: '100' }), seq([0.5]));
+    const s = await selectTargets(kube, litmus({ TARGETS: 'deployment:shop:[app=frontend]', PODS_AFFECTED_PERC: '100', HELPER_MODE: 'never' }), seq([0.5]));
     assert.deepEqual(s.here.map((p) => p.name).sort(), ['frontend-1', 'frontend-2']);
-    assert.deepEqual(s.elsewhere, [{ namespace: 'shop', name: 'frontend-3', node: 'node-b' }]);
+    assert.deepEqual(s.skipped, [{ namespace: 'shop', name: 'frontend-3', node: 'node-b' }]);
+    assert.deepEqual(s.elsewhere, []);
     assert.equal(s.matched, 3);
     const f1 = s.here.find((p) => p.name === 'frontend-1')!;
     assert.equal(f1.container, 'web');
@@ -75,8 +76,16 @@ describe('target selection', () => {
   test('the wrong kind matches nothing', async () => {
     await assert.rejects(selectTargets(kube, litmus({ TARGETS: 'statefulset:shop:[app=frontend]' }), seq([0])), /no pod matches statefulset:shop:\[app=frontend\]: check .*kubectl get pods -n shop -l app=frontend/);
   });
-  test('none on this node: says where they are and how to set the nodeSelector', async () => {
-    await assert.rejects(selectTargets(kube, litmus({ TARGETS: 'statefulset:shop:[db]' }), seq([0])),
+  test('with helper pods (HELPER_MODE auto, the default) the pods on other nodes are targets too, and none here is fine', async () => {
+    const s = await selectTargets(kube, litmus({ TARGETS: 'deployment:shop:[app=frontend]', PODS_AFFECTED_PERC: '100' }), seq([0.5]));
+    assert.deepEqual(s.here.map((p) => p.name).sort(), ['frontend-1', 'frontend-2']);
+    assert.deepEqual(s.elsewhere.map((p) => [p.name, p.node, p.container, p.containerId]), [['frontend-3', 'node-b', 'web', `containerd://${'0'.repeat(64)}`]]);
+    assert.deepEqual(s.skipped, []);
+    const db = await selectTargets(kube, litmus({ TARGETS: 'statefulset:shop:[db]' }), seq([0]));
+    assert.deepEqual([db.here.length, db.elsewhere.map((p) => p.name)], [0, ['db-0']]);
+  });
+  test('none on this node (HELPER_MODE=never): says where they are and how to set the nodeSelector', async () => {
+    await assert.rejects(selectTargets(kube, litmus({ TARGETS: 'statefulset:shop:[db]', HELPER_MODE: 'never' }), seq([0])),
       /shop\/db-0 run on node\(s\) node-b, not on this node node-a.*nodeSelector: \{kubernetes.io\/hostname: node-b\}/);
   });
   test('NODE_LABEL limits the candidates', async () => {

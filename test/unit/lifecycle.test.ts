@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { buildSpec, type Spec } from '../../src/config/spec.ts';
 import type { VariableName } from '../../src/config/vars.ts';
 import { plan } from '../../src/tc/plan.ts';
+import { markerLines } from '../../src/tc/marker.ts';
 import { inject } from '../../src/lifecycle/inject.ts';
 import { RefusedError, RevertError, RuntimeError, TargetGoneError, exitCodeOf } from '../../src/errors.ts';
 import type { Target } from '../../src/netns/target.ts';
@@ -13,6 +14,7 @@ function spec(env: Partial<Record<VariableName, string>> = {}): Spec {
   return buildSpec({ get: (name) => (all[name] !== undefined ? { value: all[name], label: name } : undefined), readFile: () => '' });
 }
 const target: Target = { kind: 'pid', pid: 4242 };
+const RUN_ID = '0123456789abcdef';
 
 async function run(ns: FakeNamespace, s: Spec = spec(), setup: (f: ReturnType<typeof fakeDeps>) => void = () => {}) {
   const f = fakeDeps(ns);
@@ -21,7 +23,7 @@ async function run(ns: FakeNamespace, s: Spec = spec(), setup: (f: ReturnType<ty
   let outcome: Awaited<ReturnType<typeof inject>> | undefined;
   let error: unknown;
   try {
-    outcome = await inject(f.deps, { spec: s, plan: plan(s), target, onEvent: (e) => events.push(e.kind) });
+    outcome = await inject(f.deps, { spec: s, plan: plan(s), target, runId: RUN_ID, onEvent: (e) => events.push(e.kind) });
   } catch (e) {
     error = e;
   }
@@ -33,15 +35,16 @@ describe('inject → wait → revert', () => {
     const ns = new FakeNamespace();
     const r = await run(ns);
     assert.equal(r.error, undefined);
-    assert.deepEqual(r.outcome, { status: 'completed' });
+    assert.deepEqual(r.outcome, { status: 'completed', reinjected: 0 });
     assert.deepEqual(ns.tcOps, ['show', 'apply', 'revert']);
     assert.deepEqual(ns.root, { kind: 'noqueue', handle: '0:' });
-    assert.deepEqual(r.events, ['preflight-ok', 'injected', 'progress', 'progress', 'reverted']);
+    assert.deepEqual(r.events, ['preflight-ok', 'deadman', 'injected', 'progress', 'progress', 'reverted', 'deadman']);
     assert.equal(r.clock.t - 1_000_000, 30_000, 'waited the whole duration');
     assert.equal(r.signals.listeners('SIGTERM'), 0, 'signal handlers are removed afterwards');
     const apply = ns.calls[1]!;
     assert.deepEqual(apply.args, ['-t', '4242', '-n', '--', 'tc', '-batch', '-']);
-    assert.equal(apply.input, plan(spec()).apply.join('\n') + '\n', 'the batch is exactly the plan');
+    const owner = { runId: RUN_ID, deadlineS: 1000 + 30 + 30 };
+    assert.equal(apply.input, [...plan(spec()).apply, ...markerLines('eth0', owner)].join('\n') + '\n', 'the batch is exactly the plan, then the owner marker');
   });
 
   test('the apply batch runs through nsenter --net= for a namespace path', async () => {
@@ -92,7 +95,7 @@ describe('inject → wait → revert', () => {
   test('ramp time is waited before injecting and after reverting', async () => {
     const ns = new FakeNamespace();
     const r = await run(ns, spec({ RAMP_TIME: '20' }));
-    assert.deepEqual(r.events, ['ramp', 'progress', 'preflight-ok', 'injected', 'progress', 'progress', 'reverted', 'ramp', 'progress']);
+    assert.deepEqual(r.events, ['ramp', 'progress', 'preflight-ok', 'deadman', 'injected', 'progress', 'progress', 'reverted', 'deadman', 'ramp', 'progress']);
     assert.ok(r.lines.some((l) => l.msg === 'ramp time, 10s remaining'));
     assert.equal(r.clock.t - 1_000_000, 70_000);
   });
@@ -112,9 +115,9 @@ describe('inject → wait → revert', () => {
     const ns = new FakeNamespace();
     ns.revertFailures = 2;
     const r = await run(ns);
-    assert.deepEqual(r.outcome, { status: 'completed' });
+    assert.deepEqual(r.outcome, { status: 'completed', reinjected: 0 });
     assert.deepEqual(ns.tcOps, ['show', 'apply', 'revert', 'revert', 'revert']);
-    assert.deepEqual(r.events.slice(-3), ['revert-retry', 'revert-retry', 'reverted']);
+    assert.deepEqual(r.events.slice(-4), ['revert-retry', 'revert-retry', 'reverted', 'deadman']);
   });
 
   test('a revert that keeps failing is loud: exit 3, what is left, and the command to remove it', async () => {
@@ -148,7 +151,7 @@ describe('preflight refuses before any change', () => {
     assert.ok(r.error instanceof RefusedError);
     assert.equal(exitCodeOf(r.error), 5);
     assert.match(r.error.message, /already on eth0 .*netchaos revert --pid 4242 --interface eth0/);
-    assert.deepEqual(ns.tcOps, ['show']);
+    assert.deepEqual(ns.tcOps, ['show', 'show'], 'the root, then its owner marker: nothing else');
     assert.equal(ns.root.handle, '4e43:');
   });
   test('a foreign root qdisc (e.g. a CNI tbf) is refused and left untouched', async () => {

@@ -15,6 +15,8 @@ import { realHostFs } from '../../src/runtime/host.ts';
 import { nodeResolver } from '../../src/resolve/dns.ts';
 import { ApiDouble, pod } from './kube-double.ts';
 import { FakeNamespace, fakeDeps } from './helpers.ts';
+import type { EffectProber } from '../../src/effect/probe.ts';
+import type { EffectReport } from '../../src/effect/effect.ts';
 
 /* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-argument -- API objects are raw JSON here */
 
@@ -55,6 +57,8 @@ const baseEnv = (): Record<string, string> => ({
   CHAOSENGINE: 'shop-chaos', EXPERIMENT_NAME: 'pod-dependency-latency', CHAOS_NAMESPACE: 'litmus', CHAOS_UID: 'engine-uid', POD_NAME: 'runner-1',
   CONTAINER_RUNTIME: 'auto', SOCKET_PATH: socket, NETWORK_LATENCY: '100', TOTAL_CHAOS_DURATION: '3', DEFAULT_HEALTH_CHECK: 'true',
   DESTINATION_SERVICES: 'shop/api', DESTINATION_IPS: '192.0.2.10',
+  // In place only: frontend-2 on node-b is left alone (helper pods: litmus-helpers.test.ts).
+  HELPER_MODE: 'never',
 });
 
 async function litmusRun(env: Record<string, string>, setup: (f: ReturnType<typeof fakeDeps>, ns: FakeNamespace) => void = () => {}) {
@@ -87,6 +91,31 @@ describe('netchaos run (Litmus mode)', () => {
     assert.ok(r.lines.some((l) => /shop\/frontend-2 \(node-b\)/.test(l.msg)), 'the pod elsewhere is in the log');
     assert.ok(r.lines.some((l) => /dependency service shop\/api: ClusterIP 10.96.0.20 ports 80; endpoint 10.244.1.5 ports 8080/.test(l.msg)));
   });
+  for (const [addedMs, verdict] of [[100, 'Pass'], [10, 'Fail']] as const) {
+    test(`MEASURE_EFFECT + VERIFY_EFFECT: the effect goes into status.netchaosEffect and the Summary Event; ${verdict} (+${addedMs} ms measured)`, async () => {
+      const before = api.list('events', 'litmus').length;
+      const r = await litmusRun({ ...baseEnv(), DESTINATION_SERVICES: '', DESTINATION_IPS: '192.0.2.11', VERIFY_EFFECT: 'true' }, (f, ns) => {
+        const prober: EffectProber = {
+          probe: async (_t, req) => {
+            await Promise.resolve();
+            const ms = ns.root.handle === '4e43:' ? 0.3 + addedMs : 0.3;
+            return Object.fromEntries(req.targets.map((t) => [t.id, { samples: Array.from({ length: t.samples }, () => ms), errors: {} }]));
+          },
+          counters: async () => { await Promise.resolve(); return [{ device: 'eth0', handle: '4e44:', kind: 'netem', packets: 10, bytes: 740, drops: 0 }]; },
+        };
+        Object.assign(f.deps, { prober });
+      });
+      assert.equal(r.code, verdict === 'Pass' ? 0 : 6, r.stderr);
+      assert.equal(r.result?.status.experimentStatus.verdict, verdict);
+      const effect = r.result?.status.netchaosEffect['frontend-1'] as EffectReport;
+      assert.equal(effect.dependencies[0]?.id, '192.0.2.11');
+      assert.equal(effect.dependencies[0]?.addedMs, addedMs);
+      assert.deepEqual(effect.bands[0], { band: 4, side: 'egress', device: 'eth0', netemHandle: '4e44:', description: '+100ms', packets: 10, bytes: 740, drops: 0 });
+      if (verdict === 'Fail') assert.equal(r.result?.status.experimentStatus.errorOutput.errorCode, 'EFFECT_CHECK_ERROR');
+      const summary = api.list('events', 'litmus').slice(before).find((e) => e.reason === 'Summary');
+      assert.match(summary?.message, new RegExp(`frontend-1: effect \\(egress\\): 192\\.0\\.2\\.11 \\+${addedMs} ms \\(expected \\+100\\)`));
+    });
+  }
   test('SIGTERM (the engine is stopped): revert first, then Stopped/Stopped, exit 143', async () => {
     const r = await litmusRun(baseEnv(), (f, ns) => {
       ns.afterExec = (c) => { if ((c.input ?? '').startsWith('qdisc add')) f.signals.send('SIGTERM'); };

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { variables } from '../../src/config/vars.ts';
-import { apiPermissions } from '../../src/kube/permissions.ts';
+import { apiPermissions, capabilities } from '../../src/kube/permissions.ts';
 import {
   CATEGORY, FAULT, IMAGE_REPOSITORY, SERVICE_ACCOUNT, type PolicyRule,
   accessSet, codeRules, experimentDir, files, generated, manifestEnv, packageVersion, repoPath,
@@ -102,11 +102,11 @@ describe('ChaosExperiment', () => {
     assert.deepEqual(def.command, ['netchaos']);
     assert.deepEqual(def.args, ['run']);
   });
-  test('privileges: hostPID and three capabilities, not privileged', () => {
+  test('privileges: hostPID and exactly the capabilities the code needs, not privileged', () => {
     assert.equal(def.hostPID, true);
     const sc = def.securityContext.containerSecurityContext;
     assert.notEqual(sc.privileged, true);
-    assert.deepEqual(sc.capabilities, { drop: ['ALL'], add: ['NET_ADMIN', 'SYS_ADMIN', 'SYS_PTRACE'] });
+    assert.deepEqual(sc.capabilities, { drop: ['ALL'], add: [...capabilities] });
     assert.equal(sc.allowPrivilegeEscalation, undefined, 'Kubernetes rejects allowPrivilegeEscalation: false with CAP_SYS_ADMIN');
     assert.equal(def.securityContext.podSecurityContext, undefined);
   });
@@ -141,12 +141,13 @@ describe('RBAC', () => {
       if (b.kind === 'RoleBinding') assert.equal(b.metadata.namespace, ns);
     }
   });
-  test('no wildcard and no write access beyond ChaosResult, Events (and the runner\'s job)', () => {
+  test('no wildcard and no write access beyond ChaosResult, Events, helper pods (and the runner\'s job)', () => {
     for (const d of rbac.filter((x) => x.rules)) {
       for (const a of accessSet(d.rules)) assert.doesNotMatch(a, /\*/);
     }
     const writes = accessSet(def.permissions).filter((a) => /:(create|update|patch|delete)/.test(a));
-    assert.deepEqual(writes, ['/events:create', 'litmuschaos.io/chaosresults:create', 'litmuschaos.io/chaosresults:patch']);
+    // pods create/delete: one helper pod per node for targets on other nodes (HELPER_MODE), in the Role's namespace only.
+    assert.deepEqual(writes, ['/events:create', '/pods:create', '/pods:delete', 'litmuschaos.io/chaosresults:create', 'litmuschaos.io/chaosresults:patch']);
   });
 });
 

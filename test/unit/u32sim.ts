@@ -8,13 +8,15 @@ import ipaddr from 'ipaddr.js';
 
 export interface Packet {
   readonly dst: string;
+  /** The source address (ingress trees match on it); defaults to the target's own. */
+  readonly src?: string;
   readonly dport?: number;
   readonly sport?: number;
 }
 
-interface AddrKey { kind: 'dst'; bytes: number[]; prefix: number } // address match
+interface AddrKey { kind: 'dst' | 'src'; bytes: number[]; prefix: number } // address match
 interface PortKey { kind: 'dport' | 'sport'; port: number }
-interface Node { matches: (AddrKey | PortKey)[]; flowid?: number; link?: number; hash?: { offset: number }; all?: boolean }
+interface Node { matches: (AddrKey | PortKey)[]; flowid?: number; link?: number; hash?: { offset: number }; all?: boolean; id?: number }
 
 export class Tree {
   bands = 3;
@@ -24,6 +26,11 @@ export class Tree {
   private readonly roots = new Map<number, { protocol: string; nodes: Node[] }>();
 
   constructor(lines: readonly string[]) {
+    this.apply(lines);
+  }
+
+  /** Runs more batch lines (adds and deletes) on the tree. */
+  apply(lines: readonly string[]): void {
     for (const line of lines) this.add(line);
   }
 
@@ -32,6 +39,14 @@ export class Tree {
     if (m) { this.bands = Number(m[1]); return; }
     m = /^qdisc add dev \S+ parent 4e43:([0-9a-f]+) handle [0-9a-f]+: netem (.+)$/.exec(line);
     if (m) { this.netem.set(parseInt(m[1]!, 16), m[2]!); return; }
+    m = /^filter del dev \S+ parent 4e43: protocol \S+ prio \d+ handle ([0-9a-f]+):([0-9a-f]+):([0-9a-f]+) u32$/.exec(line);
+    if (m) {
+      const bucket = this.tables.get(parseInt(m[1]!, 16))?.get(parseInt(m[2]!, 16));
+      const at = bucket?.findIndex((n) => n.id === parseInt(m![3]!, 16)) ?? -1;
+      if (!bucket || at === -1) throw new Error(`u32sim: no filter to delete: ${line}`);
+      bucket.splice(at, 1);
+      return;
+    }
     m = /^filter add dev \S+ parent 4e43: protocol (\S+) prio (\d+) (.*)$/.exec(line);
     if (!m) throw new Error(`u32sim: cannot read ${line}`);
     const protocol = m[1]!;
@@ -42,11 +57,11 @@ export class Tree {
     this.roots.set(prio, root);
     m = /^handle ([0-9a-f]+): u32 divisor (\d+)$/.exec(rest);
     if (m) { this.tables.set(parseInt(m[1]!, 16), new Map(Array.from({ length: Number(m[2]) }, (_, i) => [i, []]))); return; }
-    let slot: { table: number; bucket: number } | undefined;
+    let slot: { table: number; bucket: number; node: number } | undefined;
     m = /^handle ([0-9a-f]+):([0-9a-f]+):([0-9a-f]+) u32 ht ([0-9a-f]+):([0-9a-f]+): (.*)$/.exec(rest);
     if (m) {
       if (m[1] !== m[4] || m[2] !== m[5]) throw new Error(`u32sim: handle and ht disagree: ${line}`);
-      slot = { table: parseInt(m[1]!, 16), bucket: parseInt(m[2]!, 16) };
+      slot = { table: parseInt(m[1]!, 16), bucket: parseInt(m[2]!, 16), node: parseInt(m[3]!, 16) };
       rest = m[6]!;
     } else if (rest.startsWith('u32 ')) {
       rest = rest.slice(4);
@@ -58,9 +73,9 @@ export class Tree {
       if (w === 'match' && words[i + 1] === 'u32') { node.all = true; i += 3; continue; }
       if (w === 'match' && (words[i + 1] === 'ip' || words[i + 1] === 'ip6')) {
         const what = words[i + 2];
-        if (what === 'dst') {
+        if (what === 'dst' || what === 'src') {
           const [addr, prefix] = words[i + 3]!.split('/');
-          node.matches.push({ kind: 'dst', bytes: ipaddr.parse(addr!).toByteArray(), prefix: Number(prefix) });
+          node.matches.push({ kind: what, bytes: ipaddr.parse(addr!).toByteArray(), prefix: Number(prefix) });
           i += 3;
         } else if (what === 'dport' || what === 'sport') {
           node.matches.push({ kind: what, port: Number(words[i + 3]) });
@@ -77,7 +92,11 @@ export class Tree {
       const bucket = this.tables.get(slot.table)?.get(slot.bucket);
       if (!bucket) throw new Error(`u32sim: no table ${slot.table.toString(16)} bucket ${slot.bucket} (created later?)`);
       if (bucket.length >= 0xfff) throw new Error('u32sim: Hash table node ID pool exhausted');
-      bucket.push(node);
+      if (bucket.some((n) => n.id === slot.node)) throw new Error(`u32sim: handle exists: ${line}`);
+      // The kernel keeps a bucket sorted by node id (cls_u32.c u32_change): the first match in id order wins.
+      node.id = slot.node;
+      const at = bucket.findIndex((n) => (n.id ?? 0) > slot.node);
+      bucket.splice(at === -1 ? bucket.length : at, 0, node);
     } else {
       if (node.link !== undefined && !this.tables.has(node.link)) throw new Error(`u32sim: link to missing table ${node.link.toString(16)}`);
       root.nodes.push(node);
@@ -98,12 +117,14 @@ export class Tree {
 
   private walk(nodes: readonly Node[], p: Packet): number | undefined {
     const dst = ipaddr.parse(p.dst).toByteArray();
+    const src = ipaddr.parse(p.src ?? (dst.length === 4 ? '192.0.2.10' : '2001:db8::10')).toByteArray();
     for (const n of nodes) {
-      if (!n.all && !n.matches.every((k) => matches(k, dst, p))) continue;
+      if (!n.all && !n.matches.every((k) => matches(k, k.kind === 'src' ? src : dst, p))) continue;
       if (n.link !== undefined) {
         const table = this.tables.get(n.link)!;
-        if (n.hash && n.hash.offset !== (dst.length === 4 ? 16 : 36)) throw new Error(`u32sim: hash key at ${n.hash.offset} is not the last word of the destination address`);
-        const bucket = n.hash ? dst[dst.length - 1]! : 0;
+        const keyed = !n.hash ? dst : n.hash.offset === (dst.length === 4 ? 16 : 36) ? dst : n.hash.offset === (dst.length === 4 ? 12 : 20) ? src : undefined;
+        if (!keyed) throw new Error(`u32sim: hash key at ${n.hash?.offset} is not the last word of the destination or source address`);
+        const bucket = n.hash ? keyed[keyed.length - 1]! : 0;
         const found = this.walk(table.get(bucket) ?? [], p);
         if (found !== undefined) return found;
         continue; // backtrack to the next node of the parent table
@@ -122,7 +143,7 @@ export class Tree {
 }
 
 function matches(k: AddrKey | PortKey, dst: number[], p: Packet): boolean {
-  if (k.kind !== 'dst') return (k.kind === 'dport' ? p.dport : p.sport) === k.port;
+  if ('port' in k) return (k.kind === 'dport' ? p.dport : p.sport) === k.port;
   if (k.bytes.length !== dst.length) return false;
   for (let bit = 0; bit < k.prefix; bit++) {
     const byte = bit >> 3;
