@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import {
-  DEPS, OUT, CLI, GUEST_DIR, ensureLab, cliExists, tcState, hasOurTree, tc, run, startInject, cli, resetApp, record, sleep,
+  DEPS, OUT, CLI, GUEST_DIR, ensureLab, cliExists, tcState, hasOurTree, tc, run, startInject, cli, resetApp, sleep, check, show,
 } from './lib.mjs';
 
 const B = DEPS.B;
@@ -15,13 +15,6 @@ const C = DEPS.C;
 const LAT = 100;
 let PID;
 
-function check(cond, what, data) {
-  assert.ok(cond, `${what}\n  measured: ${JSON.stringify(data)}`);
-}
-function show(t, name, data) {
-  t.diagnostic(`${name}: ${JSON.stringify(data)}`);
-  record(`${t.name} :: ${name}`, { data });
-}
 const tail = (s, n = 600) => (s ?? '').trim().slice(-n);
 const outputOf = (r) => ({ code: r.code, signal: r.signal, stdout: tail(r.stdout), stderr: tail(r.stderr) });
 

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { GUEST_DIR, DEPS, APP, CLI, ensureLab, cliExists, tcState, hasOurTree, run, probePing, pingMedians, startInject, cli, resetApp, record } from './lib.mjs';
+import { GUEST_DIR, DEPS, APP, CLI, ensureLab, cliExists, tcState, hasOurTree, run, probePing, pingMedians, startInject, cli, resetApp, check, show, round } from './lib.mjs';
 
 const B = DEPS.B;
 const C = DEPS.C;
@@ -14,14 +14,6 @@ const RTT = { count: 50, interval: 0.02 };
 let PID;
 let STATE0;
 
-function check(cond, what, data) {
-  assert.ok(cond, `${what}\n  measured: ${JSON.stringify(data)}`);
-}
-function show(t, name, data) {
-  t.diagnostic(`${name}: ${JSON.stringify(data)}`);
-  record(`${t.name} :: ${name}`, { data });
-}
-const round = (x) => (x === null || x === undefined ? x : Math.round(x * 100) / 100);
 
 /** ping from inside namespace `ns` (lib's probe, run in that namespace). */
 const pingFrom = (ns, addrs, opts = RTT) => probePing(addrs, { ...opts, ns });

@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   DEPS, OUT, CLI, hp, ensureLab, cliExists, tcState, tcText, rootQdisc, hasOurTree, tc, run,
-  probeTcp, probePing, medians, pingMedians, addedTcp, CONTROL, startInject, cli, resetApp, record, sleep, bigList,
+  probeTcp, probePing, medians, pingMedians, addedTcp, CONTROL, startInject, cli, resetApp, sleep, bigList, check, show, round, addedPing,
 } from './lib.mjs';
 
 const B = DEPS.B;
@@ -22,10 +22,6 @@ const LONG = '600'; // inject duration when the test ends the run itself
 let PID;
 let STATE0; // tc state of app/eth0 before any scenario
 
-/** Fail with the measured figures in the message, not just "false". */
-function check(cond, what, data) {
-  assert.ok(cond, `${what}\n  measured: ${JSON.stringify(data)}`);
-}
 
 /** Fail (with the CLI's output) when the injection never showed up. */
 async function mustApply(h, what) {
@@ -34,19 +30,8 @@ async function mustApply(h, what) {
   check(false, what, { appliedMs: h.appliedMs, ...outputOf(r) });
 }
 
-function show(t, name, data) {
-  t.diagnostic(`${name}: ${JSON.stringify(data)}`);
-  record(`${t.name} :: ${name}`, { data });
-}
 
-const round = (x) => (x === null || x === undefined ? x : Math.round(x * 100) / 100);
 
-/** Added median RTT per address (ping): during − baseline. */
-function addedPing(base, during) {
-  const mb = pingMedians(base);
-  const md = pingMedians(during);
-  return Object.fromEntries(Object.keys(mb).map((k) => [k, round(md[k] - mb[k])]));
-}
 
 const RTT = { count: 50, interval: 0.02 }; // ping RTT probe
 

@@ -1,5 +1,6 @@
 // Helpers shared by the lab's guest programs (tests, demo, bench). Everything
 // here runs INSIDE the lab VM (see ../run.sh); it refuses to run elsewhere.
+import assert from 'node:assert/strict';
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
 import { existsSync, readFileSync, writeFileSync, appendFileSync, mkdirSync } from 'node:fs';
 import { hostname } from 'node:os';
@@ -229,3 +230,23 @@ export function bigList(n = 10000) {
 
 export function cliExists() { return existsSync(CLI); }
 export { writeFileSync };
+
+/** Fail with the measured figures in the message, not just "false". */
+export function check(cond, what, data) {
+  assert.ok(cond, `${what}\n  measured: ${JSON.stringify(data)}`);
+}
+
+/** Print a figure in the test output and record it in lab-results.jsonl. */
+export function show(t, name, data) {
+  t.diagnostic(`${name}: ${JSON.stringify(data)}`);
+  record(`${t.name} :: ${name}`, { data });
+}
+
+export const round = (x) => (x === null || x === undefined ? x : Math.round(x * 100) / 100);
+
+/** Added median RTT per address (ping): during − baseline. */
+export function addedPing(base, during) {
+  const mb = pingMedians(base);
+  const md = pingMedians(during);
+  return Object.fromEntries(Object.keys(mb).map((k) => [k, round(md[k] - mb[k])]));
+}

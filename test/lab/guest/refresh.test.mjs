@@ -14,7 +14,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { Resolver } from 'node:dns/promises';
 import path from 'node:path';
 import {
-  DEPS, OUT, CLI, ensureLab, cliExists, tcState, tc, run, mustRun, probePing, pingMedians, startInject, cli, hasOurTree, resetApp, record, sleep,
+  DEPS, OUT, CLI, ensureLab, cliExists, tcState, tc, run, mustRun, probePing, startInject, cli, hasOurTree, resetApp, sleep, check, show, addedPing,
 } from './lib.mjs';
 
 const B = DEPS.B;
@@ -36,19 +36,6 @@ let dnsmasq;
 let targetProc;
 let PID;
 
-function check(cond, what, data) {
-  assert.ok(cond, `${what}\n  measured: ${JSON.stringify(data)}`);
-}
-function show(t, name, data) {
-  t.diagnostic(`${name}: ${JSON.stringify(data)}`);
-  record(`${t.name} :: ${name}`, { data });
-}
-const round = (x) => (x === null || x === undefined ? x : Math.round(x * 100) / 100);
-function addedPing(base, during) {
-  const mb = pingMedians(base);
-  const md = pingMedians(during);
-  return Object.fromEntries(Object.keys(mb).map((k) => [k, round(md[k] - mb[k])]));
-}
 const filters = () => tc('app', ['filter', 'show', 'dev', 'eth0']).stdout;
 
 async function resolves(name, want) {
