@@ -298,7 +298,7 @@ export async function run(argv: readonly string[], io: Io, makeDeps: DepsFactory
   addVariableOptions(program.command('run').description('Litmus mode: find the target pods (TARGETS), enter their containers on this node (NODE_NAME) or through one helper pod per other node (HELPER_MODE), inject, revert, report to ChaosResult and Events'), 'litmus')
     .action(async (opts: Options) => {
       const probe = makeDeps('info');
-      const [{ buildLitmusSpec }, { runLitmus }] = await Promise.all([import('./litmus/env.js'), import('./litmus/run.js')]);
+      const [{ buildLitmusSpec, readRunIdentity }, { runLitmus }] = await Promise.all([import('./litmus/env.js'), import('./litmus/run.js')]);
       const problems: UsageError[] = [];
       const collect = <T>(fn: () => T): T | undefined => {
         try {
@@ -313,7 +313,15 @@ export async function run(argv: readonly string[], io: Io, makeDeps: DepsFactory
       const files: Record<string, string> = {};
       const spec = collect(() => readSpec(opts, io, (p) => (files[p] = probe.files.readText(p))));
       const litmus = collect(() => buildLitmusSpec({ get: rawGetter(opts, io.env) }));
-      if (!spec || !litmus) throw new UsageErrors(problems);
+      if (!spec || !litmus) {
+        const identity = readRunIdentity({ get: rawGetter(opts, io.env) });
+        if (identity) {
+          const { reportBadInput } = await import('./litmus/report.js');
+          const reason = `bad input, nothing was changed: ${problems.map((p) => p.message).join('; ')}`;
+          await reportBadInput({ api: makeExtras(io.env).kube(), litmus: identity, log: probe.log, now: probe.clock.now, random: Math.random }, reason);
+        }
+        throw new UsageErrors(problems);
+      }
       const get = rawGetter(opts, io.env);
       const faultVariables = Object.fromEntries(variables.filter((v) => !('litmusOnly' in v && v.litmusOnly)).flatMap((v) => {
         const r = get(v.env);

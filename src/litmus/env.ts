@@ -62,6 +62,35 @@ export function parsePercentRange(label: string, raw: string): PercentRange {
   return { min, max };
 }
 
+/**
+ * Just what names the run's ChaosResult, read leniently: used to report bad input (exit 2) to
+ * ChaosCenter when the rest of the ENV does not parse. Undefined when the run cannot be named.
+ */
+export function readRunIdentity(input: Pick<SpecInput, 'get'>): RunIdentityFields | undefined {
+  const read = <T>(name: VariableName, parse: (label: string, text: string) => T): T | undefined => {
+    const given = input.get(name);
+    const text = given !== undefined && given.value !== '' ? given.value : variable(name).default;
+    try {
+      return text.trim() === '' ? undefined : parse(name, text);
+    } catch {
+      return undefined;
+    }
+  };
+  const engine = read('CHAOSENGINE', parseObjectName);
+  const experimentName = read('EXPERIMENT_NAME', parseObjectName);
+  const chaosNamespace = read('CHAOS_NAMESPACE', parseNamespace);
+  if (engine === undefined || experimentName === undefined || chaosNamespace === undefined) return undefined;
+  return {
+    chaosNamespace, engine, experimentName,
+    instanceId: read('INSTANCE_ID', (l, t) => parseToken(l, t, /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'lower-case letters, digits and -')),
+    chaosUid: read('CHAOS_UID', (l, t) => parseToken(l, t, /^[A-Za-z0-9-]*$/, 'a UID')) ?? '',
+    podName: read('POD_NAME', parseObjectName) ?? '',
+    nodeName: read('NODE_NAME', parseObjectName) ?? '',
+  };
+}
+
+export type RunIdentityFields = Pick<LitmusSpec, 'chaosNamespace' | 'engine' | 'experimentName' | 'instanceId' | 'chaosUid' | 'podName' | 'nodeName'>;
+
 export function buildLitmusSpec(input: Pick<SpecInput, 'get'>): LitmusSpec {
   const problems: UsageError[] = [];
   const attempt = <T>(fn: () => T): T | undefined => {

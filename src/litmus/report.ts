@@ -8,7 +8,7 @@ import { CoreV1Event } from '@kubernetes/client-node';
 import type { Logger } from 'pino';
 import type { KubeApi } from '../kube/api.js';
 import { KubeError, LITMUS_GROUP, LITMUS_VERSION } from '../kube/api.js';
-import { type LitmusSpec, resultName } from './env.js';
+import { type RunIdentityFields, resultName } from './env.js';
 import { type EffectReport, summarizeEffect } from '../effect/effect.js';
 
 export type Phase = 'Running' | 'Completed' | 'Stopped' | 'Error';
@@ -49,9 +49,12 @@ export function readHistory(result: unknown): History {
   return { passedRuns: num(field(h, 'passedRuns')), failedRuns: num(field(h, 'failedRuns')), stoppedRuns: num(field(h, 'stoppedRuns')) };
 }
 
+/** What names the run's ChaosResult and Events: all the Reporter needs of the Litmus spec. */
+export type RunIdentity = RunIdentityFields;
+
 export interface ReporterOptions {
   readonly api: KubeApi;
-  readonly litmus: LitmusSpec;
+  readonly litmus: RunIdentity;
   readonly log: Logger;
   readonly now: () => number;
   readonly random: () => number;
@@ -203,5 +206,22 @@ export class Reporter {
         Object.assign(body, { metadata: { name: name(), namespace: this.namespace } });
       }
     }
+  }
+}
+
+/**
+ * Bad input in Litmus mode: nothing was changed and the run exits 2, but ChaosCenter should still
+ * show why. Writes ChaosResult Error/Error with the problems when the run can be named; a failure
+ * to report is logged, never thrown (the usage error is what the user must see).
+ */
+export async function reportBadInput(o: ReporterOptions, reason: string, timeoutMs = 5000): Promise<void> {
+  const reporter = new Reporter(o);
+  try {
+    const started = reporter.start();
+    const timer = new Promise<'timeout'>((resolve) => { setTimeout(() => { resolve('timeout'); }, timeoutMs).unref(); });
+    if ((await Promise.race([started.then(() => 'ok' as const), timer])) === 'timeout') throw new Error(`no answer from the API within ${timeoutMs} ms`);
+    await reporter.finish({ phase: 'Error', verdict: 'Error', error: { errorCode: 'GENERIC_ERROR', reason } }, timeoutMs);
+  } catch (error) {
+    o.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'could not write the bad input to the ChaosResult');
   }
 }

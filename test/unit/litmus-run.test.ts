@@ -147,12 +147,24 @@ describe('netchaos run (Litmus mode)', () => {
     assert.equal(r.result?.status.experimentStatus.errorOutput.errorCode, 'CONTAINER_RUNTIME_ERROR');
     assert.match(r.stderr, /missing.sock does not exist/);
   });
-  test('malformed TARGETS and a missing NODE_NAME: exit 2 before any API call', async () => {
+  test('malformed TARGETS and a missing NODE_NAME: exit 2, nothing changed, ChaosResult Error says why', async () => {
     const calls = api.calls.length;
     const r = await litmusRun({ ...baseEnv(), TARGETS: 'deployment:shop:app=frontend', NODE_NAME: '' });
     assert.equal(r.code, 2);
     assert.match(r.stderr, /TARGETS: "deployment:shop:app=frontend" is not <kind>:<namespace>:\[<labels>\|<names>\]/);
     assert.match(r.stderr, /NODE_NAME: unknown node/);
+    assert.deepEqual(r.ns.calls, [], 'no exec: nothing was changed');
+    const writes = api.calls.slice(calls).filter((c) => c.verb !== 'get' && c.verb !== 'list').map((c) => `${c.verb} ${c.resource}`);
+    assert.ok(writes.every((w) => /chaosresults|events/.test(w)), `only the ChaosResult and Events are written: ${writes.join(', ')}`);
+    assert.deepEqual([r.result?.status.experimentStatus.phase, r.result?.status.experimentStatus.verdict], ['Error', 'Error']);
+    assert.match(r.result?.status.experimentStatus.errorOutput.reason, /bad input, nothing was changed: TARGETS: .*NODE_NAME: unknown node/);
+  });
+  test('bad input without CHAOSENGINE (not run by Litmus): exit 2 and no API call at all', async () => {
+    const calls = api.calls.length;
+    const env = baseEnv();
+    delete env['CHAOSENGINE'];
+    const r = await litmusRun({ ...env, TARGETS: 'nope' });
+    assert.equal(r.code, 2);
     assert.equal(api.calls.length, calls);
   });
 });
