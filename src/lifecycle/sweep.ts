@@ -7,8 +7,9 @@
 import type { Deps } from '../deps.js';
 import { type NamespaceDirs, type NamespaceRef, asTarget, defaultDirs, listNamespaces, locateNamespace } from '../netns/namespaces.js';
 import { isOurs, readMarker, revertOnce, showAllQdiscs } from '../netns/tc.js';
+import { revertIngressOnce } from '../netns/ingress.js';
 import { type Owner, describeDeadline } from '../tc/marker.js';
-import { ROOT_HANDLE } from '../tc/plan.js';
+import { ROOT_HANDLE, ifbName } from '../tc/plan.js';
 
 export type TreeStatus =
   /** Expired and removed. */
@@ -62,13 +63,19 @@ export async function sweep(deps: Pick<Deps, 'exec' | 'files' | 'clock'>, opts: 
   for (const ns of namespaces) {
     const target = asTarget(ns);
     let devs: string[];
+    let allDevs: string[];
     try {
-      devs = (await showAllQdiscs(deps, target)).filter((q) => q.root === true && isOurs(q) && q.dev !== undefined).map((q) => q.dev ?? '');
+      const qdiscs = await showAllQdiscs(deps, target);
+      devs = qdiscs.filter((q) => q.root === true && isOurs(q) && q.dev !== undefined).map((q) => q.dev ?? '');
+      allDevs = [...new Set(qdiscs.map((q) => q.dev ?? '').filter((d) => d !== ''))];
     } catch (error) {
       skipped.push({ namespace: ns.describe, error: error instanceof Error ? error.message : String(error) });
       continue;
     }
+    /** ifb devices removed with the ingress side of an expired run: not looked at again. */
+    const handled = new Set<string>();
     for (const dev of devs) {
+      if (handled.has(dev)) continue;
       if (opts.interface !== undefined && dev !== opts.interface) continue;
       const base = { namespace: ns.describe, nsId: ns.nsId, path: ns.path, interface: dev };
       const owner = await readMarker(deps, target, dev).catch((error: unknown) => (error instanceof Error ? error.message : String(error)));
@@ -91,7 +98,18 @@ export async function sweep(deps: Pick<Deps, 'exec' | 'files' | 'clock'>, opts: 
       const r = await revertOnce(deps, target, dev).catch((error: unknown) => ({ kind: 'still-there', error: error instanceof Error ? error.message : String(error) } as const));
       const expired = `run ${owner.runId}, deadline ${describeDeadline(owner.deadlineS, nowS)}`;
       if (r.kind === 'clean') {
-        trees.push({ ...base, status: r.removed ? 'removed' : 'gone', owner, detail: r.removed ? `expired (${expired}): removed` : `expired (${expired}), but gone before the delete` });
+        // DIRECTION=ingress|both: the redirect on the interface and the ifb (with its tree) go too. The
+        // marker sits on the interface (egress, both) or on the ifb (ingress only).
+        const parent = dev.startsWith('nc-ifb-') ? allDevs.find((d) => d !== dev && ifbName(d) === dev) : dev;
+        const ingress = parent === undefined ? undefined
+          : await revertIngressOnce(deps, target, parent).catch((error: unknown) => ({ kind: 'still-there', error: error instanceof Error ? error.message : String(error), leftover: `the ingress side of ${parent}` } as const));
+        if (parent !== undefined) handled.add(ifbName(parent));
+        if (ingress?.kind === 'still-there') {
+          trees.push({ ...base, status: 'failed', owner, detail: `expired (${expired}): the tree was removed, but ${ingress.leftover} is still there (${ingress.error}). Remove it with: netchaos revert --netns ${ns.path} --interface ${parent ?? dev}` });
+          continue;
+        }
+        const also = ingress?.kind === 'clean' && ingress.removed.length > 0 ? `; also removed ${ingress.removed.join(' and ')}` : '';
+        trees.push({ ...base, status: r.removed ? 'removed' : 'gone', owner, detail: r.removed ? `expired (${expired}): removed${also}` : `expired (${expired}), but gone before the delete${also}` });
       } else if (r.kind === 'gone') {
         trees.push({ ...base, status: 'gone', owner, detail: `expired (${expired}); went away before the delete: ${r.error}` });
       } else {

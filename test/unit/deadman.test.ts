@@ -191,6 +191,30 @@ describe('sweep', () => {
     const again = await sweep(deps);
     assert.deepEqual(again.trees.map((t) => t.status), ['live', 'unmarked'], 'idempotent: nothing more to remove');
   });
+  test('an expired DIRECTION=both run: the ingress redirect and the ifb go with the tree', async () => {
+    const { ns, deps, tree } = node(5000);
+    const a = ns['/var/run/netns/a'] as FakeNamespace;
+    await tree(a, { runId: RUN_ID, deadlineS: 4990 });
+    a.ingress = 'ours';
+    a.ifb = true;
+    const report = await sweep(deps);
+    const swept = report.trees.find((t) => t.namespace === 'netns a');
+    assert.equal(swept?.status, 'removed');
+    assert.match(swept?.detail ?? '', /also removed ingress qdisc on eth0 and ifb device nc-ifb-eth0/);
+    assert.equal(a.root.handle, '0:');
+    assert.equal(a.ingress, 'none');
+    assert.equal(a.ifb, false);
+  });
+  test('a live run keeps its ingress side too', async () => {
+    const { ns, deps, tree } = node(5000);
+    const b = ns['/var/run/netns/b'] as FakeNamespace;
+    await tree(b, { runId: RUN_ID, deadlineS: 5030 });
+    b.ingress = 'ours';
+    b.ifb = true;
+    await sweep(deps);
+    assert.equal(b.ingress, 'ours');
+    assert.equal(b.ifb, true);
+  });
   test('the watchdog\'s sweep: one namespace (by inode) and one run only', async () => {
     const { ns, deps, tree } = node(5000);
     await tree(ns['/var/run/netns/a'] as FakeNamespace, { runId: 'fedcba9876543210', deadlineS: 4990 });
