@@ -180,6 +180,7 @@ export async function startInject(args, { env = {}, ns = 'app', dev = 'eth0', wr
   const appliedMs = Date.now() - t0;
   const handle = {
     child,
+    startedAt: t0,
     applied,
     appliedMs,
     done,
