@@ -1,6 +1,7 @@
 /** Read-only access to the node's files that container lookup needs (the real one, or a test's). */
-import { accessSync, constants, readFileSync, readdirSync, statSync } from 'node:fs';
+import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
+import { realFiles } from '../deps.js';
 
 export interface HostFs {
   readonly exists: (path: string) => boolean;
@@ -23,14 +24,8 @@ export function realHostFs(searchPath: string): HostFs {
         return false;
       }
     },
-    readText: (p) => readFileSync(p, 'utf8'),
-    list: (p) => {
-      try {
-        return readdirSync(p);
-      } catch {
-        return [];
-      }
-    },
+    readText: realFiles.readText,
+    list: realFiles.list,
     findExecutable: (name) => {
       for (const dir of searchPath.split(delimiter)) {
         if (dir === '') continue;

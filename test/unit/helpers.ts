@@ -1,10 +1,12 @@
 /** Test helpers: snapshot files, a fake namespace that tc talks to, fake clock and signals. */
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
 import { EventEmitter } from 'node:events';
 import assert from 'node:assert/strict';
 import { pino } from 'pino';
 import { Writable } from 'node:stream';
-import type { Deps, ExecResult, StopSignalName } from '../../src/deps.ts';
+import { type Deps, type ExecResult, type StopSignalName, realExec } from '../../src/deps.ts';
 
 const snapshotDir = new URL('./snapshots/', import.meta.url);
 
@@ -231,4 +233,32 @@ export function fakeDeps(ns: FakeNamespace, opts: FakeDepsOptions = {}) {
     },
   };
   return { deps, clock, signals, lines };
+}
+
+/**
+ * A container runtime for the Litmus tests, in `dir`: a listening unix socket and a fake crictl in
+ * `<dir>/bin` that prints real containerd `inspect` JSON and fails (exit 64) on any other arguments
+ * than `--runtime-endpoint unix://<socket> inspect --output json <id>` (any id when `id` is not given).
+ */
+export async function fakeRuntime(dir: string, opts: { id?: string } = {}): Promise<{ bin: string; socket: string; close: () => void }> {
+  const bin = join(dir, 'bin');
+  const socket = join(dir, 'containerd.sock');
+  mkdirSync(bin);
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(socket, resolve));
+  copyFileSync(new URL('./fixtures/crictl-inspect-containerd.json', import.meta.url), join(dir, 'inspect.json'));
+  const expected = `--runtime-endpoint unix://${socket} inspect --output json`;
+  const check = opts.id !== undefined ? `[ "$*" = "${expected} ${opts.id}" ]` : `[ "$1 $2 $3 $4 $5" = "${expected}" ]`;
+  writeFileSync(join(bin, 'crictl'), `#!/bin/sh
+${check} || { echo "unexpected: $*" >&2; exit 64; }
+cat "${dir}/inspect.json"
+`);
+  chmodSync(join(bin, 'crictl'), 0o755);
+  return { bin, socket, close: () => { server.close(); } };
+}
+
+/** Runs the fake crictl in `bin` for real; every other binary goes to the fake namespace as before. */
+export function withRealCrictl(deps: Deps, bin: string): void {
+  const exec = deps.exec;
+  Object.assign(deps, { exec: (file: string, args: readonly string[], o?: { input?: string }) => (file === join(bin, 'crictl') ? realExec(file, args, o) : exec(file, args, o)) });
 }

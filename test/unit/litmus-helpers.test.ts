@@ -6,12 +6,10 @@
  */
 import { test, describe, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run, type Extras } from '../../src/main.ts';
-import { realExec } from '../../src/deps.ts';
 import { createKubeApi, loadKubeConfig } from '../../src/kube/api.ts';
 import { apiPermissions } from '../../src/kube/permissions.ts';
 import { realHostFs } from '../../src/runtime/host.ts';
@@ -21,15 +19,13 @@ import { helperHostPaths, helperName, observe, readRunnerPod } from '../../src/l
 import type { TargetPod } from '../../src/kube/targets.ts';
 import { buildLitmusSpec } from '../../src/litmus/env.ts';
 import { ApiDouble, type Obj, pod } from './kube-double.ts';
-import { FakeClock, FakeNamespace, fakeDeps } from './helpers.ts';
+import { FakeClock, FakeNamespace, fakeDeps, fakeRuntime, withRealCrictl } from './helpers.ts';
 
 /* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-class-instance-assignment -- API objects are raw JSON here */
 
 const api = new ApiDouble();
 const dir = mkdtempSync(join(tmpdir(), 'netchaos-helpers-'));
-const bin = join(dir, 'bin');
-const socket = join(dir, 'containerd.sock');
-let socketServer: Server;
+let runtime: Awaited<ReturnType<typeof fakeRuntime>>;
 let kubeconfig = '';
 const id = (c: string): string => `containerd://${c.repeat(64)}`;
 
@@ -101,10 +97,9 @@ class Kubelet {
     for (const e of c.env) env[e.name] = e.value ?? (e.valueFrom?.fieldRef?.fieldPath === 'spec.nodeName' ? p.spec.nodeName : '');
     const ns = new FakeNamespace();
     const f = fakeDeps(ns, frozen ? { clock: new FrozenClock() } : {});
-    const exec = f.deps.exec;
-    Object.assign(f.deps, { exec: (file: string, args: readonly string[], o?: { input?: string }) => (file === join(bin, 'crictl') ? realExec(file, args, o) : exec(file, args, o)) });
+    withRealCrictl(f.deps, runtime.bin);
     const resultFile = join(dir, `${String(p.metadata.name)}.result`);
-    const extras = (): Extras => ({ fs: realHostFs(bin), resolver: nodeResolver(), kube: () => { throw new Error('a helper must not call the API'); }, random: () => 0.5 });
+    const extras = (): Extras => ({ fs: realHostFs(runtime.bin), resolver: nodeResolver(), kube: () => { throw new Error('a helper must not call the API'); }, random: () => 0.5 });
     const h: Helper = { pod: p, ns, resultFile, signals: f.signals, settled: false, done: Promise.resolve(0) };
     h.done = run(['helper', '--result-file', resultFile], { stdout: () => {}, stderr: () => {}, env }, () => f.deps, extras)
       .then((code) => { h.settled = true; h.code = code; return code; });
@@ -117,15 +112,7 @@ let kubelet: Kubelet;
 before(async () => {
   await api.start();
   kubeconfig = api.kubeconfig();
-  mkdirSync(bin);
-  socketServer = createServer();
-  await new Promise<void>((resolve) => socketServer.listen(socket, resolve));
-  copyFileSync(new URL('./fixtures/crictl-inspect-containerd.json', import.meta.url), join(dir, 'inspect.json'));
-  writeFileSync(join(bin, 'crictl'), `#!/bin/sh
-[ "$1 $2 $3 $4 $5" = "--runtime-endpoint unix://${socket} inspect --output json" ] || { echo "unexpected: $*" >&2; exit 64; }
-cat "${dir}/inspect.json"
-`);
-  chmodSync(join(bin, 'crictl'), 0o755);
+  runtime = await fakeRuntime(dir);
   api.add('chaosengines', { metadata: { name: 'shop-chaos', namespace: 'litmus', uid: 'engine-uid' }, spec: {} });
   const rs = { kind: 'ReplicaSet', name: 'frontend-5d8f' };
   api.add('pods', pod({ name: 'frontend-1', namespace: 'shop', node: 'node-a', labels: { app: 'frontend' }, owner: rs, containerId: id('a') }));
@@ -150,7 +137,7 @@ after(async () => {
     assert.ok(apiPermissions.some((p) => p.apiGroup === c.group && p.resource === c.resource && (p.verbs as readonly string[]).includes(c.verb)),
       `${c.verb} ${c.resource}.${c.group} is not in apiPermissions`);
   }
-  socketServer.close();
+  runtime.close();
   await api.stop();
   rmSync(dir, { recursive: true, force: true });
 });
@@ -162,9 +149,9 @@ beforeEach(() => {
 });
 
 const baseEnv = (): Record<string, string> => ({
-  KUBECONFIG: kubeconfig, PATH: bin, TARGETS: 'deployment:shop:[app=frontend]', PODS_AFFECTED_PERC: '100', NODE_NAME: 'node-a',
+  KUBECONFIG: kubeconfig, PATH: runtime.bin, TARGETS: 'deployment:shop:[app=frontend]', PODS_AFFECTED_PERC: '100', NODE_NAME: 'node-a',
   CHAOSENGINE: 'shop-chaos', EXPERIMENT_NAME: 'pod-dependency-latency', CHAOS_NAMESPACE: 'litmus', CHAOS_UID: 'engine-uid', POD_NAME: 'runner-1',
-  CONTAINER_RUNTIME: 'auto', SOCKET_PATH: socket, NETWORK_LATENCY: '100', TOTAL_CHAOS_DURATION: '3',
+  CONTAINER_RUNTIME: 'auto', SOCKET_PATH: runtime.socket, NETWORK_LATENCY: '100', TOTAL_CHAOS_DURATION: '3',
   DESTINATION_SERVICES: 'shop/api', DESTINATION_IPS: '192.0.2.10',
 });
 
@@ -173,12 +160,11 @@ const helperPods = (): Obj[] => api.list('pods', 'litmus').filter((p) => p.metad
 async function litmusRun(env: Record<string, string>, setup: (f: ReturnType<typeof fakeDeps>) => void = () => {}) {
   const ns = new FakeNamespace();
   const f = fakeDeps(ns);
-  const exec = f.deps.exec;
-  Object.assign(f.deps, { exec: (file: string, args: readonly string[], o?: { input?: string }) => (file === join(bin, 'crictl') ? realExec(file, args, o) : exec(file, args, o)) });
+  withRealCrictl(f.deps, runtime.bin);
   setup(f);
   let stderr = '';
   const calls = api.calls.length;
-  const extras = (): Extras => ({ fs: realHostFs(bin), resolver: nodeResolver(), kube: () => createKubeApi(loadKubeConfig({ KUBECONFIG: kubeconfig })), random: () => 0.5 });
+  const extras = (): Extras => ({ fs: realHostFs(runtime.bin), resolver: nodeResolver(), kube: () => createKubeApi(loadKubeConfig({ KUBECONFIG: kubeconfig })), random: () => 0.5 });
   const code = await run(['run'], { stdout: () => {}, stderr: (t) => { stderr += t; }, env }, () => f.deps, extras);
   const result = api.get('chaosresults', 'litmus', 'shop-chaos-pod-dependency-latency');
   // Creates and deletes of pods, in order, as the kubelet saw them.
@@ -351,16 +337,15 @@ describe('netchaos run with targets on several nodes (helper pods)', () => {
 
 describe('netchaos helper', () => {
   const job = (over: Partial<HelperJob> = {}): string => JSON.stringify({
-    version: 1, node: 'node-b', sequence: 'parallel', variables: { NETWORK_LATENCY: '100', DESTINATION_IPS: '192.0.2.10', TOTAL_CHAOS_DURATION: '3', SOCKET_PATH: socket },
+    version: 1, node: 'node-b', sequence: 'parallel', variables: { NETWORK_LATENCY: '100', DESTINATION_IPS: '192.0.2.10', TOTAL_CHAOS_DURATION: '3', SOCKET_PATH: runtime.socket },
     files: {}, dependencies: [], targets: [{ namespace: 'shop', name: 'frontend-2', node: 'node-b', uid: 'u', container: 'app', containerId: id('b') }], ...over,
   });
   async function helper(env: Record<string, string>) {
     const ns = new FakeNamespace();
     const f = fakeDeps(ns);
-    const exec = f.deps.exec;
-    Object.assign(f.deps, { exec: (file: string, args: readonly string[], o?: { input?: string }) => (file === join(bin, 'crictl') ? realExec(file, args, o) : exec(file, args, o)) });
+    withRealCrictl(f.deps, runtime.bin);
     const resultFile = join(dir, `helper-${Math.random().toString(16).slice(2)}.json`);
-    const extras = (): Extras => ({ fs: realHostFs(bin), resolver: nodeResolver(), kube: () => { throw new Error('no API'); }, random: () => 0.5 });
+    const extras = (): Extras => ({ fs: realHostFs(runtime.bin), resolver: nodeResolver(), kube: () => { throw new Error('no API'); }, random: () => 0.5 });
     const code = await run(['helper', '--result-file', resultFile], { stdout: () => {}, stderr: () => {}, env }, () => f.deps, extras);
     return { code, ns, result: decodeResult(readFileSync(resultFile, 'utf8')) };
   }

@@ -4,17 +4,15 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, type Server } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { run, type Extras } from '../../src/main.ts';
-import { realExec } from '../../src/deps.ts';
 import { createKubeApi, loadKubeConfig } from '../../src/kube/api.ts';
 import { realHostFs } from '../../src/runtime/host.ts';
 import { nodeResolver } from '../../src/resolve/dns.ts';
 import { ApiDouble, pod } from './kube-double.ts';
-import { FakeNamespace, fakeDeps } from './helpers.ts';
+import { FakeNamespace, fakeDeps, fakeRuntime, withRealCrictl } from './helpers.ts';
 import type { EffectProber } from '../../src/effect/probe.ts';
 import type { EffectReport } from '../../src/effect/effect.ts';
 
@@ -23,23 +21,13 @@ import type { EffectReport } from '../../src/effect/effect.ts';
 const ID = '5e0c7a3b9d2f41e8a6c4b1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0';
 const api = new ApiDouble();
 const dir = mkdtempSync(join(tmpdir(), 'netchaos-run-'));
-const bin = join(dir, 'bin');
-const socket = join(dir, 'containerd.sock');
-let socketServer: Server;
+let runtime: Awaited<ReturnType<typeof fakeRuntime>>;
 let kubeconfig = '';
 
 before(async () => {
   await api.start();
   kubeconfig = api.kubeconfig();
-  mkdirSync(bin);
-  socketServer = createServer();
-  await new Promise<void>((resolve) => socketServer.listen(socket, resolve));
-  copyFileSync(new URL('./fixtures/crictl-inspect-containerd.json', import.meta.url), join(dir, 'inspect.json'));
-  writeFileSync(join(bin, 'crictl'), `#!/bin/sh
-[ "$*" = "--runtime-endpoint unix://${socket} inspect --output json ${ID}" ] || { echo "unexpected: $*" >&2; exit 64; }
-cat "${dir}/inspect.json"
-`);
-  chmodSync(join(bin, 'crictl'), 0o755);
+  runtime = await fakeRuntime(dir, { id: ID });
   api.add('chaosengines', { metadata: { name: 'shop-chaos', namespace: 'litmus', uid: 'engine-uid' }, spec: {} });
   api.add('pods', pod({ name: 'frontend-1', namespace: 'shop', node: 'node-a', labels: { app: 'frontend' }, owner: { kind: 'ReplicaSet', name: 'frontend-5d8f' }, containerId: `containerd://${ID}` }));
   api.add('pods', pod({ name: 'frontend-2', namespace: 'shop', node: 'node-b', labels: { app: 'frontend' }, owner: { kind: 'ReplicaSet', name: 'frontend-5d8f' } }));
@@ -47,15 +35,15 @@ cat "${dir}/inspect.json"
   api.add('endpointslices', { metadata: { name: 'api-1', namespace: 'shop', labels: { 'kubernetes.io/service-name': 'api' } }, addressType: 'IPv4', ports: [{ name: 'http', port: 8080 }], endpoints: [{ addresses: ['10.244.1.5'], conditions: { ready: true } }] });
 });
 after(async () => {
-  socketServer.close();
+  runtime.close();
   await api.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
 const baseEnv = (): Record<string, string> => ({
-  KUBECONFIG: kubeconfig, PATH: bin, TARGETS: 'deployment:shop:[app=frontend]', PODS_AFFECTED_PERC: '100', NODE_NAME: 'node-a',
+  KUBECONFIG: kubeconfig, PATH: runtime.bin, TARGETS: 'deployment:shop:[app=frontend]', PODS_AFFECTED_PERC: '100', NODE_NAME: 'node-a',
   CHAOSENGINE: 'shop-chaos', EXPERIMENT_NAME: 'pod-dependency-latency', CHAOS_NAMESPACE: 'litmus', CHAOS_UID: 'engine-uid', POD_NAME: 'runner-1',
-  CONTAINER_RUNTIME: 'auto', SOCKET_PATH: socket, NETWORK_LATENCY: '100', TOTAL_CHAOS_DURATION: '3', DEFAULT_HEALTH_CHECK: 'true',
+  CONTAINER_RUNTIME: 'auto', SOCKET_PATH: runtime.socket, NETWORK_LATENCY: '100', TOTAL_CHAOS_DURATION: '3', DEFAULT_HEALTH_CHECK: 'true',
   DESTINATION_SERVICES: 'shop/api', DESTINATION_IPS: '192.0.2.10',
   // In place only: frontend-2 on node-b is left alone (helper pods: litmus-helpers.test.ts).
   HELPER_MODE: 'never',
@@ -64,11 +52,10 @@ const baseEnv = (): Record<string, string> => ({
 async function litmusRun(env: Record<string, string>, setup: (f: ReturnType<typeof fakeDeps>, ns: FakeNamespace) => void = () => {}) {
   const ns = new FakeNamespace();
   const f = fakeDeps(ns);
-  const exec = f.deps.exec;
-  Object.assign(f.deps, { exec: (file: string, args: readonly string[], o?: { input?: string }) => (file === join(bin, 'crictl') ? realExec(file, args, o) : exec(file, args, o)) });
+  withRealCrictl(f.deps, runtime.bin);
   setup(f, ns);
   let stderr = '';
-  const extras = (): Extras => ({ fs: realHostFs(bin), resolver: nodeResolver(), kube: () => createKubeApi(loadKubeConfig({ KUBECONFIG: kubeconfig })), random: () => 0.5 });
+  const extras = (): Extras => ({ fs: realHostFs(runtime.bin), resolver: nodeResolver(), kube: () => createKubeApi(loadKubeConfig({ KUBECONFIG: kubeconfig })), random: () => 0.5 });
   const code = await run(['run'], { stdout: () => {}, stderr: (t) => { stderr += t; }, env }, () => f.deps, extras);
   const result = api.get('chaosresults', 'litmus', 'shop-chaos-pod-dependency-latency');
   return { code, stderr, ns, lines: f.lines, result };

@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { GUEST_DIR, DEPS, APP, CLI, ensureLab, cliExists, tcState, hasOurTree, run, probePing, pingMedians, startInject, cli, resetApp, check, show, round } from './lib.mjs';
+import { GUEST_DIR, DEPS, APP, CLI, ensureLab, cliExists, tcState, hasOurTree, run, probePing, startInject, cli, resetApp, check, show, addedPing } from './lib.mjs';
 
 const B = DEPS.B;
 const C = DEPS.C;
@@ -17,7 +17,6 @@ let STATE0;
 
 /** ping from inside namespace `ns` (lib's probe, run in that namespace). */
 const pingFrom = (ns, addrs, opts = RTT) => probePing(addrs, { ...opts, ns });
-const added = (base, during) => Object.fromEntries(Object.keys(base).map((k) => [k, round(pingMedians(during)[k] - pingMedians(base)[k])]));
 
 /** The ifb devices in app. */
 function ifbs() {
@@ -66,9 +65,9 @@ test(`30. DIRECTION=ingress, ${LAT} ms for B: B→app +${LAT}, C→app untouched
     h = await startInject(['--pid', String(PID)], { dev: 'nc-ifb-eth0', env: { DIRECTION: 'ingress', NETWORK_LATENCY: String(LAT), DESTINATION_IPS: B.v4, TOTAL_CHAOS_DURATION: '25' } });
     check(h.applied, 'the ifb tree never appeared', h.output);
     show(t, 'state during', { ingress: ingressQdisc(), ifbs: ifbs(), egressRoot: hasOurTree('app') });
-    const fromB = added(baseB, pingFrom(B.ns, [APP.v4]));
-    const fromC = added(baseC, pingFrom(C.ns, [APP.v4]));
-    const fromApp = added(baseApp, pingFrom('app', [B.v4, C.v4]));
+    const fromB = addedPing(baseB, pingFrom(B.ns, [APP.v4]));
+    const fromC = addedPing(baseC, pingFrom(C.ns, [APP.v4]));
+    const fromApp = addedPing(baseApp, pingFrom('app', [B.v4, C.v4]));
     show(t, 'added median RTT ms', { 'B→app': fromB[APP.v4], 'C→app': fromC[APP.v4], 'app→B': fromApp[B.v4], 'app→C': fromApp[C.v4] });
     const r = await h.done;
     const effect = effectOf(r.stderr);
@@ -96,9 +95,9 @@ test(`31. DIRECTION=both, ${LAT} ms for B: app→B +${2 * LAT} and B→app +${2 
   try {
     h = await startInject(['--pid', String(PID)], { env: { DIRECTION: 'both', NETWORK_LATENCY: String(LAT), DESTINATION_IPS: B.v4, TOTAL_CHAOS_DURATION: '25', VERIFY_EFFECT: 'true' } });
     check(h.applied, 'the tree never appeared', h.output);
-    const fromB = added(baseB, pingFrom(B.ns, [APP.v4]));
-    const fromC = added(baseC, pingFrom(C.ns, [APP.v4]));
-    const fromApp = added(baseApp, pingFrom('app', [B.v4, C.v4]));
+    const fromB = addedPing(baseB, pingFrom(B.ns, [APP.v4]));
+    const fromC = addedPing(baseC, pingFrom(C.ns, [APP.v4]));
+    const fromApp = addedPing(baseApp, pingFrom('app', [B.v4, C.v4]));
     show(t, 'added median RTT ms', { 'B→app': fromB[APP.v4], 'C→app': fromC[APP.v4], 'app→B': fromApp[B.v4], 'app→C': fromApp[C.v4] });
     const r = await h.done;
     const effect = effectOf(r.stderr);
@@ -127,7 +126,7 @@ test('32. MEASURE_EFFECT with ports and loss: B delayed (ping), B:9090 excluded 
     check(h.applied, 'the tree never appeared', h.output);
     const during = pingFrom('app', [B.v4, C.v4], { count: 300, interval: 0.01 });
     const tcp = run('ip', ['netns', 'exec', 'app', 'node', path.join(GUEST_DIR, 'probe.mjs'), 'tcp', '--count', '10', `${B.v4}:9090`]);
-    const add = added(base, during);
+    const add = addedPing(base, during);
     show(t, 'lab: added ms, C loss %, B:9090 connect', { added: add, lossC: during[C.v4].lossPct, b9090: JSON.parse(tcp.stdout || '{}')[`${B.v4}:9090`]?.connect?.median });
     const r = await h.done;
     const effect = effectOf(r.stderr);
