@@ -349,7 +349,7 @@ export class ProbeSet {
 
   private async oneShot(s: ProbeState, phase: 'PreChaos' | 'PostChaos'): Promise<PhaseResult> {
     this.info(s, phase);
-    const signal = this.runSignal;
+    const signal = AbortSignal.any([this.runSignal, this.closing.signal]);
     if (s.spec.run.initialDelayMs > 0) {
       this.log.info({ probe: s.spec.name }, `[Wait]: waiting ${formatDuration(s.spec.run.initialDelayMs)} (initialDelay) before probe ${s.spec.name}`);
       await this.clock.sleep(s.spec.run.initialDelayMs, signal);
@@ -359,7 +359,7 @@ export class ProbeSet {
     if (started.kind !== 'continue') return started;
     let r: Run;
     try {
-      r = await this.attempts(s, AbortSignal.any([signal, s.abort.signal, this.closing.signal]));
+      r = await this.attempts(s, AbortSignal.any([signal, s.abort.signal]));
     } finally {
       const problem = await this.deletePod(s);
       if (problem) r = { kind: 'error', code: 'CMD_PROBE_ERROR', description: problem };
