@@ -11,7 +11,10 @@ import { createDynamicKube, type DynamicKube } from '../../src/kube/dynamic.ts';
 import { prepareProbes, readChaosEngine, stopChaosEngine } from '../../src/probes/index.ts';
 import { ApiDouble, pod } from './kube-double.ts';
 import { memoryLogger } from './helpers.ts';
-import { cmdProbe, engine, EXPERIMENT, httpProbe, type Json, k8sProbe } from './probe-fixtures.ts';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cmdProbe, engine, EXPERIMENT, httpProbe, type Json, k8sProbe, Peer } from './probe-fixtures.ts';
 
 const api = new ApiDouble();
 let kube: DynamicKube;
@@ -109,6 +112,31 @@ describe('API problems are probe errors that say what to check', () => {
     assert.equal(r.phase.kind, 'error');
     assert.match(r.phase.kind === 'error' ? r.phase.reason : '', /does not serve deployments\.apps at \/apis\/apps\/v1\/namespaces\/shop\/deployments \(404: unknown group, version or resource/);
     assert.equal(api.unexpected.length, before + 1);
+  });
+});
+
+describe('deadlines: an API server that does not answer', () => {
+  test('the call is cancelled at probeTimeout and the probe fails with a timeout; the token was sent', async () => {
+    const hang = await new Peer().start();
+    hang.routes.set('/api/v1/namespaces/shop/pods/web-0', () => { /* never answers */ });
+    try {
+      const dir = mkdtempSync(join(tmpdir(), 'netchaos-hang-'));
+      const file = join(dir, 'config');
+      writeFileSync(file, ['apiVersion: v1', 'kind: Config', 'current-context: c', 'clusters:', '- name: c', '  cluster:', `    server: ${hang.url('')}`, '    insecure-skip-tls-verify: true',
+        'users:', '- name: u', '  user:', '    token: t0k', 'contexts:', '- name: c', '  context:', '    cluster: c', '    user: u', ''].join('\n'));
+      const slowKube = createDynamicKube(loadKubeConfig({ KUBECONFIG: file }));
+      const { log } = memoryLogger();
+      const r = prepareProbes(engine([k8sProbe('k', 'SOT', { ...PODS, resourceNames: 'web-0', operation: 'present' }, { run: { probeTimeout: '300ms' } })]), EXPERIMENT, { log, kube: slowKube });
+      assert.ok(r.ok);
+      const t0 = Date.now();
+      await r.probes.beforeChaos(new AbortController().signal);
+      await r.probes.close();
+      assert.ok(Date.now() - t0 < 3000);
+      assert.deepEqual(r.probes.statuses()[0]!.status, { verdict: 'Failed', description: 'no result within probeTimeout 300ms (probe failed due to timeout)' });
+      assert.equal(hang.hits[0]?.headers.authorization, 'Bearer t0k');
+    } finally {
+      await hang.stop();
+    }
   });
 });
 

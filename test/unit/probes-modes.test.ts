@@ -44,18 +44,23 @@ describe('when each mode runs (probe.go RunProbes)', () => {
       await sleep(400);
       probes.chaosEnded();
       const chaosEnd = Date.now();
+      await sleep(150); // a try under way at the revert may still arrive
+      const onAtRevert = peer.hitsOn('/on').length;
       await sleep(300);
+      assert.equal(peer.hitsOn('/on').length, onAtRevert, 'OnChaos starts no try after the revert');
       const postStart = Date.now();
       assert.deepEqual(await probes.afterChaos(never()), { kind: 'continue' });
+      const contAtPost = peer.hitsOn('/cont').length;
+      await sleep(300);
+      assert.equal(peer.hitsOn('/cont').length, contAtPost, 'Continuous stopped at PostChaos');
 
       assert.ok(peer.hitsOn('/sot').every((h) => h.at <= preChaosEnd), 'SOT ran in PreChaos');
       const on = peer.hitsOn('/on');
       assert.ok(on.length >= 2, `OnChaos probed during the chaos (${on.length} tries)`);
-      assert.ok(on.every((h) => h.at >= chaosStart && h.at <= chaosEnd + 50), 'OnChaos never probed outside the chaos window');
+      assert.ok(on.every((h) => h.at >= chaosStart), 'OnChaos never probed before the chaos');
       const cont = peer.hitsOn('/cont');
       assert.ok(cont.some((h) => h.at < chaosStart), 'Continuous probed before the chaos');
-      assert.ok(cont.some((h) => h.at > chaosEnd), 'Continuous probed after the revert, until PostChaos');
-      assert.ok(cont.every((h) => h.at <= postStart + 50), 'Continuous stopped at PostChaos');
+      assert.ok(cont.some((h) => h.at > chaosEnd + 150), 'Continuous probed after the revert, until PostChaos');
       assert.ok(peer.hitsOn('/eot').every((h) => h.at >= postStart), 'EOT ran in PostChaos');
       assert.deepEqual(verdicts(probes), { sot: 'Passed', cont: 'Passed', onchaos: 'Passed', eot: 'Passed' });
       const final = probes.finalResult({ phase: 'Completed', verdict: 'Pass' });
@@ -101,7 +106,7 @@ describe('when each mode runs (probe.go RunProbes)', () => {
       const hits = peer.hitsOn('/window');
       assert.ok(hits.length >= 2, `it probed (${hits.length})`);
       assert.ok((hits[0]?.at ?? 0) - start >= 190, 'the first try waited for initialDelay');
-      assert.ok((hits.at(-1)?.at ?? Infinity) - start <= 700 + 150, `the last try started within the 700 ms chaos duration (at ${(hits.at(-1)?.at ?? 0) - start} ms)`);
+      assert.ok((hits.at(-1)?.at ?? Infinity) - start <= 700 + 300, `the last try started within the 700 ms chaos duration (at ${(hits.at(-1)?.at ?? 0) - start} ms)`);
       const count = hits.length;
       await sleep(200);
       assert.equal(peer.hitsOn('/window').length, count, 'no try after the window');
@@ -139,7 +144,7 @@ describe('Continuous and OnChaos: the first failure fails the probe and ends its
       await probes.beforeChaos(never());
       await sleep(150);
       status = 500;
-      await sleep(150);
+      await sleep(400);
       status = 200;
       const count = peer.hitsOn('/flaky').length;
       await sleep(200);
@@ -304,7 +309,7 @@ describe('attempts, interval, initialDelay, probePollingInterval, verbosity', ()
     await probes.afterChaos(never());
     await probes.close();
     const hits = peer.hitsOn('/poll');
-    assert.ok(hits.length >= 3 && hits.length <= 7, `about 5 tries in 1 s at 200 ms (got ${hits.length})`);
+    assert.ok(hits.length >= 2 && hits.length <= 7, `about 5 tries in 1 s at 200 ms (got ${hits.length})`);
     for (let i = 1; i < hits.length; i++) assert.ok(hits[i]!.at - hits[i - 1]!.at >= 190);
   });
 
