@@ -231,6 +231,7 @@ export class ProbeSet {
       const ended = await this.waitLoop(s, signal);
       if (ended === 'aborted') return { kind: 'aborted' };
       const podError = await this.deletePod(s);
+      if (podError) problems.push({ s, kind: 'error', code: 'CMD_PROBE_ERROR', reason: podError });
       if (s.stopped) {
         problems.push({ s, kind: 'stop', code: 'GENERIC_ERROR', reason: s.description });
         continue;
@@ -252,7 +253,6 @@ export class ProbeSet {
         continue;
       }
       if (this.mark(s, outcome, 'PostChaos')) problems.push({ s, kind: 'stop', code: 'GENERIC_ERROR', reason: outcome.description });
-      if (podError) problems.push({ s, kind: 'error', code: 'CMD_PROBE_ERROR', reason: podError });
     }
     if (problems.length > 0) {
       const stop = problems.find((p) => p.kind === 'stop');
