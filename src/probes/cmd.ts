@@ -144,7 +144,7 @@ export function probePodManifest(o: { name: string; container: string; source: S
     metadata: {
       name: o.name,
       namespace: ctx.chaosNamespace,
-      labels: { name: o.name, chaosUID: ctx.chaosUid, 'app.kubernetes.io/part-of': 'litmus', ...source.labels },
+      labels: { name: o.name, chaosUID: ctx.chaosUid, ...source.labels },
       ...(Object.keys(source.annotations).length > 0 ? { annotations: source.annotations } : {}),
     },
     spec: {

@@ -125,7 +125,7 @@ describe('source: a probe pod, exec over WebSocket (createProbePod, triggerSourc
     assert.ok(seen);
     const name = String(seen['metadata'].name);
     assert.match(name, new RegExp(`^${EXPERIMENT}-probe-[a-z0-9]{6}$`));
-    assert.deepEqual(seen['metadata'].labels, { name, chaosUID: 'uid-1', 'app.kubernetes.io/part-of': 'litmus', team: 'sre' });
+    assert.deepEqual(seen['metadata'].labels, { name, chaosUID: 'uid-1', team: 'sre' });
     assert.equal(seen['spec'].serviceAccountName, 'netchaos-runner', 'the runner pod\'s service account');
     assert.equal(seen['spec'].restartPolicy, 'Never');
     const c = seen['spec'].containers[0];
