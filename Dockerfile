@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # netchaos image: the `netchaos` CLI with Node 24 LTS, tc and ip (iproute2), nsenter (util-linux), ping
-# (iputils) and crictl, on nothing else: no shell, no package manager, no npm (about 75 MB to pull).
+# (iputils) and crictl, on nothing else: no shell, no package manager, no npm (about 80 MB to pull).
 #   docker build -t <registry>/netchaos:$(node -p 'require("./package.json").version') .
 # Base: Debian 12 "bookworm" slim with Node (the iproute2 6.1 the lab suite runs against; glibc for
 # Node). Pin it by digest in your registry mirror: --build-arg NODE_IMAGE=node:24-bookworm-slim@sha256:…
@@ -52,14 +52,15 @@ RUN set -eu; \
     echo "${sum}  /tmp/crictl.tar.gz" | sha256sum -c -; \
     tar -xzf /tmp/crictl.tar.gz -C /usr/local/bin crictl
 
-# 4. The run-time file system, assembled in /rootfs from this Debian: node, tc, ip, nsenter, ping and
-#    crictl, each with the shared libraries `ldd` lists, tc's delay distribution tables, /etc/iproute2,
+# 4. The run-time file system, assembled in /rootfs from this Debian: node, tc, ip, nsenter, ping,
+#    crictl and env (for cli.js's `#!/usr/bin/env node`), each with the shared libraries `ldd` lists, tc's delay distribution tables, /etc/iproute2,
 #    the Debian copyright files and package records of what is copied (status.d, as distroless
 #    images do, so image scanners see the Debian packages and versions), and netchaos.
 #    iputils-ping: MEASURE_EFFECT pings dependencies that have no port. Copied without its file
 #    capability (cap_net_raw): as uid 0 it gets what the pod grants (NET_RAW in experiment.yaml; without
 #    it, the target's net.ipv4.ping_group_range must include gid 0), and a file capability outside the
-#    pod's bounding set would make the kernel refuse to start ping at all.
+#    pod's bounding set makes the kernel refuse to start ping at all ("ping: Operation not permitted",
+#    seen in a build without NET_RAW).
 FROM ${NODE_IMAGE} AS rootfs
 RUN apt-get update \
  && apt-get install -y --no-install-recommends iproute2 util-linux iputils-ping \

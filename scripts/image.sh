@@ -144,7 +144,7 @@ fi
 # ---------------------------------------------------------------------------------------------------
 say "3. buildah bud (isolation chroot) -> $image"
 t_build=$SECONDS
-if ! buildah bud --isolation chroot --layers --pull=never "${build_args[@]}" -t "$image" . >"$work/build.log" 2>&1; then
+if ! buildah bud --isolation chroot --layers --force-rm --pull=never "${build_args[@]}" -t "$image" . >"$work/build.log" 2>&1; then
   tail -n 80 "$work/build.log"
   die "the Dockerfile does not build (last 80 lines above)"
 fi
@@ -252,6 +252,19 @@ else
     result PASS "$name" "exit 2 (bad input, nothing changed): $(first_line "$(tail -n 1 <<<"$out")")"
   else
     result FAIL "$name" "expected exit 2 (bad input), got $rc: $(first_line "$out")"
+  fi
+fi
+# @kubernetes/client-node is the one dependency the bundle loads from node_modules (lazily, for
+# DESTINATION_PODS/SERVICES and Litmus mode): it must load; the API at 127.0.0.1:1 is unreachable.
+name="Kubernetes client loads from node_modules (DESTINATION_PODS)"
+if [[ -z "$manifest_ok" ]]; then
+  result SKIPPED "$name" "$manifest_reason"
+else
+  rc=0; run_image out -e KUBERNETES_SERVICE_HOST=127.0.0.1 -e KUBERNETES_SERVICE_PORT=1 "$image" plan --destination-pods 'shop:[app=db]' || rc=$?
+  if [[ "$out" == *"cannot reach the Kubernetes API"* && "$out" != *ERR_MODULE_NOT_FOUND* && "$out" != *"Cannot find"* ]]; then
+    result PASS "$name" "exit $rc: $(first_line "$out")"
+  else
+    result FAIL "$name" "exit $rc: $(first_line "$out")"
   fi
 fi
 check "tc runs" "iproute2-6" --entrypoint tc "$image" -V
