@@ -27,6 +27,9 @@ for (const k of Object.keys(sc)) if (!known.has(k)) fail(`containerSecurityConte
 if (sc.privileged === true) fail('containerSecurityContext.privileged is true: the image check runs without --privileged, as the issue asks');
 notes.push('privileged: not set → no --privileged');
 
+for (const k of ['hostNetwork', 'hostIPC']) {
+  if (def[k] === true) fail(`spec.definition.${k} is not mapped to a podman flag yet (scripts/image-context.mjs)`);
+}
 if (def.hostPID === true) {
   flags.push('--pid=host');
   notes.push('hostPID: true → --pid=host');

@@ -193,12 +193,17 @@ fi
 
 # ---------------------------------------------------------------------------------------------------
 say "5. run under runc with the manifest's security context"
-mapfile -t context < <(node scripts/image-context.mjs)
 sec=()
-for l in "${context[@]}"; do
-  if [[ "$l" == "# "* ]]; then say "  ${l#\# }"; else sec+=("$l"); fi
-done
-say "  podman run ${run_flags[*]} --network=none ${sec[*]}"
+context_ok=""
+if context="$(node scripts/image-context.mjs 2>&1)"; then
+  context_ok=yes
+  while IFS= read -r l; do
+    if [[ "$l" == "# "* ]]; then say "  ${l#\# }"; else sec+=("$l"); fi
+  done <<<"$context"
+  say "  podman run ${run_flags[*]} --network=none ${sec[*]}"
+else
+  result FAIL "security context from experiment.yaml" "$(first_line "$context")"
+fi
 private_pid=()   # the same context in a private PID namespace: netchaos is PID 1
 for f in "${sec[@]}"; do [[ "$f" == --pid=host ]] || private_pid+=("$f"); done
 
@@ -206,7 +211,9 @@ for f in "${sec[@]}"; do [[ "$f" == --pid=host ]] || private_pid+=("$f"); done
 # the checks that need it are SKIPPED with the runtime's message. When they start, any failure of the
 # image is the image's.
 runtime_ok=""; manifest_ok=""
-if out="$(podman run --rm "${run_flags[@]}" --network=none "$base" true 2>&1)"; then
+if [[ -z "$context_ok" ]]; then
+  runtime_reason="no security context to run with (the FAIL above)"
+elif out="$(podman run --rm "${run_flags[@]}" --network=none "$base" true 2>&1)"; then
   runtime_ok=yes
 else
   runtime_reason="podman run --runtime runc refused even the base image: $(first_line "$out")"
