@@ -151,9 +151,19 @@ export function blastRadius(input: BlastInput): BlastRadius {
   const { plan, connections } = input;
   const classify = makeClassifier(plan);
   const own = new Set(connections.ownAddresses);
+  // The target's own port matters only to entries with a source port: without them, one answer per peer and port.
+  const ownPortMatters = plan.entries.some((e) => e.sport !== undefined);
+  const verdicts = new Map<string, Verdict>();
   const verdictOf = (s: Socket): Verdict => {
-    if (isLoopback(s.remote.address) || own.has(s.remote.address)) return { kind: 'untouched', why: 'loopback' };
-    return toVerdict(classify({ family: s.family, peer: s.remote.address, peerPort: s.remote.port, ownPort: s.local.port }));
+    const key = `${s.remote.address}|${s.remote.port}|${ownPortMatters ? s.local.port : ''}`;
+    let v = verdicts.get(key);
+    if (v === undefined) {
+      v = isLoopback(s.remote.address) || own.has(s.remote.address)
+        ? { kind: 'untouched', why: 'loopback' }
+        : toVerdict(classify({ family: s.family, peer: s.remote.address, peerPort: s.remote.port, ownPort: s.local.port }));
+      verdicts.set(key, v);
+    }
+    return v;
   };
   const tally = (sockets: readonly Socket[]): Tally[] => {
     const counts = new Map<string, { verdict: Verdict; sockets: number }>();
@@ -201,7 +211,11 @@ function dependencyWarnings(input: BlastInput, c: Connections): BlastWarning[] {
   const sockets = connected(c);
   // Sockets by peer address: a /32 or /128 looks its address up, a network scans the distinct peers once.
   const byPeer = new Map<string, Socket[]>();
-  for (const s of sockets) byPeer.set(s.remote.address, [...(byPeer.get(s.remote.address) ?? []), s]);
+  for (const s of sockets) {
+    const list = byPeer.get(s.remote.address);
+    if (list) list.push(s);
+    else byPeer.set(s.remote.address, [s]);
+  }
   const peers = [...byPeer.entries()].map(([address, list]) => ({ address, family: list[0]?.family ?? 4, list }));
   const socketsIn = (cidr: Cidr | undefined): Socket[] => {
     if (cidr && cidr.prefix === (cidr.family === 4 ? 32 : 128)) return byPeer.get(cidr.address) ?? [];

@@ -50,10 +50,18 @@ export interface Connections {
 const requestStates: ReadonlySet<SocketState> = new Set(['SYN-RECV', 'NEW-SYN-RECV']);
 export const isListening = (s: Socket): boolean => s.state === 'LISTEN' || (s.proto === 'udp' && s.state === 'UNCONN');
 
-/** Numeric order for addresses: IPv4 before IPv6, then by bytes. */
-export function compareAddresses(a: string, b: string): number {
-  const x = ipaddr.parse(a).toByteArray();
-  const y = ipaddr.parse(b).toByteArray();
+/** Numeric order for addresses: IPv4 before IPv6, then by bytes. `cache` keeps each address parsed once. */
+export function compareAddresses(a: string, b: string, cache?: Map<string, number[]>): number {
+  const bytes = (address: string): number[] => {
+    let v = cache?.get(address);
+    if (v === undefined) {
+      v = ipaddr.parse(address).toByteArray();
+      cache?.set(address, v);
+    }
+    return v;
+  };
+  const x = bytes(a);
+  const y = bytes(b);
   if (x.length !== y.length) return x.length - y.length;
   for (let i = 0; i < x.length; i++) {
     const d = (x[i] ?? 0) - (y[i] ?? 0);
@@ -93,19 +101,21 @@ export function groupSockets(sockets: readonly Socket[]): Connections {
     g.sockets.push(s);
     outbound.set(key, g);
   }
+  const parsed = new Map<string, number[]>();
+  const byAddress = (a: string, b: string): number => compareAddresses(a, b, parsed);
   const byEndpoint = (a: { proto: Proto; address: string; port: number }, b: typeof a): number =>
-    a.proto.localeCompare(b.proto) || compareAddresses(a.address, b.address) || a.port - b.port;
+    a.proto.localeCompare(b.proto) || byAddress(a.address, b.address) || a.port - b.port;
   const byPort = (a: { proto: Proto; address: string; port: number }, b: typeof a): number =>
-    a.proto.localeCompare(b.proto) || a.port - b.port || compareAddresses(a.address, b.address);
+    a.proto.localeCompare(b.proto) || a.port - b.port || byAddress(a.address, b.address);
   // Two sockets on one port (e.g. 0.0.0.0:53 and [::]:53, or SO_REUSEPORT) are listed once each.
   return {
     outbound: [...outbound.values()].sort(byEndpoint),
     listeners: listeners.map((x) => ({
       ...x.l,
       clients: [...x.clients.entries()].map(([address, list]) => ({ family: list[0]?.family ?? x.l.family, address, sockets: list }))
-        .sort((a, b) => compareAddresses(a.address, b.address)),
+        .sort((a, b) => byAddress(a.address, b.address)),
     })).sort(byPort),
-    ownAddresses: [...own].sort(compareAddresses),
+    ownAddresses: [...own].sort(byAddress),
     total: sockets.length,
   };
 }
@@ -117,7 +127,5 @@ export function stateCounts(sockets: readonly Socket[]): { state: SocketState; c
   return [...counts.entries()].map(([state, count]) => ({ state, count })).sort((a, b) => b.count - a.count || a.state.localeCompare(b.state));
 }
 
-export const isLoopback = (address: string): boolean => {
-  const ip = ipaddr.parse(address);
-  return ip.range() === 'loopback';
-};
+/** 127.0.0.0/8 or ::1 (addresses here are on-the-wire: a v4-mapped loopback is already 127.x). */
+export const isLoopback = (address: string): boolean => address.startsWith('127.') || address === '::1';

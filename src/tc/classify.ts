@@ -99,8 +99,14 @@ export function makeClassifier(plan: Plan): (flow: Flow) => Classification {
     if (!band) throw new Error(`unreachable: entry for band ${n.entry.band} without its band`);
     return { kind: 'fault', band, entry: n.entry };
   };
+  // Many flows share a peer: parse each address once.
+  const parsed = new Map<string, number[]>();
   return (flow) => {
-    const peer = ipaddr.parse(flow.peer).toByteArray();
+    let peer = parsed.get(flow.peer);
+    if (peer === undefined) {
+      peer = ipaddr.parse(flow.peer).toByteArray();
+      parsed.set(flow.peer, peer);
+    }
     const t = frozen.get(flow.family);
     if (t) {
       const bucket = t.hash.get(peer[peer.length - 1] ?? 0) ?? [];
