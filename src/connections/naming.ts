@@ -5,6 +5,7 @@
  * peer is "unknown (why)"; it never fails the command.
  */
 import type { Files } from '../deps.js';
+import type { Resolved } from '../kube/dependencies.js';
 import { parseResolvConf } from '../resolve/dns.js';
 import { type Catalog, type CatalogApi, emptyCatalog, readCatalog } from './catalog.js';
 import type { Connections } from './group.js';
@@ -81,4 +82,14 @@ export async function nameConnections(deps: NamingDeps, input: NamingInput): Pro
   }
   const names = namePeers(addresses, { ...base, catalog, clusterZones: zones, ...(reverse ? { reverse } : {}) });
   return { names, catalog, notes };
+}
+
+/** Address → hostname for the DESTINATION_HOSTS names the run resolved (`resolved` from discover()). */
+export function hostNames(resolved: readonly Resolved[]): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const r of resolved) {
+    const host = /^host (.+)$/.exec(r.source)?.[1];
+    if (host !== undefined) for (const i of r.items) out.set(i.cidr.address, host);
+  }
+  return out;
 }

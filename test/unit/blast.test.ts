@@ -16,6 +16,7 @@ import { depsReport, formatBlastRadius, formatDeps } from '../../src/connections
 import { groupSockets } from '../../src/connections/group.ts';
 import { namePeers } from '../../src/connections/names.ts';
 import { type Socket, mergeTables, parseProcNet, procNetFiles } from '../../src/connections/procnet.ts';
+import { collectBlastRadius, collectDeps } from '../../src/connections/collect.ts';
 import { matchSnapshot } from './helpers.ts';
 
 function spec(env: Partial<Record<VariableName, string>>, files: Record<string, string> = {}): Spec {
@@ -204,5 +205,33 @@ describe('cost', () => {
     assert.equal(br.totals.faulted, 2000);
     assert.ok(br.warnings.length > 8000);
     assert.ok(ms < 2000, `${ms} ms`);
+  });
+});
+
+describe('the entry points the commands call', () => {
+  const tables = Object.fromEntries(procNetFiles.map((f) => [`/proc/4242/net/${f}`, readFileSync(new URL(`./fixtures/conns/proc-net-${f}.txt`, import.meta.url), 'utf8')]));
+  const files = { readText: (p: string): string => { const t = tables[p]; if (t === undefined) throw Object.assign(new Error(`ENOENT ${p}`), { code: 'ENOENT' }); return t; } };
+  const noExec = () => Promise.reject(new Error('no exec for a pid'));
+  const resolved: Resolved[] = [{ source: 'host payments.example.com', items: [{ cidr: parseCidr('x', '198.51.100.11'), ports: [443] }], details: [], ttlS: 30 }];
+
+  test('collectDeps: read, group and name; the notes say what could not be looked up', async () => {
+    const { report } = await collectDeps({ exec: noExec, files }, { target: { kind: 'pid', pid: 4242 }, label: 'pod shop/app-1', resolved });
+    assert.equal(report.target, 'pod shop/app-1');
+    assert.equal(report.sockets, 21);
+    assert.deepEqual(report.outbound.find((g) => g.address === '198.51.100.11')?.name, { kind: 'host', name: 'payments.example.com', via: 'DESTINATION_HOSTS' });
+    assert.deepEqual(report.outbound.find((g) => g.address === '192.0.2.11')?.name, { kind: 'unknown', why: 'not looked up' });
+    assert.deepEqual(report.notes, [], 'no API and no resolver were given: nothing failed');
+  });
+
+  test('collectBlastRadius: free names only (nobody asked: no name rather than "unknown")', async () => {
+    const s = spec({ DESTINATION_HOSTS: 'payments.example.com', DEPENDENCY_REFRESH: 'false' });
+    const index = s.groups.findIndex((g) => g.named !== undefined);
+    const p = plan(s, { discovered: s.groups.map((_g, i) => (i === index ? resolved[0]!.items : [])) });
+    const { blast } = await collectBlastRadius({ exec: noExec, files }, { target: { kind: 'pid', pid: 4242 }, spec: s, plan: p, resolved });
+    const row = blast.outbound.find((g) => g.address === '198.51.100.11');
+    assert.equal(row?.name?.kind, 'host');
+    assert.equal(row?.verdicts[0]?.verdict.kind, 'faulted');
+    assert.equal(blast.outbound.find((g) => g.address === '192.0.2.11')?.name, undefined);
+    assert.deepEqual(blast.warnings, []);
   });
 });
