@@ -9,7 +9,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { buildSpec } from '../../src/config/spec.ts';
 import type { VariableName } from '../../src/config/vars.ts';
-import { loadKubeConfig } from '../../src/kube/api.ts';
+import { ApiException } from '@kubernetes/client-node';
+import { loadKubeConfig, toKubeError } from '../../src/kube/api.ts';
 import { catalogNamespaces, catalogPermissions, readCatalog } from '../../src/connections/catalog.ts';
 import { createCatalogApi } from '../../src/connections/kube-client.ts';
 import { type Connections, groupSockets } from '../../src/connections/group.ts';
@@ -141,16 +142,16 @@ describe('Kubernetes through the API double', () => {
   });
 
   test('a forbidden list is a note, and the rest still names what it can', async () => {
-    api.forbidden.add('list pods');
-    try {
-      const naming = await nameConnections({ files: noDns, catalogApi: () => Promise.resolve(catalogApi()) }, { connections, pid: 4242, namespaces: ['shop'] });
-      assert.equal(describeName(naming.names.get('198.51.100.11')), 'service shop/b (ClusterIP)');
-      assert.equal(describeName(naming.names.get('192.0.2.12')), 'unknown (not looked up)');
-      assert.equal(naming.notes.length, 1);
-      assert.match(naming.notes[0]!, /^list pods in shop: Kubernetes API refused to list pods in namespace shop: forbidden \(403, RBAC\)\. Give the runner's service account the verb "list" on "pods"/);
-    } finally {
-      api.forbidden.delete('list pods');
-    }
+    // The 403 as the client gets it from an API server (the double's RBAC mode is tested in kube-double.test.ts).
+    const status = { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Forbidden', code: 403, details: { kind: 'pods' },
+      message: 'pods is forbidden: User "system:serviceaccount:litmus:netchaos" cannot list resource "pods" in API group "" in the namespace "shop"' };
+    const real = catalogApi();
+    const refusing = { ...real, listRunningPods: (namespace: string) => Promise.reject(toKubeError(new ApiException(403, 'Forbidden', JSON.stringify(status), {}), { resource: 'pods', verb: 'list', namespace })) };
+    const naming = await nameConnections({ files: noDns, catalogApi: () => Promise.resolve(refusing) }, { connections, pid: 4242, namespaces: ['shop'] });
+    assert.equal(describeName(naming.names.get('198.51.100.11')), 'service shop/b (ClusterIP)');
+    assert.equal(describeName(naming.names.get('192.0.2.12')), 'unknown (not looked up)');
+    assert.equal(naming.notes.length, 1);
+    assert.match(naming.notes[0]!, /^list pods in shop: Kubernetes API refused to list pods in namespace shop: forbidden \(403, RBAC\)\. Give the runner's service account the verb "list" on "pods"/);
   });
 
   test('no API at all: nothing is listed, nothing fails', async () => {
