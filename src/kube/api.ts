@@ -121,6 +121,11 @@ export function toKubeError(error: unknown, c: CallInfo): KubeError {
       return new KubeError(`Kubernetes API does not serve ${c.resource}${p.apiGroup ? `.${p.apiGroup}` : ''} (404: resource type unknown) for ${what}.${crd} ${detail}`.trim(), code, { cause: error });
     }
     if (code === 404) return new KubeError(`${what}: not found (404). ${detail}`, code, { cause: error });
+    if (code === 429) {
+      // API Priority and Fairness (or max-in-flight) shed the request: plain text, the wait in Retry-After.
+      const after = Number(error.headers['retry-after'] ?? error.headers['Retry-After']);
+      return new KubeError(`Kubernetes API is throttling requests (429 Too Many Requests${Number.isFinite(after) && after > 0 ? `, retry after ${after} s` : ''}) and refused to ${what}: ${detail}`, code, { cause: error });
+    }
     return new KubeError(`Kubernetes API failed to ${what}: HTTP ${code}. ${detail}`, code, { cause: error });
   }
   const message = error instanceof Error ? error.message : String(error);
