@@ -210,6 +210,17 @@ describe('ChaosResult and Events', () => {
       api.rbac = runner;
     }
   });
+  test('a ChaosEngine name long enough that the ChaosResult name is no label value (> 63 characters): the result is still created', async () => {
+    const engine = 'storefront-checkout-latency-gameday-2025-q3';
+    api.add('chaosengines', { metadata: { name: engine, namespace: 'litmus', uid: 'engine-uid-2' }, spec: {} });
+    const r = new Reporter({ api: kube, litmus: { ...l(), engine }, log: memoryLogger().log, now: () => 1_700_000_000_000, random: () => 0.5 });
+    await r.start();
+    const res = api.get('chaosresults', 'litmus', `${engine}-pod-dependency-latency`);
+    assert.ok(res, `ChaosResult created; refused: ${api.refusals().join('; ')}`);
+    assert.equal(res.metadata.labels.chaosUID, 'engine-uid-1');
+    assert.equal(res.metadata.labels.name, undefined, 'no `name` label: the name is too long for a label value');
+    assert.equal(await r.finish({ phase: 'Completed', verdict: 'Pass' }, 5000), true);
+  });
   test('404 for the resource type: the CRD is not installed', async () => {
     api.notServed.add('chaosengines');
     try {
