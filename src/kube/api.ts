@@ -112,7 +112,7 @@ export function toKubeError(error: unknown, c: CallInfo): KubeError {
     const code = typeof error.code === 'number' ? error.code : 0;
     const detail = statusMessage(error.body);
     const p = permissionFor(c.resource);
-    if (code === 401) return new KubeError(`Kubernetes API refused to ${what}: not authenticated (401). Check the service account token or KUBECONFIG. ${detail}`, code, { cause: error });
+    if (code === 401) return new KubeError(`Kubernetes API refused to ${what}: not authenticated (401). Check the service account token or KUBECONFIG. ${detail}`.trim(), code, { cause: error });
     if (code === 403) {
       return new KubeError(`Kubernetes API refused to ${what}: forbidden (403, RBAC). Give the runner's service account the verb "${c.verb}" on "${c.resource}" (apiGroup "${p.apiGroup}") in its ${p.clusterScoped ? 'ClusterRole' : 'Role'} (the ChaosExperiment's permissions list). API said: ${detail}`, code, { cause: error });
     }
