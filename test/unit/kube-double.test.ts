@@ -5,7 +5,9 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import { ADMIN_TOKEN, ApiDouble, FixtureError, type Obj, pod } from './kube-double.ts';
 import { createKubeApi, loadKubeConfig, KubeError, type KubeApi } from '../../src/kube/api.ts';
@@ -377,6 +379,17 @@ describe('error shapes, and what netchaos makes of them', () => {
     assert.deepEqual([r.status, ((await r.json()) as Obj)['reason']], [401, 'Unauthorized']);
     const p = await raw('PATCH', '/apis/litmuschaos.io/v1alpha1/namespaces/litmus/chaosresults/r3', { status: {} }, 'application/json');
     assert.deepEqual([p.status, p.json?.reason], [415, 'UnsupportedMediaType']);
+    // netchaos with an expired token, and with an API server that is not there.
+    const config = (edit: (text: string) => string): KubeApi => {
+      const file = join(mkdtempSync(join(tmpdir(), 'netchaos-kube-')), 'config');
+      writeFileSync(file, edit(readFileSync(api.kubeconfig(), 'utf8')));
+      return createKubeApi(loadKubeConfig({ KUBECONFIG: file }));
+    };
+    await assert.rejects(config((t) => t.replace('token: test-token', 'token: expired')).listPods('shop'),
+      // client-node drops the body of a 401 (the apiserver's Status says only "Unauthorized").
+      /^KubeError: Kubernetes API refused to list pods in namespace shop: not authenticated \(401\)\. Check the service account token or KUBECONFIG\.$/);
+    await assert.rejects(config((t) => t.replace(`127.0.0.1:${api.port}`, '127.0.0.1:9')).listPods('shop'),
+      /cannot reach the Kubernetes API to list pods in namespace shop: .*Check the API server address and the network policy of the runner\./);
   });
 });
 
