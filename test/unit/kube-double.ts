@@ -372,10 +372,11 @@ export class ApiDouble {
       // NamespaceLifecycle admission: no creates in a namespace that does not exist.
       if (route.namespaced && !this.namespaces.has(namespace!)) return notFound('namespaces', '', namespace!);
       if (this.get(resource, namespace, objName)) return alreadyExists(resource, group, objName);
-      if (resource === 'pods' && this.rbac) {
-        // ServiceAccount admission: the pod's service account must exist (`default` always does).
+      if (resource === 'pods') {
+        // ServiceAccount admission: `default` when none is named, and (with RBAC on, when the double knows the
+        // accounts) it must exist. The deprecated serviceAccount field mirrors it.
         const sa = String(obj['spec']?.['serviceAccountName'] || 'default');
-        if (sa !== 'default' && !this.rbac.serviceAccounts.includes(`${namespace!}/${sa}`)) {
+        if (this.rbac && sa !== 'default' && !this.rbac.serviceAccounts.includes(`${namespace!}/${sa}`)) {
           return admissionForbidden(resource, group, objName, `error looking up service account ${namespace!}/${sa}: serviceaccount ${JSON.stringify(sa)} not found`);
         }
         obj['spec']['serviceAccountName'] = sa;
