@@ -112,7 +112,7 @@ export function toKubeError(error: unknown, c: CallInfo): KubeError {
     const code = typeof error.code === 'number' ? error.code : 0;
     const detail = statusMessage(error.body);
     const p = permissionFor(c.resource);
-    if (code === 401) return new KubeError(`Kubernetes API refused to ${what}: not authenticated (401). Check the service account token or KUBECONFIG. ${detail}`, code, { cause: error });
+    if (code === 401) return new KubeError(`Kubernetes API refused to ${what}: not authenticated (401). Check the service account token or KUBECONFIG. ${detail}`.trim(), code, { cause: error });
     if (code === 403) {
       return new KubeError(`Kubernetes API refused to ${what}: forbidden (403, RBAC). Give the runner's service account the verb "${c.verb}" on "${c.resource}" (apiGroup "${p.apiGroup}") in its ${p.clusterScoped ? 'ClusterRole' : 'Role'} (the ChaosExperiment's permissions list). API said: ${detail}`, code, { cause: error });
     }
@@ -121,6 +121,11 @@ export function toKubeError(error: unknown, c: CallInfo): KubeError {
       return new KubeError(`Kubernetes API does not serve ${c.resource}${p.apiGroup ? `.${p.apiGroup}` : ''} (404: resource type unknown) for ${what}.${crd} ${detail}`.trim(), code, { cause: error });
     }
     if (code === 404) return new KubeError(`${what}: not found (404). ${detail}`, code, { cause: error });
+    if (code === 429) {
+      // API Priority and Fairness (or max-in-flight) shed the request: plain text, the wait in Retry-After.
+      const after = Number(error.headers['retry-after'] ?? error.headers['Retry-After']);
+      return new KubeError(`Kubernetes API is throttling requests (429 Too Many Requests${Number.isFinite(after) && after > 0 ? `, retry after ${after} s` : ''}) and refused to ${what}: ${detail}`, code, { cause: error });
+    }
     return new KubeError(`Kubernetes API failed to ${what}: HTTP ${code}. ${detail}`, code, { cause: error });
   }
   const message = error instanceof Error ? error.message : String(error);

@@ -40,6 +40,9 @@ interface History {
   stoppedRuns: number;
 }
 
+/** A Kubernetes label value (at most 63 characters, alphanumeric at both ends): anything else is a 422 from the API server. */
+const isLabelValue = (v: string): boolean => v.length <= 63 && /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/.test(v);
+
 const num = (v: unknown): number => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : 0);
 const field = (o: unknown, key: string): unknown => (typeof o === 'object' && o !== null && key in o ? Object.entries(o).find(([k]) => k === key)?.[1] : undefined);
 
@@ -94,8 +97,10 @@ export class Reporter {
           name: this.name,
           namespace: this.namespace,
           labels: {
-            name: this.name,
-            chaosUID: litmus.chaosUid,
+            // The ChaosResult is found by its name; the `name` label (as litmus-go sets it) only when the name is a
+            // valid label value: <engine>-<experiment>[-<instance>] may be longer than 63 characters.
+            ...(isLabelValue(this.name) ? { name: this.name } : {}),
+            ...(isLabelValue(litmus.chaosUid) ? { chaosUID: litmus.chaosUid } : {}),
             'app.kubernetes.io/component': 'experiment-job',
             'app.kubernetes.io/part-of': 'litmus',
           },
@@ -104,7 +109,7 @@ export class Reporter {
         status: { ...status, experimentStatus: { phase: 'Running', verdict: 'Awaited', probeSuccessPercentage: 'Awaited' }, probeStatuses: [] },
       });
     } else {
-      await api.patchChaosResult(this.namespace, this.name, { metadata: { labels: { chaosUID: litmus.chaosUid } }, status });
+      await api.patchChaosResult(this.namespace, this.name, { ...(isLabelValue(litmus.chaosUid) ? { metadata: { labels: { chaosUID: litmus.chaosUid } } } : {}), status });
     }
     this.event('result', 'Awaited', `experiment: ${litmus.experimentName}, Result: Awaited`, 'Normal');
   }

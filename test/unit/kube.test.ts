@@ -2,6 +2,7 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiDouble, pod } from './kube-double.ts';
+import { litmusRunner } from '../support/apiserver/rbac.ts';
 import { memoryLogger } from './helpers.ts';
 import { createKubeApi, loadKubeConfig, type KubeApi } from '../../src/kube/api.ts';
 import { checkHealth, selectTargets } from '../../src/kube/targets.ts';
@@ -14,6 +15,10 @@ import type { VariableName } from '../../src/config/vars.ts';
 /* eslint-disable @typescript-eslint/no-unsafe-member-access -- API objects are raw JSON here */
 
 const api = new ApiDouble();
+// The runner's service account with only what rbac.yaml AND the ChaosExperiment's permissions grant; the
+// Role is bound in the targets' and dependencies' namespaces too, as rbac.yaml tells users to.
+const runner = litmusRunner({ namespace: 'litmus', alsoIn: ['shop', 'cache'] });
+api.rbac = runner;
 let kube: KubeApi;
 
 function litmus(env: Partial<Record<VariableName, string>>): LitmusSpec {
@@ -33,6 +38,7 @@ after(async () => {
     assert.ok(apiPermissions.some((p) => p.apiGroup === c.group && p.resource === c.resource && (p.verbs as readonly string[]).includes(c.verb)),
       `${c.verb} ${c.resource}.${c.group} is not in apiPermissions`);
   }
+  assert.deepEqual(api.warnings, [], 'no field we send is dropped by the apiserver');
   await api.stop();
 });
 
@@ -162,6 +168,7 @@ describe('ChaosResult and Events', () => {
     assert.deepEqual(res.status.experimentStatus, { phase: 'Running', verdict: 'Awaited', probeSuccessPercentage: 'Awaited' });
     assert.deepEqual(res.spec, { engine: 'shop-chaos', experiment: 'pod-dependency-latency' });
     assert.equal(res.metadata.labels.chaosUID, 'engine-uid-1');
+    assert.equal(res.metadata.labels.name, 'shop-chaos-pod-dependency-latency');
     r.setTarget({ name: 'frontend-1', kind: 'pod', chaosStatus: 'injected' });
     r.setTarget({ name: 'frontend-1', kind: 'pod', chaosStatus: 'reverted' });
     r.event('engine', 'ChaosInject', 'Injecting');
@@ -189,14 +196,30 @@ describe('ChaosResult and Events', () => {
     const last = api.list('events', 'litmus').at(-1)!;
     assert.deepEqual([last.reason, last.type], ['Summary', 'Warning']);
   });
-  test('403 (RBAC) says which verb on which resource to grant', async () => {
-    api.forbidden.add('create chaosresults');
+  test('403 (RBAC): without the rule for creating ChaosResults in rbac.yaml, the create fails and the message says which verb to grant', async () => {
+    api.rbac = { ...runner, policies: runner.policies.map((p) => p.without('litmuschaos.io', 'chaosresults', 'create')) };
     try {
       const r = new Reporter({ api: kube, litmus: { ...l(), instanceId: 'x1' }, log: memoryLogger().log, now: Date.now, random: Math.random });
-      await assert.rejects(r.start(), /refused to create chaosresults.litmuschaos.io in namespace litmus: forbidden \(403, RBAC\)\. Give the runner's service account the verb "create" on "chaosresults" \(apiGroup "litmuschaos.io"\)/);
+      await assert.rejects(r.start(), (e: Error) => {
+        assert.match(e.message, /refused to create chaosresults.litmuschaos.io in namespace litmus: forbidden \(403, RBAC\)\. Give the runner's service account the verb "create" on "chaosresults" \(apiGroup "litmuschaos.io"\)/);
+        assert.match(e.message, /API said: chaosresults.litmuschaos.io is forbidden: User "system:serviceaccount:litmus:pod-dependency-latency-sa" cannot create resource "chaosresults" in API group "litmuschaos.io" in the namespace "litmus"$/);
+        return true;
+      });
+      assert.equal(api.get('chaosresults', 'litmus', 'shop-chaos-pod-dependency-latency-x1'), undefined);
     } finally {
-      api.forbidden.delete('create chaosresults');
+      api.rbac = runner;
     }
+  });
+  test('a ChaosEngine name long enough that the ChaosResult name is no label value (> 63 characters): the result is still created', async () => {
+    const engine = 'storefront-checkout-latency-gameday-2025-q3';
+    api.add('chaosengines', { metadata: { name: engine, namespace: 'litmus', uid: 'engine-uid-2' }, spec: {} });
+    const r = new Reporter({ api: kube, litmus: { ...l(), engine }, log: memoryLogger().log, now: () => 1_700_000_000_000, random: () => 0.5 });
+    await r.start();
+    const res = api.get('chaosresults', 'litmus', `${engine}-pod-dependency-latency`);
+    assert.ok(res, `ChaosResult created; refused: ${api.refusals().join('; ')}`);
+    assert.equal(res.metadata.labels.chaosUID, 'engine-uid-1');
+    assert.equal(res.metadata.labels.name, undefined, 'no `name` label: the name is too long for a label value');
+    assert.equal(await r.finish({ phase: 'Completed', verdict: 'Pass' }, 5000), true);
   });
   test('404 for the resource type: the CRD is not installed', async () => {
     api.notServed.add('chaosengines');

@@ -18,12 +18,16 @@ import { type HelperJob, JOB_ENV, decodeJob, decodeResult, encodeResult } from '
 import { helperHostPaths, helperName, observe, readRunnerPod } from '../../src/litmus/helper-pods.ts';
 import type { TargetPod } from '../../src/kube/targets.ts';
 import { buildLitmusSpec } from '../../src/litmus/env.ts';
+import { litmusRunner } from '../support/apiserver/rbac.ts';
 import { ApiDouble, type Obj, pod } from './kube-double.ts';
 import { FakeClock, FakeNamespace, fakeDeps, fakeRuntime, withRealCrictl } from './helpers.ts';
 
 /* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-class-instance-assignment -- API objects are raw JSON here */
 
 const api = new ApiDouble();
+// The runner's service account with only what rbac.yaml AND the ChaosExperiment's permissions grant (the Role
+// also bound in the targets' namespace, as rbac.yaml tells users to).
+api.rbac = litmusRunner({ namespace: 'litmus', alsoIn: ['shop'] });
 const dir = mkdtempSync(join(tmpdir(), 'netchaos-helpers-'));
 let runtime: Awaited<ReturnType<typeof fakeRuntime>>;
 let kubeconfig = '';
@@ -137,6 +141,10 @@ after(async () => {
     assert.ok(apiPermissions.some((p) => p.apiGroup === c.group && p.resource === c.resource && (p.verbs as readonly string[]).includes(c.verb)),
       `${c.verb} ${c.resource}.${c.group} is not in apiPermissions`);
   }
+  // Event names repeat across runs here (a fixed fake clock and random): the Reporter takes another name on a
+  // 409 AlreadyExists, as it would on a real clash. Anything else refused is a finding.
+  assert.deepEqual(api.refusals((c) => c.resource === 'events' && c.reason === 'AlreadyExists'), [], 'every request is one a real apiserver accepts');
+  assert.deepEqual(api.warnings, [], 'no field we send is dropped by the apiserver');
   runtime.close();
   await api.stop();
   rmSync(dir, { recursive: true, force: true });
@@ -178,9 +186,13 @@ const jobOf = (p: Obj): HelperJob => decodeJob(p.spec.containers[0].env.find((e:
 
 describe('netchaos run with targets on several nodes (helper pods)', () => {
   test('one helper per node, exactly this spec; each injects and reverts its target; results in the ChaosResult; all deleted', async () => {
-    const specs: Obj[] = [];
-    kubelet.behave = (p) => { if (!specs.some((s) => s.metadata.name === p.metadata.name)) specs.push(structuredClone({ metadata: p.metadata, spec: p.spec })); return 'run'; };
+    // What the kubelet got: the pods as the apiserver stored them (after its defaulting).
+    const stored: Obj[] = [];
+    kubelet.behave = (p) => { if (!stored.some((s) => s.metadata.name === p.metadata.name)) stored.push(structuredClone({ metadata: p.metadata, spec: p.spec })); return 'run'; };
+    const first = api.calls.length;
     const r = await litmusRun(baseEnv());
+    // What netchaos sent.
+    const specs = api.calls.slice(first).filter((c) => c.verb === 'create' && c.resource === 'pods').map((c) => c.body as Obj);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual([r.result?.status.experimentStatus.phase, r.result?.status.experimentStatus.verdict], ['Completed', 'Pass']);
     assert.deepEqual(r.result?.status.history.targets.map((t: Obj) => `${t.name}:${t.chaosStatus}`).sort(), ['frontend-1:reverted', 'frontend-2:reverted', 'frontend-3:reverted']);
@@ -224,6 +236,11 @@ describe('netchaos run with targets on several nodes (helper pods)', () => {
       volumeMounts: [{ name: 'runtime-socket', mountPath: '/run/containerd/containerd.sock' }],
       terminationMessagePath: '/dev/termination-log', terminationMessagePolicy: 'File',
     });
+    // The apiserver's defaults on top (pkg/apis/core/v1/defaults.go): nothing netchaos relies on is changed.
+    const kept = stored.find((s) => s.spec.nodeName === 'node-b')!;
+    assert.deepEqual(kept.spec, { ...b.spec, dnsPolicy: 'ClusterFirst', schedulerName: 'default-scheduler', securityContext: {}, serviceAccount: 'pod-dependency-latency-sa',
+      containers: [{ ...containers[0], env: [env[0], { name: 'NODE_NAME', valueFrom: { fieldRef: { apiVersion: 'v1', fieldPath: 'spec.nodeName' } } }] }],
+      volumes: [{ name: 'runtime-socket', hostPath: { path: '/run/containerd/containerd.sock', type: '' } }] });
     assert.deepEqual(env.map((e: Obj) => e.name), [JOB_ENV, 'NODE_NAME']);
     assert.deepEqual(env[1].valueFrom, { fieldRef: { fieldPath: 'spec.nodeName' } });
     const reasons = api.list('events', 'litmus').map((e) => e.reason);

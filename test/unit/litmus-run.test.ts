@@ -11,6 +11,7 @@ import { run, type Extras } from '../../src/main.ts';
 import { createKubeApi, loadKubeConfig } from '../../src/kube/api.ts';
 import { realHostFs } from '../../src/runtime/host.ts';
 import { nodeResolver } from '../../src/resolve/dns.ts';
+import { litmusRunner } from '../support/apiserver/rbac.ts';
 import { ApiDouble, pod } from './kube-double.ts';
 import { FakeNamespace, fakeDeps, fakeRuntime, withRealCrictl } from './helpers.ts';
 import type { EffectProber } from '../../src/effect/probe.ts';
@@ -20,6 +21,9 @@ import type { EffectReport } from '../../src/effect/effect.ts';
 
 const ID = '5e0c7a3b9d2f41e8a6c4b1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0';
 const api = new ApiDouble();
+// The runner's service account with only what rbac.yaml AND the ChaosExperiment's permissions grant (the Role
+// also bound in the targets' namespace, as rbac.yaml tells users to).
+api.rbac = litmusRunner({ namespace: 'litmus', alsoIn: ['shop'] });
 const dir = mkdtempSync(join(tmpdir(), 'netchaos-run-'));
 let runtime: Awaited<ReturnType<typeof fakeRuntime>>;
 let kubeconfig = '';
@@ -35,6 +39,10 @@ before(async () => {
   api.add('endpointslices', { metadata: { name: 'api-1', namespace: 'shop', labels: { 'kubernetes.io/service-name': 'api' } }, addressType: 'IPv4', ports: [{ name: 'http', port: 8080 }], endpoints: [{ addresses: ['10.244.1.5'], conditions: { ready: true } }] });
 });
 after(async () => {
+  // Event names repeat across runs here (a fixed fake clock and random): the Reporter takes another name on a
+  // 409 AlreadyExists, as it would on a real clash. Anything else refused is a finding.
+  assert.deepEqual(api.refusals((c) => c.resource === 'events' && c.reason === 'AlreadyExists'), [], 'every request is one a real apiserver accepts');
+  assert.deepEqual(api.warnings, [], 'no field we send is dropped by the apiserver');
   runtime.close();
   await api.stop();
   rmSync(dir, { recursive: true, force: true });

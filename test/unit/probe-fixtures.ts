@@ -15,7 +15,7 @@ export function engine(probes: unknown, o: { experiment?: string; annotations?: 
     spec: {
       engineState: 'active',
       experiments: [
-        { name: 'pod-delete', spec: { probe: [{ name: 'other', type: 'httpProbe', mode: 'SOT' }] } },
+        { name: 'pod-delete', spec: { probe: [{ name: 'other', type: 'httpProbe', mode: 'SOT', runProperties: { probeTimeout: '1s', interval: '1s' } }] } },
         { name: o.experiment ?? EXPERIMENT, spec: { components: { env: [] }, ...(probes === undefined ? {} : { probe: probes }) } },
       ],
     },

@@ -58,7 +58,7 @@ describe('present', () => {
   });
   test('a cluster-scoped resource (namespace empty) and a resource of a named group', async () => {
     api.add('nodes', { metadata: { name: 'n1', labels: { zone: 'a' } } });
-    api.add('endpointslices', { metadata: { name: 'db-x1', namespace: 'shop', labels: { 'kubernetes.io/service-name': 'db' } }, endpoints: [] });
+    api.add('endpointslices', { metadata: { name: 'db-x1', namespace: 'shop', labels: { 'kubernetes.io/service-name': 'db' } }, addressType: 'IPv4', endpoints: [] });
     assert.equal((await sot(k8sProbe('k', 'SOT', { version: 'v1', resource: 'nodes', labelSelector: 'zone=a', operation: 'present' }))).status.verdict, 'Passed');
     assert.equal((await sot(k8sProbe('k', 'SOT', { group: 'discovery.k8s.io', version: 'v1', resource: 'endpointslices', namespace: 'shop', labelSelector: 'kubernetes.io/service-name=db', operation: 'present' }))).status.verdict, 'Passed');
     assert.deepEqual(api.unexpected, []);

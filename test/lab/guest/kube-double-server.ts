@@ -1,10 +1,12 @@
 /**
  * Lab side of the Litmus end-to-end test (runs INSIDE the VM via `node --import tsx`): starts the
- * Kubernetes API double used by the unit tests, seeds it with a ChaosEngine, a target pod whose
+ * Kubernetes API double used by the unit tests (strict: schemas, and the runner's service account with only
+ * the RBAC of our rbac.yaml and the ChaosExperiment's permissions, the Role also bound in `shop`), seeds it with a ChaosEngine, a target pod whose
  * container is the lab's `app` process, and a Service `shop/b` whose ClusterIP is B's IPv4 address
  * and whose endpoint is B's IPv6 address (there is no kube-proxy in the lab), writes a kubeconfig, a
  * fake crictl that reports the app process, and a runtime socket; prints `READY <dir>`; on SIGTERM
- * writes the API objects to <dir>/api-state.json and exits.
+ * writes the API objects, the requests a real apiserver would have refused and the fields it would have
+ * dropped to <dir>/api-state.json and exits.
  *
  *   node --import tsx kube-double-server.ts <dir> <app-pid>
  */
@@ -12,6 +14,7 @@ import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { ApiDouble, pod } from '../../unit/kube-double.ts';
+import { litmusRunner } from '../../support/apiserver/rbac.ts';
 
 /* eslint-disable @typescript-eslint/no-unsafe-member-access -- API objects are raw JSON here */
 
@@ -22,6 +25,7 @@ const ID = 'a'.repeat(64);
 
 mkdirSync(join(dir, 'bin'), { recursive: true });
 const api = new ApiDouble();
+api.rbac = litmusRunner({ namespace: 'litmus', alsoIn: ['shop'] });
 await api.start();
 api.add('chaosengines', { metadata: { name: 'lab-chaos', namespace: 'litmus', uid: 'engine-uid' }, spec: {} });
 api.add('pods', pod({ name: 'frontend-1', namespace: 'shop', node: 'lab-node', labels: { app: 'frontend' }, ip: '192.0.2.10',
@@ -52,6 +56,8 @@ process.on('SIGTERM', () => {
   writeFileSync(join(dir, 'api-state.json'), JSON.stringify({
     chaosresult: api.get('chaosresults', 'litmus', 'lab-chaos-pod-dependency-latency'),
     events: api.list('events', 'litmus').map((e) => `${String(e.involvedObject.kind)}/${String(e.reason)}`),
+    refusals: api.refusals(),
+    warnings: api.warnings,
   }));
   server.close();
   void api.stop().then(() => process.exit(0));

@@ -1,5 +1,6 @@
 // Litmus mode end to end on a real kernel (runs INSIDE the lab VM, after lab.test.mjs):
-// `netchaos run` with the Litmus ENV, the Kubernetes API double (test/unit/kube-double.ts) seeded
+// `netchaos run` with the Litmus ENV, the strict Kubernetes API double (test/unit/kube-double.ts: schemas,
+// and only the RBAC of our rbac.yaml and the ChaosExperiment's permissions) seeded
 // with a target pod whose container is the lab's `app` process and a Service `shop/b` (ClusterIP =
 // B's IPv4, endpoint = B's IPv6), a fake crictl that reports the app process, and the real tc.
 // Measured: B:8080 (both addresses) delayed, B:9090 and C not; ChaosResult Completed/Pass; Events.
@@ -72,5 +73,7 @@ test('10. netchaos run (Litmus ENV, API double, fake crictl, real tc): B:8080 de
   for (const e of ['ChaosEngine/PreChaosCheck', 'ChaosEngine/ChaosInject', 'ChaosEngine/PostChaosCheck', 'ChaosResult/Pass', 'ChaosEngine/Summary']) {
     assert.ok(state.events.includes(e), `event ${e} missing${msg}`);
   }
+  assert.deepEqual(state.refusals, [], `requests a real apiserver (schemas, RBAC of our manifests) would have refused${msg}`);
+  assert.deepEqual(state.warnings, [], `fields a real apiserver would have dropped${msg}`);
   assert.deepEqual(after0, before0, 'the tc state after the run equals the state before');
 });
