@@ -151,8 +151,9 @@ function detectRuntime(fs: Pick<Files, 'exists'>, socketPath: string | undefined
   return byName ?? runtimes.find((r) => fs.exists(defaultSockets[r]));
 }
 
-function fromPid(pid: number, via: ContainerNetns['via'], runtime: RuntimeName | undefined, netnsPath?: string, note?: string): ContainerNetns {
-  return { pid, netnsPath: netnsPath ?? `/proc/${pid}/ns/net`, via, runtime, netns: { kind: 'pid', pid }, ...(note !== undefined ? { note } : {}) };
+/** The container's namespace, entered through its process; `netnsPath` is what the runtime reports, when it does. */
+function fromPid(pid: number, o: Pick<ContainerNetns, 'via' | 'runtime'> & { netnsPath?: string | undefined; note?: string }): ContainerNetns {
+  return { pid, netnsPath: o.netnsPath ?? `/proc/${pid}/ns/net`, via: o.via, runtime: o.runtime, netns: { kind: 'pid', pid }, ...(o.note !== undefined ? { note: o.note } : {}) };
 }
 
 /** Finds the container's init process and network namespace. */
@@ -180,7 +181,7 @@ export async function findContainer(deps: RuntimeDeps, o: FindOptions): Promise<
   if (pid === undefined) {
     throw new ContainerRuntimeError(`cannot find container ${ref.id}: ${reason}, and no process in ${procRoot}/*/cgroup belongs to it (the fallback needs hostPID: true so the node's processes are visible; is the container running on this node?)`);
   }
-  return fromPid(pid, 'cgroup', runtime, undefined, `${reason}; found the container's process ${pid} in ${procRoot}/${pid}/cgroup instead`);
+  return fromPid(pid, { via: 'cgroup', runtime, note: `${reason}; found the container's process ${pid} in ${procRoot}/${pid}/cgroup instead` });
 }
 
 interface CliCall {
@@ -200,7 +201,7 @@ async function viaCrictl(deps: RuntimeDeps, c: CliCall, runtime: RuntimeName): P
     throw new ContainerRuntimeError(`crictl ${args.join(' ')} failed (exit ${r.exitCode}): ${r.stderr.trim() || r.stdout.trim()}. Check that SOCKET_PATH is the ${runtime} socket of this node and that the container runs here.`);
   }
   const { pid, netnsPath } = parseCrictlInspect(r.stdout, id);
-  return fromPid(pid, 'crictl', runtime, netnsPath);
+  return fromPid(pid, { via: 'crictl', runtime, netnsPath });
 }
 
 async function viaDocker(deps: RuntimeDeps, c: CliCall): Promise<ContainerNetns> {
@@ -210,5 +211,5 @@ async function viaDocker(deps: RuntimeDeps, c: CliCall): Promise<ContainerNetns>
   if (r.exitCode !== 0) {
     throw new ContainerRuntimeError(`docker ${args.join(' ')} failed (exit ${r.exitCode}): ${r.stderr.trim() || r.stdout.trim()}. Check SOCKET_PATH and that the container runs on this node.`);
   }
-  return fromPid(parseDockerInspect(r.stdout, id).pid, 'docker', 'docker');
+  return fromPid(parseDockerInspect(r.stdout, id).pid, { via: 'docker', runtime: 'docker' });
 }
