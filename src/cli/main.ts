@@ -1,16 +1,25 @@
 /**
  * The composition root: argv → one command (its options parsed by commander); the command reads its input
  * (exit 2 on bad input, before any change), builds the host adapters once and runs; its exit code, or its
- * error's (the error table), is the process's. Each command's code is loaded when it runs.
+ * error's (the error table), is the process's. What only some runs need (Litmus mode, the container runtime,
+ * the Kubernetes client) is loaded when a command needs it: the bundle stays a handful of files to read.
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, RevertError, UsageError, UsageErrors, exitCodeOf, messageOf } from '../model/errors.js';
 import { stringField, tryParseJson } from '../model/json.js';
 import { type Action, Context, type Io, type Options } from './context.js';
+import { deadmanUnit } from './deadman-unit.js';
+import { helper } from './helper.js';
 import { type HostFactory, realHost } from './host.js';
+import { inject } from './inject.js';
 import { addVariableOptions } from './options.js';
+import { plan } from './plan.js';
+import { revert } from './revert.js';
+import { run as litmusRun } from './run.js';
+import { sweep } from './sweep.js';
 import { addTargetOptions } from './target-flags.js';
+import { watchdog } from './watchdog.js';
 
 export type { Io } from './context.js';
 export type { Host, HostFactory } from './host.js';
@@ -28,8 +37,8 @@ function version(): string {
   return 'unknown';
 }
 
-/** The commands, with their options; `load` brings in the command's code. */
-function program(io: Io, run: (load: () => Promise<Action>) => (opts: Options) => Promise<void>): Command {
+/** The commands, with their options. */
+function program(io: Io, run: (action: Action) => (opts: Options) => Promise<void>): Command {
   const p = new Command('netchaos')
     .description('Network faults between one application and only some of its dependencies (tc prio + netem + u32, one batch).')
     .version(version(), '--version', 'print the version')
@@ -37,35 +46,35 @@ function program(io: Io, run: (load: () => Promise<Action>) => (opts: Options) =
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(run with --help for usage)');
   addTargetOptions(addVariableOptions(p.command('plan').description('print exactly what inject would do (destinations, tree, tc batch); change nothing')))
-    .action(run(async () => (await import('./plan.js')).plan));
+    .action(run(plan));
   addTargetOptions(addVariableOptions(p.command('inject').description('apply the fault, wait TOTAL_CHAOS_DURATION, revert, exit')))
-    .action(run(async () => (await import('./inject.js')).inject));
+    .action(run(inject));
   addVariableOptions(p.command('run').description('Litmus mode: find the target pods (TARGETS), enter their containers on this node (NODE_NAME) or through one helper pod per other node (HELPER_MODE), inject, revert, report to ChaosResult and Events'), 'litmus')
-    .action(run(async () => (await import('./run.js')).run));
+    .action(run(litmusRun));
   p.command('helper')
     .description('what a helper pod runs (created by `netchaos run` for targets on other nodes): inject into the targets of its job (env NETCHAOS_HELPER_JOB) on this node, revert, write the result to the termination log')
     .addOption(new Option('--result-file <path>', 'where the result JSON is written').default('/dev/termination-log'))
-    .action(run(async () => (await import('./helper.js')).helper));
+    .action(run(helper));
   addTargetOptions(p.command('revert').description("remove this tool's tree from a namespace, if present (exit 0 also when there is nothing to remove)"), 'namespace')
     .addOption(new Option('--interface <name>', 'interface [env NETWORK_INTERFACE, default "eth0"]'))
     .addOption(new Option('--log-level <level>', 'log level [env LOG_LEVEL]'))
-    .action(run(async () => (await import('./revert.js')).revert));
+    .action(run(revert));
   p.command('sweep')
     .description('remove every netchaos tree whose deadline has passed, in every network namespace on this node (/proc/*/ns/net, /var/run/netns/*), on every interface; live and unmarked trees are left alone and listed')
     .addOption(new Option('--interface <name>', 'only this interface (default: all)'))
     .addOption(new Option('--output <format>', 'text or json').choices(['text', 'json']).default('text'))
     .addOption(new Option('--log-level <level>', 'log level [env LOG_LEVEL]'))
-    .action(run(async () => (await import('./sweep.js')).sweep));
+    .action(run(sweep));
   // The process dead-man (lifecycle/deadman.ts): started detached by inject, not meant to be run by hand.
   p.command('watchdog', { hidden: true })
     .requiredOption('--run-id <id>').requiredOption('--netns-id <id>').requiredOption('--deadline <unix-seconds>')
     .requiredOption('--interface <name>').option('--hint <path>')
-    .action(run(async () => (await import('./watchdog.js')).watchdog));
+    .action(run(watchdog));
   // Prints the systemd dead-man's `nsenter … systemd-run …` argv and its commands (JSON), changing nothing: for review and the lab.
   p.command('deadman-unit', { hidden: true })
     .requiredOption('--run-id <id>').requiredOption('--netns-id <id>').requiredOption('--deadline <unix-seconds>')
     .requiredOption('--interface <name>').requiredOption('--path <path>').option('--generation <n>', '', '1')
-    .action(run(async () => (await import('./deadman-unit.js')).deadmanUnit));
+    .action(run(deadmanUnit));
   return p;
 }
 
@@ -73,9 +82,9 @@ function program(io: Io, run: (load: () => Promise<Action>) => (opts: Options) =
 export async function run(argv: readonly string[], io: Io, makeHost: HostFactory = realHost): Promise<number> {
   let exitCode: number = ExitCode.ok;
   let ctx: Context | undefined;
-  const runAction = (load: () => Promise<Action>) => async (opts: Options): Promise<void> => {
+  const runAction = (action: Action) => async (opts: Options): Promise<void> => {
     ctx = new Context(io, opts, makeHost);
-    exitCode = await (await load())(ctx);
+    exitCode = await action(ctx);
   };
   try {
     await program(io, runAction).parseAsync([...argv], { from: 'user' });

@@ -6,6 +6,7 @@ import { type ContainerRef, parseContainerId } from '../model/runtime.js';
 import type { Spec } from '../model/spec.js';
 import type { Deps, Files } from '../ports.js';
 import { parseAbsolutePath, parsePid } from '../config/values.js';
+import { findContainer } from '../runtime/container.js';
 import type { Options } from './context.js';
 
 export function addTargetOptions(cmd: Command, which: 'all' | 'namespace' = 'all'): Command {
@@ -71,10 +72,7 @@ export function locateTarget(
   if (container !== undefined) {
     return {
       netns: undefined,
-      refind: async () => {
-        const { findContainer } = await import('../runtime/container.js');
-        return (await findContainer(deps, { ref: container, runtime: spec.runtime, signal: deps.stop.signal })).netns;
-      },
+      refind: async () => (await findContainer(deps, { ref: container, runtime: spec.runtime, signal: deps.stop.signal })).netns,
     };
   }
   return { netns: flags.netns, refind: undefined };

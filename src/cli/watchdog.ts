@@ -5,6 +5,7 @@
 import { ExitCode, UsageError } from '../model/errors.js';
 import { isRunId } from '../tc/marker.js';
 import { parseAbsolutePath, parseInterfaceName } from '../config/values.js';
+import { describeSweep, sweep } from '../lifecycle/sweep.js';
 import type { Action, Options } from './context.js';
 
 /** The run, namespace, deadline and interface that the hidden dead-man commands (watchdog, deadman-unit) take. */
@@ -25,7 +26,6 @@ export const watchdog: Action = async (ctx) => {
   const deadlineMs = deadlineS * 1000;
   deps.log.info({ runId, nsId, deadline: new Date(deadlineMs).toISOString(), pid: process.pid }, 'dead-man watchdog: waiting for the deadline');
   while (deps.clock.now() < deadlineMs) await deps.clock.sleep(Math.min(60_000, deadlineMs - deps.clock.now()));
-  const { sweep, describeSweep } = await import('../lifecycle/sweep.js');
   const report = await sweep(deps, { interface: iface, only: { nsId, runId, ...(hint !== undefined ? { hint } : {}) } });
   deps.log.info({ report }, `dead-man watchdog at the deadline: ${describeSweep(report).trim().replaceAll('\n', ' | ')}`);
   return report.trees.some((t) => t.status === 'failed') ? ExitCode.revertFailed : ExitCode.ok;

@@ -10,7 +10,7 @@
  * access), and the node's targets. The helper plans per target with the same pure planner, after resolving
  * DESTINATION_HOSTS with each target's own resolv.conf, which only its node can read.
  */
-import { Ajv, type JSONSchemaType } from 'ajv';
+import { Ajv, type JSONSchemaType, type ValidateFunction } from 'ajv';
 import { type LitmusErrorCode, RuntimeError, UsageError, litmusErrorCodes } from '../model/errors.js';
 import { formatDestinationItem, parseDestinationItem } from '../model/addresses.js';
 import type { KubeCache, Resolved } from '../model/destinations.js';
@@ -118,11 +118,14 @@ const resultSchema: JSONSchemaType<HelperResult> = {
   },
 };
 
-const ajv = new Ajv({ allErrors: true });
-const validateJob = ajv.compile(jobSchema);
-const validateResult = ajv.compile(resultSchema);
+/** Compiled on first use: a run without helper pods does not pay for it at start-up. */
+let validators: { job: ValidateFunction<HelperJob>; result: ValidateFunction<HelperResult> } | undefined;
+const validate = () => {
+  const ajv = new Ajv({ allErrors: true });
+  return (validators ??= { job: ajv.compile(jobSchema), result: ajv.compile(resultSchema) });
+};
 
-function problems(errors: typeof validateJob.errors): string {
+function problems(errors: ValidateFunction['errors']): string {
   return (errors ?? []).map((e) => `${e.instancePath || 'the document'} ${e.message ?? 'is invalid'}`).join('; ');
 }
 
@@ -151,7 +154,8 @@ export function encodeJob(job: HelperJob): string {
 export function decodeJob(text: string | undefined): HelperJob {
   if (text === undefined || text.trim() === '') throw new UsageError(JOB_ENV, 'not set: `netchaos helper` runs in a helper pod that `netchaos run` creates');
   const value = parseJson(text, (start) => new UsageError(JOB_ENV, `is not JSON: ${start.slice(0, 100)}`));
-  if (!validateJob(value)) throw new UsageError(JOB_ENV, `is not a helper job: ${problems(validateJob.errors)}`);
+  const { job } = validate();
+  if (!job(value)) throw new UsageError(JOB_ENV, `is not a helper job: ${problems(job.errors)}`);
   const unknown = Object.keys(value.variables).filter((k) => !jobVariables.includes(k));
   if (unknown.length > 0) throw new UsageError(JOB_ENV, `names variables a helper does not take: ${unknown.join(', ')}`);
   return value;
@@ -194,5 +198,6 @@ export function encodeResult(result: HelperResult, limit = RESULT_LIMIT): string
 export function decodeResult(text: string): HelperResult | string {
   const value = tryParseJson(text);
   if (value === undefined) return `its termination message is not JSON: ${text.slice(0, 200)}`;
-  return validateResult(value) ? value : `its termination message is not a helper result: ${problems(validateResult.errors)}`;
+  const { result } = validate();
+  return result(value) ? value : `its termination message is not a helper result: ${problems(result.errors)}`;
 }

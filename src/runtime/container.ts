@@ -3,7 +3,7 @@
  * node's socket, or, when the socket or the CLI is missing, a scan of /proc/<pid>/cgroup for the container ID
  * (needs hostPID). Everything the CLIs print is validated before use.
  */
-import { Ajv, type JSONSchemaType } from 'ajv';
+import { Ajv, type JSONSchemaType, type ValidateFunction } from 'ajv';
 import { ContainerRuntimeError } from '../model/errors.js';
 import { parseJson } from '../model/json.js';
 import type { NetnsRef } from '../model/netns.js';
@@ -82,11 +82,14 @@ const dockerSchema: JSONSchemaType<DockerInspect> = {
   },
 };
 
-const ajv = new Ajv({ allErrors: true });
-const validateCrictl = ajv.compile(crictlSchema);
-const validateDocker = ajv.compile(dockerSchema);
+/** Compiled on first use: runs that name no container do not pay for it at start-up. */
+let validators: { crictl: ValidateFunction<CrictlInspect>; docker: ValidateFunction<DockerInspect> } | undefined;
+const validate = () => {
+  const ajv = new Ajv({ allErrors: true });
+  return (validators ??= { crictl: ajv.compile(crictlSchema), docker: ajv.compile(dockerSchema) });
+};
 
-function schemaProblems(errors: typeof validateCrictl.errors): string {
+function schemaProblems(errors: ValidateFunction['errors']): string {
   return (errors ?? []).map((e) => {
     const path = e.instancePath.replace(/^\//, '').replaceAll('/', '.');
     const missing = 'missingProperty' in e.params && typeof e.params.missingProperty === 'string' ? e.params.missingProperty : undefined;
@@ -101,8 +104,9 @@ const json = (text: string, what: string): unknown =>
 export function parseCrictlInspect(text: string, id: string): { pid: number; netnsPath: string | undefined } {
   const what = `crictl inspect ${id}`;
   const data = json(text, what);
-  if (!validateCrictl(data)) {
-    throw new ContainerRuntimeError(`${what}: unexpected output: ${schemaProblems(validateCrictl.errors)} (is the container running, and is this CRI-O or containerd?)`);
+  const { crictl } = validate();
+  if (!crictl(data)) {
+    throw new ContainerRuntimeError(`${what}: unexpected output: ${schemaProblems(crictl.errors)} (is the container running, and is this CRI-O or containerd?)`);
   }
   if (data.info.pid === 0) throw new ContainerRuntimeError(`${what}: info.pid is 0: the container is not running`);
   const netnsPath = data.info.runtimeSpec?.linux?.namespaces?.find((n) => n.type === 'network')?.path;
@@ -112,7 +116,8 @@ export function parseCrictlInspect(text: string, id: string): { pid: number; net
 export function parseDockerInspect(text: string, id: string): { pid: number } {
   const what = `docker inspect ${id}`;
   const data = json(text, what);
-  if (!validateDocker(data)) throw new ContainerRuntimeError(`${what}: unexpected output: ${schemaProblems(validateDocker.errors)}`);
+  const { docker } = validate();
+  if (!docker(data)) throw new ContainerRuntimeError(`${what}: unexpected output: ${schemaProblems(docker.errors)}`);
   const pid = data[0]?.State.Pid ?? 0;
   if (pid === 0) throw new ContainerRuntimeError(`${what}: State.Pid is 0: the container is not running`);
   return { pid };
