@@ -1,8 +1,8 @@
 /**
  * The composition root: argv → one command (its options parsed by commander); the command reads its input
  * (exit 2 on bad input, before any change), builds the host adapters once and runs; its exit code, or its
- * error's (the error table), is the process's. What only some runs need (Litmus mode, the container runtime,
- * the Kubernetes client) is loaded when a command needs it: the bundle stays a handful of files to read.
+ * error's (the error table), is the process's. The Litmus runner's code and the Kubernetes client are loaded
+ * when a command needs them; the rest is one bundle (a handful of files to read at start-up).
  */
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
