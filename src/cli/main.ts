@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, RevertError, UsageError, UsageErrors, exitCodeOf, messageOf } from '../model/errors.js';
 import { stringField, tryParseJson } from '../model/json.js';
+import { RESULT_PATH } from '../litmus/helper-job.js';
 import { type Action, Context, type Io, type Options } from './context.js';
 import { deadmanUnit } from './deadman-unit.js';
 import { helper } from './helper.js';
@@ -21,8 +22,6 @@ import { sweep } from './sweep.js';
 import { addTargetOptions } from './target-flags.js';
 import { watchdog } from './watchdog.js';
 
-export type { Io } from './context.js';
-export type { Host, HostFactory } from './host.js';
 
 /** The package version, from package.json next to dist/ (the bundle) or src/ (this file under src/cli/). */
 function version(): string {
@@ -53,7 +52,7 @@ function program(io: Io, run: (action: Action) => (opts: Options) => Promise<voi
     .action(run(litmusRun));
   p.command('helper')
     .description('what a helper pod runs (created by `netchaos run` for targets on other nodes): inject into the targets of its job (env NETCHAOS_HELPER_JOB) on this node, revert, write the result to the termination log')
-    .addOption(new Option('--result-file <path>', 'where the result JSON is written').default('/dev/termination-log'))
+    .addOption(new Option('--result-file <path>', 'where the result JSON is written').default(RESULT_PATH))
     .action(run(helper));
   addTargetOptions(p.command('revert').description("remove this tool's tree from a namespace, if present (exit 0 also when there is nothing to remove)"), 'namespace')
     .addOption(new Option('--interface <name>', 'interface [env NETWORK_INTERFACE, default "eth0"]'))

@@ -13,8 +13,6 @@ import type { Deps } from '../ports.js';
 import { buildSpec } from '../config/spec.js';
 import type { VariableName } from '../config/vars.js';
 import { type HelperJob, type HelperResult, JOB_ENV, cacheOf, decodeJob, encodeResult } from './helper-job.js';
-
-export { JOB_ENV } from './helper-job.js';
 import { injectAll, prepareTargets } from './targets.js';
 
 export interface HelperOptions {

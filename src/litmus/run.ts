@@ -17,9 +17,8 @@ import { checkHealth, selectTargets } from '../kube/targets.js';
 import { type Final, Reporter } from './report.js';
 import { refindPod } from './refind.js';
 import { injectAll, prepareTargets } from './targets.js';
-import { type JobInputs, STOP_GRACE_S, chaosViaHelpers } from './via-helpers.js';
-
-export type { JobInputs } from './via-helpers.js';
+import { STOP_GRACE_S } from './helper-pods.js';
+import { type JobInputs, chaosViaHelpers } from './via-helpers.js';
 
 export interface RunOptions {
   /** How long the closing ChaosResult/Event updates may take (the pod's termination grace is short). */

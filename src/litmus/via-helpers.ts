@@ -16,8 +16,6 @@ import { encodeJob, wireDependencies, wireTarget } from './helper-job.js';
 import { HELPER_GRACE_S, type NodeJob, type NodeOutcome, helperName, helperPod, readRunnerPod, runHelpers } from './helper-pods.js';
 import type { Reporter } from './report.js';
 
-export { STOP_GRACE_S } from './helper-pods.js';
-
 /** What a helper job carries of this run's input: the fault variables as given (flag or env) and the files they name. */
 export interface JobInputs {
   readonly variables: Readonly<Record<string, string>>;
