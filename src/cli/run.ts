@@ -27,9 +27,11 @@ export const run: Action = async (ctx) => {
     await reportBadInput(ctx, problems);
     throw new UsageErrors(problems);
   }
-  const host = ctx.build(spec.logLevel);
-  const { runLitmus } = await import('../litmus/run.js');
-  return ctx.withStop(host, (deps) => runLitmus(deps, spec, litmus, { jobInputs: { variables: faultVariables(ctx), files } }));
+  // The signals are the run's from here on: one during the import below still ends in a Stopped ChaosResult.
+  return ctx.withStop(ctx.build(spec.logLevel), async (deps) => {
+    const { runLitmus } = await import('../litmus/run.js');
+    return runLitmus(deps, spec, litmus, { jobInputs: { variables: faultVariables(ctx), files } });
+  });
 };
 
 /** The raw fault variables (everything that is not Litmus-only), as a helper job carries them. */
