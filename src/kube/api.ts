@@ -6,7 +6,7 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { RuntimeError, messageOf } from '../model/errors.js';
-import { field, stringField, tryParseJson } from '../model/json.js';
+import { field, isObject, stringField, tryParseJson } from '../model/json.js';
 import { untilStopped } from '../model/stop.js';
 import type { KubeApi } from '../ports.js';
 import { type ApiResource, permissionFor } from './permissions.js';
@@ -42,7 +42,8 @@ function loadKubeConfig(k: ClientNode, env: Readonly<Record<string, string | und
   return kc;
 }
 
-interface CallInfo {
+/** One API call, as the messages name it. */
+export interface CallInfo {
   readonly resource: ApiResource;
   readonly verb: string;
   readonly namespace?: string;
@@ -70,21 +71,26 @@ function isObjectNotFound(body: unknown): boolean {
   return field(status, 'reason') === 'NotFound' && field(status, 'details') !== undefined;
 }
 
-/** The HTTP status and body of a failed call, when the API answered. */
-function answerOf(k: ClientNode, error: unknown): { code: number; body: unknown } | undefined {
-  return error instanceof k.ApiException ? { code: typeof error.code === 'number' ? error.code : 0, body: error.body } : undefined;
+/**
+ * The HTTP status, body and headers of a failed call, when the API answered (client-node's ApiException,
+ * recognised by its shape, so that mapping an error does not load the client).
+ */
+function answerOf(error: unknown): { code: number; body: unknown; headers: Readonly<Record<string, unknown>> } | undefined {
+  if (!(error instanceof Error) || !('code' in error) || typeof error.code !== 'number' || !('body' in error) || !('headers' in error)) return undefined;
+  return { code: error.code, body: error.body, headers: isObject(error.headers) ? error.headers : {} };
 }
 
-function toKubeError(k: ClientNode, error: unknown, c: CallInfo): KubeError {
+/** A failed call → a KubeError that says what was asked, where, and what to check (the permission, the CRD…). */
+export function toKubeError(error: unknown, c: CallInfo): KubeError {
   const what = describeCall(c);
-  const answer = answerOf(k, error);
+  const answer = answerOf(error);
   if (answer === undefined) {
     return new KubeError(`cannot reach the Kubernetes API to ${what}: ${messageOf(error)}. Check the API server address and the network policy of the runner.`, 0, { cause: error });
   }
   const { code, body } = answer;
   const detail = statusMessage(body);
   const p = permissionFor(c.resource);
-  if (code === 401) return new KubeError(`Kubernetes API refused to ${what}: not authenticated (401). Check the service account token or KUBECONFIG. ${detail}`, code, { cause: error });
+  if (code === 401) return new KubeError(`Kubernetes API refused to ${what}: not authenticated (401). Check the service account token or KUBECONFIG. ${detail}`.trim(), code, { cause: error });
   if (code === 403) {
     return new KubeError(`Kubernetes API refused to ${what}: forbidden (403, RBAC). Give the runner's service account the verb "${c.verb}" on "${c.resource}" (apiGroup "${p.apiGroup}") in its ${p.clusterScoped ? 'ClusterRole' : 'Role'} (the ChaosExperiment's permissions list). API said: ${detail}`, code, { cause: error });
   }
@@ -93,6 +99,11 @@ function toKubeError(k: ClientNode, error: unknown, c: CallInfo): KubeError {
     return new KubeError(`Kubernetes API does not serve ${c.resource}${p.apiGroup ? `.${p.apiGroup}` : ''} (404: resource type unknown) for ${what}.${crd} ${detail}`.trim(), code, { cause: error });
   }
   if (code === 404) return new KubeError(`${what}: not found (404). ${detail}`, code, { cause: error });
+  if (code === 429) {
+    // API Priority and Fairness (or max-in-flight) shed the request: plain text, the wait in Retry-After.
+    const after = Number(answer.headers['retry-after'] ?? answer.headers['Retry-After']);
+    return new KubeError(`Kubernetes API is throttling requests (429 Too Many Requests${Number.isFinite(after) && after > 0 ? `, retry after ${after} s` : ''}) and refused to ${what}: ${detail}`, code, { cause: error });
+  }
   return new KubeError(`Kubernetes API failed to ${what}: HTTP ${code}. ${detail}`, code, { cause: error });
 }
 
@@ -119,9 +130,9 @@ export function createKubeApi(env: Readonly<Record<string, string | undefined>>)
       return await untilStopped(fn(x), signal, describeCall(c));
     } catch (error) {
       if (signal?.aborted) throw error;
-      const answer = answerOf(x.k, error);
+      const answer = answerOf(error);
       if (gone && answer?.code === 404 && isObjectNotFound(answer.body)) return gone.value;
-      throw toKubeError(x.k, error, c);
+      throw toKubeError(error, c);
     }
   };
   return {
