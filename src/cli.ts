@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-import { run } from './main.js';
+import { run } from './cli/main.js';
 import { EFFECT_PROBE_COMMAND } from './effect/probe.js';
 
 if (process.argv[2] === EFFECT_PROBE_COMMAND) {
@@ -13,4 +13,3 @@ if (process.argv[2] === EFFECT_PROBE_COMMAND) {
     env: process.env,
   });
 }
-

@@ -8,9 +8,9 @@
  * band both ways; `direction` says which ways the plan has a tree for.
  */
 import ipaddr from 'ipaddr.js';
-import type { Direction, Spec } from '../config/spec.js';
-import { type Cidr, formatCidr } from '../config/values.js';
-import type { Resolved } from '../kube/dependencies.js';
+import type { Direction, Spec } from '../model/spec.js';
+import { type Cidr, formatCidr } from '../model/addresses.js';
+import type { Resolved } from '../model/destinations.js';
 import { type Classification, type Flow, makeClassifier } from '../tc/classify.js';
 import type { Entry, Plan } from '../tc/plan.js';
 import type { Catalog, ServiceInfo } from './catalog.js';

@@ -13,7 +13,7 @@
  * permission is `list` on services (the runner only `get`s them today): see catalogPermissions.
  */
 import type { V1EndpointSlice, V1Pod, V1Service } from '@kubernetes/client-node';
-import type { Spec } from '../config/spec.js';
+import type { Spec } from '../model/spec.js';
 import type { ApiPermission } from '../kube/permissions.js';
 
 /** The API calls the catalog makes (a port: kube-client.ts has the real one, tests use the API double). */

@@ -5,9 +5,9 @@
  *                      classify them against the Plan.
  * Formatting is format.ts's (formatDeps/formatBlastRadius; the reports are JSON-ready as they are).
  */
-import type { Spec } from '../config/spec.js';
-import type { Resolved } from '../kube/dependencies.js';
-import { type Target, describeTarget } from '../netns/target.js';
+import type { Spec } from '../model/spec.js';
+import type { Resolved } from '../model/destinations.js';
+import { type NetnsRef, describeNetns } from '../model/netns.js';
 import type { Plan } from '../tc/plan.js';
 import { type BlastRadius, blastRadius, namedDependencies } from './blast.js';
 import { type Catalog, catalogNamespaces } from './catalog.js';
@@ -21,7 +21,7 @@ import type { ReverseOptions } from './reverse.js';
 export interface CollectDeps extends ReadDeps, NamingDeps {}
 
 export interface DepsInput {
-  readonly target: Target;
+  readonly target: NetnsRef;
   /** How to name the target in the output (`pod shop/app-1`); default `pid 4242` / `netns <path>`. */
   readonly label?: string;
   /** The target pod's namespace(s), listed with the named dependencies' (Litmus mode; empty in local mode). */
@@ -41,7 +41,7 @@ export interface CollectedDeps {
   readonly naming: Naming;
 }
 
-const pidOf = (t: Target): number | undefined => (t.kind === 'pid' ? t.pid : undefined);
+const pidOf = (t: NetnsRef): number | undefined => (t.kind === 'pid' ? t.pid : undefined);
 
 /** `deps`: the target's connections, grouped and named. */
 export async function collectDeps(deps: CollectDeps, input: DepsInput): Promise<CollectedDeps> {
@@ -56,7 +56,7 @@ export async function collectDeps(deps: CollectDeps, input: DepsInput): Promise<
     ...(input.signal ? { signal: input.signal } : {}),
   });
   const report = depsReport({
-    target: input.label ?? describeTarget(input.target),
+    target: input.label ?? describeNetns(input.target),
     source: sockets.source,
     connections,
     names: naming.names,
@@ -66,7 +66,7 @@ export async function collectDeps(deps: CollectDeps, input: DepsInput): Promise<
 }
 
 export interface BlastInput {
-  readonly target: Target;
+  readonly target: NetnsRef;
   readonly spec: Pick<Spec, 'groups'>;
   readonly plan: Plan;
   readonly resolved?: readonly Resolved[];

@@ -7,7 +7,7 @@
  * (SYN-RECV); every other connected socket is outbound, and its peer's port is the service port.
  */
 import ipaddr from 'ipaddr.js';
-import type { IpFamily } from '../config/values.js';
+import type { IpFamily } from '../model/addresses.js';
 import { type Proto, type Socket, type SocketState, isUnspecified } from './procnet.js';
 
 /** The target's connections to one peer address and port (TCP or UDP). */

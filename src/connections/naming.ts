@@ -4,8 +4,8 @@
  * (names.ts decides the order). Best effort: a forbidden list or a silent nameserver becomes a note, and the
  * peer is "unknown (why)"; it never fails the command.
  */
-import type { Files } from '../deps.js';
-import type { Resolved } from '../kube/dependencies.js';
+import type { Files } from '../ports.js';
+import type { Resolved } from '../model/destinations.js';
 import { parseResolvConf } from '../resolve/dns.js';
 import { type Catalog, type CatalogApi, emptyCatalog, readCatalog } from './catalog.js';
 import type { Connections } from './group.js';

@@ -10,7 +10,7 @@
  * number. IPv6 addresses are four such words. TIME_WAIT and request sockets have inode 0 (no owner).
  */
 import ipaddr from 'ipaddr.js';
-import type { IpFamily } from '../config/values.js';
+import type { IpFamily } from '../model/addresses.js';
 
 export type Proto = 'tcp' | 'udp';
 export type ProcNetFile = 'tcp' | 'tcp6' | 'udp' | 'udp6';

@@ -10,9 +10,9 @@
  * stderr noise), and without udp_diag it falls back to /proc/net/udp anyway.
  */
 import { endianness as hostEndianness } from 'node:os';
-import { RuntimeError } from '../errors.js';
-import type { Exec, Files } from '../deps.js';
-import { type Target, describeTarget, nsenterArgs } from '../netns/target.js';
+import { RuntimeError } from '../model/errors.js';
+import type { Exec, Files } from '../ports.js';
+import { type NetnsRef, describeNetns, nsenterArgs } from '../model/netns.js';
 import { type Endianness, type ProcNetFile, type SocketTable, mergeTables, parseProcNet, procNetFiles, splitTables } from './procnet.js';
 
 export interface ReadDeps {
@@ -38,7 +38,7 @@ const READ_TIMEOUT_MS = 10_000;
 const codeOf = (e: unknown): string => (e instanceof Error && 'code' in e && typeof e.code === 'string' ? e.code : '');
 
 /** The sockets of the target's network namespace: TCP and UDP, IPv4 and IPv6, every state. */
-export async function readSockets(deps: ReadDeps, target: Target, opts: ReadOptions = {}): Promise<TargetSockets> {
+export async function readSockets(deps: ReadDeps, target: NetnsRef, opts: ReadOptions = {}): Promise<TargetSockets> {
   const endianness = opts.endianness ?? hostEndianness();
   return target.kind === 'pid' ? readPid(deps, target.pid, endianness) : await readNetns(deps, target, endianness, opts);
 }
@@ -60,26 +60,26 @@ function readPid(deps: ReadDeps, pid: number, endianness: Endianness): TargetSoc
   return { ...mergeTables(tables), source: `/proc/${pid}/net/{tcp,tcp6,udp,udp6}` };
 }
 
-async function readNetns(deps: ReadDeps, target: Extract<Target, { kind: 'netns' }>, endianness: Endianness, opts: ReadOptions): Promise<TargetSockets> {
+async function readNetns(deps: ReadDeps, target: Extract<NetnsRef, { kind: 'netns' }>, endianness: Endianness, opts: ReadOptions): Promise<TargetSockets> {
   const files = procNetFiles.map((f) => `/proc/self/net/${f}`);
   const r = await deps.exec('nsenter', [...nsenterArgs(target), '--', 'cat', ...files], {
     timeoutMs: opts.timeoutMs ?? READ_TIMEOUT_MS,
     ...(opts.signal ? { signal: opts.signal } : {}),
   });
   if (/^nsenter: /m.test(r.stderr)) {
-    throw new RuntimeError(`cannot enter the network namespace of ${describeTarget(target)}: ${r.stderr.trim()} (the runner needs CAP_SYS_ADMIN)`);
+    throw new RuntimeError(`cannot enter the network namespace of ${describeNetns(target)}: ${r.stderr.trim()} (the runner needs CAP_SYS_ADMIN)`);
   }
   // cat goes on past a missing file (no IPv6): only a missing IPv4 table is an error.
   const missing = procNetFiles.filter((f) => new RegExp(`/proc/self/net/${f}: `).test(r.stderr));
   if (r.exitCode !== 0 && (missing.length === 0 || missing.some((f) => !f.endsWith('6')))) {
-    throw new RuntimeError(`reading the socket tables in ${describeTarget(target)} failed (exit ${r.exitCode}): ${r.stderr.trim()}`);
+    throw new RuntimeError(`reading the socket tables in ${describeNetns(target)} failed (exit ${r.exitCode}): ${r.stderr.trim()}`);
   }
   let sections: { kind: ProcNetFile; text: string }[];
   try {
     sections = splitTables(r.stdout);
   } catch (error) {
-    throw new RuntimeError(`reading the socket tables in ${describeTarget(target)}: ${error instanceof Error ? error.message : String(error)}`);
+    throw new RuntimeError(`reading the socket tables in ${describeNetns(target)}: ${error instanceof Error ? error.message : String(error)}`);
   }
-  const tables = sections.map((s) => parseProcNet(s.kind, s.text, { endianness, where: `${describeTarget(target)} /proc/self/net/${s.kind}` }));
+  const tables = sections.map((s) => parseProcNet(s.kind, s.text, { endianness, where: `${describeNetns(target)} /proc/self/net/${s.kind}` }));
   return { ...mergeTables(tables), source: `nsenter --net=${target.path} -- cat /proc/self/net/{tcp,tcp6,udp,udp6}` };
 }

@@ -6,7 +6,7 @@
  */
 import { promises as dnsPromises } from 'node:dns';
 import ipaddr from 'ipaddr.js';
-import type { ResolvConf } from '../resolve/dns.js';
+import type { ResolvConf } from '../ports.js';
 
 /** The part of node:dns's Resolver that reverse lookups use. */
 export interface ReverseResolver {

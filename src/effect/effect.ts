@@ -6,10 +6,12 @@
  * interface once in each direction, so the added time is the netem delay once for egress or ingress and twice
  * for both, and a sample is lost when either packet is (1 − (1 − p)^directions).
  */
-import type { Direction, Netem } from '../config/spec.js';
-import { formatCidr } from '../config/values.js';
+import { formatCidr } from '../model/addresses.js';
+import type { WorkerRequest, WorkerResult } from '../model/probe.js';
+import type { Direction, Netem } from '../model/spec.js';
+import type { QdiscCounter } from '../model/tc.js';
+import { planDirection } from '../tc/describe.js';
 import type { Plan } from '../tc/plan.js';
-import type { QdiscCounter, WorkerRequest, WorkerResult } from './probe.js';
 
 /** At most this many dependencies are probed (a plan may hold 10,000). */
 export const MAX_PROBES = 16;
@@ -23,7 +25,8 @@ const RETRANSMIT_MS = 700;
 /** Tolerances (README "Proof of the effect"). */
 export const TOLERANCE = { relative: 0.25, absoluteMs: 5, lossPoints: 15, lossSigmas: 2.5, untouchedMs: 10 } as const;
 
-export interface ProbeSpec {
+/** A dependency the effect probes measure, and what they should see. */
+export interface ProbeDestination {
   readonly id: string;
   readonly kind: 'tcp' | 'icmp';
   readonly address: string;
@@ -42,18 +45,18 @@ export interface ProbeSpec {
 }
 
 export interface ProbeSelection {
-  readonly targets: readonly ProbeSpec[];
+  readonly destinations: readonly ProbeDestination[];
   readonly notes: readonly string[];
 }
 
-const directions = (d: Direction | undefined): number => (d === 'both' ? 2 : 1);
+const directions = (d: Direction): number => (d === 'both' ? 2 : 1);
 const round = (x: number): number => Math.round(x * 100) / 100;
 
 /** The dependencies to probe: one per host entry (address/port), most specific first, at most MAX_PROBES. */
-export function probeTargets(p: Plan): ProbeSelection {
-  const dirs = directions(p.direction);
+export function probeDestinations(p: Plan): ProbeSelection {
+  const dirs = directions(planDirection(p));
   const notes: string[] = [];
-  const targets: ProbeSpec[] = [];
+  const destinations: ProbeDestination[] = [];
   const seen = new Set<string>();
   let skipped = 0;
   for (const e of p.entries) {
@@ -69,25 +72,25 @@ export function probeTargets(p: Plan): ProbeSelection {
     const kind = e.dport !== undefined ? 'tcp' : 'icmp';
     const id = e.dport !== undefined ? (e.cidr.family === 6 ? `[${e.cidr.address}]:${e.dport}` : `${e.cidr.address}:${e.dport}`) : e.cidr.address;
     if (seen.has(id)) continue;
-    if (targets.length >= MAX_PROBES) {
+    if (destinations.length >= MAX_PROBES) {
       skipped++;
       continue;
     }
     seen.add(id);
     const base = { id, kind, address: e.cidr.address, ...(e.dport !== undefined ? { port: e.dport } : {}), group: e.group } as const;
     if (e.action === 'bypass') {
-      targets.push({ ...base, role: 'untouched', expectedAddedMs: 0, toleranceMs: TOLERANCE.untouchedMs, expectedLossPct: 0, samples: LATENCY_SAMPLES, verifiable: true });
+      destinations.push({ ...base, role: 'untouched', expectedAddedMs: 0, toleranceMs: TOLERANCE.untouchedMs, expectedLossPct: 0, samples: LATENCY_SAMPLES, verifiable: true });
       continue;
     }
     const netem = p.bands.find((b) => b.band === e.band)?.netem;
     if (!netem) continue;
-    targets.push({ ...base, role: 'fault', band: e.band, ...expectation(netem, dirs) });
+    destinations.push({ ...base, role: 'fault', band: e.band, ...expectation(netem, dirs) });
   }
   if (skipped > 0) notes.push(`${skipped} more dependencies are not probed (at most ${MAX_PROBES})`);
-  return { targets, notes };
+  return { destinations, notes };
 }
 
-function expectation(n: Netem, dirs: number): Pick<ProbeSpec, 'expectedAddedMs' | 'toleranceMs' | 'expectedLossPct' | 'samples' | 'verifiable'> {
+function expectation(n: Netem, dirs: number): Pick<ProbeDestination, 'expectedAddedMs' | 'toleranceMs' | 'expectedLossPct' | 'samples' | 'verifiable'> {
   const expectedAddedMs = n.delayMs * dirs;
   const perDirection = 1 - (1 - n.lossPct / 100) * (1 - n.corruptPct / 100);
   const expectedLossPct = round(100 * (1 - (1 - perDirection) ** dirs));
@@ -102,12 +105,12 @@ function expectation(n: Netem, dirs: number): Pick<ProbeSpec, 'expectedAddedMs' 
 
 export type PhaseName = 'baseline' | 'during' | 'after';
 
-/** The worker request for one phase: all targets, samples spread over about 1 s, ending by the budget. */
-export function probeRequest(targets: readonly ProbeSpec[], phase: PhaseName): WorkerRequest {
-  const extra = phase === 'during' ? Math.max(0, ...targets.map((t) => t.expectedAddedMs + t.toleranceMs)) : 0;
+/** The worker request for one phase: all destinations, samples spread over about 1 s, ending by the budget. */
+export function probeRequest(destinations: readonly ProbeDestination[], phase: PhaseName): WorkerRequest {
+  const extra = phase === 'during' ? Math.max(0, ...destinations.map((t) => t.expectedAddedMs + t.toleranceMs)) : 0;
   return {
     budgetMs: PHASE_BASE_MS + Math.round(extra),
-    targets: targets.map((t) => ({ id: t.id, kind: t.kind, address: t.address, ...(t.port !== undefined ? { port: t.port } : {}), samples: t.samples, gapMs: Math.floor(1000 / t.samples) })),
+    destinations: destinations.map((t) => ({ id: t.id, kind: t.kind, address: t.address, ...(t.port !== undefined ? { port: t.port } : {}), samples: t.samples, gapMs: Math.floor(1000 / t.samples) })),
   };
 }
 
@@ -197,8 +200,8 @@ export interface EffectInput {
 
 export function effectReport(input: EffectInput): EffectReport {
   const { plan: p, selection } = input;
-  const direction = p.direction ?? 'egress';
-  const dependencies = selection.targets.map((t) => dependencyEffect(t, input));
+  const direction = planDirection(p);
+  const dependencies = selection.destinations.map((t) => dependencyEffect(t, input));
   const bands = bandEffects(p, input.counters);
   const reasons = dependencies.flatMap((d) => d.reasons.map((r) => `${d.id}: ${r}`));
   const verified = dependencies.filter((d) => d.role === 'fault' && d.check !== 'not verified').length;
@@ -212,7 +215,7 @@ export function effectReport(input: EffectInput): EffectReport {
   };
 }
 
-function dependencyEffect(t: ProbeSpec, input: EffectInput): DependencyEffect {
+function dependencyEffect(t: ProbeDestination, input: EffectInput): DependencyEffect {
   const base0 = phaseStats(input.baseline?.[t.id], t.kind, undefined);
   const slack = t.toleranceMs + RETRANSMIT_MS;
   const baseMedian = base0?.medianMs ?? null;
@@ -257,7 +260,7 @@ function dependencyEffect(t: ProbeSpec, input: EffectInput): DependencyEffect {
 
 /** The devices whose netem counters belong to the plan (eth0 for egress, the ifb for ingress). */
 export function counterDevices(p: Plan): { device: string; side: 'egress' | 'ingress' }[] {
-  const d = p.direction ?? 'egress';
+  const d = planDirection(p);
   return [
     ...(d !== 'ingress' ? [{ device: p.interface, side: 'egress' as const }] : []),
     ...(d !== 'egress' && p.ifb !== undefined ? [{ device: p.ifb, side: 'ingress' as const }] : []),
@@ -321,8 +324,8 @@ export function summarizeEffect(r: EffectReport): string {
 /** The probes `plan` says would run. */
 export function describeProbes(sel: ProbeSelection): string[] {
   const out = [`Effect probes (MEASURE_EFFECT; before, during and after, from inside the target's namespace):`];
-  if (sel.targets.length === 0) out.push('  none: no dependency with a single address');
-  for (const t of sel.targets) {
+  if (sel.destinations.length === 0) out.push('  none: no dependency with a single address');
+  for (const t of sel.destinations) {
     const what = t.kind === 'tcp' ? `TCP connect ×${t.samples}` : `ping ×${t.samples}`;
     const expect = t.role === 'untouched' ? `must stay under +${t.toleranceMs} ms (port exclusion)` : `expect +${t.expectedAddedMs} ± ${t.toleranceMs} ms${t.expectedLossPct > 0 ? `, ${t.expectedLossPct} % lost` : ''}${t.verifiable ? '' : ' (nothing a probe can verify)'}`;
     out.push(`  ${t.id}: ${what}, ${expect}`);

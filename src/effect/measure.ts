@@ -3,14 +3,22 @@
  * window is not extended, but its end waits for a probe still running, unless a signal came), the band counters
  * just before the revert, and a probe after the revert. Never throws: a probe that fails becomes a note in the report.
  */
-import type { Deps } from '../deps.js';
-import type { Spec } from '../config/spec.js';
+import { messageOf } from '../model/errors.js';
+import type { NetnsRef } from '../model/netns.js';
+import type { WorkerResult } from '../model/probe.js';
+import type { Spec } from '../model/spec.js';
+import type { QdiscCounter } from '../model/tc.js';
+import type { Deps, EffectProber } from '../ports.js';
 import type { Plan } from '../tc/plan.js';
-import type { Target } from '../netns/target.js';
-import type { EffectProber, QdiscCounter, WorkerResult } from './probe.js';
-import { type EffectReport, type PhaseName, type ProbeSelection, counterDevices, effectReport, probeRequest, probeTargets } from './effect.js';
+import { type EffectReport, type PhaseName, type ProbeSelection, counterDevices, effectReport, probeDestinations, probeRequest } from './effect.js';
 
-const message = (error: unknown): string => (error instanceof Error ? error.message : String(error));
+type MeasureDeps = Pick<Deps, 'clock' | 'log' | 'prober' | 'stop'>;
+
+export interface MeasureOptions {
+  readonly spec: Pick<Spec, 'measureEffect'>;
+  readonly plan: Plan;
+  readonly netns: NetnsRef;
+}
 
 export class EffectMeasure {
   private readonly selection: ProbeSelection;
@@ -19,31 +27,28 @@ export class EffectMeasure {
   private readonly notes: string[] = [];
   private during: Promise<void> | undefined;
 
-  private constructor(
-    private readonly deps: Deps, private readonly prober: EffectProber, private readonly plan: Plan, private readonly target: Target,
-    private readonly stop: AbortSignal | undefined,
-  ) {
-    this.selection = probeTargets(plan);
+  private constructor(private readonly deps: MeasureDeps, private readonly prober: EffectProber, private readonly o: MeasureOptions) {
+    this.selection = probeDestinations(o.plan);
   }
 
   /**
-   * Undefined when MEASURE_EFFECT is off or no prober was passed in. `stop` (the run's stop signal) kills a
-   * probe still running, so a SIGTERM's revert and exit never wait for one.
+   * Undefined when MEASURE_EFFECT is off or no prober was passed in. The run's stop kills a probe still
+   * running, so a SIGTERM's revert and exit never wait for one.
    */
-  static create(deps: Deps, spec: Spec, plan: Plan, target: Target, stop?: AbortSignal): EffectMeasure | undefined {
-    if (spec.measureEffect !== true || deps.prober === undefined) return undefined;
-    return new EffectMeasure(deps, deps.prober, plan, target, stop);
+  static create(deps: MeasureDeps, o: MeasureOptions): EffectMeasure | undefined {
+    if (!o.spec.measureEffect || deps.prober === undefined) return undefined;
+    return new EffectMeasure(deps, deps.prober, o);
   }
 
   private async run(phase: PhaseName): Promise<void> {
-    if (this.selection.targets.length === 0) return;
+    if (this.selection.destinations.length === 0) return;
     const started = this.deps.clock.now();
     try {
-      this.results[phase] = await this.prober.probe(this.target, probeRequest(this.selection.targets, phase), this.stop);
+      this.results[phase] = await this.prober.probe(this.o.netns, probeRequest(this.selection.destinations, phase), this.deps.stop.signal);
       this.deps.log.info({ event: 'effect-probe', phase, ms: this.deps.clock.now() - started }, `effect probe (${phase}) done`);
     } catch (error) {
-      this.notes.push(`the ${phase} probe failed: ${message(error)}`);
-      this.deps.log.warn({ event: 'effect-probe', phase, err: message(error) }, `effect probe (${phase}) failed`);
+      this.notes.push(`the ${phase} probe failed: ${messageOf(error)}`);
+      this.deps.log.warn({ event: 'effect-probe', phase, err: messageOf(error) }, `effect probe (${phase}) failed`);
     }
   }
 
@@ -56,8 +61,9 @@ export class EffectMeasure {
     this.during = this.run('during');
   }
 
-  /** The end of the chaos window: waits for the probe (unless `signal` aborts), then reads the counters. */
-  async endDuring(signal: AbortSignal): Promise<void> {
+  /** The end of the chaos window: waits for the probe (unless the run stops), then reads the counters. */
+  async endDuring(): Promise<void> {
+    const signal = this.deps.stop.signal;
     if (signal.aborted) {
       this.notes.push('stopped by a signal: the chaos-window figures may be incomplete');
       return;
@@ -66,9 +72,9 @@ export class EffectMeasure {
     await Promise.race([this.during, aborted]);
     if (signal.aborted) return;
     try {
-      this.counters = await this.prober.counters(this.target, counterDevices(this.plan).map((d) => d.device));
+      this.counters = await this.prober.counters(this.o.netns, counterDevices(this.o.plan).map((d) => d.device));
     } catch (error) {
-      this.notes.push(`the band counters could not be read: ${message(error)}`);
+      this.notes.push(`the band counters could not be read: ${messageOf(error)}`);
     }
   }
 
@@ -78,7 +84,7 @@ export class EffectMeasure {
 
   report(): EffectReport {
     return effectReport({
-      plan: this.plan, selection: this.selection, notes: this.notes,
+      plan: this.o.plan, selection: this.selection, notes: this.notes,
       ...(this.results.baseline ? { baseline: this.results.baseline } : {}),
       ...(this.results.during ? { during: this.results.during } : {}),
       ...(this.results.after ? { after: this.results.after } : {}),

@@ -6,33 +6,11 @@
  *   tcp:  `samples` connects to address:port, started `gapMs` apart (concurrently, so a 2 s delay does not cost
  *         2 s per sample); the connect time in ms, null when it did not connect before the deadline.
  *   icmp: `ping -n -c <samples> -i 0.2 -W <waitS> -w <deadline>`; the RTT of each echo, null when it got no reply.
- * All targets run in parallel; the whole probe ends by `budgetMs`.
+ * All destinations run in parallel; the whole probe ends by `budgetMs`.
  */
 import net from 'node:net';
 import { spawn } from 'node:child_process';
-
-export interface WorkerTarget {
-  readonly id: string;
-  readonly kind: 'tcp' | 'icmp';
-  readonly address: string;
-  readonly port?: number;
-  readonly samples: number;
-  readonly gapMs: number;
-}
-
-export interface WorkerRequest {
-  readonly budgetMs: number;
-  readonly targets: readonly WorkerTarget[];
-}
-
-export interface WorkerResult {
-  /** One entry per sample: ms, or null (no answer in time). */
-  readonly samples: (number | null)[];
-  /** Errors other than a timeout (ECONNREFUSED, EHOSTUNREACH, …) by code, with how often. */
-  readonly errors: Record<string, number>;
-  /** The probe could not run at all (e.g. ping missing or not permitted). */
-  readonly error?: string;
-}
+import type { WorkerDestination, WorkerRequest, WorkerResult } from '../model/probe.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -51,7 +29,7 @@ function connectOnce(address: string, port: number, timeoutMs: number): Promise<
   });
 }
 
-async function tcp(t: WorkerTarget, deadline: number): Promise<WorkerResult> {
+async function tcp(t: WorkerDestination, deadline: number): Promise<WorkerResult> {
   const errors: Record<string, number> = {};
   const runs = Array.from({ length: t.samples }, async (_, i) => {
     await sleep(i * t.gapMs);
@@ -65,7 +43,7 @@ async function tcp(t: WorkerTarget, deadline: number): Promise<WorkerResult> {
   return { samples: await Promise.all(runs), errors };
 }
 
-function icmp(t: WorkerTarget, deadline: number): Promise<WorkerResult> {
+function icmp(t: WorkerDestination, deadline: number): Promise<WorkerResult> {
   const deadlineS = Math.max(1, Math.round((deadline - Date.now()) / 1000));
   const waitS = Math.max(1, Math.min(deadlineS, Math.ceil(deadlineS / 2)));
   const args = ['-n', '-c', String(t.samples), '-i', '0.2', '-W', String(waitS), '-w', String(deadlineS), t.address];
@@ -100,11 +78,11 @@ function icmp(t: WorkerTarget, deadline: number): Promise<WorkerResult> {
 
 export async function runProbe(req: WorkerRequest): Promise<Record<string, WorkerResult>> {
   const deadline = Date.now() + req.budgetMs;
-  const results = await Promise.all(req.targets.map((t) => (t.kind === 'tcp' ? tcp(t, deadline) : icmp(t, deadline))));
-  return Object.fromEntries(req.targets.map((t, i) => [t.id, results[i] ?? { samples: [], errors: {}, error: 'not run' }]));
+  const results = await Promise.all(req.destinations.map((t) => (t.kind === 'tcp' ? tcp(t, deadline) : icmp(t, deadline))));
+  return Object.fromEntries(req.destinations.map((t, i) => [t.id, results[i] ?? { samples: [], errors: {}, error: 'not run' }]));
 }
 
-function isWorkerTarget(t: unknown): t is WorkerTarget {
+function isWorkerDestination(t: unknown): t is WorkerDestination {
   if (typeof t !== 'object' || t === null) return false;
   const o = new Map(Object.entries(t));
   return typeof o.get('id') === 'string' && (o.get('kind') === 'tcp' || o.get('kind') === 'icmp') &&
@@ -116,10 +94,10 @@ export async function main(): Promise<void> {
   let input = '';
   for await (const chunk of process.stdin) input += String(chunk);
   const parsed: unknown = JSON.parse(input);
-  if (typeof parsed !== 'object' || parsed === null || !('budgetMs' in parsed) || !('targets' in parsed) ||
-      typeof parsed.budgetMs !== 'number' || !Array.isArray(parsed.targets)) {
+  if (typeof parsed !== 'object' || parsed === null || !('budgetMs' in parsed) || !('destinations' in parsed) ||
+      typeof parsed.budgetMs !== 'number' || !Array.isArray(parsed.destinations)) {
     throw new Error('worker: bad request');
   }
-  const targets = parsed.targets.filter(isWorkerTarget);
-  process.stdout.write(JSON.stringify(await runProbe({ budgetMs: parsed.budgetMs, targets })) + '\n');
+  const destinations = parsed.destinations.filter(isWorkerDestination);
+  process.stdout.write(JSON.stringify(await runProbe({ budgetMs: parsed.budgetMs, destinations })) + '\n');
 }

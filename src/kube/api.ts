@@ -1,22 +1,14 @@
 /**
- * The Kubernetes API calls netchaos makes (and only those: see permissions.ts), through
- * @kubernetes/client-node 1.x. Failures become KubeErrors that say what was asked, where, and what to check.
+ * The real KubeApi (src/ports.ts) through @kubernetes/client-node 1.x. The client is imported on the first
+ * call, not at start-up: it costs about half a second (ten times that under emulation), which `plan`,
+ * `inject` and `revert` on IP destinations never need. Failures become KubeErrors that say what was asked,
+ * where, and what to check.
  */
-import {
-  ApiException,
-  CoreV1Api,
-  CustomObjectsApi,
-  DiscoveryV1Api,
-  KubeConfig,
-  PatchStrategy,
-  setHeaderOptions,
-  type CoreV1Event,
-  type V1EndpointSlice,
-  type V1Node,
-  type V1Pod,
-  type V1Service,
-} from '@kubernetes/client-node';
-import { RuntimeError } from '../errors.js';
+import type { KubeConfig } from '@kubernetes/client-node';
+import { RuntimeError, messageOf } from '../model/errors.js';
+import { field, isObject, stringField, tryParseJson } from '../model/json.js';
+import { untilStopped } from '../model/stop.js';
+import type { KubeApi } from '../ports.js';
 import { type ApiResource, permissionFor } from './permissions.js';
 
 export const LITMUS_GROUP = 'litmuschaos.io';
@@ -30,41 +22,19 @@ export class KubeError extends RuntimeError {
   }
 }
 
-export interface ListOptions {
-  readonly labelSelector?: string;
-  readonly fieldSelector?: string;
-}
-
-export interface KubeApi {
-  listPods(namespace: string, opts?: ListOptions): Promise<V1Pod[]>;
-  /** The pod, or undefined when there is none (any more). */
-  getPod(namespace: string, name: string): Promise<V1Pod | undefined>;
-  createPod(namespace: string, body: V1Pod): Promise<V1Pod>;
-  /** Deletes with this grace period (the kubelet sends SIGTERM, then SIGKILL after it); a pod already gone is fine. */
-  deletePod(namespace: string, name: string, gracePeriodSeconds: number): Promise<void>;
-  listNodes(labelSelector: string): Promise<V1Node[]>;
-  getService(namespace: string, name: string): Promise<V1Service>;
-  listEndpointSlices(namespace: string, service: string): Promise<V1EndpointSlice[]>;
-  /** The ChaosEngine's uid (for Events). */
-  getChaosEngineUid(namespace: string, name: string): Promise<string>;
-  /** The ChaosResult as JSON, or undefined when there is none yet. */
-  getChaosResult(namespace: string, name: string): Promise<unknown>;
-  createChaosResult(namespace: string, body: object): Promise<void>;
-  /** JSON merge patch (the ChaosResult CRD has no status subresource: status is patched on the object). */
-  patchChaosResult(namespace: string, name: string, patch: object): Promise<void>;
-  createEvent(namespace: string, body: CoreV1Event): Promise<void>;
-}
+type ClientNode = typeof import('@kubernetes/client-node');
+let clientNode: Promise<ClientNode> | undefined;
 
 /** Where the kubeconfig comes from: KUBECONFIG, else in-cluster (service account), else ~/.kube/config. */
-export function loadKubeConfig(env: Readonly<Record<string, string | undefined>>): KubeConfig {
-  const kc = new KubeConfig();
+function loadKubeConfig(k: ClientNode, env: Readonly<Record<string, string | undefined>>): KubeConfig {
+  const kc = new k.KubeConfig();
   try {
     const file = env['KUBECONFIG']?.split(':').find((f) => f !== '');
     if (file !== undefined) kc.loadFromFile(file);
     else if (env['KUBERNETES_SERVICE_HOST']) kc.loadFromCluster();
     else kc.loadFromDefault();
   } catch (error) {
-    throw new RuntimeError(`cannot load a Kubernetes configuration (KUBECONFIG=${env['KUBECONFIG'] ?? 'unset'}): ${error instanceof Error ? error.message : String(error)}`);
+    throw new RuntimeError(`cannot load a Kubernetes configuration (KUBECONFIG=${env['KUBECONFIG'] ?? 'unset'}): ${messageOf(error)}`);
   }
   if (!kc.getCurrentCluster()) {
     throw new RuntimeError('no Kubernetes cluster configured: run in a pod with a service account, or set KUBECONFIG');
@@ -72,7 +42,16 @@ export function loadKubeConfig(env: Readonly<Record<string, string | undefined>>
   return kc;
 }
 
-interface CallInfo {
+/**
+ * The kubeconfig these variables select (KUBECONFIG, in-cluster, ~/.kube/config), loading the client on first
+ * use: for the clients made outside createKubeApi (the probes' generic client, the connections catalog).
+ */
+export async function kubeConfigFor(env: Readonly<Record<string, string | undefined>>): Promise<KubeConfig> {
+  return loadKubeConfig(await (clientNode ??= import('@kubernetes/client-node')), env);
+}
+
+/** One API call, as the messages name it. */
+export interface CallInfo {
   readonly resource: ApiResource;
   readonly verb: string;
   readonly namespace?: string;
@@ -85,111 +64,115 @@ function describeCall(c: CallInfo): string {
   return `${what}${c.namespace ? ` in namespace ${c.namespace}` : ''}`;
 }
 
+/** The API's Status body, as an object (the client hands it over as text or parsed). */
+const statusOf = (body: unknown): unknown => (typeof body === 'string' ? tryParseJson(body) ?? body : body);
+
 function statusMessage(body: unknown): string {
-  if (typeof body === 'string') {
-    try {
-      return statusMessage(JSON.parse(body));
-    } catch {
-      return body.trim().slice(0, 200);
-    }
-  }
-  if (typeof body === 'object' && body !== null && 'message' in body && typeof body.message === 'string') return body.message;
-  return '';
+  const status = statusOf(body);
+  if (typeof status === 'string') return status.trim().slice(0, 200);
+  return stringField(status, 'message') ?? '';
 }
 
 /** Whether a 404 is about the object (a Status with reason NotFound and details) rather than the resource type. */
 function isObjectNotFound(body: unknown): boolean {
-  let value = body;
-  if (typeof body === 'string') {
-    try { value = JSON.parse(body); } catch { return false; }
-  }
-  return typeof value === 'object' && value !== null && 'reason' in value && value.reason === 'NotFound' && 'details' in value;
+  const status = statusOf(body);
+  return field(status, 'reason') === 'NotFound' && field(status, 'details') !== undefined;
 }
 
+/**
+ * The HTTP status, body and headers of a failed call, when the API answered (client-node's ApiException,
+ * recognised by its shape, so that mapping an error does not load the client).
+ */
+function answerOf(error: unknown): { code: number; body: unknown; headers: Readonly<Record<string, unknown>> } | undefined {
+  if (!(error instanceof Error) || !('code' in error) || typeof error.code !== 'number' || !('body' in error) || !('headers' in error)) return undefined;
+  return { code: error.code, body: error.body, headers: isObject(error.headers) ? error.headers : {} };
+}
+
+/** A failed call → a KubeError that says what was asked, where, and what to check (the permission, the CRD…). */
 export function toKubeError(error: unknown, c: CallInfo): KubeError {
   const what = describeCall(c);
-  if (error instanceof ApiException) {
-    const code = typeof error.code === 'number' ? error.code : 0;
-    const detail = statusMessage(error.body);
-    const p = permissionFor(c.resource);
-    if (code === 401) return new KubeError(`Kubernetes API refused to ${what}: not authenticated (401). Check the service account token or KUBECONFIG. ${detail}`.trim(), code, { cause: error });
-    if (code === 403) {
-      return new KubeError(`Kubernetes API refused to ${what}: forbidden (403, RBAC). Give the runner's service account the verb "${c.verb}" on "${c.resource}" (apiGroup "${p.apiGroup}") in its ${p.clusterScoped ? 'ClusterRole' : 'Role'} (the ChaosExperiment's permissions list). API said: ${detail}`, code, { cause: error });
-    }
-    if (code === 404 && !isObjectNotFound(error.body)) {
-      const crd = p.apiGroup === LITMUS_GROUP ? ` Is Litmus installed (kubectl get crd ${c.resource}.${LITMUS_GROUP})?` : '';
-      return new KubeError(`Kubernetes API does not serve ${c.resource}${p.apiGroup ? `.${p.apiGroup}` : ''} (404: resource type unknown) for ${what}.${crd} ${detail}`.trim(), code, { cause: error });
-    }
-    if (code === 404) return new KubeError(`${what}: not found (404). ${detail}`, code, { cause: error });
-    if (code === 429) {
-      // API Priority and Fairness (or max-in-flight) shed the request: plain text, the wait in Retry-After.
-      const after = Number(error.headers['retry-after'] ?? error.headers['Retry-After']);
-      return new KubeError(`Kubernetes API is throttling requests (429 Too Many Requests${Number.isFinite(after) && after > 0 ? `, retry after ${after} s` : ''}) and refused to ${what}: ${detail}`, code, { cause: error });
-    }
-    return new KubeError(`Kubernetes API failed to ${what}: HTTP ${code}. ${detail}`, code, { cause: error });
+  const answer = answerOf(error);
+  if (answer === undefined) {
+    return new KubeError(`cannot reach the Kubernetes API to ${what}: ${messageOf(error)}. Check the API server address and the network policy of the runner.`, 0, { cause: error });
   }
-  const message = error instanceof Error ? error.message : String(error);
-  return new KubeError(`cannot reach the Kubernetes API to ${what}: ${message}. Check the API server address and the network policy of the runner.`, 0, { cause: error });
+  const { code, body } = answer;
+  const detail = statusMessage(body);
+  const p = permissionFor(c.resource);
+  if (code === 401) return new KubeError(`Kubernetes API refused to ${what}: not authenticated (401). Check the service account token or KUBECONFIG. ${detail}`.trim(), code, { cause: error });
+  if (code === 403) {
+    return new KubeError(`Kubernetes API refused to ${what}: forbidden (403, RBAC). Give the runner's service account the verb "${c.verb}" on "${c.resource}" (apiGroup "${p.apiGroup}") in its ${p.clusterScoped ? 'ClusterRole' : 'Role'} (the ChaosExperiment's permissions list). API said: ${detail}`, code, { cause: error });
+  }
+  if (code === 404 && !isObjectNotFound(body)) {
+    const crd = p.apiGroup === LITMUS_GROUP ? ` Is Litmus installed (kubectl get crd ${c.resource}.${LITMUS_GROUP})?` : '';
+    return new KubeError(`Kubernetes API does not serve ${c.resource}${p.apiGroup ? `.${p.apiGroup}` : ''} (404: resource type unknown) for ${what}.${crd} ${detail}`.trim(), code, { cause: error });
+  }
+  if (code === 404) return new KubeError(`${what}: not found (404). ${detail}`, code, { cause: error });
+  if (code === 429) {
+    // API Priority and Fairness (or max-in-flight) shed the request: plain text, the wait in Retry-After.
+    const after = Number(answer.headers['retry-after'] ?? answer.headers['Retry-After']);
+    return new KubeError(`Kubernetes API is throttling requests (429 Too Many Requests${Number.isFinite(after) && after > 0 ? `, retry after ${after} s` : ''}) and refused to ${what}: ${detail}`, code, { cause: error });
+  }
+  return new KubeError(`Kubernetes API failed to ${what}: HTTP ${code}. ${detail}`, code, { cause: error });
 }
 
-async function call<T>(c: CallInfo, fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (error) {
-    throw toKubeError(error, c);
-  }
+/** The clients of one kubeconfig, made on the first call. */
+interface Clients {
+  readonly k: ClientNode;
+  readonly core: InstanceType<ClientNode['CoreV1Api']>;
+  readonly discovery: InstanceType<ClientNode['DiscoveryV1Api']>;
+  readonly custom: InstanceType<ClientNode['CustomObjectsApi']>;
 }
 
-const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
+const customObject = (namespace: string, plural: 'chaosresults' | 'chaosengines') => ({ group: LITMUS_GROUP, version: LITMUS_VERSION, namespace, plural });
 
-/** Runs `fn`; a 404 for the object (not for the resource type) gives `otherwise`. */
-async function unlessGone<T, U>(c: CallInfo, fn: () => Promise<T>, otherwise: U): Promise<T | U> {
-  try {
-    return await fn();
-  } catch (error) {
-    if (error instanceof ApiException && error.code === 404 && isObjectNotFound(error.body)) return otherwise;
-    throw toKubeError(error, c);
-  }
-}
-
-export function createKubeApi(kc: KubeConfig): KubeApi {
-  const core = kc.makeApiClient(CoreV1Api);
-  const discovery = kc.makeApiClient(DiscoveryV1Api);
-  const custom = kc.makeApiClient(CustomObjectsApi);
-  const cr = (namespace: string, plural: 'chaosresults' | 'chaosengines') =>
-    ({ group: LITMUS_GROUP, version: LITMUS_VERSION, namespace, plural });
+export function createKubeApi(env: Readonly<Record<string, string | undefined>>): KubeApi {
+  let clients: Promise<Clients> | undefined;
+  const connect = (): Promise<Clients> => (clients ??= (clientNode ??= import('@kubernetes/client-node')).then((k) => {
+    const kc = loadKubeConfig(k, env);
+    return { k, core: kc.makeApiClient(k.CoreV1Api), discovery: kc.makeApiClient(k.DiscoveryV1Api), custom: kc.makeApiClient(k.CustomObjectsApi) };
+  }));
+  /** One call; a 404 for the object (not for the resource type) gives `gone` when given. */
+  const call = async <T, U = never>(c: CallInfo, signal: AbortSignal | undefined, fn: (x: Clients) => Promise<T>, gone?: { value: U }): Promise<T | U> => {
+    const x = await connect();
+    try {
+      return await untilStopped(fn(x), signal, describeCall(c));
+    } catch (error) {
+      if (signal?.aborted) throw error;
+      const answer = answerOf(error);
+      if (gone && answer?.code === 404 && isObjectNotFound(answer.body)) return gone.value;
+      throw toKubeError(error, c);
+    }
+  };
   return {
-    listPods: (namespace, opts = {}) => call({ resource: 'pods', verb: 'list', namespace }, async () =>
-      (await core.listNamespacedPod({ namespace, ...opts })).items),
-    getPod: (namespace, name) => unlessGone({ resource: 'pods', verb: 'get', namespace, name }, () =>
-      core.readNamespacedPod({ namespace, name }), undefined),
-    createPod: (namespace, body) => call({ resource: 'pods', verb: 'create', namespace, ...(body.metadata?.name ? { name: body.metadata.name } : {}) }, () =>
+    listPods: (namespace, { signal, ...selectors } = {}) => call({ resource: 'pods', verb: 'list', namespace }, signal, async ({ core }) =>
+      (await core.listNamespacedPod({ namespace, ...selectors })).items),
+    getPod: (namespace, name, o) => call({ resource: 'pods', verb: 'get', namespace, name }, o?.signal, ({ core }) =>
+      core.readNamespacedPod({ namespace, name }), { value: undefined }),
+    createPod: (namespace, body, o) => call({ resource: 'pods', verb: 'create', namespace, ...(body.metadata?.name ? { name: body.metadata.name } : {}) }, o?.signal, ({ core }) =>
       core.createNamespacedPod({ namespace, body })),
-    deletePod: async (namespace, name, gracePeriodSeconds) => {
-      await unlessGone({ resource: 'pods', verb: 'delete', namespace, name }, () => core.deleteNamespacedPod({ namespace, name, gracePeriodSeconds }), undefined);
+    deletePod: async (namespace, name, gracePeriodSeconds, o) => {
+      await call({ resource: 'pods', verb: 'delete', namespace, name }, o?.signal, ({ core }) => core.deleteNamespacedPod({ namespace, name, gracePeriodSeconds }), { value: undefined });
     },
-    listNodes: (labelSelector) => call({ resource: 'nodes', verb: 'list' }, async () =>
+    listNodes: (labelSelector, o) => call({ resource: 'nodes', verb: 'list' }, o?.signal, async ({ core }) =>
       (await core.listNode({ labelSelector })).items),
-    getService: (namespace, name) => call({ resource: 'services', verb: 'get', namespace, name }, () =>
+    getService: (namespace, name, o) => call({ resource: 'services', verb: 'get', namespace, name }, o?.signal, ({ core }) =>
       core.readNamespacedService({ namespace, name })),
-    listEndpointSlices: (namespace, service) => call({ resource: 'endpointslices', verb: 'list', namespace }, async () =>
+    listEndpointSlices: (namespace, service, o) => call({ resource: 'endpointslices', verb: 'list', namespace }, o?.signal, async ({ discovery }) =>
       (await discovery.listNamespacedEndpointSlice({ namespace, labelSelector: `kubernetes.io/service-name=${service}` })).items),
-    getChaosEngineUid: (namespace, name) => call({ resource: 'chaosengines', verb: 'get', namespace, name }, async () => {
-      const engine: unknown = await custom.getNamespacedCustomObject({ ...cr(namespace, 'chaosengines'), name });
-      const metadata = typeof engine === 'object' && engine !== null && 'metadata' in engine ? engine.metadata : undefined;
-      const uid = typeof metadata === 'object' && metadata !== null && 'uid' in metadata ? str(metadata.uid) : undefined;
-      return uid ?? '';
+    getChaosEngineUid: (namespace, name, o) => call({ resource: 'chaosengines', verb: 'get', namespace, name }, o?.signal, async ({ custom }) => {
+      const engine: unknown = await custom.getNamespacedCustomObject({ ...customObject(namespace, 'chaosengines'), name });
+      return stringField(field(engine, 'metadata'), 'uid') ?? '';
     }),
-    getChaosResult: (namespace, name) => unlessGone({ resource: 'chaosresults', verb: 'get', namespace, name }, async (): Promise<unknown> =>
-      custom.getNamespacedCustomObject({ ...cr(namespace, 'chaosresults'), name }), undefined),
-    createChaosResult: (namespace, body) => call({ resource: 'chaosresults', verb: 'create', namespace }, async () => {
-      await custom.createNamespacedCustomObject({ ...cr(namespace, 'chaosresults'), body });
+    getChaosResult: (namespace, name, o) => call({ resource: 'chaosresults', verb: 'get', namespace, name }, o?.signal, async ({ custom }): Promise<unknown> =>
+      custom.getNamespacedCustomObject({ ...customObject(namespace, 'chaosresults'), name }), { value: undefined }),
+    createChaosResult: (namespace, body, o) => call({ resource: 'chaosresults', verb: 'create', namespace }, o?.signal, async ({ custom }) => {
+      await custom.createNamespacedCustomObject({ ...customObject(namespace, 'chaosresults'), body });
     }),
-    patchChaosResult: (namespace, name, patch) => call({ resource: 'chaosresults', verb: 'patch', namespace, name }, async () => {
-      await custom.patchNamespacedCustomObject({ ...cr(namespace, 'chaosresults'), name, body: patch },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+    patchChaosResult: (namespace, name, patch, o) => call({ resource: 'chaosresults', verb: 'patch', namespace, name }, o?.signal, async ({ k, custom }) => {
+      await custom.patchNamespacedCustomObject({ ...customObject(namespace, 'chaosresults'), name, body: patch },
+        k.setHeaderOptions('Content-Type', k.PatchStrategy.MergePatch));
     }),
-    createEvent: (namespace, body) => call({ resource: 'events', verb: 'create', namespace }, async () => {
+    createEvent: (namespace, body, o) => call({ resource: 'events', verb: 'create', namespace }, o?.signal, async ({ core }) => {
       await core.createNamespacedEvent({ namespace, body });
     }),
   };

@@ -4,36 +4,23 @@
  * depends on kube-proxy/CNI (iptables/ipvs DNAT before or after the pod's egress qdisc, eBPF socket LB).
  */
 import type { V1EndpointSlice, V1ServicePort } from '@kubernetes/client-node';
-import { RuntimeError } from '../errors.js';
-import { type DestinationItem, parseCidr } from '../config/values.js';
-import type { KubeApi } from './api.js';
+import { DependencyError } from '../model/errors.js';
+import { type DestinationItem, parseCidr } from '../model/addresses.js';
+import type { PodDestination, Resolved, ServiceDestination } from '../model/destinations.js';
+import { selectorText } from '../model/kube.js';
+import type { KubeApi } from '../ports.js';
 import { findPods } from './targets.js';
-import type { PodDestination, ServiceDestination } from './selectors.js';
-
-/** A dependency that resolved to nothing (Service without endpoints, no pod matched). */
-export class DependencyError extends RuntimeError {
-  override readonly name = 'DependencyError';
-}
-
-/** What one named dependency resolved to, for the plan output and the log. */
-export interface Resolved {
-  readonly source: string;
-  readonly items: readonly DestinationItem[];
-  /** One line per address group, e.g. `ClusterIP 10.96.0.10 ports 53`. */
-  readonly details: readonly string[];
-  /** For a hostname: the shortest TTL of its records, in seconds (DEPENDENCY_REFRESH asks again then). */
-  readonly ttlS?: number;
-}
 
 const item = (source: string, ip: string, ports: readonly number[]): DestinationItem =>
   ({ cidr: parseCidr(source, ip), ports: [...new Set(ports)].sort((a, b) => a - b) });
 
 const portsText = (ports: readonly number[]): string => (ports.length > 0 ? ` ports ${ports.join(',')}` : ' all ports');
 
-export async function resolvePods(api: KubeApi, dep: PodDestination): Promise<Resolved> {
-  const selector = dep.pods.kind === 'labels' ? `[${dep.pods.labels}]` : `[${dep.pods.names.join(',')}]`;
+/** The Running pods a DESTINATION_PODS entry names, with their IPs. */
+export async function resolvePods(api: KubeApi, dep: PodDestination, signal?: AbortSignal): Promise<Resolved> {
+  const selector = selectorText(dep.pods);
   const source = `pods ${dep.namespace}:${selector}`;
-  const pods = await findPods(api, dep.namespace, dep.pods, dep.pods.kind === 'labels' ? 'any' : 'pod');
+  const pods = await findPods(api, { namespace: dep.namespace, pods: dep.pods, kind: dep.pods.kind === 'labels' ? 'any' : 'pod', signal });
   const items: DestinationItem[] = [];
   const details: string[] = [];
   for (const p of pods) {
@@ -70,10 +57,11 @@ function slicePorts(slice: V1EndpointSlice, chosen: readonly V1ServicePort[], al
   return chosen.flatMap((c) => ports.filter((p) => (p.name ?? '') === (c.name ?? '')).map((p) => p.port).filter((p): p is number => p !== undefined));
 }
 
-export async function resolveService(api: KubeApi, dep: ServiceDestination): Promise<Resolved> {
+/** A Service's ClusterIP(s) with its ports and its ready endpoints with their target ports. */
+export async function resolveService(api: KubeApi, dep: ServiceDestination, signal?: AbortSignal): Promise<Resolved> {
   const ref = `${dep.namespace}/${dep.name}`;
   const source = `service ${ref}`;
-  const svc = await api.getService(dep.namespace, dep.name);
+  const svc = await api.getService(dep.namespace, dep.name, { signal });
   const spec = svc.spec;
   if (spec?.type === 'ExternalName') {
     throw new DependencyError(`DESTINATION_SERVICES ${ref} is an ExternalName Service (${spec.externalName ?? '?'}): it has no addresses of its own; put ${spec.externalName ?? 'the name'} in DESTINATION_HOSTS instead`);
@@ -88,7 +76,7 @@ export async function resolveService(api: KubeApi, dep: ServiceDestination): Pro
   if (clusterIps.length > 0) details.push(`ClusterIP ${clusterIps.join(', ')}${portsText(servicePortNumbers)}`);
   else details.push('headless: endpoints only');
 
-  const slices = await api.listEndpointSlices(dep.namespace, dep.name);
+  const slices = await api.listEndpointSlices(dep.namespace, dep.name, { signal });
   let ready = 0;
   for (const slice of slices) {
     if (slice.addressType === 'FQDN') continue;

@@ -138,77 +138,87 @@ function abortError(signal: AbortSignal): Error {
   return e;
 }
 
+/** Where and how the generic client sends its requests. */
+interface Connection {
+  readonly kc: KubeConfig;
+  readonly base: URL;
+  readonly defaultTimeout: number;
+}
+
+type SendArgs = [method: string, path: string, query: URLSearchParams, body: unknown, contentType: string, call: { verb: string; ref: ResourceRef; name?: string | undefined }, opts: CallOptions];
+
+async function sendRequest(conn: Connection, method: string, path: string, query: URLSearchParams, body: unknown, contentType: string, call: { verb: string; ref: ResourceRef; name?: string | undefined }, opts: CallOptions): Promise<Answer> {
+  const reqOpts: RequestOptions = { headers: {} };
+  await conn.kc.applyToHTTPSOptions(reqOpts);
+  const url = new URL(conn.base.href);
+  url.pathname = `${conn.base.pathname.replace(/\/$/, '')}${path}`;
+  url.search = query.toString();
+  const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
+  const timeoutMs = opts.timeoutMs ?? conn.defaultTimeout;
+  const what = describeResourceCall(call.verb, call.ref, call.name);
+  return new Promise<Answer>((resolve, reject) => {
+    const signal = opts.signal;
+    if (signal?.aborted) { reject(abortError(signal)); return; }
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    const headers: Record<string, string | string[] | number> = { accept: 'application/json' };
+    const given = reqOpts.headers;
+    if (given !== undefined && !Array.isArray(given)) {
+      for (const [k, v] of Object.entries(given)) if (v !== undefined) headers[k] = v;
+    }
+    if (payload) { headers['content-type'] = contentType; headers['content-length'] = payload.length; }
+    if (reqOpts.auth) headers['authorization'] = `Basic ${Buffer.from(reqOpts.auth).toString('base64')}`;
+    const req = send(url, { ...reqOpts, method, headers, auth: null });
+    let done = false;
+    const finish = (fn: () => void): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      fn();
+    };
+    const timer = setTimeout(() => {
+      finish(() => { reject(new KubeError(`Kubernetes API did not answer within ${timeoutMs} ms to ${what}`, 0)); });
+      req.destroy();
+    }, timeoutMs);
+    const onAbort = (): void => {
+      finish(() => { reject(abortError(signal ?? AbortSignal.abort())); });
+      req.destroy();
+    };
+    signal?.addEventListener('abort', onAbort, { once: true });
+    req.on('error', (error) => {
+      finish(() => { reject(new KubeError(`cannot reach the Kubernetes API to ${what}: ${error.message}. Check the API server address and the network policy of the runner.`, 0, { cause: error })); });
+    });
+    req.on('response', (res: IncomingMessage) => {
+      const chunks: Buffer[] = [];
+      let size = 0;
+      res.on('data', (c: Buffer) => {
+        size += c.length;
+        if (size > MAX_BODY) { res.destroy(); finish(() => { reject(new KubeError(`the answer to ${what} is larger than ${MAX_BODY} bytes`, 0)); }); return; }
+        chunks.push(c);
+      });
+      res.on('error', (error) => { finish(() => { reject(new KubeError(`the answer to ${what} was cut: ${error.message}`, 0, { cause: error })); }); });
+      res.on('end', () => { finish(() => { resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }); }); });
+    });
+    req.end(payload);
+  });
+}
+
+function json(a: Answer, verb: string, ref: ResourceRef, name?: string): KubeObject {
+  try {
+    const v: unknown = JSON.parse(a.body);
+    if (isRecord(v)) return v;
+  } catch {
+    // reported below
+  }
+  throw new KubeError(`Kubernetes API answered ${describeResourceCall(verb, ref, name)} with something that is not a JSON object: ${a.body.slice(0, 200)}`, a.status);
+}
+
 export function createDynamicKube(kc: KubeConfig, options: DynamicKubeOptions = {}): DynamicKube {
   const defaultTimeout = options.timeoutMs ?? 30_000;
   const cluster = kc.getCurrentCluster();
   if (!cluster) throw new KubeError('no Kubernetes cluster configured: run in a pod with a service account, or set KUBECONFIG', 0);
-  const base = new URL(cluster.server);
-
-  async function send(method: string, path: string, query: URLSearchParams, body: unknown, contentType: string, call: { verb: string; ref: ResourceRef; name?: string | undefined }, opts: CallOptions): Promise<Answer> {
-    const reqOpts: RequestOptions = { headers: {} };
-    await kc.applyToHTTPSOptions(reqOpts);
-    const url = new URL(base.href);
-    url.pathname = `${base.pathname.replace(/\/$/, '')}${path}`;
-    url.search = query.toString();
-    const payload = body === undefined ? undefined : Buffer.from(JSON.stringify(body));
-    const timeoutMs = opts.timeoutMs ?? defaultTimeout;
-    const what = describeResourceCall(call.verb, call.ref, call.name);
-    return new Promise<Answer>((resolve, reject) => {
-      const signal = opts.signal;
-      if (signal?.aborted) { reject(abortError(signal)); return; }
-      const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-      const headers: Record<string, string | string[] | number> = { accept: 'application/json' };
-      const given = reqOpts.headers;
-      if (given !== undefined && !Array.isArray(given)) {
-        for (const [k, v] of Object.entries(given)) if (v !== undefined) headers[k] = v;
-      }
-      if (payload) { headers['content-type'] = contentType; headers['content-length'] = payload.length; }
-      if (reqOpts.auth) headers['authorization'] = `Basic ${Buffer.from(reqOpts.auth).toString('base64')}`;
-      const req = send(url, { ...reqOpts, method, headers, auth: null });
-      let done = false;
-      const finish = (fn: () => void): void => {
-        if (done) return;
-        done = true;
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-        fn();
-      };
-      const timer = setTimeout(() => {
-        finish(() => { reject(new KubeError(`Kubernetes API did not answer within ${timeoutMs} ms to ${what}`, 0)); });
-        req.destroy();
-      }, timeoutMs);
-      const onAbort = (): void => {
-        finish(() => { reject(abortError(signal ?? AbortSignal.abort())); });
-        req.destroy();
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-      req.on('error', (error) => {
-        finish(() => { reject(new KubeError(`cannot reach the Kubernetes API to ${what}: ${error.message}. Check the API server address and the network policy of the runner.`, 0, { cause: error })); });
-      });
-      req.on('response', (res: IncomingMessage) => {
-        const chunks: Buffer[] = [];
-        let size = 0;
-        res.on('data', (c: Buffer) => {
-          size += c.length;
-          if (size > MAX_BODY) { res.destroy(); finish(() => { reject(new KubeError(`the answer to ${what} is larger than ${MAX_BODY} bytes`, 0)); }); return; }
-          chunks.push(c);
-        });
-        res.on('error', (error) => { finish(() => { reject(new KubeError(`the answer to ${what} was cut: ${error.message}`, 0, { cause: error })); }); });
-        res.on('end', () => { finish(() => { resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }); }); });
-      });
-      req.end(payload);
-    });
-  }
-
-  const json = (a: Answer, verb: string, ref: ResourceRef, name?: string): KubeObject => {
-    try {
-      const v: unknown = JSON.parse(a.body);
-      if (isRecord(v)) return v;
-    } catch {
-      // reported below
-    }
-    throw new KubeError(`Kubernetes API answered ${describeResourceCall(verb, ref, name)} with something that is not a JSON object: ${a.body.slice(0, 200)}`, a.status);
-  };
+  const conn: Connection = { kc, base: new URL(cluster.server), defaultTimeout };
+  const send = (...a: SendArgs): Promise<Answer> => sendRequest(conn, ...a);
 
   return {
     async get(ref, name, opts = {}) {

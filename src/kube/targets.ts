@@ -1,27 +1,9 @@
 /** Target pods: TARGETS/TARGET_PODS → matching pods → PODS_AFFECTED_PERC → the ones on this node (and, for helper pods, elsewhere). */
 import type { V1Pod } from '@kubernetes/client-node';
-import { RuntimeError } from '../errors.js';
-import type { LitmusSpec, PercentRange } from '../litmus/env.js';
-import type { KubeApi } from './api.js';
-import type { PodSelector, TargetSelector, WorkloadKind } from './selectors.js';
-
-/** Target selection failed (no match, wrong node, missing container): litmus-go's TARGET_SELECTION_ERROR. */
-export class TargetSelectionError extends RuntimeError {
-  override readonly name = 'TargetSelectionError';
-}
-
-export interface PodRef {
-  readonly namespace: string;
-  readonly name: string;
-  readonly node: string;
-}
-
-export interface TargetPod extends PodRef {
-  readonly uid: string;
-  readonly container: string;
-  /** As Kubernetes reports it, e.g. `containerd://4f3c…`. */
-  readonly containerId: string;
-}
+import { TargetSelectionError } from '../model/errors.js';
+import type { LitmusSpec, PercentRange } from '../model/litmus.js';
+import { type PodRef, type PodSelector, type TargetPod, type TargetSelector, type WorkloadKind, selectorText } from '../model/kube.js';
+import type { Deps, KubeApi } from '../ports.js';
 
 export interface Selection {
   /** Target pods on this node, in the order they are injected. */
@@ -54,18 +36,25 @@ function ownedBy(pod: V1Pod, kind: WorkloadKind, name: string | undefined): bool
 
 const isLive = (p: V1Pod): boolean => p.metadata?.deletionTimestamp === undefined && p.status?.phase === 'Running';
 
-export async function findPods(api: KubeApi, namespace: string, pods: PodSelector, kind: WorkloadKind = 'pod'): Promise<V1Pod[]> {
+export interface PodQuery {
+  readonly namespace: string;
+  readonly pods: PodSelector;
+  readonly kind: WorkloadKind;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** The pods a selector names in a namespace, owned by a workload of that kind. */
+export async function findPods(api: KubeApi, q: PodQuery): Promise<V1Pod[]> {
+  const { namespace, pods, kind, signal } = q;
   if (pods.kind === 'labels') {
-    const list = await api.listPods(namespace, { labelSelector: pods.labels });
+    const list = await api.listPods(namespace, { labelSelector: pods.labels, signal });
     return list.filter((p) => ownedBy(p, kind, undefined));
   }
-  const list = await api.listPods(namespace);
+  const list = await api.listPods(namespace, { signal });
   return list.filter((p) => pods.names.some((n) => (kind === 'pod' || kind === 'any' ? p.metadata?.name === n : ownedBy(p, kind, n))));
 }
 
-function selectorText(t: TargetSelector): string {
-  return `${t.kind}:${t.namespace}:[${t.pods.kind === 'labels' ? t.pods.labels : t.pods.names.join(',')}]`;
-}
+const targetsText = (t: TargetSelector): string => `${t.kind}:${t.namespace}:${selectorText(t.pods)}`;
 
 /** How many of `total` pods PODS_AFFECTED_PERC asks for: at least one. */
 export function affectedCount(total: number, range: PercentRange, random: () => number): number {
@@ -86,18 +75,21 @@ function shuffle<T>(items: readonly T[], random: () => number): T[] {
 
 const ref = (p: V1Pod): PodRef => ({ namespace: p.metadata?.namespace ?? '', name: p.metadata?.name ?? '', node: p.spec?.nodeName ?? '' });
 
-export async function selectTargets(api: KubeApi, l: LitmusSpec, random: () => number): Promise<Selection> {
+/** The target pods of a Litmus run; `deps.stop` ends the lookups when the run stops. */
+export async function selectTargets(deps: Pick<Deps, 'kube' | 'random' | 'stop'>, l: LitmusSpec): Promise<Selection> {
+  const { kube: api, random } = deps;
+  const signal = deps.stop.signal;
   const first = l.targets[0];
   const selectors: TargetSelector[] = l.targetPods.length > 0 && first
     ? [{ kind: 'pod', namespace: first.namespace, pods: { kind: 'names', names: l.targetPods } }]
     : [...l.targets];
   const byUid = new Map<string, V1Pod>();
   for (const s of selectors) {
-    for (const p of await findPods(api, s.namespace, s.pods, s.kind)) byUid.set(p.metadata?.uid ?? `${s.namespace}/${p.metadata?.name ?? ''}`, p);
+    for (const p of await findPods(api, { namespace: s.namespace, pods: s.pods, kind: s.kind, signal })) byUid.set(p.metadata?.uid ?? `${s.namespace}/${p.metadata?.name ?? ''}`, p);
   }
   const all = [...byUid.values()];
   let live = all.filter(isLive);
-  const described = selectors.map(selectorText).join(';');
+  const described = selectors.map(targetsText).join(';');
   if (live.length === 0) {
     const notRunning = all.map((p) => `${p.metadata?.name ?? '?'} (${p.metadata?.deletionTimestamp ? 'terminating' : p.status?.phase ?? 'unknown'})`);
     throw new TargetSelectionError(notRunning.length > 0
@@ -105,7 +97,7 @@ export async function selectTargets(api: KubeApi, l: LitmusSpec, random: () => n
       : `no pod matches ${described}: check the ChaosEngine's appinfo / TARGETS (${selectors.map((s) => `kubectl get pods -n ${s.namespace}${s.pods.kind === 'labels' ? ` -l ${s.pods.labels}` : ''}`).join('; ')})`);
   }
   if (l.nodeLabel !== undefined) {
-    const nodes = new Set((await api.listNodes(l.nodeLabel)).map((n) => n.metadata?.name ?? ''));
+    const nodes = new Set((await api.listNodes(l.nodeLabel, { signal })).map((n) => n.metadata?.name ?? ''));
     live = live.filter((p) => nodes.has(p.spec?.nodeName ?? ''));
     if (live.length === 0) throw new TargetSelectionError(`no pod matching ${described} runs on a node labelled ${l.nodeLabel} (NODE_LABEL)`);
   }
@@ -142,11 +134,11 @@ export function targetPod(p: V1Pod, wanted: string | undefined): TargetPod {
 }
 
 /** Health check (DEFAULT_HEALTH_CHECK): every pod still exists, is Running, and all its containers are ready. */
-export async function checkHealth(api: KubeApi, pods: readonly PodRef[]): Promise<string[]> {
+export async function checkHealth(api: KubeApi, pods: readonly PodRef[], signal?: AbortSignal): Promise<string[]> {
   const problems: string[] = [];
   const namespaces = [...new Set(pods.map((p) => p.namespace))];
   for (const ns of namespaces) {
-    const current = await api.listPods(ns);
+    const current = await api.listPods(ns, { signal });
     for (const want of pods.filter((p) => p.namespace === ns)) {
       const p = current.find((x) => x.metadata?.name === want.name);
       if (!p) { problems.push(`${ns}/${want.name} no longer exists`); continue; }

@@ -17,9 +17,9 @@
  */
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Deps } from '../deps.js';
-import type { DeadmanMode } from '../config/spec.js';
-import { RuntimeError } from '../errors.js';
+import { RuntimeError, messageOf } from '../model/errors.js';
+import type { DeadmanMode } from '../model/spec.js';
+import type { Deps } from '../ports.js';
 import { ROOT_HANDLE } from '../tc/plan.js';
 import { markerKeyTexts, markerShowArgs } from '../tc/marker.js';
 import type { LifecycleEvent } from './events.js';
@@ -178,7 +178,7 @@ export async function armDeadman(
     try {
       armed = await armSystemd(deps, r);
     } catch (error) {
-      emit({ kind: 'deadman', action: 'unavailable', mode: 'systemd', detail: error instanceof Error ? error.message : String(error) });
+      emit({ kind: 'deadman', action: 'unavailable', mode: 'systemd', detail: messageOf(error) });
       armed = armProcess(deps, r);
     }
   } else {
@@ -195,6 +195,6 @@ export async function disarm(armed: Armed, emit: (e: LifecycleEvent) => void): P
     await armed.cancel();
     emit({ kind: 'deadman', action: 'cancelled', mode: armed.mode, detail: armed.detail });
   } catch (error) {
-    emit({ kind: 'deadman', action: 'cancel-failed', mode: armed.mode, detail: `${armed.detail}: ${error instanceof Error ? error.message : String(error)} (harmless: it finds no tree of this run and does nothing)` });
+    emit({ kind: 'deadman', action: 'cancel-failed', mode: armed.mode, detail: `${armed.detail}: ${messageOf(error)} (harmless: it finds no tree of this run and does nothing)` });
   }
 }

@@ -2,8 +2,8 @@
  * What happens during a run, as one union. Logs are written from it here; Litmus mode turns the
  * same events into ChaosResult fields and Kubernetes Events.
  */
-import type { Logger } from 'pino';
-import type { StopSignalName } from '../deps.js';
+import type { StopSignalName } from '../model/stop.js';
+import type { Logger } from '../ports.js';
 
 export type LifecycleEvent =
   | { kind: 'ramp'; phase: 'before' | 'after'; seconds: number }
@@ -11,7 +11,8 @@ export type LifecycleEvent =
   | { kind: 'injected'; entries: number; bands: number; applyMs: number }
   | { kind: 'apply-failed'; line: number | undefined; text: string | undefined; error: string }
   | { kind: 'progress'; phase: 'ramp' | 'chaos'; remainingS: number }
-  | { kind: 'signal'; signal: StopSignalName; phase: string }
+  /** The run stops: a process signal, or `cause` (the run stopped itself, e.g. another target failed). */
+  | { kind: 'signal'; signal: StopSignalName; phase: string; cause?: string }
   | { kind: 'target-gone'; detail: string }
   | { kind: 'revert-retry'; attempt: number; error: string }
   | { kind: 'reverted'; removed: boolean; root: string; revertMs: number }
@@ -42,7 +43,7 @@ export function formatEvent(e: LifecycleEvent): [Level, string] {
     case 'injected': return ['info', `injected: ${e.entries} filter entries, ${e.bands} fault band(s) in ${e.applyMs} ms`];
     case 'apply-failed': return ['error', `tc rejected line ${e.line ?? '?'} of the batch (${e.text ?? 'unknown line'}): ${e.error}`];
     case 'progress': return ['info', e.phase === 'chaos' ? `chaos active, ${e.remainingS}s remaining` : `ramp time, ${e.remainingS}s remaining`];
-    case 'signal': return ['warn', `${e.signal} received during ${e.phase}: reverting before exit`];
+    case 'signal': return ['warn', e.cause === undefined ? `${e.signal} received during ${e.phase}: reverting before exit` : `stopping during ${e.phase} (${e.cause}): reverting before exit`];
     case 'target-gone': return ['warn', `the target's network namespace is gone (${e.detail}); its tc tree went with it`];
     case 'revert-retry': return ['warn', `revert attempt ${e.attempt} failed: ${e.error}; retrying`];
     case 'reverted': return ['info', e.removed ? `reverted in ${e.revertMs} ms: root qdisc is ${e.root} again` : `nothing of ours to remove: root qdisc is ${e.root}`];
@@ -86,4 +87,12 @@ export function logEvent(log: Logger, event: LifecycleEvent): void {
   const [level, msg] = formatEvent(event);
   const { kind, ...fields } = event;
   log[level]({ event: kind, ...fields }, msg);
+}
+
+/** The emit function of one run: logs each event, then hands it to `onEvent`. */
+export function emitter(log: Logger, onEvent?: (e: LifecycleEvent) => void): (e: LifecycleEvent) => void {
+  return (e) => {
+    logEvent(log, e);
+    onEvent?.(e);
+  };
 }

@@ -9,20 +9,19 @@
  * A source that stops resolving (NXDOMAIN, no ready endpoints, an API error) keeps its last addresses: a group
  * never loses all its addresses, which would mean "all traffic".
  */
-import type { Deps } from '../deps.js';
-import { RuntimeError } from '../errors.js';
-import type { Spec } from '../config/spec.js';
-import { type DestinationItem, formatCidr } from '../config/values.js';
-import type { Resolved } from '../kube/dependencies.js';
+import { RuntimeError, messageOf } from '../model/errors.js';
+import { type DestinationItem, formatCidr } from '../model/addresses.js';
+import type { Resolved } from '../model/destinations.js';
+import type { NetnsRef } from '../model/netns.js';
+import type { Spec } from '../model/spec.js';
+import type { Deps } from '../ports.js';
 import { type Plan, plan } from '../tc/plan.js';
 import { diffPlan, undoLines } from '../tc/diff.js';
-import { applyBatch } from '../netns/tc.js';
-import type { Target } from '../netns/target.js';
 import { type LiveSource, refreshDelayMs } from '../resolve/live.js';
 import type { LifecycleEvent } from './events.js';
 
 /** Called by the wait loop after each step with the live plan and where it is; returns the plan that is live afterwards. */
-export type Refresh = (live: Plan, target: Target, emit: (e: LifecycleEvent) => void) => Promise<Plan>;
+export type Refresh = (live: Plan, netns: NetnsRef, emit: (e: LifecycleEvent) => void) => Promise<Plan>;
 
 export interface RefreshOptions {
   readonly spec: Spec;
@@ -39,8 +38,8 @@ interface State {
 }
 
 /** The refresh callback for one target, or undefined when there is nothing to refresh (or it is off). */
-export function liveRefresh(deps: Pick<Deps, 'exec' | 'clock'>, o: RefreshOptions): Refresh | undefined {
-  const intervalS = o.spec.refreshS ?? 0;
+export function liveRefresh(deps: Pick<Deps, 'tc' | 'clock' | 'stop'>, o: RefreshOptions): Refresh | undefined {
+  const intervalS = o.spec.refreshS;
   const index = o.spec.groups.findIndex((g) => g.named !== undefined);
   if (intervalS === 0 || index === -1 || o.sources.length === 0) return undefined;
   const start = deps.clock.now();
@@ -49,7 +48,7 @@ export function liveRefresh(deps: Pick<Deps, 'exec' | 'clock'>, o: RefreshOption
     return [s.source, { items: r?.items ?? [], due: start + refreshDelayMs(s.kind, intervalS, r?.ttlS) }];
   }));
 
-  return async (live, target, emit) => {
+  return async (live, netns, emit) => {
     const now = deps.clock.now();
     const due = o.sources.filter((s) => (state.get(s.source)?.due ?? Infinity) <= now);
     if (due.length === 0) return live;
@@ -59,7 +58,7 @@ export function liveRefresh(deps: Pick<Deps, 'exec' | 'clock'>, o: RefreshOption
       const st = state.get(s.source);
       if (!st) return;
       try {
-        const r = await s.resolve();
+        const r = await s.resolve(deps.stop.signal);
         st.due = deps.clock.now() + refreshDelayMs(s.kind, intervalS, r.ttlS);
         const before = new Set(st.items.map(itemText));
         const after = new Set(r.items.map(itemText));
@@ -71,7 +70,7 @@ export function liveRefresh(deps: Pick<Deps, 'exec' | 'clock'>, o: RefreshOption
         }
       } catch (error) {
         st.due = deps.clock.now() + intervalS * 1000;
-        emit({ kind: 'dependency-stale', source: s.source, error: error instanceof Error ? error.message : String(error), retryS: intervalS });
+        emit({ kind: 'dependency-stale', source: s.source, error: messageOf(error), retryS: intervalS });
       }
     }));
     if (changes.length === 0) return live;
@@ -85,11 +84,11 @@ export function liveRefresh(deps: Pick<Deps, 'exec' | 'clock'>, o: RefreshOption
       diff = diffPlan(live, next);
     } catch (error) {
       // Nothing was changed; the sources are asked again when due and the change is tried again then.
-      emit({ kind: 'refresh-failed', changes: what, error: error instanceof Error ? error.message : String(error), kept: true });
+      emit({ kind: 'refresh-failed', changes: what, error: messageOf(error), kept: true });
       return live;
     }
     const started = deps.clock.now();
-    const failure = diff.lines.length > 0 ? await applyBatch(deps, target, diff.lines) : undefined;
+    const failure = diff.lines.length > 0 ? await deps.tc.apply(netns, diff.lines) : undefined;
     if (!failure) {
       for (const [source, its] of fresh) { const st = state.get(source); if (st) st.items = its; }
       for (const c of changes) emit(c);
@@ -104,7 +103,7 @@ export function liveRefresh(deps: Pick<Deps, 'exec' | 'clock'>, o: RefreshOption
       throw new RuntimeError(`${error}. The filters are in an unknown state: ending the run (the whole tree is removed)`);
     }
     const undo = undoLines(diff, failure.line - 1);
-    const undoFailure = undo.length > 0 ? await applyBatch(deps, target, undo) : undefined;
+    const undoFailure = undo.length > 0 ? await deps.tc.apply(netns, undo) : undefined;
     if (undoFailure) {
       emit({ kind: 'refresh-failed', changes: what, error: `${error}; the rollback failed too at line ${undoFailure.line ?? '?'} (${undoFailure.text ?? '?'}): ${undoFailure.error}`, kept: false });
       throw new RuntimeError(`${error}, and its rollback failed (${undoFailure.error}). The filters are in an unknown state: ending the run (the whole tree is removed)`);

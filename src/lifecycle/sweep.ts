@@ -4,12 +4,15 @@
  * future is left alone, and so is a prio 4e43: without a readable marker (reported, not touched).
  * The process dead-man (`netchaos watchdog`) runs the same code for one namespace and one run.
  */
-import type { Deps } from '../deps.js';
-import { type NamespaceDirs, type NamespaceRef, asTarget, defaultDirs, listNamespaces, locateNamespace } from '../netns/namespaces.js';
-import { isOurs, readMarker, revertOnce, showAllQdiscs } from '../netns/tc.js';
-import { revertIngressOnce } from '../netns/ingress.js';
-import { type Owner, describeDeadline } from '../tc/marker.js';
+import { messageOf } from '../model/errors.js';
+import type { NetnsRef } from '../model/netns.js';
+import type { Owner } from '../model/tc.js';
+import type { Deps } from '../ports.js';
+import { type NamespaceDirs, type ReachableNamespace, defaultDirs, listNamespaces, locateNamespace, netnsOf } from '../netns/namespaces.js';
+import { describeDeadline } from '../tc/marker.js';
+import { isOurs } from '../tc/parse.js';
 import { ROOT_HANDLE, ifbName } from '../tc/plan.js';
+import { revertIngressOnce } from './revert.js';
 
 export type TreeStatus =
   /** Expired and removed. */
@@ -49,9 +52,11 @@ export interface SweepOptions {
   readonly dirs?: NamespaceDirs;
 }
 
-export async function sweep(deps: Pick<Deps, 'exec' | 'files' | 'clock'>, opts: SweepOptions = {}): Promise<SweepReport> {
+type SweepDeps = Pick<Deps, 'tc' | 'files' | 'clock'>;
+
+export async function sweep(deps: SweepDeps, opts: SweepOptions = {}): Promise<SweepReport> {
   const dirs = opts.dirs ?? defaultDirs;
-  let namespaces: NamespaceRef[];
+  let namespaces: ReachableNamespace[];
   if (opts.only) {
     const found = await locateNamespace(deps, opts.only.nsId, opts.only.hint, dirs);
     namespaces = found ? [found] : [];
@@ -61,63 +66,70 @@ export async function sweep(deps: Pick<Deps, 'exec' | 'files' | 'clock'>, opts: 
   const skipped: { namespace: string; error: string }[] = [];
   const trees: SweptTree[] = [];
   for (const ns of namespaces) {
-    const target = asTarget(ns);
+    const netns = netnsOf(ns);
     let devs: string[];
     let allDevs: string[];
     try {
-      const qdiscs = await showAllQdiscs(deps, target);
+      const qdiscs = await deps.tc.allQdiscs(netns);
       devs = qdiscs.filter((q) => q.root === true && isOurs(q) && q.dev !== undefined).map((q) => q.dev ?? '');
       allDevs = [...new Set(qdiscs.map((q) => q.dev ?? '').filter((d) => d !== ''))];
     } catch (error) {
-      skipped.push({ namespace: ns.describe, error: error instanceof Error ? error.message : String(error) });
+      skipped.push({ namespace: ns.describe, error: messageOf(error) });
       continue;
     }
     /** ifb devices removed with the ingress side of an expired run: not looked at again. */
     const handled = new Set<string>();
     for (const dev of devs) {
-      if (handled.has(dev)) continue;
-      if (opts.interface !== undefined && dev !== opts.interface) continue;
-      const base = { namespace: ns.describe, nsId: ns.nsId, path: ns.path, interface: dev };
-      const owner = await readMarker(deps, target, dev).catch((error: unknown) => (error instanceof Error ? error.message : String(error)));
-      const nowS = Math.floor(deps.clock.now() / 1000);
-      if (owner === 'gone') {
-        trees.push({ ...base, status: 'gone', detail: 'went away while sweeping' });
-        continue;
-      }
-      if (typeof owner === 'string') {
-        trees.push({ ...base, status: 'unmarked', detail: owner === 'none'
-          ? `prio ${ROOT_HANDLE} without a readable netchaos marker: not provably ours (an older netchaos, or another tool), left alone; if it is ours: netchaos revert --netns ${ns.path} --interface ${dev}`
-          : `its marker could not be read (${owner}): left alone` });
-        continue;
-      }
-      if (opts.only && owner.runId !== opts.only.runId) continue;
-      if (owner.deadlineS > nowS) {
-        trees.push({ ...base, status: 'live', owner, detail: `run ${owner.runId} is active until ${describeDeadline(owner.deadlineS, nowS)}: left alone` });
-        continue;
-      }
-      const r = await revertOnce(deps, target, dev).catch((error: unknown) => ({ kind: 'still-there', error: error instanceof Error ? error.message : String(error) } as const));
-      const expired = `run ${owner.runId}, deadline ${describeDeadline(owner.deadlineS, nowS)}`;
-      if (r.kind === 'clean') {
-        // DIRECTION=ingress|both: the redirect on the interface and the ifb (with its tree) go too. The
-        // marker sits on the interface (egress, both) or on the ifb (ingress only).
-        const parent = dev.startsWith('nc-ifb-') ? allDevs.find((d) => d !== dev && ifbName(d) === dev) : dev;
-        const ingress = parent === undefined ? undefined
-          : await revertIngressOnce(deps, target, parent).catch((error: unknown) => ({ kind: 'still-there', error: error instanceof Error ? error.message : String(error), leftover: `the ingress side of ${parent}` } as const));
-        if (parent !== undefined) handled.add(ifbName(parent));
-        if (ingress?.kind === 'still-there') {
-          trees.push({ ...base, status: 'failed', owner, detail: `expired (${expired}): the tree was removed, but ${ingress.leftover} is still there (${ingress.error}). Remove it with: netchaos revert --netns ${ns.path} --interface ${parent ?? dev}` });
-          continue;
-        }
-        const also = ingress?.kind === 'clean' && ingress.removed.length > 0 ? `; also removed ${ingress.removed.join(' and ')}` : '';
-        trees.push({ ...base, status: r.removed ? 'removed' : 'gone', owner, detail: r.removed ? `expired (${expired}): removed${also}` : `expired (${expired}), but gone before the delete${also}` });
-      } else if (r.kind === 'gone') {
-        trees.push({ ...base, status: 'gone', owner, detail: `expired (${expired}); went away before the delete: ${r.error}` });
-      } else {
-        trees.push({ ...base, status: 'failed', owner, detail: `expired (${expired}), but the delete FAILED: ${r.error}. Remove it with: netchaos revert --netns ${ns.path} --interface ${dev}` });
-      }
+      if (handled.has(dev) || (opts.interface !== undefined && dev !== opts.interface)) continue;
+      const tree = await sweepTree(deps, { ns, netns, dev, allDevs, handled, only: opts.only });
+      if (tree) trees.push(tree);
     }
   }
   return { nowS: Math.floor(deps.clock.now() / 1000), namespaces: namespaces.length, skipped, trees };
+}
+
+interface TreeAt {
+  readonly ns: ReachableNamespace;
+  readonly netns: NetnsRef;
+  readonly dev: string;
+  /** Every interface of the namespace (to find the interface an ifb belongs to). */
+  readonly allDevs: readonly string[];
+  /** ifbs swept with their interface's ingress side: filled in here. */
+  readonly handled: Set<string>;
+  readonly only: SweepOptions['only'];
+}
+
+/** One tree of ours: left alone (live, unmarked, another run's), or removed with its ingress side (expired). */
+async function sweepTree(deps: SweepDeps, at: TreeAt): Promise<SweptTree | undefined> {
+  const { ns, netns, dev } = at;
+  const base = { namespace: ns.describe, nsId: ns.nsId, path: ns.path, interface: dev };
+  const owner = await deps.tc.readMarker(netns, dev).catch((error: unknown) => messageOf(error));
+  const nowS = Math.floor(deps.clock.now() / 1000);
+  if (owner === 'gone') return { ...base, status: 'gone', detail: 'went away while sweeping' };
+  if (typeof owner === 'string') {
+    return { ...base, status: 'unmarked', detail: owner === 'none'
+      ? `prio ${ROOT_HANDLE} without a readable netchaos marker: not provably ours (an older netchaos, or another tool), left alone; if it is ours: netchaos revert --netns ${ns.path} --interface ${dev}`
+      : `its marker could not be read (${owner}): left alone` };
+  }
+  if (at.only && owner.runId !== at.only.runId) return undefined;
+  if (owner.deadlineS > nowS) return { ...base, status: 'live', owner, detail: `run ${owner.runId} is active until ${describeDeadline(owner.deadlineS, nowS)}: left alone` };
+  const r = await deps.tc.revertOnce(netns, dev).catch((error: unknown) => ({ kind: 'still-there', error: messageOf(error) } as const));
+  const expired = `run ${owner.runId}, deadline ${describeDeadline(owner.deadlineS, nowS)}`;
+  if (r.kind === 'gone') return { ...base, status: 'gone', owner, detail: `expired (${expired}); went away before the delete: ${r.error}` };
+  if (r.kind === 'still-there') {
+    return { ...base, status: 'failed', owner, detail: `expired (${expired}), but the delete FAILED: ${r.error}. Remove it with: netchaos revert --netns ${ns.path} --interface ${dev}` };
+  }
+  // DIRECTION=ingress|both: the redirect on the interface and the ifb (with its tree) go too. The
+  // marker sits on the interface (egress, both) or on the ifb (ingress only).
+  const parent = dev.startsWith('nc-ifb-') ? at.allDevs.find((d) => d !== dev && ifbName(d) === dev) : dev;
+  const ingress = parent === undefined ? undefined
+    : await revertIngressOnce(deps, netns, parent).catch((error: unknown) => ({ kind: 'still-there', error: messageOf(error), leftover: `the ingress side of ${parent}` } as const));
+  if (parent !== undefined) at.handled.add(ifbName(parent));
+  if (ingress?.kind === 'still-there') {
+    return { ...base, status: 'failed', owner, detail: `expired (${expired}): the tree was removed, but ${ingress.leftover} is still there (${ingress.error}). Remove it with: netchaos revert --netns ${ns.path} --interface ${parent ?? dev}` };
+  }
+  const also = ingress?.kind === 'clean' && ingress.removed.length > 0 ? `; also removed ${ingress.removed.join(' and ')}` : '';
+  return { ...base, status: r.removed ? 'removed' : 'gone', owner, detail: r.removed ? `expired (${expired}): removed${also}` : `expired (${expired}), but gone before the delete${also}` };
 }
 
 /** The text `netchaos sweep` prints. */

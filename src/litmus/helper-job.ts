@@ -10,15 +10,14 @@
  * access), and the node's targets. The helper plans per target with the same pure planner, after resolving
  * DESTINATION_HOSTS with each target's own resolv.conf, which only its node can read.
  */
-import { Ajv, type JSONSchemaType } from 'ajv';
-import { RuntimeError, UsageError } from '../errors.js';
-import { type DestinationItem, formatCidr, parseDestinationItem } from '../config/values.js';
+import { Ajv, type JSONSchemaType, type ValidateFunction } from 'ajv';
+import { type LitmusErrorCode, RuntimeError, UsageError, litmusErrorCodes } from '../model/errors.js';
+import { formatDestinationItem, parseDestinationItem } from '../model/addresses.js';
+import type { KubeCache, Resolved } from '../model/destinations.js';
+import type { TargetPod, TargetStatus } from '../model/kube.js';
+import type { Sequence } from '../model/litmus.js';
+import { parseJson, tryParseJson } from '../model/json.js';
 import { variables } from '../config/vars.js';
-import type { Resolved } from '../kube/dependencies.js';
-import type { TargetPod } from '../kube/targets.js';
-import type { KubeCache } from '../resolve/destinations.js';
-import type { ErrorCode } from './report.js';
-import type { TargetStatus } from './inplace.js';
 
 export const JOB_ENV = 'NETCHAOS_HELPER_JOB';
 export const RESULT_PATH = '/dev/termination-log';
@@ -48,7 +47,7 @@ export interface WireTarget {
 export interface HelperJob {
   readonly version: 1;
   readonly node: string;
-  readonly sequence: 'parallel' | 'serial';
+  readonly sequence: Sequence;
   /** The runner's raw values of the fault variables (flag or env), by variable name. */
   readonly variables: Readonly<Record<string, string>>;
   /** The text of files those variables name (DESTINATION_IPS_FILE), by path. */
@@ -65,7 +64,7 @@ export interface HelperResult {
   readonly targets: readonly { readonly pod: string; readonly status: TargetStatus }[];
   /** Targets left out so the message fits in 4096 bytes; all of them reverted. */
   readonly moreReverted?: number;
-  readonly error?: { readonly code: ErrorCode; readonly message: string };
+  readonly error?: { readonly code: LitmusErrorCode; readonly message: string };
 }
 
 const name = { type: 'string', minLength: 1, maxLength: 253 } as const;
@@ -99,8 +98,6 @@ const jobSchema: JSONSchemaType<HelperJob> = {
   },
 };
 
-const errorCodes: readonly ErrorCode[] = ['GENERIC_ERROR', 'TARGET_SELECTION_ERROR', 'CONTAINER_RUNTIME_ERROR', 'CHAOS_INJECT_ERROR', 'CHAOS_REVERT_ERROR', 'STATUS_CHECKS_ERROR', 'EXPERIMENT_ABORTED'];
-
 const resultSchema: JSONSchemaType<HelperResult> = {
   type: 'object',
   required: ['version', 'node', 'outcome', 'exitCode', 'targets'],
@@ -116,26 +113,27 @@ const resultSchema: JSONSchemaType<HelperResult> = {
     moreReverted: { type: 'integer', minimum: 0, nullable: true },
     error: {
       type: 'object', nullable: true, required: ['code', 'message'],
-      properties: { code: { type: 'string', enum: errorCodes }, message: { type: 'string' } },
+      properties: { code: { type: 'string', enum: litmusErrorCodes }, message: { type: 'string' } },
     },
   },
 };
 
-const ajv = new Ajv({ allErrors: true });
-const validateJob = ajv.compile(jobSchema);
-const validateResult = ajv.compile(resultSchema);
+/** Compiled on first use: a run without helper pods does not pay for it at start-up. */
+let validators: { job: ValidateFunction<HelperJob>; result: ValidateFunction<HelperResult> } | undefined;
+const validate = () => {
+  const ajv = new Ajv({ allErrors: true });
+  return (validators ??= { job: ajv.compile(jobSchema), result: ajv.compile(resultSchema) });
+};
 
-function problems(errors: typeof validateJob.errors): string {
+function problems(errors: ValidateFunction['errors']): string {
   return (errors ?? []).map((e) => `${e.instancePath || 'the document'} ${e.message ?? 'is invalid'}`).join('; ');
 }
-
-const formatItem = (i: DestinationItem): string => [formatCidr(i.cidr), ...i.ports.map(String)].join('|');
 
 /** The variables the job may carry: the ones buildSpec reads (everything that is not Litmus-only). */
 export const jobVariables: readonly string[] = variables.filter((v) => !('litmusOnly' in v && v.litmusOnly)).map((v) => v.env);
 
 export function wireDependencies(pairs: readonly [string, Resolved][]): WireDependency[] {
-  return pairs.map(([key, r]) => ({ key, source: r.source, items: r.items.map(formatItem), details: [...r.details] }));
+  return pairs.map(([key, r]) => ({ key, source: r.source, items: r.items.map(formatDestinationItem), details: [...r.details] }));
 }
 
 export function wireTarget(p: TargetPod): WireTarget {
@@ -155,13 +153,9 @@ export function encodeJob(job: HelperJob): string {
 /** Parses and validates the job (env NETCHAOS_HELPER_JOB); UsageError (exit 2) when it is not one. */
 export function decodeJob(text: string | undefined): HelperJob {
   if (text === undefined || text.trim() === '') throw new UsageError(JOB_ENV, 'not set: `netchaos helper` runs in a helper pod that `netchaos run` creates');
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new UsageError(JOB_ENV, `is not JSON: ${text.slice(0, 100)}`);
-  }
-  if (!validateJob(value)) throw new UsageError(JOB_ENV, `is not a helper job: ${problems(validateJob.errors)}`);
+  const value = parseJson(text, (start) => new UsageError(JOB_ENV, `is not JSON: ${start.slice(0, 100)}`));
+  const { job } = validate();
+  if (!job(value)) throw new UsageError(JOB_ENV, `is not a helper job: ${problems(job.errors)}`);
   const unknown = Object.keys(value.variables).filter((k) => !jobVariables.includes(k));
   if (unknown.length > 0) throw new UsageError(JOB_ENV, `names variables a helper does not take: ${unknown.join(', ')}`);
   return value;
@@ -202,11 +196,8 @@ export function encodeResult(result: HelperResult, limit = RESULT_LIMIT): string
 
 /** Parses a helper's termination message; a string saying what is wrong when it is not a result. */
 export function decodeResult(text: string): HelperResult | string {
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    return `its termination message is not JSON: ${text.slice(0, 200)}`;
-  }
-  return validateResult(value) ? value : `its termination message is not a helper result: ${problems(validateResult.errors)}`;
+  const value = tryParseJson(text);
+  if (value === undefined) return `its termination message is not JSON: ${text.slice(0, 200)}`;
+  const { result } = validate();
+  return result(value) ? value : `its termination message is not a helper result: ${problems(result.errors)}`;
 }

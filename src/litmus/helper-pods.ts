@@ -7,22 +7,15 @@
  * their own SIGTERM handling reverts first.
  */
 import type { V1Container, V1Pod, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
-import type { Clock } from '../deps.js';
-import { RuntimeError } from '../errors.js';
-import type { Logger } from 'pino';
-import type { KubeApi } from '../kube/api.js';
+import { RuntimeError, messageOf } from '../model/errors.js';
+import { type TargetPod, type TargetStatus, podText } from '../model/kube.js';
+import type { Sequence } from '../model/litmus.js';
+import { type RuntimeOptions, defaultSockets, parseContainerId } from '../model/runtime.js';
+import type { Deps } from '../ports.js';
 import { capabilities } from '../kube/permissions.js';
-import type { TargetPod } from '../kube/targets.js';
-import { type RuntimeOptions, defaultSockets, parseContainerId } from '../runtime/config.js';
 import { type HelperResult, JOB_ENV, RESULT_PATH, decodeResult } from './helper-job.js';
-import { type SignalHub, type TargetStatus, podText } from './inplace.js';
 
 /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- the V1* classes of @kubernetes/client-node are generated data holders (public fields only); the client serializes plain objects through its type map */
-
-/** Helper pods could not be set up (no POD_NAME, the runner's pod unreadable). */
-export class HelperError extends RuntimeError {
-  override readonly name = 'HelperError';
-}
 
 export const HELPER_CONTAINER = 'netchaos-helper';
 export const HELPER_LABELS = {
@@ -55,7 +48,7 @@ export function readRunnerPod(pod: V1Pod, experimentName: string): RunnerPod {
   const containers = pod.spec?.containers ?? [];
   const c: V1Container | undefined = containers.find((x) => x.name === experimentName) ?? containers[0];
   const name = pod.metadata?.name ?? '';
-  if (!c?.image) throw new HelperError(`this runner's pod ${name} has no container image to give the helper pods`);
+  if (!c?.image) throw new RuntimeError(`this runner's pod ${name} has no container image to give the helper pods`);
   const volumes = pod.spec?.volumes ?? [];
   const hostPaths = (c.volumeMounts ?? []).flatMap((mount) => {
     const volume = volumes.find((v) => v.name === mount.name && v.hostPath !== undefined);
@@ -185,13 +178,9 @@ export interface NodeJob {
 }
 
 export interface HelperRunOptions {
-  readonly api: KubeApi;
-  readonly clock: Clock;
-  readonly log: Logger;
-  readonly hub: SignalHub;
   readonly namespace: string;
   readonly jobs: readonly NodeJob[];
-  readonly sequence: 'parallel' | 'serial';
+  readonly sequence: Sequence;
   readonly startTimeoutS: number;
   /** How long a helper may run once started. */
   readonly runTimeoutS: number;
@@ -225,140 +214,148 @@ export function observe(pod: V1Pod): Observed {
   return { state: 'pending', why };
 }
 
-/** Runs the helpers (parallel: all nodes at once; serial: one after the other) and returns each node's outcome. */
-export async function runHelpers(o: HelperRunOptions): Promise<NodeOutcome[]> {
-  const pollMs = o.pollMs ?? 2000;
-  const abort = new AbortController();
-  const onStop = (): void => { abort.abort(); };
-  o.hub.on('SIGTERM', onStop);
-  o.hub.on('SIGINT', onStop);
-  const stopping = (): boolean => o.hub.received !== undefined || o.hub.internal;
-  const created = new Set<string>();
-  const deleted = new Set<string>();
-  const outcomes: NodeOutcome[] = [];
+/** Per target, from the helper's result ('targeted' when unknown). */
+function statusOf(job: NodeJob, result: HelperResult | undefined): Map<string, TargetStatus> {
+  const status = new Map<string, TargetStatus>(job.targets.map((t) => [podText(t), 'targeted']));
+  if (!result) return status;
+  for (const t of result.targets) if (status.has(t.pod)) status.set(t.pod, t.status);
+  if ((result.moreReverted ?? 0) > 0) for (const [k, v] of status) if (v === 'targeted' && !result.targets.some((t) => t.pod === k)) status.set(k, 'reverted');
+  return status;
+}
 
-  const remove = async (name: string, grace: number): Promise<void> => {
-    if (deleted.has(name)) return;
+/** An outcome without a result from the helper. */
+function without(job: NodeJob, started: boolean, kind: Exclude<NodeOutcome['kind'], 'completed'>, message: string): NodeOutcome {
+  return { node: job.node, pod: job.pod.metadata?.name ?? '', targets: job.targets, status: statusOf(job, undefined), started, result: undefined, kind, message };
+}
+
+/** Reads the result of an ended helper; a failure message when there is none or it failed. */
+function ended(job: NodeJob, name: string, seen: Extract<Observed, { state: 'ended' }>, started: boolean): NodeOutcome {
+  const decoded = seen.message !== undefined && seen.message.trim() !== '' ? decodeResult(seen.message) : undefined;
+  const result = typeof decoded === 'object' ? decoded : undefined;
+  const base = { node: job.node, pod: name, targets: job.targets, status: statusOf(job, result), started: started || result !== undefined, result };
+  if (result?.outcome === 'completed' && seen.exitCode === 0) return { ...base, kind: 'completed' };
+  if (result?.outcome === 'stopped') return { ...base, kind: 'stopped', message: `stopped (exit ${result.exitCode}); its targets were reverted first` };
+  const detail = result?.error ? `${result.error.code}: ${result.error.message}`
+    : typeof decoded === 'string' ? decoded : seen.why || 'no result';
+  return { ...base, kind: 'failed', message: `helper pod ${name} failed (exit ${seen.exitCode ?? '?'}): ${detail}` };
+}
+
+type HelperDeps = Pick<Deps, 'kube' | 'clock' | 'log' | 'stop'>;
+
+/**
+ * Runs the helpers (parallel: all nodes at once; serial: one after the other) and returns each node's outcome.
+ * A node that fails stops the others (the run's Stop); on a stop every helper is deleted with a short grace, so
+ * it reverts first; every helper created is deleted at the end, whatever happened.
+ */
+export async function runHelpers(deps: HelperDeps, o: HelperRunOptions): Promise<NodeOutcome[]> {
+  return new HelperRun(deps, o).run();
+}
+
+class HelperRun {
+  private readonly created = new Set<string>();
+  private readonly deleted = new Set<string>();
+  private readonly outcomes: NodeOutcome[] = [];
+  private readonly pollMs: number;
+
+  constructor(private readonly deps: HelperDeps, private readonly o: HelperRunOptions) {
+    this.pollMs = o.pollMs ?? 2000;
+  }
+
+  async run(): Promise<NodeOutcome[]> {
+    const { o } = this;
     try {
-      await o.api.deletePod(o.namespace, name, grace);
-      deleted.add(name);
-    } catch (error) {
-      o.log.error({ pod: name, err: error instanceof Error ? error.message : String(error) }, `could not delete helper pod ${name}: delete it with kubectl delete pod -n ${o.namespace} ${name} (it reverts on SIGTERM)`);
+      if (o.sequence === 'parallel') {
+        await Promise.all(o.jobs.map(async (j) => { this.record(await this.runOne(j)); }));
+      } else {
+        for (const j of o.jobs) {
+          this.record(this.deps.stop.stopped ? without(j, false, 'skipped', 'not started: the run was stopped before this node\'s turn') : await this.runOne(j));
+        }
+      }
+    } finally {
+      for (const name of this.created) await this.remove(name, STOP_GRACE_S);
     }
-  };
+    return o.jobs.map((j) => this.outcomes.find((x) => x.node === j.node)).filter((x): x is NodeOutcome => x !== undefined);
+  }
 
-  const statusOf = (job: NodeJob, result: HelperResult | undefined): Map<string, TargetStatus> => {
-    const status = new Map<string, TargetStatus>(job.targets.map((t) => [podText(t), 'targeted']));
-    if (!result) return status;
-    for (const t of result.targets) if (status.has(t.pod)) status.set(t.pod, t.status);
-    if ((result.moreReverted ?? 0) > 0) for (const [k, v] of status) if (v === 'targeted' && !result.targets.some((t) => t.pod === k)) status.set(k, 'reverted');
-    return status;
-  };
+  private record(out: NodeOutcome): void {
+    this.outcomes.push(out);
+    this.o.onOutcome?.(out);
+    if (out.kind !== 'completed' && out.kind !== 'stopped' && out.kind !== 'skipped') this.deps.stop.stopInternally('another node failed');
+  }
 
-  const without = (job: NodeJob, started: boolean, kind: Exclude<NodeOutcome['kind'], 'completed'>, message: string): NodeOutcome =>
-    ({ node: job.node, pod: job.pod.metadata?.name ?? '', targets: job.targets, status: statusOf(job, undefined), started, result: undefined, kind, message });
+  private async remove(name: string, grace: number): Promise<void> {
+    if (this.deleted.has(name)) return;
+    try {
+      await this.deps.kube.deletePod(this.o.namespace, name, grace);
+      this.deleted.add(name);
+    } catch (error) {
+      this.deps.log.error({ pod: name, err: messageOf(error) }, `could not delete helper pod ${name}: delete it with kubectl delete pod -n ${this.o.namespace} ${name} (it reverts on SIGTERM)`);
+    }
+  }
 
   /** The pod, undefined when it is gone, or an error text when the API did not answer (the caller polls again, within its bounds). */
-  const read = async (name: string): Promise<V1Pod | undefined | { error: string }> => {
+  private async read(name: string): Promise<V1Pod | undefined | { error: string }> {
     try {
-      return await o.api.getPod(o.namespace, name);
+      return await this.deps.kube.getPod(this.o.namespace, name);
     } catch (error) {
-      const text = error instanceof Error ? error.message : String(error);
-      o.log.warn({ pod: name, err: text }, `could not read helper pod ${name}; trying again`);
+      const text = messageOf(error);
+      this.deps.log.warn({ pod: name, err: text }, `could not read helper pod ${name}; trying again`);
       return { error: text };
     }
-  };
+  }
 
-  /** Reads the result of an ended helper; a failure message when there is none or it failed. */
-  const ended = (job: NodeJob, name: string, seen: Extract<Observed, { state: 'ended' }>, started: boolean): NodeOutcome => {
-    const decoded = seen.message !== undefined && seen.message.trim() !== '' ? decodeResult(seen.message) : undefined;
-    const result = typeof decoded === 'object' ? decoded : undefined;
-    const base = { node: job.node, pod: name, targets: job.targets, status: statusOf(job, result), started: started || result !== undefined, result };
-    if (result?.outcome === 'completed' && seen.exitCode === 0) return { ...base, kind: 'completed' };
-    if (result?.outcome === 'stopped') return { ...base, kind: 'stopped', message: `stopped (exit ${result.exitCode}); its targets were reverted first` };
-    const detail = result?.error ? `${result.error.code}: ${result.error.message}`
-      : typeof decoded === 'string' ? decoded : seen.why || 'no result';
-    return { ...base, kind: 'failed', message: `helper pod ${name} failed (exit ${seen.exitCode ?? '?'}): ${detail}` };
-  };
+  /** Creates one node's helper and polls it (bounded: start and run time) until it ends or the run stops. */
+  private async runOne(job: NodeJob): Promise<NodeOutcome> {
+    const { deps, o } = this;
+    const name = job.pod.metadata?.name ?? '';
+    try {
+      await deps.kube.createPod(o.namespace, job.pod);
+    } catch (error) {
+      return without(job, false, 'not-started', `helper pod ${name} was not created: ${messageOf(error)}`);
+    }
+    this.created.add(name);
+    deps.log.info({ node: job.node, pod: name, targets: job.targets.map(podText) }, `helper pod ${name} created on node ${job.node} for ${job.targets.map(podText).join(', ')}`);
+    const createdAt = deps.clock.now();
+    let startedAt: number | undefined;
+    for (;;) {
+      if (deps.stop.stopped) {
+        return this.stop(job, name, startedAt !== undefined, 'stopped', deps.stop.received ? `stopped by ${deps.stop.received}` : 'stopped because another node failed');
+      }
+      const pod = await this.read(name);
+      if (!pod) return without(job, startedAt !== undefined, 'gone', `helper pod ${name} disappeared before it reported (deleted or evicted by someone else)`);
+      const seen: Observed = 'error' in pod ? (startedAt !== undefined ? { state: 'running' } : { state: 'pending', why: `status unreadable: ${pod.error}` }) : observe(pod);
+      const now = deps.clock.now();
+      if (seen.state === 'ended') {
+        const out = ended(job, name, seen, startedAt !== undefined);
+        await this.remove(name, 0);
+        return out;
+      }
+      if (seen.state === 'running') {
+        startedAt ??= now;
+        if (now - startedAt > o.runTimeoutS * 1000) return this.stop(job, name, true, 'timeout', `helper pod ${name} did not finish within ${o.runTimeoutS} s of starting`);
+      } else if (now - createdAt > o.startTimeoutS * 1000) {
+        return this.stop(job, name, false, 'not-started', `helper pod ${name} did not start within ${o.startTimeoutS} s (HELPER_START_TIMEOUT): ${seen.why}`);
+      }
+      await deps.clock.sleep(this.pollMs, deps.stop.signal);
+    }
+  }
 
-  /** Deletes a helper with a short grace (it reverts on SIGTERM) and waits, bounded, for its result. */
-  const stop = async (job: NodeJob, name: string, started: boolean, kind: 'stopped' | 'not-started' | 'timeout', why: string): Promise<NodeOutcome> => {
-    await remove(name, STOP_GRACE_S);
-    const until = o.clock.now() + (STOP_GRACE_S + 5) * 1000;
+  /** Deletes a helper with a short grace (it reverts on SIGTERM) and waits, bounded, for its result. Not cut short by the Stop. */
+  private async stop(job: NodeJob, name: string, started: boolean, kind: 'stopped' | 'not-started' | 'timeout', why: string): Promise<NodeOutcome> {
+    await this.remove(name, STOP_GRACE_S);
+    const until = this.deps.clock.now() + (STOP_GRACE_S + 5) * 1000;
     let message = `${why}; deleted with a ${STOP_GRACE_S} s grace period`;
     for (;;) {
-      const pod = await read(name);
+      const pod = await this.read(name);
       if (!pod) { message += started ? ' (its result was not seen before the pod was gone: it reverts on SIGTERM)' : ' before it started'; break; }
       const seen = 'error' in pod ? undefined : observe(pod);
       if (seen?.state === 'ended') {
         const out = ended(job, name, seen, started);
         return out.kind === 'completed' || out.kind === 'failed' ? out : { ...out, kind, message: `${why}; ${out.message}` };
       }
-      if (o.clock.now() >= until) { message += seen ? `, still ${seen.state} ${STOP_GRACE_S + 5} s later` : '; its status could not be read'; break; }
-      await o.clock.sleep(Math.min(pollMs, 1000));
+      if (this.deps.clock.now() >= until) { message += seen ? `, still ${seen.state} ${STOP_GRACE_S + 5} s later` : '; its status could not be read'; break; }
+      await this.deps.clock.sleep(Math.min(this.pollMs, 1000));
     }
     return without(job, started, kind, message);
-  };
-
-  const runOne = async (job: NodeJob): Promise<NodeOutcome> => {
-    const name = job.pod.metadata?.name ?? '';
-    try {
-      await o.api.createPod(o.namespace, job.pod);
-    } catch (error) {
-      return without(job, false, 'not-started', `helper pod ${name} was not created: ${error instanceof Error ? error.message : String(error)}`);
-    }
-    created.add(name);
-    o.log.info({ node: job.node, pod: name, targets: job.targets.map(podText) }, `helper pod ${name} created on node ${job.node} for ${job.targets.map(podText).join(', ')}`);
-    const createdAt = o.clock.now();
-    let startedAt: number | undefined;
-    let why = 'no status yet';
-    for (;;) {
-      if (stopping()) return stop(job, name, startedAt !== undefined, 'stopped', o.hub.received ? `stopped by ${o.hub.received}` : 'stopped because another node failed');
-      const pod = await read(name);
-      if (!pod) return without(job, startedAt !== undefined, 'gone', `helper pod ${name} disappeared before it reported (deleted or evicted by someone else)`);
-      const seen: Observed = 'error' in pod ? (startedAt !== undefined ? { state: 'running' } : { state: 'pending', why: `status unreadable: ${pod.error}` }) : observe(pod);
-      const now = o.clock.now();
-      if (seen.state === 'ended') {
-        const out = ended(job, name, seen, startedAt !== undefined);
-        await remove(name, 0);
-        return out;
-      }
-      if (seen.state === 'running') {
-        startedAt ??= now;
-        if (now - startedAt > o.runTimeoutS * 1000) return stop(job, name, true, 'timeout', `helper pod ${name} did not finish within ${o.runTimeoutS} s of starting`);
-      } else {
-        why = seen.why;
-        if (now - createdAt > o.startTimeoutS * 1000) {
-          return stop(job, name, false, 'not-started', `helper pod ${name} did not start within ${o.startTimeoutS} s (HELPER_START_TIMEOUT): ${why}`);
-        }
-      }
-      await o.clock.sleep(pollMs, abort.signal);
-    }
-  };
-
-  const record = (out: NodeOutcome): NodeOutcome => {
-    outcomes.push(out);
-    o.onOutcome?.(out);
-    if (out.kind !== 'completed' && out.kind !== 'stopped' && out.kind !== 'skipped') o.hub.stopOthers();
-    return out;
-  };
-
-  try {
-    if (o.sequence === 'parallel') {
-      await Promise.all(o.jobs.map(async (j) => record(await runOne(j))));
-    } else {
-      for (const j of o.jobs) {
-        if (stopping()) {
-          record(without(j, false, 'skipped', 'not started: the run was stopped before this node\'s turn'));
-          continue;
-        }
-        record(await runOne(j));
-      }
-    }
-  } finally {
-    o.hub.off('SIGTERM', onStop);
-    o.hub.off('SIGINT', onStop);
-    for (const name of created) await remove(name, STOP_GRACE_S);
   }
-  return o.jobs.map((j) => outcomes.find((x) => x.node === j.node)).filter((x): x is NodeOutcome => x !== undefined);
 }

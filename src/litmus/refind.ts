@@ -5,25 +5,21 @@
  * re-injected with ON_TARGET_RESTART=reinject). A Deployment pod replaced under a new name is not
  * followed (the run ends as with ON_TARGET_RESTART=end, exit 4 at its end).
  */
-import type { Exec } from '../deps.js';
-import type { Spec } from '../config/spec.js';
-import type { KubeApi } from '../kube/api.js';
-import { type TargetPod, targetPod } from '../kube/targets.js';
+import type { TargetPod } from '../model/kube.js';
+import type { NetnsRef } from '../model/netns.js';
+import { parseContainerId } from '../model/runtime.js';
+import type { Spec } from '../model/spec.js';
+import type { Deps } from '../ports.js';
+import { targetPod } from '../kube/targets.js';
 import { findContainer } from '../runtime/container.js';
-import { parseContainerId } from '../runtime/config.js';
-import type { HostFs } from '../runtime/host.js';
-import type { Target } from '../netns/target.js';
-
-export interface RefindDeps {
-  readonly kube: KubeApi;
-  readonly exec: Exec;
-  readonly fs: HostFs;
-}
 
 /** A `refind` for inject(): undefined while the pod is missing, elsewhere, terminating or its container not running. */
-export function refindPod(deps: RefindDeps, spec: Pick<Spec, 'runtime'>, pod: TargetPod, procRoot?: string): () => Promise<Target | undefined> {
+export function refindPod(
+  deps: Pick<Deps, 'kube' | 'exec' | 'files' | 'stop'>, o: { readonly spec: Pick<Spec, 'runtime'>; readonly pod: TargetPod; readonly procRoot?: string | undefined },
+): () => Promise<NetnsRef | undefined> {
+  const { pod } = o;
   return async () => {
-    const pods = await deps.kube.listPods(pod.namespace, { fieldSelector: `metadata.name=${pod.name}` });
+    const pods = await deps.kube.listPods(pod.namespace, { fieldSelector: `metadata.name=${pod.name}`, signal: deps.stop.signal });
     const p = pods.find((x) => x.metadata?.name === pod.name && x.spec?.nodeName === pod.node && !x.metadata?.deletionTimestamp);
     if (!p) return undefined;
     let again: TargetPod;
@@ -32,6 +28,7 @@ export function refindPod(deps: RefindDeps, spec: Pick<Spec, 'runtime'>, pod: Ta
     } catch {
       return undefined; // the container is not running (yet)
     }
-    return (await findContainer({ exec: deps.exec, fs: deps.fs }, parseContainerId('containerID', again.containerId), spec.runtime, procRoot)).target;
+    const ref = parseContainerId('containerID', again.containerId);
+    return (await findContainer(deps, { ref, runtime: o.spec.runtime, procRoot: o.procRoot, signal: deps.stop.signal })).netns;
   };
 }

@@ -4,34 +4,29 @@
  * the ChaosEngine (PreChaosCheck, ChaosInject, PostChaosCheck, Summary) and the ChaosResult (Awaited, Pass…).
  * Updates during the run are queued and never awaited by the injection: a revert never waits on the API.
  */
-import { CoreV1Event } from '@kubernetes/client-node';
-import type { Logger } from 'pino';
-import type { KubeApi } from '../kube/api.js';
+import type { CoreV1Event } from '@kubernetes/client-node';
+import { type LitmusErrorCode, messageOf } from '../model/errors.js';
+import { field } from '../model/json.js';
+import type { TargetStatus } from '../model/kube.js';
+import { type RunIdentity, resultName } from '../model/litmus.js';
+import type { KubeApi, Logger } from '../ports.js';
 import { KubeError, LITMUS_GROUP, LITMUS_VERSION } from '../kube/api.js';
-import { type RunIdentityFields, resultName } from './env.js';
 import { type EffectReport, summarizeEffect } from '../effect/effect.js';
 
 export type Phase = 'Running' | 'Completed' | 'Stopped' | 'Error';
 export type Verdict = 'Awaited' | 'Pass' | 'Fail' | 'Stopped' | 'Error';
 export type EventType = 'Normal' | 'Warning';
 
-/** litmus-go's error types (errorOutput.errorCode). */
-export type ErrorCode =
-  | 'GENERIC_ERROR' | 'TARGET_SELECTION_ERROR' | 'CONTAINER_RUNTIME_ERROR' | 'CHAOS_INJECT_ERROR'
-  | 'CHAOS_REVERT_ERROR' | 'STATUS_CHECKS_ERROR' | 'EXPERIMENT_ABORTED'
-  /** netchaos's own: VERIFY_EFFECT found the measured effect far from the configured one (verdict Fail). */
-  | 'EFFECT_CHECK_ERROR';
-
 export interface ResultTarget {
   readonly name: string;
   readonly kind: string;
-  readonly chaosStatus: 'targeted' | 'injected' | 'reverted';
+  readonly chaosStatus: TargetStatus;
 }
 
 export interface Final {
   readonly phase: Exclude<Phase, 'Running'>;
   readonly verdict: Exclude<Verdict, 'Awaited'>;
-  readonly error?: { readonly errorCode: ErrorCode; readonly reason: string };
+  readonly error?: { readonly errorCode: LitmusErrorCode; readonly reason: string };
 }
 
 interface History {
@@ -44,16 +39,12 @@ interface History {
 const isLabelValue = (v: string): boolean => v.length <= 63 && /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/.test(v);
 
 const num = (v: unknown): number => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : 0);
-const field = (o: unknown, key: string): unknown => (typeof o === 'object' && o !== null && key in o ? Object.entries(o).find(([k]) => k === key)?.[1] : undefined);
 
 /** The run counters of an existing ChaosResult (missing fields count as 0). */
 export function readHistory(result: unknown): History {
   const h = field(field(result, 'status'), 'history');
   return { passedRuns: num(field(h, 'passedRuns')), failedRuns: num(field(h, 'failedRuns')), stoppedRuns: num(field(h, 'stoppedRuns')) };
 }
-
-/** What names the run's ChaosResult and Events: all the Reporter needs of the Litmus spec. */
-export type RunIdentity = RunIdentityFields;
 
 export interface ReporterOptions {
   readonly api: KubeApi;
@@ -176,7 +167,7 @@ export class Reporter {
 
   private enqueue(fn: () => Promise<void>): void {
     this.queue = this.queue.then(fn).catch((error: unknown) => {
-      this.o.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'could not update the ChaosResult or send an Event');
+      this.o.log.warn({ err: messageOf(error) }, 'could not update the ChaosResult or send an Event');
     });
   }
 
@@ -187,7 +178,8 @@ export class Reporter {
       ? { apiVersion: `${LITMUS_GROUP}/${LITMUS_VERSION}`, kind: 'ChaosEngine', name: litmus.engine ?? '', namespace: this.namespace, uid: this.engineUid }
       : { apiVersion: `${LITMUS_GROUP}/${LITMUS_VERSION}`, kind: 'ChaosResult', name: this.name, namespace: this.namespace };
     const name = (): string => `${involved.name}.${now().toString(16)}${(this.seq++).toString(16)}${Math.floor(random() * 0xffffff).toString(16)}`;
-    const body = Object.assign(new CoreV1Event(), {
+    /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- the V1* classes are generated data holders (public fields only): the client serializes this plain object through its type map like one of them */
+    const body: CoreV1Event = {
       metadata: { name: name(), namespace: this.namespace },
       involvedObject: involved,
       reason,
@@ -200,7 +192,8 @@ export class Reporter {
       lastTimestamp: t,
       count: 1,
       action: reason,
-    });
+    };
+    /* eslint-enable @typescript-eslint/no-unsafe-class-instance-assignment */
     for (let attempt = 1; ; attempt++) {
       try {
         await api.createEvent(this.namespace, body);
@@ -227,6 +220,6 @@ export async function reportBadInput(o: ReporterOptions, reason: string, timeout
     if ((await Promise.race([started.then(() => 'ok' as const), timer])) === 'timeout') throw new Error(`no answer from the API within ${timeoutMs} ms`);
     await reporter.finish({ phase: 'Error', verdict: 'Error', error: { errorCode: 'GENERIC_ERROR', reason } }, timeoutMs);
   } catch (error) {
-    o.log.warn({ err: error instanceof Error ? error.message : String(error) }, 'could not write the bad input to the ChaosResult');
+    o.log.warn({ err: messageOf(error) }, 'could not write the bad input to the ChaosResult');
   }
 }

@@ -1,11 +1,13 @@
 /**
  * The network namespaces reachable on this node: every named one (/var/run/netns/*) and every one
- * a process is in (/proc/<pid>/ns/net), each once (by its identity `net:[inode]`).
+ * a process is in (/proc/<pid>/ns/net), each once (by its identity `net:[inode]`); and whether a given
+ * one is there.
  */
-import type { Deps } from '../deps.js';
-import type { Target } from './target.js';
+import { RuntimeError } from '../model/errors.js';
+import { type NetnsRef, netnsPath } from '../model/netns.js';
+import type { Deps } from '../ports.js';
 
-export interface NamespaceRef {
+export interface ReachableNamespace {
   /** `net:[4026532001]` */
   readonly nsId: string;
   /** A path that enters it: /var/run/netns/<name> or /proc/<pid>/ns/net. */
@@ -21,7 +23,8 @@ export interface NamespaceDirs {
 
 export const defaultDirs: NamespaceDirs = { proc: '/proc', netns: ['/var/run/netns', '/run/netns'] };
 
-export const asTarget = (ns: NamespaceRef): Target => ({ kind: 'netns', path: ns.path });
+/** The reference that enters a reachable namespace. */
+export const netnsOf = (ns: ReachableNamespace): NetnsRef => ({ kind: 'netns', path: ns.path });
 
 /** Candidate paths, named namespaces first (their names read better), then processes by PID. */
 function* candidates(deps: Pick<Deps, 'files'>, dirs: NamespaceDirs): Generator<{ path: string; describe: () => string }> {
@@ -46,8 +49,8 @@ function* candidates(deps: Pick<Deps, 'files'>, dirs: NamespaceDirs): Generator<
 }
 
 /** Every reachable network namespace, once each. */
-export async function listNamespaces(deps: Pick<Deps, 'files'>, dirs: NamespaceDirs = defaultDirs): Promise<NamespaceRef[]> {
-  const seen = new Map<string, NamespaceRef>();
+export async function listNamespaces(deps: Pick<Deps, 'files'>, dirs: NamespaceDirs = defaultDirs): Promise<ReachableNamespace[]> {
+  const seen = new Map<string, ReachableNamespace>();
   for (const c of candidates(deps, dirs)) {
     const nsId = await deps.files.namespaceId(c.path);
     if (nsId === undefined || !nsId.startsWith('net:[') || seen.has(nsId)) continue;
@@ -61,10 +64,24 @@ export async function listNamespaces(deps: Pick<Deps, 'files'>, dirs: NamespaceD
  * be gone while its namespace lives on, held by another process (a pod's pause container) or a
  * bind mount. Undefined when nothing reachable holds it (then it is gone, with its tree).
  */
-export async function locateNamespace(deps: Pick<Deps, 'files'>, nsId: string, hint?: string, dirs: NamespaceDirs = defaultDirs): Promise<NamespaceRef | undefined> {
+export async function locateNamespace(deps: Pick<Deps, 'files'>, nsId: string, hint?: string, dirs: NamespaceDirs = defaultDirs): Promise<ReachableNamespace | undefined> {
   if (hint !== undefined && (await deps.files.namespaceId(hint)) === nsId) return { nsId, path: hint, describe: hint };
   for (const c of candidates(deps, dirs)) {
     if ((await deps.files.namespaceId(c.path)) === nsId) return { nsId, path: c.path, describe: c.describe() };
   }
   return undefined;
+}
+
+/** Checks the namespace exists and is a network namespace; returns its identity (`net:[inode]`). */
+export async function checkNetns(deps: Pick<Deps, 'files'>, n: NetnsRef): Promise<string> {
+  const id = await deps.files.namespaceId(netnsPath(n));
+  if (id === undefined) {
+    throw new RuntimeError(n.kind === 'pid'
+      ? `no process ${n.pid} (or its /proc/${n.pid}/ns/net is not readable): is the target still running, and does this runner share the host PID namespace (hostPID)?`
+      : `${n.path} does not exist or is not readable: give a network namespace file such as /var/run/netns/<name> or /proc/<pid>/ns/net`);
+  }
+  if (!id.startsWith('net:[')) {
+    throw new RuntimeError(`${netnsPath(n)} is not a network namespace (it is ${id}); give a file such as /var/run/netns/<name> or /proc/<pid>/ns/net`);
+  }
+  return id;
 }

@@ -1,152 +1,92 @@
-/** tc inside a target namespace through nsenter: show, apply one batch, revert. */
-import { Ajv, type JSONSchemaType } from 'ajv';
-import { RuntimeError } from '../errors.js';
-import type { Deps } from '../deps.js';
-import { ROOT_HANDLE, revertLines } from '../tc/plan.js';
-import { type Owner, markerShowArgs, parseMarker } from '../tc/marker.js';
-import { type Target, describeTarget, nsenterArgs } from './target.js';
-
-export interface Qdisc {
-  readonly kind: string;
-  readonly handle: string;
-  readonly root?: boolean;
-  readonly parent?: string;
-  /** Present when the list covers every interface (`tc -j qdisc show` without `dev`). */
-  readonly dev?: string;
-}
-
-const qdiscSchema: JSONSchemaType<Qdisc[]> = {
-  type: 'array',
-  items: {
-    type: 'object',
-    properties: {
-      kind: { type: 'string' },
-      handle: { type: 'string' },
-      root: { type: 'boolean', nullable: true },
-      parent: { type: 'string', nullable: true },
-      dev: { type: 'string', nullable: true },
-    },
-    required: ['kind', 'handle'],
-  },
-};
-const validateQdiscs = new Ajv({ allErrors: true }).compile(qdiscSchema);
-
-/** Parses one `tc -j qdisc show` array, checking its shape. */
-export function parseQdiscs(json: string): Qdisc[] {
-  let data: unknown;
-  try {
-    data = JSON.parse(json);
-  } catch {
-    throw new RuntimeError(`tc printed something that is not JSON: ${json.slice(0, 200)}`);
-  }
-  if (!validateQdiscs(data)) {
-    throw new RuntimeError(`unexpected tc -j qdisc output (${JSON.stringify(validateQdiscs.errors)}): ${json.slice(0, 200)}`);
-  }
-  return data;
-}
-
-export const rootOf = (qdiscs: readonly Qdisc[]): Qdisc | undefined => qdiscs.find((q) => q.root === true);
-export const isOurs = (q: Qdisc | undefined): boolean => q?.handle === ROOT_HANDLE;
-/** Qdiscs the kernel attaches by itself have handle 0: (noqueue, pfifo_fast, fq_codel, mq, …). */
-export const isKernelDefault = (q: Qdisc | undefined): boolean => q === undefined || q.handle === '0:';
-export const describeQdisc = (q: Qdisc | undefined): string => (q ? `${q.kind} ${q.handle}` : 'none');
+/**
+ * The real TcPort: tc and ip inside a target namespace through nsenter, each call one exec with an argv
+ * array (a batch goes on stdin). What they print is read by src/tc/parse.ts.
+ *
+ * Exec count: a show 1; the apply 1 (`tc -batch`, plus 1 `ip -batch` for the ifb with DIRECTION=ingress|both);
+ * the revert 1 (delete + read back in one batch), and for the ingress side 3 more (read; delete + read back;
+ * `ip -batch`: delete the ifb + list the ifbs left).
+ */
+import { RuntimeError } from '../model/errors.js';
+import { type NetnsRef, describeNetns, nsenterArgs } from '../model/netns.js';
+import type { Exec, ExecResult, TcPort } from '../ports.js';
+import { ifbName, revertLines } from '../tc/plan.js';
+import { markerShowArgs, parseMarker } from '../tc/marker.js';
+import {
+  deviceMissing, nsenterFailed, parseBatchFailure, parseIngressState, parseInterfaceNames, parseLinkNames, parseQdiscs,
+  parseRevertOutput, showResults,
+} from '../tc/parse.js';
 
 /** Batches of 10k filters take seconds under emulation; a hung tc must not hang the run. */
 const TC_TIMEOUT_MS = 120_000;
+const IP_TIMEOUT_MS = 60_000;
 
-async function tc(deps: Pick<Deps, 'exec'>, target: Target, args: readonly string[], input?: string) {
-  return deps.exec('nsenter', [...nsenterArgs(target), '--', 'tc', ...args], {
-    timeoutMs: TC_TIMEOUT_MS,
-    ...(input !== undefined ? { input } : {}),
-  });
+export function nsenterTc(exec: Exec): TcPort {
+  const run = (netns: NetnsRef, bin: 'tc' | 'ip', args: readonly string[], lines?: readonly string[]): Promise<ExecResult> =>
+    exec('nsenter', [...nsenterArgs(netns), '--', bin, ...args], {
+      timeoutMs: bin === 'tc' ? TC_TIMEOUT_MS : IP_TIMEOUT_MS,
+      ...(lines !== undefined ? { input: lines.join('\n') + '\n' } : {}),
+    });
+
+  const enterError = (netns: NetnsRef, stderr: string, hint = ''): RuntimeError =>
+    new RuntimeError(`cannot enter the network namespace of ${describeNetns(netns)}: ${stderr.trim()}${hint}`);
+
+  return {
+    qdiscs: async (netns, dev) => {
+      const r = await run(netns, 'tc', ['-j', 'qdisc', 'show', 'dev', dev]);
+      if (r.exitCode === 0) return parseQdiscs(r.stdout.trim() || '[]');
+      if (nsenterFailed(r.stderr)) throw enterError(netns, r.stderr, ' (the runner needs CAP_SYS_ADMIN and, for a pid, hostPID)');
+      if (deviceMissing(r.stderr)) {
+        const list = await exec('nsenter', [...nsenterArgs(netns), '--', 'ip', '-o', 'link', 'show']);
+        const names = list.exitCode === 0 ? parseInterfaceNames(list.stdout) : [];
+        throw new RuntimeError(`interface ${JSON.stringify(dev)} does not exist in the network namespace of ${describeNetns(netns)}; it has: ${names.join(', ') || 'no interfaces'} (set NETWORK_INTERFACE / --interface)`);
+      }
+      throw new RuntimeError(`tc qdisc show dev ${dev} failed in ${describeNetns(netns)}: ${r.stderr.trim()}`);
+    },
+
+    allQdiscs: async (netns) => {
+      const r = await run(netns, 'tc', ['-j', 'qdisc', 'show']);
+      if (r.exitCode === 0) return parseQdiscs(r.stdout.trim() || '[]');
+      throw nsenterFailed(r.stderr) ? enterError(netns, r.stderr) : new RuntimeError(`tc qdisc show failed in ${describeNetns(netns)}: ${r.stderr.trim()}`);
+    },
+
+    readMarker: async (netns, dev) => {
+      const r = await run(netns, 'tc', markerShowArgs(dev));
+      if (nsenterFailed(r.stderr) || deviceMissing(r.stderr)) return 'gone';
+      if (r.exitCode !== 0) throw new RuntimeError(`tc ${markerShowArgs(dev).join(' ')} failed in ${describeNetns(netns)}: ${r.stderr.trim()}`);
+      return parseMarker(r.stdout) ?? 'none';
+    },
+
+    apply: async (netns, lines) => {
+      const r = await run(netns, 'tc', ['-batch', '-'], lines);
+      return parseBatchFailure(r.exitCode, r.stderr, lines);
+    },
+
+    revertOnce: async (netns, dev) => {
+      const r = await run(netns, 'tc', ['-j', '-force', '-batch', '-'], revertLines(dev));
+      return parseRevertOutput(r.stdout, r.stderr);
+    },
+
+    readIngress: async (netns, dev, first = []) => {
+      const ifb = ifbName(dev);
+      const lines = [...first, `qdisc show dev ${dev}`, `filter show dev ${dev} ingress`, `qdisc show dev ${ifb}`];
+      const r = await run(netns, 'tc', ['-j', '-force', '-batch', '-'], lines);
+      if (nsenterFailed(r.stderr)) throw enterError(netns, r.stderr);
+      // The deletes print nothing; a failed one is seen in what the shows read back.
+      const state = parseIngressState(showResults(r.stdout, r.stderr, lines.length).slice(first.length), ifb);
+      if (state === undefined) throw new RuntimeError(`tc qdisc show dev ${dev} failed in ${describeNetns(netns)}: ${r.stderr.trim()}`);
+      return state;
+    },
+
+    addLinks: async (netns, lines) => {
+      const r = await run(netns, 'ip', ['-batch', '-'], lines);
+      if (r.exitCode === 0) return undefined;
+      const hint = /Unknown device type|not supported/i.test(r.stderr) ? ' (the node kernel needs the ifb module)' : '';
+      return `${r.stderr.trim() || `ip exited with ${r.exitCode}`}${hint}`;
+    },
+
+    deleteLink: async (netns, name) => {
+      const r = await run(netns, 'ip', ['-j', '-force', '-batch', '-'], [`link del dev ${name}`, 'link show type ifb']);
+      return { left: parseLinkNames(r.stdout), error: r.stderr.trim() };
+    },
+  };
 }
-
-/** A failure of nsenter itself (not of tc) means the namespace could not be entered. */
-function nsenterFailure(stderr: string): boolean {
-  return /^nsenter: /m.test(stderr);
-}
-
-export async function showQdiscs(deps: Pick<Deps, 'exec'>, target: Target, dev: string): Promise<Qdisc[]> {
-  const r = await tc(deps, target, ['-j', 'qdisc', 'show', 'dev', dev]);
-  if (r.exitCode !== 0) {
-    if (nsenterFailure(r.stderr)) {
-      throw new RuntimeError(`cannot enter the network namespace of ${describeTarget(target)}: ${r.stderr.trim()} (the runner needs CAP_SYS_ADMIN and, for a pid, hostPID)`);
-    }
-    if (/Cannot find device/.test(r.stderr)) {
-      const names = await listInterfaces(deps, target);
-      throw new RuntimeError(`interface ${JSON.stringify(dev)} does not exist in the network namespace of ${describeTarget(target)}; it has: ${names.join(', ') || 'no interfaces'} (set NETWORK_INTERFACE / --interface)`);
-    }
-    throw new RuntimeError(`tc qdisc show dev ${dev} failed in ${describeTarget(target)}: ${r.stderr.trim()}`);
-  }
-  return parseQdiscs(r.stdout.trim() || '[]');
-}
-
-/** Every qdisc of every interface in the namespace (one exec); each carries its `dev`. */
-export async function showAllQdiscs(deps: Pick<Deps, 'exec'>, target: Target): Promise<Qdisc[]> {
-  const r = await tc(deps, target, ['-j', 'qdisc', 'show']);
-  if (r.exitCode !== 0) {
-    throw new RuntimeError(nsenterFailure(r.stderr)
-      ? `cannot enter the network namespace of ${describeTarget(target)}: ${r.stderr.trim()}`
-      : `tc qdisc show failed in ${describeTarget(target)}: ${r.stderr.trim()}`);
-  }
-  return parseQdiscs(r.stdout.trim() || '[]');
-}
-
-/**
- * The owner marker of our tree on `dev` (see tc/marker.ts): the owner, 'none' when the tree has
- * no readable marker (an older netchaos, or a prio 4e43: that is not ours), 'gone' when the
- * namespace or the interface went away.
- */
-export async function readMarker(deps: Pick<Deps, 'exec'>, target: Target, dev: string): Promise<Owner | 'none' | 'gone'> {
-  const r = await tc(deps, target, markerShowArgs(dev));
-  if (nsenterFailure(r.stderr) || /Cannot find device/.test(r.stderr)) return 'gone';
-  if (r.exitCode !== 0) throw new RuntimeError(`tc ${markerShowArgs(dev).join(' ')} failed in ${describeTarget(target)}: ${r.stderr.trim()}`);
-  return parseMarker(r.stdout) ?? 'none';
-}
-
-async function listInterfaces(deps: Pick<Deps, 'exec'>, target: Target): Promise<string[]> {
-  const r = await deps.exec('nsenter', [...nsenterArgs(target), '--', 'ip', '-o', 'link', 'show']);
-  if (r.exitCode !== 0) return [];
-  return r.stdout.split('\n').map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1] ?? '').filter((n) => n !== '');
-}
-
-export interface BatchFailure {
-  readonly line: number | undefined;
-  readonly text: string | undefined;
-  readonly error: string;
-}
-
-/** Runs all lines in one `tc -batch -`. Returns undefined on success, or where it failed. */
-export async function applyBatch(deps: Pick<Deps, 'exec'>, target: Target, lines: readonly string[]): Promise<BatchFailure | undefined> {
-  const r = await tc(deps, target, ['-batch', '-'], lines.join('\n') + '\n');
-  if (r.exitCode === 0) return undefined;
-  const m = /Command failed -:(\d+)/.exec(r.stderr);
-  const line = m?.[1] ? Number(m[1]) : undefined;
-  const error = r.stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('Command failed')).join(' ').trim();
-  return { line, text: line !== undefined ? lines[line - 1] : undefined, error: error || `tc exited with ${r.exitCode}` };
-}
-
-export type RevertResult =
-  /** Our root was deleted, or was not there; `root` is what the interface has now. */
-  | { readonly kind: 'clean'; readonly removed: boolean; readonly root: Qdisc | undefined }
-  /** Our root is still there (the delete failed). */
-  | { readonly kind: 'still-there'; readonly error: string }
-  /** The namespace or the interface is gone, and our tree with it. */
-  | { readonly kind: 'gone'; readonly error: string };
-
-/** One exec: delete our root (the kernel refuses if the root's handle is not ours) and show what is left. */
-export async function revertOnce(deps: Pick<Deps, 'exec'>, target: Target, dev: string): Promise<RevertResult> {
-  const r = await tc(deps, target, ['-j', '-force', '-batch', '-'], revertLines(dev).join('\n') + '\n');
-  if (nsenterFailure(r.stderr)) return { kind: 'gone', error: r.stderr.trim() };
-  if (/Cannot find device/.test(r.stderr)) return { kind: 'gone', error: r.stderr.trim() };
-  const showLine = r.stdout.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('['));
-  const last = showLine[showLine.length - 1];
-  if (last === undefined) return { kind: 'still-there', error: r.stderr.trim() || 'tc printed no qdisc list' };
-  const root = rootOf(parseQdiscs(last));
-  if (isOurs(root)) return { kind: 'still-there', error: r.stderr.trim() || 'the root qdisc is still ours' };
-  // "Invalid handle" on line 1: the root was not ours, so nothing of ours was there to delete.
-  const deleteFailed = /Command failed -:1\b/.test(r.stderr);
-  return { kind: 'clean', removed: !deleteFailed, root };
-}
-
-export { ROOT_HANDLE };

@@ -3,22 +3,11 @@
  * search list, ndots), queried for A and AAAA with node:dns. An unresolvable name is an error naming it.
  */
 import { promises as dnsPromises } from 'node:dns';
-import { RuntimeError } from '../errors.js';
-import { type DestinationItem, parseCidr } from '../config/values.js';
-import type { HostDestination } from '../kube/selectors.js';
-
-export interface ResolvConf {
-  readonly nameservers: readonly string[];
-  readonly search: readonly string[];
-  readonly ndots: number;
-  readonly timeoutS: number;
-  readonly attempts: number;
-}
-
-/** A host that did not resolve, or a resolv.conf that cannot be used. */
-export class ResolveError extends RuntimeError {
-  override readonly name = 'ResolveError';
-}
+import { RuntimeError, messageOf } from '../model/errors.js';
+import { type DestinationItem, parseCidr } from '../model/addresses.js';
+import type { HostDestination } from '../model/destinations.js';
+import { untilStopped } from '../model/stop.js';
+import type { DnsRecord, ResolvConf, Resolver } from '../ports.js';
 
 /** Parses resolv.conf(5) as glibc does: last `search`/`domain` wins, options ndots/timeout/attempts. */
 export function parseResolvConf(text: string): ResolvConf {
@@ -55,23 +44,8 @@ export function candidates(host: string, conf: Pick<ResolvConf, 'search' | 'ndot
   return dots >= conf.ndots ? [host, ...searched] : [...searched, host];
 }
 
-/** One A or AAAA record with its TTL in seconds (node:dns `{ttl: true}`). */
-export interface DnsRecord {
-  readonly address: string;
-  readonly ttl: number;
-}
-
-/** The part of node:dns's Resolver that we use. */
-export interface DnsResolver {
-  setServers(servers: readonly string[]): void;
-  resolve4(host: string): Promise<DnsRecord[]>;
-  resolve6(host: string): Promise<DnsRecord[]>;
-}
-
-export type ResolverFactory = (conf: ResolvConf) => DnsResolver;
-
-/** node:dns with the conf's timeout and attempts; `port` overrides 53 (for a test server on a high port). */
-export function nodeResolver(port?: number): ResolverFactory {
+/** The real Resolver: node:dns with the conf's timeout and attempts; `port` overrides 53 (for a test server on a high port). */
+export function nodeResolver(port?: number): Resolver {
   return (conf) => {
     const r = new dnsPromises.Resolver({ timeout: conf.timeoutS * 1000, tries: conf.attempts });
     return {
@@ -104,12 +78,18 @@ export interface HostResolution {
   readonly ttlS: number;
 }
 
-/** Resolves each host with the conf; throws a ResolveError naming the first host that does not resolve. */
-export async function resolveHosts(
-  hosts: readonly HostDestination[], conf: ResolvConf, makeResolver: ResolverFactory, where: string,
-): Promise<HostResolution[]> {
+export interface HostQuery {
+  readonly conf: ResolvConf;
+  /** The resolv.conf's path, for messages. */
+  readonly where: string;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** Resolves each host with the conf; throws a RuntimeError naming the first host that does not resolve. */
+export async function resolveHosts(hosts: readonly HostDestination[], makeResolver: Resolver, q: HostQuery): Promise<HostResolution[]> {
+  const { conf, where } = q;
   if (hosts.length === 0) return [];
-  if (conf.nameservers.length === 0) throw new ResolveError(`${where} lists no nameserver: cannot resolve DESTINATION_HOSTS (${hosts.map((h) => h.host).join(', ')})`);
+  if (conf.nameservers.length === 0) throw new RuntimeError(`${where} lists no nameserver: cannot resolve DESTINATION_HOSTS (${hosts.map((h) => h.host).join(', ')})`);
   const resolver = makeResolver(conf);
   resolver.setServers(conf.nameservers);
   const out: HostResolution[] = [];
@@ -119,10 +99,11 @@ export async function resolveHosts(
     for (const name of tried) {
       let records: DnsRecord[];
       try {
-        const [v4, v6] = await Promise.all([lookup(() => resolver.resolve4(name)), lookup(() => resolver.resolve6(name))]);
+        const [v4, v6] = await untilStopped(Promise.all([lookup(() => resolver.resolve4(name)), lookup(() => resolver.resolve6(name))]), q.signal, `resolving ${name}`);
         records = [...v4, ...v6];
       } catch (error) {
-        throw new ResolveError(`DESTINATION_HOSTS ${h.host}: the nameserver(s) ${conf.nameservers.join(', ')} from ${where} did not answer for ${name} (${codeOf(error) || (error instanceof Error ? error.message : String(error))}). Check that the target's DNS is reachable from the target's network namespace.`, { cause: error });
+        if (q.signal?.aborted) throw error;
+        throw new RuntimeError(`DESTINATION_HOSTS ${h.host}: the nameserver(s) ${conf.nameservers.join(', ')} from ${where} did not answer for ${name} (${codeOf(error) || messageOf(error)}). Check that the target's DNS is reachable from the target's network namespace.`, { cause: error });
       }
       if (records.length > 0) {
         const unique = [...new Set(records.map((r) => r.address))];
@@ -132,7 +113,7 @@ export async function resolveHosts(
       }
     }
     if (!found) {
-      throw new ResolveError(`DESTINATION_HOSTS ${h.host} does not resolve (no A or AAAA record) with the target's resolver ${conf.nameservers.join(', ')} from ${where} (tried ${tried.join(', ')}). Fix the name; nothing was injected.`);
+      throw new RuntimeError(`DESTINATION_HOSTS ${h.host} does not resolve (no A or AAAA record) with the target's resolver ${conf.nameservers.join(', ')} from ${where} (tried ${tried.join(', ')}). Fix the name; nothing was injected.`);
     }
     out.push(found);
   }

@@ -7,9 +7,11 @@
  * later than DEPENDENCY_REFRESH_INTERVAL; pods and Services are listed again every DEPENDENCY_REFRESH_INTERVAL
  * (list/get calls the experiment's permissions already grant: no watch).
  */
-import type { Spec } from '../config/spec.js';
-import { type Resolved, resolvePods, resolveService } from '../kube/dependencies.js';
-import { type DiscoveryDeps, resolveHostDependencies } from './destinations.js';
+import type { Resolved } from '../model/destinations.js';
+import { selectorText } from '../model/kube.js';
+import type { Spec } from '../model/spec.js';
+import { resolvePods, resolveService } from '../kube/dependencies.js';
+import { type DiscoveryDeps, resolvConfPath, resolveHostDependencies } from './destinations.js';
 
 /** The shortest time between two DNS queries for one hostname, whatever its TTL. */
 export const MIN_DNS_REFRESH_S = 5;
@@ -20,7 +22,8 @@ export interface LiveSource {
   readonly kind: 'dns' | 'kube';
   /** What is asked again, for `plan` and the log. */
   readonly how: string;
-  readonly resolve: () => Promise<Resolved>;
+  /** Asks again; `signal` (the run's stop) ends the wait. */
+  readonly resolve: (signal?: AbortSignal) => Promise<Resolved>;
 }
 
 /** Milliseconds until a source is asked again; `ttlS` is the last answer's TTL (DNS only). */
@@ -34,29 +37,29 @@ export function refreshDelayMs(kind: LiveSource['kind'], intervalS: number, ttlS
 export function liveSources(d: DiscoveryDeps, spec: Spec, pid: number | undefined): LiveSource[] {
   const named = spec.groups.find((g) => g.named !== undefined)?.named;
   if (named === undefined) return [];
-  const conf = pid === undefined ? '/etc/resolv.conf' : `/proc/${pid}/root/etc/resolv.conf`;
+  const conf = resolvConfPath(pid);
   return [
     ...named.hosts.map((h): LiveSource => ({
       source: `host ${h.host}`,
       kind: 'dns',
       how: `A and AAAA with the nameservers of ${conf}`,
-      resolve: async () => {
-        const [r] = await resolveHostDependencies(d, [h], pid);
+      resolve: async (signal) => {
+        const [r] = await resolveHostDependencies(d, [h], pid, signal);
         if (!r) throw new Error(`unreachable: no answer for ${h.host}`);
         return r;
       },
     })),
     ...named.pods.map((p): LiveSource => ({
-      source: `pods ${p.namespace}:${p.pods.kind === 'labels' ? `[${p.pods.labels}]` : `[${p.pods.names.join(',')}]`}`,
+      source: `pods ${p.namespace}:${selectorText(p.pods)}`,
       kind: 'kube',
       how: `list pods in ${p.namespace}`,
-      resolve: () => resolvePods(d.kube(), p),
+      resolve: (signal) => resolvePods(d.kube, p, signal),
     })),
     ...named.services.map((s): LiveSource => ({
       source: `service ${s.namespace}/${s.name}`,
       kind: 'kube',
       how: `get the Service and list its EndpointSlices in ${s.namespace}`,
-      resolve: () => resolveService(d.kube(), s),
+      resolve: (signal) => resolveService(d.kube, s, signal),
     })),
   ];
 }
@@ -70,7 +73,7 @@ export interface RefreshSchedule {
 /** What is asked again during the run, how, and every how many seconds (now: from the TTLs just seen); undefined when nothing is named. */
 export function refreshSchedule(spec: Spec, sources: readonly LiveSource[], resolved: readonly Resolved[]): RefreshSchedule | undefined {
   if (sources.length === 0) return undefined;
-  const intervalS = spec.refreshS ?? 0;
+  const intervalS = spec.refreshS;
   return {
     intervalS,
     sources: sources.map((s) => {

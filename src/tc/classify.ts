@@ -10,7 +10,7 @@
  * question covers either direction. test/unit/classify.test.ts checks every answer against the u32 model.
  */
 import ipaddr from 'ipaddr.js';
-import type { IpFamily } from '../config/values.js';
+import type { IpFamily } from '../model/addresses.js';
 import { BYPASS_BAND, type Band, type Entry, type Plan } from './plan.js';
 
 /** One direction of a conversation as the tree sees it: the peer's address and port, the target's port. */

@@ -1,5 +1,6 @@
 /** Human-readable text for a Plan (what `netchaos plan` prints). Pure. */
-import { formatCidr } from '../config/values.js';
+import { formatCidr } from '../model/addresses.js';
+import type { Direction } from '../model/spec.js';
 import type { Entry, Plan } from './plan.js';
 
 const MAX_LISTED = 50;
@@ -17,12 +18,15 @@ const directionText = {
   both: (dev: string, ifb: string) => `both: packets ${dev} sends to the dependencies (destination) and packets arriving from them (source, through ${ifb})`,
 } as const;
 
+/** The plan's direction (plans without one are egress: plan() leaves it out for egress). */
+export const planDirection = (p: Pick<Plan, 'direction'>): Direction => p.direction ?? 'egress';
+
 export function describePlan(p: Plan, context: { target?: string; root?: string } = {}): string {
   const out: string[] = [];
   for (const w of p.warnings) out.push(`!!! WARNING: ${w}`, '');
   out.push(`Interface ${p.interface}${context.target ? ` in ${context.target}` : ''}`);
   if (context.root) out.push(`Current root qdisc: ${context.root}`);
-  const direction = p.direction ?? 'egress';
+  const direction = planDirection(p);
   out.push(`Direction: ${directionText[direction](p.interface, p.ifb ?? '?')}`);
   const where = { egress: `on ${p.interface}`, ingress: `on ${p.ifb ?? '?'}`, both: `on ${p.interface} (egress) and on ${p.ifb ?? '?'} (ingress)` }[direction];
   out.push(`Root qdisc: prio ${p.rootHandle} with ${3 + p.bands.length} bands (1-3: normal traffic by the default priomap)${direction === 'egress' ? '' : ` ${where}`}`);

@@ -9,7 +9,7 @@
  * their id, and a new entry takes a free id between the ids of the entries it must follow and precede.
  */
 import ipaddr from 'ipaddr.js';
-import type { Cidr } from '../config/values.js';
+import type { Cidr } from '../model/addresses.js';
 
 /** u32 allows 4095 nodes per bucket: node ids 1..0xfff. */
 export const MAX_NODE_ID = 0xfff;

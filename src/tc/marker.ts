@@ -14,6 +14,7 @@
  * Nothing links to table 7ff:, and no packet has ethertype 0x4e43, so the marker is never
  * evaluated per packet. It goes away with `qdisc del … root handle 4e43:` like the rest.
  */
+import type { Owner } from '../model/tc.js';
 import { ROOT_HANDLE } from './plan.js';
 
 export const MARKER_PRIO = 9;
@@ -21,13 +22,6 @@ export const MARKER_PROTOCOL = '0x4e43';
 export const MARKER_TABLE = '7ff:';
 export const MARKER_NODE = '7ff::1';
 export const MARKER_MAGIC = 0x4e430001;
-
-/** The run that built a tree, and the unix second after which anyone may remove it. */
-export interface Owner {
-  /** 16 lowercase hex digits. */
-  readonly runId: string;
-  readonly deadlineS: number;
-}
 
 const RUN_ID = /^[0-9a-f]{16}$/;
 

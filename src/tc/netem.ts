@@ -1,5 +1,5 @@
 /** Renders a Netem value into netem's argument words. Pure. */
-import type { Netem } from '../config/spec.js';
+import type { Netem } from '../model/spec.js';
 
 /**
  * netem's queue limit, in packets. The kernel default (1000) turns a long delay on a busy

@@ -11,9 +11,9 @@
  */
 import { mergeCidr } from 'cidr-tools';
 import ipaddr from 'ipaddr.js';
-import { UsageError } from '../errors.js';
-import type { Direction, FaultGroup, Netem, Spec } from '../config/spec.js';
-import { type Cidr, type DestinationItem, type IpFamily, type PortFilter, formatCidr, parseCidr } from '../config/values.js';
+import { PlanError } from '../model/errors.js';
+import type { Direction, FaultGroup, Netem, Spec } from '../model/spec.js';
+import { type Cidr, type DestinationItem, type IpFamily, type PortFilter, formatCidr, parseCidr } from '../model/addresses.js';
 import { describeNetem, netemArgs } from './netem.js';
 import { assignNodeIds } from './handles.js';
 
@@ -118,22 +118,17 @@ export interface PlanOptions {
 }
 
 /** True when the run re-resolves named dependencies (DEPENDENCY_REFRESH): the handles then leave room for new entries. */
-export const refreshes = (spec: Spec): boolean => (spec.refreshS ?? 0) > 0 && spec.groups.some((g) => g.named !== undefined);
+export const refreshes = (spec: Spec): boolean => spec.refreshS > 0 && spec.groups.some((g) => g.named !== undefined);
 
 export function plan(spec: Spec, facts: Facts = {}, options: PlanOptions = {}): Plan {
   const dev = spec.interface;
   const bands = assignBands(spec.groups);
-  const bandOf = (g: FaultGroup): number => {
-    const found = bands.find((b) => b.groups.includes(g.name));
-    if (!found) throw new Error(`unreachable: no band for ${g.name}`);
-    return found.band;
-  };
   const raw: RawEntry[] = spec.groups.flatMap((g, i) =>
-    groupEntries(g, g.destinations, bandOf(g), facts.discovered?.[i]));
+    groupEntries(g, g.destinations, bandOf(bands, g), facts.discovered?.[i]));
   const entries = dedupe(raw).sort(compareEntries);
   const allTraffic = entries.some((e) => e.family === 'all');
 
-  const direction = spec.direction ?? 'egress';
+  const direction = spec.direction;
   /** The whole tree on one device: root prio, one netem per band, the filters (the same entries and handles on either side). */
   const tree = (treeDev: string, side: Side): { tables: Table[]; placed: Entry[]; lines: string[] } => {
     const tables: Table[] = [];
@@ -185,6 +180,31 @@ export function plan(spec: Spec, facts: Facts = {}, options: PlanOptions = {}): 
   };
 }
 
+/**
+ * The planner's rules that the input alone decides: at most 13 fault profiles, duplication on its own, one
+ * fault per destination among the addresses given. buildSpec refuses them before anything runs (exit 2);
+ * plan() checks the same rules again once discovery has added the named dependencies' addresses (PlanError).
+ */
+export function specProblems(groups: readonly FaultGroup[]): PlanError[] {
+  try {
+    const bands = assignBands(groups);
+    // One group without port exclusions cannot give one match two outcomes: nothing to compare.
+    if (groups.length > 1 || groups.some((g) => g.destinationPorts.mode === 'except' || g.sourcePorts.mode === 'except')) {
+      dedupe(groups.flatMap((g) => (g.named !== undefined && g.destinations.length === 0 ? [] : groupEntries(g, g.destinations, bandOf(bands, g)))));
+    }
+    return [];
+  } catch (error) {
+    if (error instanceof PlanError) return [error];
+    throw error;
+  }
+}
+
+function bandOf(bands: readonly Band[], g: FaultGroup): number {
+  const found = bands.find((b) => b.groups.includes(g.name));
+  if (!found) throw new Error(`unreachable: no band for ${g.name}`);
+  return found.band;
+}
+
 export function revertLines(dev: string): string[] {
   return [`qdisc del dev ${dev} root handle ${ROOT_HANDLE}`, `qdisc show dev ${dev}`];
 }
@@ -206,7 +226,7 @@ function assignBands(groups: readonly FaultGroup[]): Band[] {
       continue;
     }
     if (bands.length === MAX_PROFILES) {
-      throw new UsageError('FAULTS', `at most ${MAX_PROFILES} different fault profiles fit in one prio qdisc (16 bands); merge some groups`);
+      throw new PlanError('FAULTS', `at most ${MAX_PROFILES} different fault profiles fit in one prio qdisc (16 bands), and ${g.name} (${describeNetem(g.netem)}) is the ${MAX_PROFILES + 1}th; merge some groups`);
     }
     const band = FIRST_FAULT_BAND + bands.length;
     bands.push({
@@ -220,7 +240,7 @@ function assignBands(groups: readonly FaultGroup[]): Band[] {
     });
   }
   if (bands.length > 1 && bands.some((b) => b.netem.duplicatePct > 0)) {
-    throw new UsageError('FAULTS', 'duplication cannot share a tree with other faults: current kernels refuse a duplicating netem next to other netems ("netem: cannot mix duplicating netems with other netems in tree"). Run duplication on its own, or give every group the same fault');
+    throw new PlanError('FAULTS', `duplication cannot share a tree with other faults (${bands.map((b) => `${b.groups.join(', ')}: ${b.description}`).join('; ')}): current kernels refuse a duplicating netem next to other netems ("netem: cannot mix duplicating netems with other netems in tree"). Run duplication on its own, or give every group the same fault`);
   }
   return bands;
 }
@@ -293,7 +313,7 @@ function dedupe(entries: readonly RawEntry[]): RawEntry[] {
     if (!prev) {
       seen.set(key, e);
     } else if (prev.band !== e.band || prev.action !== e.action) {
-      throw new UsageError('FAULTS', `${describeEntry(e)} is given two different faults (in ${prev.group} and ${e.group}); give each destination one fault`);
+      throw new PlanError('FAULTS', `${describeEntry(e)} is given two different faults (in ${prev.group} and ${e.group}); give each destination one fault`);
     }
   }
   return [...seen.values()];
@@ -360,7 +380,7 @@ function placeFamily(
   const nodeOf = new Map<string, number>();
   for (const [slot, members] of bySlot) {
     if (members.length > MAX_NODES) {
-      throw new UsageError('DESTINATION_IPS', `more than ${MAX_NODES} IPv${family} filter entries land in one u32 table (${slot}); merge destinations into CIDRs`);
+      throw new PlanError('DESTINATION_IPS', `more than ${MAX_NODES} IPv${family} filter entries land in one u32 table (${slot}); merge destinations into CIDRs`);
     }
     const kept = (k: number): number | undefined => {
       const m = members[k];

@@ -5,10 +5,11 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { buildSpec, type Spec } from '../../src/config/spec.ts';
+import { buildSpec } from '../../src/config/spec.ts';
+import type { Spec } from '../../src/model/spec.ts';
 import type { VariableName } from '../../src/config/vars.ts';
-import { parseCidr } from '../../src/config/values.ts';
-import type { Resolved } from '../../src/kube/dependencies.ts';
+import { parseCidr } from '../../src/model/addresses.ts';
+import type { Resolved } from '../../src/model/destinations.ts';
 import { plan } from '../../src/tc/plan.ts';
 import { type BlastRadius, type PeerRow, blastRadius, namedDependencies } from '../../src/connections/blast.ts';
 import type { Catalog } from '../../src/connections/catalog.ts';
@@ -17,7 +18,7 @@ import { groupSockets } from '../../src/connections/group.ts';
 import { namePeers } from '../../src/connections/names.ts';
 import { type Socket, mergeTables, parseProcNet, procNetFiles } from '../../src/connections/procnet.ts';
 import { collectBlastRadius, collectDeps } from '../../src/connections/collect.ts';
-import { matchSnapshot } from './helpers.ts';
+import { matchSnapshot } from '../support/snapshots.ts';
 
 function spec(env: Partial<Record<VariableName, string>>, files: Record<string, string> = {}): Spec {
   const all: Partial<Record<VariableName, string>> = { NETWORK_LATENCY: '100', ...env };

@@ -7,12 +7,13 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, readdirSync } from 'node:fs';
 import ipaddr from 'ipaddr.js';
-import { buildSpec, type Spec } from '../../src/config/spec.ts';
+import { buildSpec } from '../../src/config/spec.ts';
+import type { Spec } from '../../src/model/spec.ts';
 import type { VariableName } from '../../src/config/vars.ts';
-import { parseCidr } from '../../src/config/values.ts';
+import { parseCidr } from '../../src/model/addresses.ts';
 import { type Plan, plan } from '../../src/tc/plan.ts';
 import { type Classification, type Flow, classifyFlow, makeClassifier } from '../../src/tc/classify.ts';
-import { Tree } from './u32sim.ts';
+import { Tree } from '../support/u32sim.ts';
 
 function spec(env: Partial<Record<VariableName, string>>, files: Record<string, string> = {}): Spec {
   return buildSpec({

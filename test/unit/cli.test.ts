@@ -1,15 +1,19 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { run } from '../../src/main.ts';
-import { FakeNamespace, fakeDeps } from './helpers.ts';
+import { run } from '../../src/cli/main.ts';
+import { FakeNetns } from '../support/fake-tc.ts';
+import { FakeSignals, fakeDeps } from '../support/fake-ports.ts';
 
-async function cli(argv: string[], env: Record<string, string> = {}, ns = new FakeNamespace(), setup: (f: ReturnType<typeof fakeDeps>) => void = () => {}) {
+async function cli(argv: string[], env: Record<string, string> = {}, ns = new FakeNetns(), setup: (f: ReturnType<typeof fakeDeps>) => void = () => {}) {
   let stdout = '';
   let stderr = '';
-  const f = fakeDeps(ns);
-  setup(f);
-  const code = await run(argv, { stdout: (t) => { stdout += t; }, stderr: (t) => { stderr += t; }, env }, () => f.deps);
-  return { code, stdout, stderr, ns, lines: f.lines };
+  // The composition root connects its own Stop to these signals (the harness's own Stop is not used).
+  const signals = new FakeSignals();
+  const f = fakeDeps(ns, { signals: new FakeSignals() });
+  const host = { ...f.host, signals };
+  setup({ ...f, signals });
+  const code = await run(argv, { stdout: (t) => { stdout += t; }, stderr: (t) => { stderr += t; }, env }, () => host);
+  return { code, stdout, stderr, ns, lines: f.lines, signals };
 }
 
 describe('netchaos command line', () => {
@@ -53,7 +57,7 @@ describe('netchaos command line', () => {
     assert.match(r.stdout, /qdisc add dev eth0 root handle 4e43: prio bands 4/);
   });
   test('plan with a target reads (only reads) the current root and says inject would be refused', async () => {
-    const ns = new FakeNamespace();
+    const ns = new FakeNetns();
     ns.root = { kind: 'prio', handle: '4e43:' };
     const r = await cli(['plan', '--pid', '4242', '--destination-ips', '192.0.2.11'], {}, ns);
     assert.equal(r.code, 0);
@@ -61,20 +65,21 @@ describe('netchaos command line', () => {
     assert.match(r.stdout, /inject would be REFUSED: a netchaos tree is already there/);
     assert.deepEqual(ns.tcOps, ['show']);
   });
-  test('inject runs the whole cycle and exits 0', async () => {
+  test('inject runs the whole cycle and exits 0; its signal handlers are removed afterwards', async () => {
     const r = await cli(['inject', '--pid', '4242', '--duration', '3'], { DESTINATION_IPS: '192.0.2.11', NETWORK_LATENCY: '100' });
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(r.ns.tcOps, ['show', 'apply', 'revert']);
     assert.ok(r.lines.some((l) => l.event === 'reverted'));
+    assert.deepEqual([r.signals.listeners('SIGTERM'), r.signals.listeners('SIGINT')], [0, 0]);
   });
   test('SIGTERM mid-run exits 143 after the revert', async () => {
-    const r = await cli(['inject', '--pid', '4242'], { DESTINATION_IPS: '192.0.2.11' }, new FakeNamespace(),
+    const r = await cli(['inject', '--pid', '4242'], { DESTINATION_IPS: '192.0.2.11' }, new FakeNetns(),
       (f) => { f.clock.onSleep = () => { f.signals.send('SIGTERM'); }; });
     assert.equal(r.code, 143);
     assert.deepEqual(r.ns.tcOps, ['show', 'apply', 'revert']);
   });
   test('a refused preflight exits 5', async () => {
-    const ns = new FakeNamespace();
+    const ns = new FakeNetns();
     ns.root = { kind: 'tbf', handle: '1:' };
     const r = await cli(['inject', '--pid', '4242'], {}, ns);
     assert.equal(r.code, 5);
@@ -86,7 +91,7 @@ describe('netchaos command line', () => {
     assert.ok(r.lines.some((l) => /nothing of ours to remove: root qdisc is noqueue 0:/.test(l.msg)));
   });
   test('revert removes our tree', async () => {
-    const ns = new FakeNamespace();
+    const ns = new FakeNetns();
     ns.root = { kind: 'prio', handle: '4e43:' };
     const r = await cli(['revert', '--pid', '4242', '--interface', 'eth0'], {}, ns);
     assert.equal(r.code, 0);
@@ -94,7 +99,7 @@ describe('netchaos command line', () => {
     assert.ok(r.lines.some((l) => /reverted in \d+ ms: root qdisc is noqueue 0: again/.test(l.msg)));
   });
   test('revert never removes a root that is not ours', async () => {
-    const ns = new FakeNamespace();
+    const ns = new FakeNetns();
     ns.root = { kind: 'tbf', handle: '1:' };
     const r = await cli(['revert', '--pid', '4242'], {}, ns);
     assert.equal(r.code, 0);

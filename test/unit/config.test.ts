@@ -1,20 +1,10 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildSpec, type Spec } from '../../src/config/spec.ts';
-import { UsageErrors } from '../../src/errors.ts';
+import { UsageErrors } from '../../src/model/errors.ts';
 import { variables, type VariableName } from '../../src/config/vars.ts';
-
-/** Builds a Spec from ENV-like pairs (labels are the ENV names). */
-function spec(env: Partial<Record<VariableName, string>>, files: Record<string, string> = {}): Spec {
-  return buildSpec({
-    get: (name) => (env[name] !== undefined ? { value: env[name], label: name } : undefined),
-    readFile: (p) => {
-      const text = files[p];
-      if (text === undefined) throw new Error('ENOENT: no such file');
-      return text;
-    },
-  });
-}
+import { run } from '../../src/cli/main.ts';
+import { specOf as spec } from '../support/spec.ts';
+import { fakeDeps } from '../support/fake-ports.ts';
 
 /** The messages of the UsageErrors a bad input raises. */
 function problems(env: Partial<Record<VariableName, string>>): string[] {
@@ -181,5 +171,33 @@ describe('bad input names the variable and the value', () => {
   test('all problems are reported at once', () => {
     const messages = problems({ NETWORK_LATENCY: 'x', TOTAL_CHAOS_DURATION: 'y', DESTINATION_IPS: 'z' });
     assert.equal(messages.length, 3, messages.join('\n'));
+  });
+});
+
+describe('the planner\'s rules that the input alone decides are refused here (exit 2, before anything runs)', () => {
+  test('one destination given two different faults: the variable and the value', () => {
+    rejects({ FAULTS: 'latency=100@192.0.2.11 loss=5@192.0.2.11' }, /^FAULTS: 192.0.2.11\/32 is given two different faults \(in FAULTS #1 and FAULTS #2\)/);
+    rejects({ DESTINATION_IPS: '192.0.2.0/25,192.0.2.128/25', NETWORK_LATENCY: '100', FAULTS: 'loss=5@192.0.2.0/24' }, /^FAULTS: 192.0.2.0\/24 is given two different faults \(in DESTINATION_IPS and FAULTS #1\)/);
+    rejects({ DESTINATION_IPS: '192.0.2.11,192.0.2.11|22', DESTINATION_PORTS: '!22' }, /^FAULTS: 192.0.2.11\/32 dport 22 is given two different faults/);
+    assert.doesNotThrow(() => spec({ FAULTS: 'latency=100@192.0.2.11 latency=100@192.0.2.11' }), 'the same fault twice is one entry');
+  });
+  test('duplication next to another fault (the kernel refuses it, measured on 6.1): the groups and their faults', () => {
+    rejects({ FAULTS: 'duplication=5@192.0.2.11 latency=100@192.0.2.12' }, /^FAULTS: duplication cannot share a tree with other faults \(FAULTS #1: 5% duplicated; FAULTS #2: \+100ms\)/);
+    assert.doesNotThrow(() => spec({ FAULTS: 'duplication=5@192.0.2.11 duplication=5@192.0.2.12' }));
+  });
+  test('at most 13 fault profiles fit in one prio qdisc: the group that is one too many', () => {
+    const groups = Array.from({ length: 14 }, (_, i) => `latency=${i + 1}@192.0.2.${i + 1}`).join(' ');
+    rejects({ FAULTS: groups }, /^FAULTS: at most 13 different fault profiles fit in one prio qdisc \(16 bands\), and FAULTS #14 \(\+14ms\) is the 14th/);
+    assert.equal(spec({ FAULTS: groups.split(' ').slice(0, 13).join(' ') }).groups.length, 13);
+  });
+  test('netchaos plan and inject exit 2 on them, nothing run', async () => {
+    for (const command of ['plan', 'inject']) {
+      const f = fakeDeps();
+      let stderr = '';
+      const code = await run([command, '--pid', '4242', '--fault', 'latency=100@192.0.2.11', '--fault', 'loss=5@192.0.2.11'], { stdout: () => {}, stderr: (t) => { stderr += t; }, env: {} }, () => f.host);
+      assert.equal(code, 2, stderr);
+      assert.match(stderr, /nothing was changed:\n {2}FAULTS: 192.0.2.11\/32 is given two different faults/);
+      assert.deepEqual(f.ns.calls, []);
+    }
   });
 });

@@ -10,7 +10,11 @@ import { createServer, connect, type Server, type Socket as NetSocket } from 'no
 import { createSocket } from 'node:dgram';
 import { type Socket, type ProcNetFile, headerKind, mergeTables, parseProcNet, procNetFiles, splitTables } from '../../src/connections/procnet.ts';
 import { readSockets } from '../../src/connections/read.ts';
-import { type ExecResult, realExec, realFiles } from '../../src/deps.ts';
+import type { ExecResult } from '../../src/ports.ts';
+import { realExec } from '../../src/host/exec.ts';
+import { realFiles as hostFiles } from '../../src/host/files.ts';
+
+const realFiles = hostFiles(process.env['PATH'] ?? '');
 
 const fixture = (name: string): string => readFileSync(new URL(`./fixtures/conns/${name}`, import.meta.url), 'utf8');
 const recorded = (): readonly Socket[] => mergeTables(procNetFiles.map((f) => parseProcNet(f, fixture(`proc-net-${f}.txt`), { endianness: 'LE', where: f }))).sockets;

@@ -4,36 +4,23 @@
  */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildSpec, type Spec } from '../../src/config/spec.ts';
-import type { VariableName } from '../../src/config/vars.ts';
-import type { Deps, Exec } from '../../src/deps.ts';
+import type { Spec } from '../../src/model/spec.ts';
+import type { NetnsRef } from '../../src/model/netns.ts';
+import { RevertError, RuntimeError, TargetGoneError, exitCodeOf } from '../../src/model/errors.ts';
+import type { Deps, Exec } from '../../src/ports.ts';
 import { plan } from '../../src/tc/plan.ts';
 import { markerKeyTexts, markerLines, parseMarker } from '../../src/tc/marker.ts';
 import { inject } from '../../src/lifecycle/inject.ts';
 import { armDeadman, systemdArmArgs, systemdCommands, watchdogArgs } from '../../src/lifecycle/deadman.ts';
 import { describeSweep, sweep } from '../../src/lifecycle/sweep.ts';
 import type { LifecycleEvent } from '../../src/lifecycle/events.ts';
-import { RevertError, RuntimeError, TargetGoneError, exitCodeOf } from '../../src/errors.ts';
-import type { Target } from '../../src/netns/target.ts';
-import { FakeClock, FakeNamespace, FakeProcesses, fakeDeps, type FakeDepsOptions } from './helpers.ts';
+import { type Env, specOf } from '../support/spec.ts';
+import { FakeNetns, tcRouter } from '../support/fake-tc.ts';
+import { FakeClock, FakeProcesses, fakeDeps, type FakeDepsOptions } from '../support/fake-ports.ts';
 
 const RUN_ID = '0123456789abcdef';
 
-function spec(env: Partial<Record<VariableName, string>> = {}): Spec {
-  const all = { DESTINATION_IPS: '192.0.2.11', NETWORK_LATENCY: '100', TOTAL_CHAOS_DURATION: '30', ...env };
-  return buildSpec({ get: (name) => (all[name] !== undefined ? { value: all[name], label: name } : undefined), readFile: () => '' });
-}
-
-/** Routes each nsenter call to the fake namespace its first arguments name (`-t 4242` or `--net=/path`). */
-function router(namespaces: Record<string, FakeNamespace>, host?: Exec): Exec {
-  return (file, args, options) => {
-    if (args[0] === '-t' && args[1] === '1' && host) return host(file, args, options);
-    const key = args[0] === '-t' ? `pid ${args[1] ?? ''}` : (args[0] ?? '').replace('--net=', '');
-    const ns = namespaces[key];
-    if (!ns) return Promise.resolve({ exitCode: 1, stdout: '', stderr: `nsenter: cannot open ${key}: No such file or directory\n` });
-    return ns.exec(file, args, options);
-  };
-}
+const spec = (env: Env = {}): Spec => specOf({ DESTINATION_IPS: '192.0.2.11', NETWORK_LATENCY: '100', TOTAL_CHAOS_DURATION: '30', ...env });
 
 describe('owner marker', () => {
   test('rendered as an unlinked u32 table under our root, protocol 0x4e43, one node with four keys', () => {
@@ -53,11 +40,6 @@ describe('owner marker', () => {
     assert.equal(parseMarker(''), undefined);
     assert.equal(parseMarker('filter protocol [20035] u32 chain 0 fh 7ff::1 order 1 key ht 7ff bkt 0 \n  match 4e430002/ffffffff at 0\n  match 00000001/ffffffff at 4\n  match 00000001/ffffffff at 8\n  match 00000001/ffffffff at 12'), undefined);
     assert.equal(parseMarker('filter protocol [20035] u32 chain 0 fh 7ff::1 order 1 key ht 7ff bkt 0 \n  match 4e430001/ffffffff at 0\n  match 00000001/ffffffff at 4'), undefined);
-  });
-  test('the fake namespace prints what the batch wrote, and it parses back (round trip)', async () => {
-    const ns = new FakeNamespace();
-    await ns.exec('nsenter', ['-t', '1', '-n', '--', 'tc', '-batch', '-'], { input: [...plan(spec()).apply, ...markerLines('eth0', { runId: RUN_ID, deadlineS: 1234 })].join('\n') });
-    assert.deepEqual(parseMarker(ns.markerText()), { runId: RUN_ID, deadlineS: 1234 });
   });
 });
 
@@ -85,7 +67,7 @@ describe('dead-man', () => {
   test('process: a detached `netchaos watchdog` for this run and namespace; cancel kills only that process', async () => {
     const processes = new FakeProcesses();
     const cmdline: Record<string, string> = {};
-    const f = fakeDeps(new FakeNamespace(), { processes, readText: (p) => cmdline[p] });
+    const f = fakeDeps(new FakeNetns(), { processes, readText: (p) => cmdline[p] });
     const events: LifecycleEvent[] = [];
     const armed = await armDeadman(f.deps, 'process', request, (e) => events.push(e));
     assert.equal(armed.mode, 'process');
@@ -103,7 +85,7 @@ describe('dead-man', () => {
   test('auto: systemd when the node\'s PID 1 is systemd; a failing systemd-run falls back to the watchdog, and says so', async () => {
     const calls: string[][] = [];
     const ok: Exec = (_f, args) => { calls.push([...args]); return Promise.resolve({ exitCode: 0, stdout: '', stderr: '' }); };
-    const f = fakeDeps(new FakeNamespace(), { readText: (p) => (p === '/proc/1/comm' ? 'systemd\n' : undefined) });
+    const f = fakeDeps(new FakeNetns(), { readText: (p) => (p === '/proc/1/comm' ? 'systemd\n' : undefined) });
     const armed = await armDeadman({ ...f.deps, exec: ok }, 'auto', request, () => {});
     assert.equal(armed.mode, 'systemd');
     await armed.cancel();
@@ -111,7 +93,7 @@ describe('dead-man', () => {
 
     const fail: Exec = () => Promise.resolve({ exitCode: 1, stdout: '', stderr: 'nsenter: reassociate to namespace \'ns/mnt\' failed: Operation not permitted\n' });
     const processes = new FakeProcesses();
-    const g = fakeDeps(new FakeNamespace(), { processes, readText: (p) => (p === '/proc/1/comm' ? 'systemd\n' : undefined) });
+    const g = fakeDeps(new FakeNetns(), { processes, readText: (p) => (p === '/proc/1/comm' ? 'systemd\n' : undefined) });
     const events: LifecycleEvent[] = [];
     const fallback = await armDeadman({ ...g.deps, exec: fail }, 'auto', request, (e) => events.push(e));
     assert.equal(fallback.mode, 'process');
@@ -119,23 +101,23 @@ describe('dead-man', () => {
     assert.match(JSON.stringify(events[0]), /unavailable.*CAP_SYS_CHROOT/);
   });
   test('DEADMAN=systemd that cannot be armed: exit 1 before any change', async () => {
-    const ns = new FakeNamespace();
+    const ns = new FakeNetns();
     const f = fakeDeps(ns);
     const host: Exec = () => Promise.resolve({ exitCode: 127, stdout: '', stderr: 'systemd-run: not found\n' });
     const s = spec({ DEADMAN: 'systemd' });
-    await assert.rejects(inject({ ...f.deps, exec: router({ 'pid 4242': ns }, host) }, { spec: s, plan: plan(s), target: { kind: 'pid', pid: 4242 }, runId: RUN_ID }),
+    await assert.rejects(inject({ ...f.deps, exec: host }, { spec: s, plan: plan(s), netns: { kind: 'pid', pid: 4242 }, runId: RUN_ID }),
       (e: unknown) => e instanceof RuntimeError && exitCodeOf(e) === 1 && /could not arm the systemd dead-man/.test(e.message));
     assert.deepEqual(ns.tcOps, ['show'], 'only the preflight read');
     assert.equal(ns.root.handle, '0:');
   });
   test('a revert that keeps failing leaves the dead-man armed (it tries again at the deadline), and says so', async () => {
-    const ns = new FakeNamespace();
+    const ns = new FakeNetns();
     ns.revertFailures = 99;
     const processes = new FakeProcesses();
     const f = fakeDeps(ns, { processes });
     const events: LifecycleEvent[] = [];
     const s = spec({ DEADMAN: 'process' });
-    await assert.rejects(inject(f.deps, { spec: s, plan: plan(s), target: { kind: 'pid', pid: 4242 }, runId: RUN_ID, onEvent: (e) => events.push(e) }), RevertError);
+    await assert.rejects(inject(f.deps, { spec: s, plan: plan(s), netns: { kind: 'pid', pid: 4242 }, runId: RUN_ID, onEvent: (e) => events.push(e) }), RevertError);
     assert.equal(processes.started.length, 1);
     assert.deepEqual(processes.killed, []);
     assert.ok(events.some((e) => e.kind === 'deadman' && e.action === 'kept'));
@@ -146,16 +128,16 @@ describe('dead-man', () => {
 describe('sweep', () => {
   /** Namespaces a (ours, expired), b (ours, live), c (prio 4e43: without a marker), d (clean); /proc/1 is a again. */
   function node(nowS: number) {
-    const ns: Record<string, FakeNamespace> = {};
+    const ns: Record<string, FakeNetns> = {};
     const ids: Record<string, string> = {};
     for (const [name, id] of [['a', 1], ['b', 2], ['c', 3], ['d', 4]] as const) {
-      ns[`/var/run/netns/${name}`] = new FakeNamespace();
+      ns[`/var/run/netns/${name}`] = new FakeNetns();
       ids[`/var/run/netns/${name}`] = `net:[${id}]`;
     }
     ids['/proc/1/ns/net'] = 'net:[1]';
-    ns['/proc/1/ns/net'] = ns['/var/run/netns/a'] as FakeNamespace;
-    const tree = async (n: FakeNamespace, owner: { runId: string; deadlineS: number } | undefined) => {
-      await n.exec('nsenter', ['--net=x', '--', 'tc', '-batch', '-'], { input: [...plan(spec()).apply, ...(owner ? markerLines('eth0', owner) : [])].join('\n') });
+    ns['/proc/1/ns/net'] = ns['/var/run/netns/a'] as FakeNetns;
+    const tree = async (n: FakeNetns, owner: { runId: string; deadlineS: number } | undefined) => {
+      await n.apply({ kind: 'netns', path: 'x' }, [...plan(spec()).apply, ...(owner ? markerLines('eth0', owner) : [])]);
     };
     const clock = new FakeClock();
     clock.t = nowS * 1000;
@@ -165,16 +147,16 @@ describe('sweep', () => {
       list: (p) => (p === '/var/run/netns' ? ['a', 'b', 'c', 'd'] : p === '/proc' ? ['1', 'self'] : []),
       readText: (p) => (p === '/proc/1/comm' ? 'systemd\n' : undefined),
     };
-    const f = fakeDeps(new FakeNamespace(), opts);
-    const deps: Deps = { ...f.deps, exec: router(ns) };
+    const f = fakeDeps(new FakeNetns(), opts);
+    const deps: Deps = { ...f.deps, tc: tcRouter(ns) };
     return { ns, deps, tree };
   }
 
   test('removes only expired trees of ours, in every namespace (each once), leaves live and unmarked ones, and says what it did', async () => {
     const { ns, deps, tree } = node(5000);
-    await tree(ns['/var/run/netns/a'] as FakeNamespace, { runId: RUN_ID, deadlineS: 4990 });
-    await tree(ns['/var/run/netns/b'] as FakeNamespace, { runId: 'fedcba9876543210', deadlineS: 5030 });
-    await tree(ns['/var/run/netns/c'] as FakeNamespace, undefined);
+    await tree(ns['/var/run/netns/a'] as FakeNetns, { runId: RUN_ID, deadlineS: 4990 });
+    await tree(ns['/var/run/netns/b'] as FakeNetns, { runId: 'fedcba9876543210', deadlineS: 5030 });
+    await tree(ns['/var/run/netns/c'] as FakeNetns, undefined);
     const report = await sweep(deps);
     assert.equal(report.namespaces, 4, 'a is reached twice (netns a and pid 1) and counted once');
     assert.deepEqual(report.trees.map((t) => [t.namespace, t.interface, t.status]), [
@@ -193,7 +175,7 @@ describe('sweep', () => {
   });
   test('an expired DIRECTION=both run: the ingress redirect and the ifb go with the tree', async () => {
     const { ns, deps, tree } = node(5000);
-    const a = ns['/var/run/netns/a'] as FakeNamespace;
+    const a = ns['/var/run/netns/a'] as FakeNetns;
     await tree(a, { runId: RUN_ID, deadlineS: 4990 });
     a.ingress = 'ours';
     a.ifb = true;
@@ -207,7 +189,7 @@ describe('sweep', () => {
   });
   test('a live run keeps its ingress side too', async () => {
     const { ns, deps, tree } = node(5000);
-    const b = ns['/var/run/netns/b'] as FakeNamespace;
+    const b = ns['/var/run/netns/b'] as FakeNetns;
     await tree(b, { runId: RUN_ID, deadlineS: 5030 });
     b.ingress = 'ours';
     b.ifb = true;
@@ -217,8 +199,8 @@ describe('sweep', () => {
   });
   test('the watchdog\'s sweep: one namespace (by inode) and one run only', async () => {
     const { ns, deps, tree } = node(5000);
-    await tree(ns['/var/run/netns/a'] as FakeNamespace, { runId: 'fedcba9876543210', deadlineS: 4990 });
-    await tree(ns['/var/run/netns/b'] as FakeNamespace, { runId: RUN_ID, deadlineS: 4990 });
+    await tree(ns['/var/run/netns/a'] as FakeNetns, { runId: 'fedcba9876543210', deadlineS: 4990 });
+    await tree(ns['/var/run/netns/b'] as FakeNetns, { runId: RUN_ID, deadlineS: 4990 });
     const report = await sweep(deps, { only: { nsId: 'net:[1]', runId: RUN_ID, hint: '/proc/4242/ns/net' } });
     assert.deepEqual(report.trees, [], 'another run\'s expired tree in that namespace is not the watchdog\'s business');
     assert.equal(ns['/var/run/netns/a']?.root.handle, '4e43:');
@@ -231,8 +213,8 @@ describe('sweep', () => {
 describe('ON_TARGET_RESTART', () => {
   /** Old target pid 4242 in net:[1]; from `goneAt` ms it is gone; from `backAt` the pid file names 5555 in `newId`. */
   function restart(opts: { mode: 'end' | 'reinject'; goneAt: number; backAt: number; newId: string; oldLivesOn?: boolean; sameNamespace?: boolean }) {
-    const oldNs = new FakeNamespace();
-    const newNs = opts.sameNamespace ? oldNs : new FakeNamespace();
+    const oldNs = new FakeNetns();
+    const newNs = opts.sameNamespace ? oldNs : new FakeNetns();
     const processes = new FakeProcesses();
     const clock = new FakeClock();
     const t0 = clock.t;
@@ -245,11 +227,11 @@ describe('ON_TARGET_RESTART', () => {
       list: (p) => (p === '/var/run/netns' && opts.oldLivesOn ? ['pause'] : []),
       readText: (p) => (p.endsWith('/cmdline') ? `node\0cli.js\0watchdog\0--run-id\0${RUN_ID}` : undefined),
     });
-    const deps: Deps = { ...f.deps, exec: router({ 'pid 4242': oldNs, 'pid 5555': newNs, '/var/run/netns/pause': oldNs }) };
+    const deps: Deps = { ...f.deps, tc: tcRouter({ 'pid 4242': oldNs, 'pid 5555': newNs, '/var/run/netns/pause': oldNs }) };
     const s = spec({ ON_TARGET_RESTART: opts.mode, DEADMAN: 'process', TOTAL_CHAOS_DURATION: '30' });
     const events: LifecycleEvent[] = [];
-    const refind = (): Promise<Target | undefined> => Promise.resolve({ kind: 'pid', pid: back() ? 5555 : 4242 });
-    const result = inject(deps, { spec: s, plan: plan(s), target: { kind: 'pid', pid: 4242 }, runId: RUN_ID, refind, onEvent: (e) => events.push(e) })
+    const refind = (): Promise<NetnsRef | undefined> => Promise.resolve({ kind: 'pid', pid: back() ? 5555 : 4242 });
+    const result = inject(deps, { spec: s, plan: plan(s), netns: { kind: 'pid', pid: 4242 }, runId: RUN_ID, refind, onEvent: (e) => events.push(e) })
       .then((outcome) => ({ outcome, error: undefined as unknown }), (error: unknown) => ({ outcome: undefined, error }));
     return { oldNs, newNs, processes, events, result, lines: f.lines, clock, t0 };
   }
@@ -263,9 +245,10 @@ describe('ON_TARGET_RESTART', () => {
     assert.deepEqual(kinds.slice(kinds.indexOf('target-waiting')), ['target-waiting', 'target-gone', 'deadman', 'target-restarted', 'preflight-ok', 'deadman', 'reinjected', 'progress', 'progress', 'reverted', 'deadman']);
     assert.deepEqual(r.newNs.tcOps, ['show', 'apply', 'revert']);
     assert.equal(r.newNs.root.handle, '0:', 'reverted at the end');
-    const firstBatch = r.oldNs.calls.find((c) => c.input?.startsWith('qdisc add'))?.input ?? '';
-    const secondBatch = r.newNs.calls.find((c) => c.input?.startsWith('qdisc add'))?.input ?? '';
-    assert.equal(secondBatch, firstBatch, 'same tree, same owner marker (run id and deadline)');
+    const firstBatch = r.oldNs.batches[0];
+    const secondBatch = r.newNs.batches[0];
+    assert.ok(firstBatch && firstBatch.length > 0);
+    assert.deepEqual(secondBatch, firstBatch, 'same tree, same owner marker (run id and deadline)');
     assert.equal(r.processes.started.length, 2, 'one dead-man per injection');
     assert.deepEqual(r.processes.killed.map((k) => k.pid), r.processes.started.map((p) => p.pid), 'both cancelled');
     assert.equal(r.clock.t - r.t0, 30_000, 'the run keeps its end');
@@ -290,8 +273,8 @@ describe('ON_TARGET_RESTART', () => {
     assert.equal(error, undefined);
     assert.deepEqual(outcome, { status: 'completed', reinjected: 0 });
     assert.ok(r.events.some((e) => e.kind === 'target-followed'));
-    assert.deepEqual(r.oldNs.tcOps, ['show', 'apply', 'show', 'revert'], 'one apply; a marker read proves it is the same namespace');
-    assert.deepEqual(r.oldNs.calls.at(-1)?.args.slice(0, 2), ['-t', '5555'], 'the revert enters through the new process');
+    assert.deepEqual(r.oldNs.tcOps, ['show', 'apply', 'marker', 'revert'], 'one apply; a marker read proves it is the same namespace');
+    assert.deepEqual(r.oldNs.calls.at(-1)?.netns, { kind: 'pid', pid: 5555 }, 'the revert enters through the new process');
   });
 
   test('a new namespace that got the old one\'s inode number (the kernel reuses them at once) is a restart, not the same namespace', async () => {
@@ -299,7 +282,7 @@ describe('ON_TARGET_RESTART', () => {
     const { outcome, error } = await r.result;
     assert.equal(error, undefined);
     assert.deepEqual(outcome, { status: 'completed', reinjected: 1 });
-    assert.deepEqual(r.newNs.tcOps, ['show', 'show', 'apply', 'revert'], 'the marker read (not ours), the preflight, the apply, the revert');
+    assert.deepEqual(r.newNs.tcOps, ['marker', 'show', 'apply', 'revert'], 'the marker read (not ours), the preflight, the apply, the revert');
   });
 
   test('end, the process is gone but its namespace lives on (held by a pause process): the tree is removed there, exit 4', async () => {
@@ -320,20 +303,20 @@ describe('ON_TARGET_RESTART', () => {
 });
 
 describe('command line', () => {
-  async function cli(argv: string[], opts: FakeDepsOptions = {}, ns = new FakeNamespace()) {
-    const { run } = await import('../../src/main.ts');
+  async function cli(argv: string[], opts: FakeDepsOptions = {}, ns = new FakeNetns()) {
+    const { run } = await import('../../src/cli/main.ts');
     let stdout = '';
     let stderr = '';
     const f = fakeDeps(ns, opts);
-    const code = await run(argv, { stdout: (t) => { stdout += t; }, stderr: (t) => { stderr += t; }, env: {} }, () => f.deps);
+    const code = await run(argv, { stdout: (t) => { stdout += t; }, stderr: (t) => { stderr += t; }, env: {} }, () => f.host);
     return { code, stdout, stderr, ns };
   }
   test('sweep: every reachable namespace, a summary line, exit 0', async () => {
-    const ns = new FakeNamespace();
+    const ns = new FakeNetns();
     const r = await cli(['sweep'], { list: (p) => (p === '/var/run/netns' ? ['app'] : []), nsId: (p) => (p === '/var/run/netns/app' ? 'net:[7]' : undefined) }, ns);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^1 network namespace\(s\) looked at, 0 netchaos tree\(s\) found/m);
-    assert.deepEqual(ns.calls.map((c) => c.args.join(' ')), ['--net=/var/run/netns/app -- tc -j qdisc show']);
+    assert.deepEqual(ns.calls.map((c) => [c.op, c.netns]), [['allQdiscs', { kind: 'netns', path: '/var/run/netns/app' }]]);
   });
   test('--pid-file: one target among --pid/--netns/--container-id; a file without a PID is an error before any change', async () => {
     assert.equal((await cli(['inject', '--pid', '1', '--pid-file', '/run/app.pid'])).code, 2);

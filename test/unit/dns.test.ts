@@ -62,7 +62,7 @@ describe('against dnsmasq', { skip: available ? false : 'dnsmasq is not installe
   const conf = () => parseResolvConf('nameserver 127.0.0.1\nsearch shop.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5 timeout:1 attempts:1\n');
 
   test('short names through the search list, A and AAAA, ports kept', async () => {
-    const r = await resolveHosts([{ host: 'api', ports: [8080] }, { host: 'db', ports: [] }, { host: 'payments.example.com', ports: [443] }], conf(), nodeResolver(port), '/proc/4242/root/etc/resolv.conf');
+    const r = await resolveHosts([{ host: 'api', ports: [8080] }, { host: 'db', ports: [] }, { host: 'payments.example.com', ports: [443] }], nodeResolver(port), { conf: conf(), where: '/proc/4242/root/etc/resolv.conf' });
     assert.deepEqual(r.map((h) => [h.host, h.name, h.addresses]), [
       ['api', 'api.shop.svc.cluster.local', ['10.96.0.20']],
       ['db', 'db.shop.svc.cluster.local', ['10.96.0.30', 'fd00::30']],
@@ -72,11 +72,11 @@ describe('against dnsmasq', { skip: available ? false : 'dnsmasq is not installe
     assert.deepEqual(r[1]!.items.map((i) => i.cidr.family), [4, 6]);
   });
   test('an unresolvable host is an error naming it (never "all traffic")', async () => {
-    await assert.rejects(resolveHosts([{ host: 'api', ports: [] }, { host: 'nope.example.org', ports: [] }], conf(), nodeResolver(port), '/proc/4242/root/etc/resolv.conf'),
+    await assert.rejects(resolveHosts([{ host: 'api', ports: [] }, { host: 'nope.example.org', ports: [] }], nodeResolver(port), { conf: conf(), where: '/proc/4242/root/etc/resolv.conf' }),
       /DESTINATION_HOSTS nope.example.org does not resolve \(no A or AAAA record\) with the target's resolver 127.0.0.1 from \/proc\/4242\/root\/etc\/resolv.conf \(tried nope.example.org.shop.svc.cluster.local, .*nope.example.org\)/);
   });
   test('a nameserver that does not answer is an error, not an empty answer', async () => {
     const silent = await freePort();
-    await assert.rejects(resolveHosts([{ host: 'api', ports: [] }], conf(), nodeResolver(silent), 'resolv.conf'), /did not answer for api.shop.svc.cluster.local/);
+    await assert.rejects(resolveHosts([{ host: 'api', ports: [] }], nodeResolver(silent), { conf: conf(), where: 'resolv.conf' }), /did not answer for api.shop.svc.cluster.local/);
   });
 });

@@ -2,56 +2,56 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
-import { buildSpec, type Spec } from '../../src/config/spec.ts';
-import type { VariableName } from '../../src/config/vars.ts';
+import type { Spec } from '../../src/model/spec.ts';
+import type { NetnsRef } from '../../src/model/netns.ts';
+import type { WorkerRequest, WorkerResult } from '../../src/model/probe.ts';
+import type { EffectProber } from '../../src/ports.ts';
 import { plan } from '../../src/tc/plan.ts';
+import { parseCounters } from '../../src/tc/parse.ts';
 import { inject } from '../../src/lifecycle/inject.ts';
-import { run as cliRun } from '../../src/main.ts';
-import { effectReport, formatEffect, probeRequest, probeTargets, MAX_PROBES } from '../../src/effect/effect.ts';
-import type { EffectProber, WorkerRequest, WorkerResult } from '../../src/effect/probe.ts';
-import { parseCounters, parseWorkerOutput } from '../../src/effect/probe.ts';
+import { run as cliRun } from '../../src/cli/main.ts';
+import { effectReport, formatEffect, probeRequest, probeDestinations, MAX_PROBES } from '../../src/effect/effect.ts';
+import { parseWorkerOutput } from '../../src/effect/probe.ts';
 import { runProbe } from '../../src/effect/worker.ts';
-import type { Target } from '../../src/netns/target.ts';
-import { FakeNamespace, fakeDeps } from './helpers.ts';
+import { type Env, specOf } from '../support/spec.ts';
+import { FakeNetns } from '../support/fake-tc.ts';
+import { fakeDeps } from '../support/fake-ports.ts';
 
-function spec(env: Partial<Record<VariableName, string>>): Spec {
-  const all: Partial<Record<VariableName, string>> = { NETWORK_LATENCY: '100', TOTAL_CHAOS_DURATION: '10', ...env };
-  return buildSpec({ get: (name) => (all[name] !== undefined ? { value: all[name], label: name } : undefined), readFile: () => '' });
-}
+const spec = (env: Env): Spec => specOf({ NETWORK_LATENCY: '100', TOTAL_CHAOS_DURATION: '10', ...env });
 const same = (n: number, ms: number | null): (number | null)[] => Array.from({ length: n }, () => ms);
 const ok = (samples: (number | null)[]): WorkerResult => ({ samples, errors: {} });
 
 describe('which probes a plan calls for', () => {
   test('a port → TCP connect; no port → ping; a port exclusion → an untouched control; networks and source ports are not probed', () => {
     const p = plan(spec({ DESTINATION_IPS: '192.0.2.11|8080,2001:db8::11,198.51.100.0/24', FAULTS: 'loss=30@192.0.2.12' }));
-    const sel = probeTargets(p);
-    assert.deepEqual(sel.targets.map((t) => `${t.id} ${t.kind} ${t.role} +${t.expectedAddedMs}±${t.toleranceMs} loss ${t.expectedLossPct} ×${t.samples}`), [
+    const sel = probeDestinations(p);
+    assert.deepEqual(sel.destinations.map((t) => `${t.id} ${t.kind} ${t.role} +${t.expectedAddedMs}±${t.toleranceMs} loss ${t.expectedLossPct} ×${t.samples}`), [
       '192.0.2.11:8080 tcp fault +100±30 loss 0 ×5',
       '192.0.2.12 icmp fault +0±5 loss 30 ×20',
       '2001:db8::11 icmp fault +100±30 loss 0 ×5',
     ]);
     assert.match(sel.notes.join('\n'), /198\.51\.100\.0\/24 \(DESTINATION_IPS\) is not probed: not a single address/);
-    const ex = probeTargets(plan(spec({ DESTINATION_IPS: '192.0.2.11', DESTINATION_PORTS: '!9090' })));
-    assert.deepEqual(ex.targets.map((t) => `${t.id} ${t.role}`), ['192.0.2.11:9090 untouched', '192.0.2.11 fault']);
+    const ex = probeDestinations(plan(spec({ DESTINATION_IPS: '192.0.2.11', DESTINATION_PORTS: '!9090' })));
+    assert.deepEqual(ex.destinations.map((t) => `${t.id} ${t.role}`), ['192.0.2.11:9090 untouched', '192.0.2.11 fault']);
   });
   test('DIRECTION=both: a round trip crosses the fault twice (delay ×2, loss 1−(1−p)²)', () => {
-    const [t] = probeTargets(plan(spec({ DESTINATION_IPS: '192.0.2.11', NETWORK_PACKET_LOSS_PERCENTAGE: '10', DIRECTION: 'both' }))).targets;
+    const [t] = probeDestinations(plan(spec({ DESTINATION_IPS: '192.0.2.11', NETWORK_PACKET_LOSS_PERCENTAGE: '10', DIRECTION: 'both' }))).destinations;
     assert.equal(t?.expectedAddedMs, 200);
     assert.equal(t?.expectedLossPct, 19);
   });
   test(`at most ${MAX_PROBES} dependencies; the phase budget is 5 s plus the largest expected delay`, () => {
     const many = Array.from({ length: 40 }, (_, i) => `198.51.100.${i * 2}`).join(',');
-    const sel = probeTargets(plan(spec({ DESTINATION_IPS: many })));
-    assert.equal(sel.targets.length, MAX_PROBES);
+    const sel = probeDestinations(plan(spec({ DESTINATION_IPS: many })));
+    assert.equal(sel.destinations.length, MAX_PROBES);
     assert.match(sel.notes.join(), /24 more dependencies are not probed/);
-    assert.equal(probeRequest(sel.targets, 'baseline').budgetMs, 5000);
-    assert.equal(probeRequest(sel.targets, 'during').budgetMs, 5130);
+    assert.equal(probeRequest(sel.destinations, 'baseline').budgetMs, 5000);
+    assert.equal(probeRequest(sel.destinations, 'during').budgetMs, 5130);
   });
 });
 
 describe('the report and its verdict', () => {
   const p = plan(spec({ DESTINATION_IPS: '192.0.2.11', DESTINATION_PORTS: '!9090', FAULTS: 'latency=100@192.0.2.13|8080 loss=30@192.0.2.12' }));
-  const sel = probeTargets(p);
+  const sel = probeDestinations(p);
   const base = { '192.0.2.13:8080': ok(same(5, 0.4)), '192.0.2.11': ok(same(5, 0.2)), '192.0.2.11:9090': ok(same(5, 0.4)), '192.0.2.12': ok(same(20, 0.3)) };
   const during = (b: number, excluded: number, lost: number): Record<string, WorkerResult> => ({
     '192.0.2.13:8080': ok(same(5, b)), '192.0.2.11': ok(same(5, 100.3)), '192.0.2.11:9090': ok(same(5, excluded)),
@@ -89,7 +89,7 @@ describe('the report and its verdict', () => {
   test('nothing measurable (ping not permitted): not verified, and VERIFY_EFFECT fails rather than passing blind', () => {
     const q = plan(spec({ DESTINATION_IPS: '192.0.2.11' }));
     const fail: WorkerResult = { samples: same(5, null), errors: {}, error: 'ping: socket: Operation not permitted' };
-    const r = effectReport({ plan: q, selection: probeTargets(q), baseline: { '192.0.2.11': fail }, during: { '192.0.2.11': fail } });
+    const r = effectReport({ plan: q, selection: probeDestinations(q), baseline: { '192.0.2.11': fail }, during: { '192.0.2.11': fail } });
     assert.equal(r.dependencies[0]?.check, 'not verified');
     assert.equal(r.verdict.ok, false);
     assert.match(r.verdict.reasons.join(), /no faulted dependency could be verified/);
@@ -104,7 +104,7 @@ describe('probe runner pieces', () => {
     const address = server.address();
     const port = typeof address === 'object' && address ? address.port : 0;
     const started = Date.now();
-    const r = await runProbe({ budgetMs: 2000, targets: [
+    const r = await runProbe({ budgetMs: 2000, destinations: [
       { id: 'up', kind: 'tcp', address: '127.0.0.1', port, samples: 3, gapMs: 20 },
       { id: 'closed', kind: 'tcp', address: '127.0.0.1', port: 1, samples: 2, gapMs: 20 },
     ] });
@@ -125,12 +125,12 @@ describe('probe runner pieces', () => {
 class FakeProber implements EffectProber {
   readonly calls: string[] = [];
   phase = 0;
-  constructor(private readonly addedMs: number, private readonly ns: FakeNamespace) {}
-  probe = async (_t: Target, req: WorkerRequest): Promise<Record<string, WorkerResult>> => {
+  constructor(private readonly addedMs: number, private readonly ns: FakeNetns) {}
+  probe = async (_t: NetnsRef, req: WorkerRequest): Promise<Record<string, WorkerResult>> => {
     await Promise.resolve();
     const live = this.ns.root.handle === '4e43:';
     this.calls.push(live ? 'probe:during' : 'probe:idle');
-    return Object.fromEntries(req.targets.map((t) => [t.id, ok(same(t.samples, 0.4 + (live ? this.addedMs : 0)))]));
+    return Object.fromEntries(req.destinations.map((t) => [t.id, ok(same(t.samples, 0.4 + (live ? this.addedMs : 0)))]));
   };
   counters = async (): Promise<{ device: string; handle: string; kind: string; packets: number; bytes: number; drops: number }[]> => {
     await Promise.resolve();
@@ -141,45 +141,45 @@ class FakeProber implements EffectProber {
 
 describe('the lifecycle measures before, during and after', () => {
   test('baseline before the apply, during after it, counters before the revert, after once reverted', async () => {
-    const ns = new FakeNamespace();
+    const ns = new FakeNetns();
     const f = fakeDeps(ns);
     const prober = new FakeProber(100, ns);
     const order: string[] = [];
-    ns.afterExec = (c) => { if (c.args.includes('-batch')) order.push((c.input ?? '').startsWith('qdisc add') ? 'apply' : 'revert'); };
+    ns.afterCall = (c) => { if (c.op === 'apply' || c.op === 'revertOnce') order.push(c.op === 'apply' ? 'apply' : 'revert'); };
     const origProbe = prober.probe;
     prober.probe = async (t, r) => { const x = await origProbe(t, r); order.push(prober.calls.at(-1) ?? '?'); return x; };
     const s = spec({ DESTINATION_IPS: '192.0.2.11' });
-    const outcome = await inject({ ...f.deps, prober }, { spec: s, plan: plan(s), target: { kind: 'pid', pid: 4242 }, runId: '0123456789abcdef' });
+    const outcome = await inject({ ...f.deps, prober }, { spec: s, plan: plan(s), netns: { kind: 'pid', pid: 4242 }, runId: '0123456789abcdef' });
     assert.deepEqual(order, ['probe:idle', 'apply', 'probe:during', 'revert', 'probe:idle']);
     assert.ok(prober.calls.indexOf('counters') < prober.calls.lastIndexOf('probe:idle'));
     assert.equal(outcome.effect?.dependencies[0]?.addedMs, 100);
     assert.equal(outcome.effect?.verdict.ok, true);
   });
   test('SIGTERM during the chaos: the probe still running is killed, the revert does not wait for it', async () => {
-    const ns = new FakeNamespace();
+    const ns = new FakeNetns();
     const f = fakeDeps(ns);
     const seen: string[] = [];
     const prober: EffectProber = {
       probe: (_t, req, signal) => new Promise((resolve) => {
-        if (ns.root.handle !== '4e43:') { resolve(Object.fromEntries(req.targets.map((t) => [t.id, ok(same(t.samples, 0.4))]))); return; }
+        if (ns.root.handle !== '4e43:') { resolve(Object.fromEntries(req.destinations.map((t) => [t.id, ok(same(t.samples, 0.4))]))); return; }
         signal?.addEventListener('abort', () => { seen.push(`aborted, root ${ns.root.handle}`); resolve({}); });
       }),
       counters: async () => { await Promise.resolve(); seen.push('counters'); return []; },
     };
     f.clock.onSleep = (t) => { if (t - 1_000_000 >= 3000) f.signals.send('SIGTERM'); };
     const s = spec({ DESTINATION_IPS: '192.0.2.11' });
-    const outcome = await inject({ ...f.deps, prober }, { spec: s, plan: plan(s), target: { kind: 'pid', pid: 4242 }, runId: '0123456789abcdef' });
+    const outcome = await inject({ ...f.deps, prober }, { spec: s, plan: plan(s), netns: { kind: 'pid', pid: 4242 }, runId: '0123456789abcdef' });
     assert.equal(outcome.status, 'stopped');
     assert.deepEqual(seen, ['aborted, root 4e43:'], 'killed before the revert; no counters, no after-probe');
     assert.equal(ns.root.handle, '0:');
     assert.match(outcome.effect?.notes.join() ?? '', /stopped by a signal/);
   });
   test('MEASURE_EFFECT=false: no probe at all', async () => {
-    const ns = new FakeNamespace();
+    const ns = new FakeNetns();
     const f = fakeDeps(ns);
     const prober = new FakeProber(100, ns);
     const s = spec({ DESTINATION_IPS: '192.0.2.11', MEASURE_EFFECT: 'false' });
-    const outcome = await inject({ ...f.deps, prober }, { spec: s, plan: plan(s), target: { kind: 'pid', pid: 4242 }, runId: '0123456789abcdef' });
+    const outcome = await inject({ ...f.deps, prober }, { spec: s, plan: plan(s), netns: { kind: 'pid', pid: 4242 }, runId: '0123456789abcdef' });
     assert.deepEqual(prober.calls, []);
     assert.equal(outcome.effect, undefined);
   });
@@ -187,10 +187,10 @@ describe('the lifecycle measures before, during and after', () => {
 
 describe('netchaos inject prints the table; VERIFY_EFFECT=true exits 6 when the effect is off', () => {
   async function cli(env: Record<string, string>, addedMs: number) {
-    const ns = new FakeNamespace();
+    const ns = new FakeNetns();
     const f = fakeDeps(ns);
     let stdout = '';
-    const code = await cliRun(['inject', '--pid', '4242', '--duration', '3'], { stdout: (t) => { stdout += t; }, stderr: () => {}, env }, () => ({ ...f.deps, prober: new FakeProber(addedMs, ns) }));
+    const code = await cliRun(['inject', '--pid', '4242', '--duration', '3'], { stdout: (t) => { stdout += t; }, stderr: () => {}, env }, () => ({ ...f.host, prober: new FakeProber(addedMs, ns) }));
     return { code, stdout, ns };
   }
   test('within tolerance: exit 0 and the table', async () => {

@@ -1,21 +1,19 @@
 /** DIRECTION=ingress/both: the planner's ifb tree, the ingress ownership rule, and the lifecycle against the fake namespace. */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildSpec, type Spec } from '../../src/config/spec.ts';
-import type { VariableName } from '../../src/config/vars.ts';
+import type { Spec } from '../../src/model/spec.ts';
+import { RefusedError, UsageErrors, exitCodeOf } from '../../src/model/errors.ts';
 import { ifbName, plan } from '../../src/tc/plan.ts';
 import { describePlan } from '../../src/tc/describe.ts';
+import { ingressOwner, parseIngressFilters, parseQdiscs } from '../../src/tc/parse.ts';
 import { inject } from '../../src/lifecycle/inject.ts';
-import { ingressOwner, parseIngressFilters } from '../../src/netns/ingress.ts';
-import { parseQdiscs } from '../../src/netns/tc.ts';
-import { RefusedError, UsageErrors, exitCodeOf } from '../../src/errors.ts';
-import { FakeNamespace, fakeDeps, matchSnapshot } from './helpers.ts';
-import { Tree } from './u32sim.ts';
+import { type Env, specOf } from '../support/spec.ts';
+import { FakeNetns } from '../support/fake-tc.ts';
+import { fakeDeps } from '../support/fake-ports.ts';
+import { matchSnapshot } from '../support/snapshots.ts';
+import { Tree } from '../support/u32sim.ts';
 
-function spec(env: Partial<Record<VariableName, string>>): Spec {
-  const all: Partial<Record<VariableName, string>> = { NETWORK_LATENCY: '100', TOTAL_CHAOS_DURATION: '5', ...env };
-  return buildSpec({ get: (name) => (all[name] !== undefined ? { value: all[name], label: name } : undefined), readFile: () => '' });
-}
+const spec = (env: Env): Spec => specOf({ NETWORK_LATENCY: '100', TOTAL_CHAOS_DURATION: '5', ...env });
 
 /** The lines of the batch that build the tree on one device (what u32sim reads). */
 const treeOn = (lines: readonly string[], dev: string): string[] => lines.filter((l) => l.includes(` dev ${dev} `) && !l.includes('ffff:'));
@@ -89,33 +87,33 @@ describe('DIRECTION: whose ingress qdisc (measured tc 6.1 JSON)', () => {
   });
 });
 
-describe('DIRECTION: the lifecycle (fake namespace)', () => {
-  const target = { kind: 'pid', pid: 4242 } as const;
-  async function run(ns: FakeNamespace, s: Spec) {
+describe('DIRECTION: the lifecycle (fake TcPort)', () => {
+  const netns = { kind: 'pid', pid: 4242 } as const;
+  async function run(ns: FakeNetns, s: Spec) {
     const f = fakeDeps(ns);
     const events: string[] = [];
     let error: unknown;
     try {
-      await inject(f.deps, { spec: s, plan: plan(s), target, runId: '0123456789abcdef', onEvent: (e) => events.push(e.kind) });
+      await inject(f.deps, { spec: s, plan: plan(s), netns, runId: '0123456789abcdef', onEvent: (e) => events.push(e.kind) });
     } catch (e) {
       error = e;
     }
-    return { error, events, ops: ns.calls.map((c) => `${c.args[c.args.indexOf('--') + 1] ?? '?'} ${(c.input ?? c.args.slice(c.args.indexOf('--') + 2).join(' ')).split('\n')[0] ?? ''}`) };
+    return { error, events, ops: ns.calls.map((c) => `${c.op}${c.dev ? ` ${c.dev}` : ''}${c.lines?.length ? `: ${c.lines[0] ?? ''}` : ''}`) };
   }
 
   test('ingress: preflight read, ifb created before the tc batch, revert removes the ingress qdisc and the ifb and reads both back', async () => {
-    const ns = new FakeNamespace();
+    const ns = new FakeNetns();
     const r = await run(ns, spec({ DESTINATION_IPS: '192.0.2.11', DIRECTION: 'ingress' }));
     assert.equal(r.error, undefined);
     assert.deepEqual(r.ops, [
-      'tc -j qdisc show dev eth0', // preflight: root
-      'tc qdisc show dev eth0', // preflight: ingress slot, its filters, our ifb
-      'ip link add nc-ifb-eth0 type ifb', // apply 1
-      'tc qdisc add dev nc-ifb-eth0 root handle 4e43: prio bands 4', // apply 2 (the one tc batch)
-      'tc qdisc del dev eth0 root handle 4e43:', // revert: egress root (not there: nothing happens)
-      'tc qdisc show dev eth0', // revert: read the ingress side
-      'tc qdisc del dev eth0 ingress', // ours: delete, and read back in the same batch
-      'ip link del dev nc-ifb-eth0', // ifb, and the list of ifbs left
+      'qdiscs eth0', // preflight: root
+      'readIngress eth0', // preflight: ingress slot, its filters, our ifb
+      'addLinks: link add nc-ifb-eth0 type ifb', // apply 1
+      'apply: qdisc add dev nc-ifb-eth0 root handle 4e43: prio bands 4', // apply 2 (the one tc batch)
+      'revertOnce eth0', // revert: egress root (not there: nothing happens)
+      'readIngress eth0', // revert: read the ingress side
+      'readIngress eth0: qdisc del dev eth0 ingress', // ours: delete, and read back in the same batch
+      'deleteLink nc-ifb-eth0', // ifb, and the list of ifbs left
     ]);
     assert.equal(ns.ingress, 'none');
     assert.equal(ns.ifb, false);
@@ -124,7 +122,7 @@ describe('DIRECTION: the lifecycle (fake namespace)', () => {
   });
 
   test('a foreign ingress qdisc is refused (exit 5) and untouched; with FORCE it is deleted in the same batch', async () => {
-    const ns = new FakeNamespace();
+    const ns = new FakeNetns();
     ns.ingress = 'foreign';
     const r = await run(ns, spec({ DESTINATION_IPS: '192.0.2.11', DIRECTION: 'both' }));
     assert.ok(r.error instanceof RefusedError);
@@ -132,25 +130,25 @@ describe('DIRECTION: the lifecycle (fake namespace)', () => {
     assert.match(r.error.message, /already has an ingress qdisc \(clsact ffff:\) that is not ours/);
     assert.equal(ns.ingress, 'foreign');
     assert.equal(ns.ifb, false);
-    const forced = new FakeNamespace();
+    const forced = new FakeNetns();
     forced.ingress = 'foreign';
     const f = await run(forced, spec({ DESTINATION_IPS: '192.0.2.11', DIRECTION: 'both', FORCE: 'true' }));
     assert.equal(f.error, undefined);
-    const batch = forced.calls.find((c) => (c.input ?? '').includes('qdisc del dev eth0 parent ffff:fff1'));
+    const batch = forced.calls.find((c) => c.op === 'apply' && c.lines?.[0] === 'qdisc del dev eth0 parent ffff:fff1');
     assert.ok(batch, 'the foreign ingress qdisc is deleted at the head of the batch');
   });
 
   test('our ifb left by a killed run is refused (exit 5), nothing changed', async () => {
-    const ns = new FakeNamespace();
+    const ns = new FakeNetns();
     ns.ifb = true;
     const r = await run(ns, spec({ DESTINATION_IPS: '192.0.2.11', DIRECTION: 'ingress' }));
     assert.ok(r.error instanceof RefusedError);
     assert.match(r.error.message, /the ifb device nc-ifb-eth0 already exists .*netchaos revert --pid 4242 --interface eth0/);
-    assert.equal(ns.calls.filter((c) => (c.input ?? '').startsWith('qdisc add') || (c.input ?? '').startsWith('link add')).length, 0);
+    assert.equal(ns.calls.filter((c) => c.op === 'apply' || c.op === 'addLinks').length, 0);
   });
 
   test('the tc batch fails after the ifb was created: the ifb and whatever the batch made are removed (exit 1)', async () => {
-    const ns = new FakeNamespace();
+    const ns = new FakeNetns();
     ns.batchFailsAt = 3;
     const r = await run(ns, spec({ DESTINATION_IPS: '192.0.2.11', DIRECTION: 'ingress' }));
     assert.equal(exitCodeOf(r.error), 1);

@@ -10,7 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { V1Pod } from '@kubernetes/client-node';
 import { ADMIN_TOKEN, ApiDouble, FixtureError, type Obj, pod } from './kube-double.ts';
-import { createKubeApi, loadKubeConfig, KubeError, type KubeApi } from '../../src/kube/api.ts';
+import { createKubeApi, KubeError } from '../../src/kube/api.ts';
+import type { KubeApi } from '../../src/ports.ts';
 import { apiPermissions } from '../../src/kube/permissions.ts';
 import { files } from '../../scripts/manifests.ts';
 import { Rbac, experimentPermissions, litmusRunner, serviceAccountUser, shippedRbac } from '../support/apiserver/rbac.ts';
@@ -63,7 +64,7 @@ const set = (o: Obj, path: string, value: unknown): Obj => {
 before(async () => {
   api.rbac = runner;
   await api.start();
-  kube = createKubeApi(loadKubeConfig({ KUBECONFIG: api.kubeconfig() }));
+  kube = createKubeApi({ KUBECONFIG: api.kubeconfig() });
   api.add('pods', pod({ name: 'runner-1', namespace: 'litmus', node: 'node-a' }));
   api.add('pods', pod({ name: 'frontend-1', namespace: 'shop', node: 'node-a', labels: { app: 'frontend', tier: 'web', rank: '3' } }));
   api.add('pods', pod({ name: 'db-0', namespace: 'shop', node: 'node-b', labels: { app: 'db', rank: '7' }, ip: '10.244.2.7' }));
@@ -383,7 +384,7 @@ describe('error shapes, and what netchaos makes of them', () => {
     const config = (edit: (text: string) => string): KubeApi => {
       const file = join(mkdtempSync(join(tmpdir(), 'netchaos-kube-')), 'config');
       writeFileSync(file, edit(readFileSync(api.kubeconfig(), 'utf8')));
-      return createKubeApi(loadKubeConfig({ KUBECONFIG: file }));
+      return createKubeApi({ KUBECONFIG: file });
     };
     await assert.rejects(config((t) => t.replace('token: test-token', 'token: expired')).listPods('shop'),
       // client-node drops the body of a 401 (the apiserver's Status says only "Unauthorized").

@@ -2,13 +2,16 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiDouble, pod } from './kube-double.ts';
+import { memoryLogger } from '../support/fake-ports.ts';
+import { createKubeApi } from '../../src/kube/api.ts';
+import type { KubeApi } from '../../src/ports.ts';
 import { litmusRunner } from '../support/apiserver/rbac.ts';
-import { memoryLogger } from './helpers.ts';
-import { createKubeApi, loadKubeConfig, type KubeApi } from '../../src/kube/api.ts';
 import { checkHealth, selectTargets } from '../../src/kube/targets.ts';
 import { resolvePods, resolveService } from '../../src/kube/dependencies.ts';
 import { apiPermissions } from '../../src/kube/permissions.ts';
-import { buildLitmusSpec, type LitmusSpec } from '../../src/litmus/env.ts';
+import { buildLitmusSpec } from '../../src/config/litmus.ts';
+import type { LitmusSpec } from '../../src/model/litmus.ts';
+import { Stop } from '../../src/model/stop.ts';
 import { Reporter } from '../../src/litmus/report.ts';
 import type { VariableName } from '../../src/config/vars.ts';
 
@@ -30,7 +33,7 @@ const seq = (values: number[]) => { let i = 0; return () => values[i++ % values.
 
 before(async () => {
   await api.start();
-  kube = createKubeApi(loadKubeConfig({ KUBECONFIG: api.kubeconfig() }));
+  kube = createKubeApi({ KUBECONFIG: api.kubeconfig() });
 });
 after(async () => {
   // Every call the code made is listed in src/kube/permissions.ts (what the RBAC Role must grant).
@@ -56,7 +59,7 @@ describe('target selection', () => {
   });
 
   test('all matching pods (100%): the ones on this node are targets, the others are listed', async () => {
-    const s = await selectTargets(kube, litmus({ TARGETS: 'deployment:shop:[app=frontend]', PODS_AFFECTED_PERC: '100', HELPER_MODE: 'never' }), seq([0.5]));
+    const s = await selectTargets({ kube, random: seq([0.5]), stop: new Stop() }, litmus({ TARGETS: 'deployment:shop:[app=frontend]', PODS_AFFECTED_PERC: '100', HELPER_MODE: 'never' }));
     assert.deepEqual(s.here.map((p) => p.name).sort(), ['frontend-1', 'frontend-2']);
     assert.deepEqual(s.skipped, [{ namespace: 'shop', name: 'frontend-3', node: 'node-b' }]);
     assert.deepEqual(s.elsewhere, []);
@@ -67,38 +70,38 @@ describe('target selection', () => {
     assert.match(api.calls.at(-1)!.query, /labelSelector=app%3Dfrontend/);
   });
   test('PODS_AFFECTED_PERC 0 = one pod, chosen on this node first', async () => {
-    const s = await selectTargets(kube, litmus({ TARGETS: 'deployment:shop:[app=frontend]' }), seq([0.99, 0.1]));
+    const s = await selectTargets({ kube, random: seq([0.99, 0.1]), stop: new Stop() }, litmus({ TARGETS: 'deployment:shop:[app=frontend]' }));
     assert.equal(s.here.length, 1);
     assert.deepEqual(s.elsewhere, []);
   });
   test('by workload name, TARGET_CONTAINER, and the older APP_* form', async () => {
-    const s = await selectTargets(kube, litmus({ TARGETS: 'deployment:shop:[frontend]', TARGET_CONTAINER: 'sidecar', PODS_AFFECTED_PERC: '100' }), seq([0]));
+    const s = await selectTargets({ kube, random: seq([0]), stop: new Stop() }, litmus({ TARGETS: 'deployment:shop:[frontend]', TARGET_CONTAINER: 'sidecar', PODS_AFFECTED_PERC: '100' }));
     assert.deepEqual(s.here.map((p) => p.container), ['sidecar', 'sidecar']);
-    const old = await selectTargets(kube, litmus({ APP_NS: 'shop', APP_LABEL: 'app=frontend', APP_KIND: 'deployment', PODS_AFFECTED_PERC: '100' }), seq([0]));
+    const old = await selectTargets({ kube, random: seq([0]), stop: new Stop() }, litmus({ APP_NS: 'shop', APP_LABEL: 'app=frontend', APP_KIND: 'deployment', PODS_AFFECTED_PERC: '100' }));
     assert.equal(old.here.length, 2);
-    const named = await selectTargets(kube, litmus({ APP_NS: 'shop', TARGET_PODS: 'frontend-2' }), seq([0]));
+    const named = await selectTargets({ kube, random: seq([0]), stop: new Stop() }, litmus({ APP_NS: 'shop', TARGET_PODS: 'frontend-2' }));
     assert.deepEqual(named.here.map((p) => p.name), ['frontend-2']);
   });
   test('the wrong kind matches nothing', async () => {
-    await assert.rejects(selectTargets(kube, litmus({ TARGETS: 'statefulset:shop:[app=frontend]' }), seq([0])), /no pod matches statefulset:shop:\[app=frontend\]: check .*kubectl get pods -n shop -l app=frontend/);
+    await assert.rejects(selectTargets({ kube, random: seq([0]), stop: new Stop() }, litmus({ TARGETS: 'statefulset:shop:[app=frontend]' })), /no pod matches statefulset:shop:\[app=frontend\]: check .*kubectl get pods -n shop -l app=frontend/);
   });
   test('with helper pods (HELPER_MODE auto, the default) the pods on other nodes are targets too, and none here is fine', async () => {
-    const s = await selectTargets(kube, litmus({ TARGETS: 'deployment:shop:[app=frontend]', PODS_AFFECTED_PERC: '100' }), seq([0.5]));
+    const s = await selectTargets({ kube, random: seq([0.5]), stop: new Stop() }, litmus({ TARGETS: 'deployment:shop:[app=frontend]', PODS_AFFECTED_PERC: '100' }));
     assert.deepEqual(s.here.map((p) => p.name).sort(), ['frontend-1', 'frontend-2']);
     assert.deepEqual(s.elsewhere.map((p) => [p.name, p.node, p.container, p.containerId]), [['frontend-3', 'node-b', 'web', `containerd://${'0'.repeat(64)}`]]);
     assert.deepEqual(s.skipped, []);
-    const db = await selectTargets(kube, litmus({ TARGETS: 'statefulset:shop:[db]' }), seq([0]));
+    const db = await selectTargets({ kube, random: seq([0]), stop: new Stop() }, litmus({ TARGETS: 'statefulset:shop:[db]' }));
     assert.deepEqual([db.here.length, db.elsewhere.map((p) => p.name)], [0, ['db-0']]);
   });
   test('none on this node (HELPER_MODE=never): says where they are and how to set the nodeSelector', async () => {
-    await assert.rejects(selectTargets(kube, litmus({ TARGETS: 'statefulset:shop:[db]', HELPER_MODE: 'never' }), seq([0])),
+    await assert.rejects(selectTargets({ kube, random: seq([0]), stop: new Stop() }, litmus({ TARGETS: 'statefulset:shop:[db]', HELPER_MODE: 'never' })),
       /shop\/db-0 run on node\(s\) node-b, not on this node node-a.*nodeSelector: \{kubernetes.io\/hostname: node-b\}/);
   });
   test('NODE_LABEL limits the candidates', async () => {
-    await assert.rejects(selectTargets(kube, litmus({ TARGETS: 'pod:shop:[db-0]', NODE_LABEL: 'chaos=yes' }), seq([0])), /no pod matching .* runs on a node labelled chaos=yes/);
+    await assert.rejects(selectTargets({ kube, random: seq([0]), stop: new Stop() }, litmus({ TARGETS: 'pod:shop:[db-0]', NODE_LABEL: 'chaos=yes' })), /no pod matching .* runs on a node labelled chaos=yes/);
   });
   test('a container that is not in the pod', async () => {
-    await assert.rejects(selectTargets(kube, litmus({ TARGETS: 'pod:shop:[frontend-1]', TARGET_CONTAINER: 'nginx' }), seq([0])),
+    await assert.rejects(selectTargets({ kube, random: seq([0]), stop: new Stop() }, litmus({ TARGETS: 'pod:shop:[frontend-1]', TARGET_CONTAINER: 'nginx' })),
       /pod shop\/frontend-1 has no container "nginx" \(TARGET_CONTAINER\); its containers are: web, sidecar/);
   });
   test('health check: Running and ready', async () => {

@@ -1,29 +1,27 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildSpec, type Spec } from '../../src/config/spec.ts';
-import type { VariableName } from '../../src/config/vars.ts';
+import type { Spec } from '../../src/model/spec.ts';
+import type { NetnsRef } from '../../src/model/netns.ts';
+import { RefusedError, RevertError, RuntimeError, TargetGoneError, exitCodeOf } from '../../src/model/errors.ts';
 import { plan } from '../../src/tc/plan.ts';
 import { markerLines } from '../../src/tc/marker.ts';
 import { inject } from '../../src/lifecycle/inject.ts';
-import { RefusedError, RevertError, RuntimeError, TargetGoneError, exitCodeOf } from '../../src/errors.ts';
-import type { Target } from '../../src/netns/target.ts';
-import { FakeNamespace, fakeDeps } from './helpers.ts';
+import { type Env, specOf } from '../support/spec.ts';
+import { FakeNetns } from '../support/fake-tc.ts';
+import { fakeDeps } from '../support/fake-ports.ts';
 
-function spec(env: Partial<Record<VariableName, string>> = {}): Spec {
-  const all = { DESTINATION_IPS: '192.0.2.11', NETWORK_LATENCY: '100', TOTAL_CHAOS_DURATION: '30', ...env };
-  return buildSpec({ get: (name) => (all[name] !== undefined ? { value: all[name], label: name } : undefined), readFile: () => '' });
-}
-const target: Target = { kind: 'pid', pid: 4242 };
+const spec = (env: Env = {}): Spec => specOf({ DESTINATION_IPS: '192.0.2.11', NETWORK_LATENCY: '100', TOTAL_CHAOS_DURATION: '30', ...env });
+const netns: NetnsRef = { kind: 'pid', pid: 4242 };
 const RUN_ID = '0123456789abcdef';
 
-async function run(ns: FakeNamespace, s: Spec = spec(), setup: (f: ReturnType<typeof fakeDeps>) => void = () => {}) {
+async function run(ns: FakeNetns, s: Spec = spec(), setup: (f: ReturnType<typeof fakeDeps>) => void = () => {}) {
   const f = fakeDeps(ns);
   setup(f);
   const events: string[] = [];
   let outcome: Awaited<ReturnType<typeof inject>> | undefined;
   let error: unknown;
   try {
-    outcome = await inject(f.deps, { spec: s, plan: plan(s), target, runId: RUN_ID, onEvent: (e) => events.push(e.kind) });
+    outcome = await inject(f.deps, { spec: s, plan: plan(s), netns, runId: RUN_ID, onEvent: (e) => events.push(e.kind) });
   } catch (e) {
     error = e;
   }
@@ -32,7 +30,7 @@ async function run(ns: FakeNamespace, s: Spec = spec(), setup: (f: ReturnType<ty
 
 describe('inject → wait → revert', () => {
   test('normal end: one show, one batch, one revert; the root is the default again', async () => {
-    const ns = new FakeNamespace();
+    const ns = new FakeNetns();
     const r = await run(ns);
     assert.equal(r.error, undefined);
     assert.deepEqual(r.outcome, { status: 'completed', reinjected: 0 });
@@ -40,24 +38,23 @@ describe('inject → wait → revert', () => {
     assert.deepEqual(ns.root, { kind: 'noqueue', handle: '0:' });
     assert.deepEqual(r.events, ['preflight-ok', 'deadman', 'injected', 'progress', 'progress', 'reverted', 'deadman']);
     assert.equal(r.clock.t - 1_000_000, 30_000, 'waited the whole duration');
-    assert.equal(r.signals.listeners('SIGTERM'), 0, 'signal handlers are removed afterwards');
     const apply = ns.calls[1]!;
-    assert.deepEqual(apply.args, ['-t', '4242', '-n', '--', 'tc', '-batch', '-']);
+    assert.deepEqual(apply.netns, netns, 'applied in the target\'s namespace');
     const owner = { runId: RUN_ID, deadlineS: 1000 + 30 + 30 };
-    assert.equal(apply.input, [...plan(spec()).apply, ...markerLines('eth0', owner)].join('\n') + '\n', 'the batch is exactly the plan, then the owner marker');
+    assert.deepEqual(apply.lines, [...plan(spec()).apply, ...markerLines('eth0', owner)], 'the batch is exactly the plan, then the owner marker');
   });
 
-  test('the apply batch runs through nsenter --net= for a namespace path', async () => {
-    const ns = new FakeNamespace();
+  test('a namespace path is worked on as given', async () => {
+    const ns = new FakeNetns();
     const f = fakeDeps(ns);
     const s = spec();
-    await inject(f.deps, { spec: s, plan: plan(s), target: { kind: 'netns', path: '/var/run/netns/app' } });
-    assert.deepEqual(ns.calls[1]?.args.slice(0, 2), ['--net=/var/run/netns/app', '--']);
+    await inject(f.deps, { spec: s, plan: plan(s), netns: { kind: 'netns', path: '/var/run/netns/app' }, runId: RUN_ID });
+    assert.deepEqual(ns.calls.map((c) => c.netns), [1, 2, 3].map(() => ({ kind: 'netns', path: '/var/run/netns/app' })));
   });
 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     test(`${signal} during the wait: revert at once, outcome stopped (exit ${signal === 'SIGINT' ? 130 : 143})`, async () => {
-      const ns = new FakeNamespace();
+      const ns = new FakeNetns();
       const r = await run(ns, spec(), (f) => { f.clock.onSleep = (t) => { if (t - 1_000_000 >= 5000) f.signals.send(signal); }; });
       assert.deepEqual(r.outcome, { status: 'stopped', signal, injected: true });
       assert.deepEqual(ns.tcOps, ['show', 'apply', 'revert']);
@@ -67,18 +64,18 @@ describe('inject → wait → revert', () => {
   }
 
   test('SIGINT during apply: the batch finishes, then the revert runs', async () => {
-    const ns = new FakeNamespace();
-    const r = await run(ns, spec(), (f) => { ns.afterExec = (c) => { if (c.input?.startsWith('qdisc add')) f.signals.send('SIGINT'); }; });
+    const ns = new FakeNetns();
+    const r = await run(ns, spec(), (f) => { ns.afterCall = (c) => { if (c.op === 'apply') f.signals.send('SIGINT'); }; });
     assert.deepEqual(r.outcome, { status: 'stopped', signal: 'SIGINT', injected: true });
     assert.deepEqual(ns.tcOps, ['show', 'apply', 'revert']);
   });
 
   test('a second signal during the revert does not interrupt it', async () => {
-    const ns = new FakeNamespace();
+    const ns = new FakeNetns();
     ns.revertFailures = 1;
     const r = await run(ns, spec(), (f) => {
       f.clock.onSleep = (t) => { if (t - 1_000_000 === 1000) f.signals.send('SIGTERM'); };
-      ns.afterExec = (c) => { if (c.input?.startsWith('qdisc del')) f.signals.send('SIGINT'); };
+      ns.afterCall = (c) => { if (c.op === 'revertOnce') f.signals.send('SIGINT'); };
     });
     assert.deepEqual(r.outcome, { status: 'stopped', signal: 'SIGTERM', injected: true });
     assert.deepEqual(ns.tcOps, ['show', 'apply', 'revert', 'revert']);
@@ -86,14 +83,14 @@ describe('inject → wait → revert', () => {
   });
 
   test('SIGTERM during the ramp time: nothing is applied', async () => {
-    const ns = new FakeNamespace();
+    const ns = new FakeNetns();
     const r = await run(ns, spec({ RAMP_TIME: '20' }), (f) => { f.clock.onSleep = () => { f.signals.send('SIGTERM'); }; });
     assert.deepEqual(r.outcome, { status: 'stopped', signal: 'SIGTERM', injected: false });
     assert.deepEqual(ns.tcOps, []);
   });
 
   test('ramp time is waited before injecting and after reverting', async () => {
-    const ns = new FakeNamespace();
+    const ns = new FakeNetns();
     const r = await run(ns, spec({ RAMP_TIME: '20' }));
     assert.deepEqual(r.events, ['ramp', 'progress', 'preflight-ok', 'deadman', 'injected', 'progress', 'progress', 'reverted', 'deadman', 'ramp', 'progress']);
     assert.ok(r.lines.some((l) => l.msg === 'ramp time, 10s remaining'));
@@ -101,7 +98,7 @@ describe('inject → wait → revert', () => {
   });
 
   test('the batch fails midway: what it created is removed, then the error (exit 1)', async () => {
-    const ns = new FakeNamespace();
+    const ns = new FakeNetns();
     ns.batchFailsAt = 2;
     const r = await run(ns);
     assert.ok(r.error instanceof RuntimeError);
@@ -112,7 +109,7 @@ describe('inject → wait → revert', () => {
   });
 
   test('a revert that fails is retried', async () => {
-    const ns = new FakeNamespace();
+    const ns = new FakeNetns();
     ns.revertFailures = 2;
     const r = await run(ns);
     assert.deepEqual(r.outcome, { status: 'completed', reinjected: 0 });
@@ -121,7 +118,7 @@ describe('inject → wait → revert', () => {
   });
 
   test('a revert that keeps failing is loud: exit 3, what is left, and the command to remove it', async () => {
-    const ns = new FakeNamespace();
+    const ns = new FakeNetns();
     ns.revertFailures = 99;
     const r = await run(ns);
     assert.ok(r.error instanceof RevertError);
@@ -134,7 +131,7 @@ describe('inject → wait → revert', () => {
   });
 
   test('the target namespace disappears mid-run: exit 4, no hang, no revert attempt into nothing', async () => {
-    const ns = new FakeNamespace();
+    const ns = new FakeNetns();
     const r = await run(ns, spec(), (f) => { f.clock.onSleep = (t) => { if (t - 1_000_000 >= 3000) ns.exists = false; }; });
     assert.ok(r.error instanceof TargetGoneError);
     assert.equal(exitCodeOf(r.error), 4);
@@ -145,17 +142,17 @@ describe('inject → wait → revert', () => {
 
 describe('preflight refuses before any change', () => {
   test('our tree is already there (a second run must not stack): exit 5, the first is left intact', async () => {
-    const ns = new FakeNamespace();
+    const ns = new FakeNetns();
     ns.root = { kind: 'prio', handle: '4e43:' };
     const r = await run(ns);
     assert.ok(r.error instanceof RefusedError);
     assert.equal(exitCodeOf(r.error), 5);
     assert.match(r.error.message, /already on eth0 .*netchaos revert --pid 4242 --interface eth0/);
-    assert.deepEqual(ns.tcOps, ['show', 'show'], 'the root, then its owner marker: nothing else');
+    assert.deepEqual(ns.tcOps, ['show', 'marker'], 'the root, then its owner marker: nothing else');
     assert.equal(ns.root.handle, '4e43:');
   });
   test('a foreign root qdisc (e.g. a CNI tbf) is refused and left untouched', async () => {
-    const ns = new FakeNamespace();
+    const ns = new FakeNetns();
     ns.root = { kind: 'tbf', handle: '1:' };
     const r = await run(ns);
     assert.ok(r.error instanceof RefusedError);
@@ -163,28 +160,29 @@ describe('preflight refuses before any change', () => {
     assert.deepEqual(ns.tcOps, ['show']);
   });
   test('FORCE replaces a foreign root qdisc', async () => {
-    const ns = new FakeNamespace();
+    const ns = new FakeNetns();
     ns.root = { kind: 'tbf', handle: '1:' };
     const r = await run(ns, spec({ FORCE: 'true' }), () => { ns.root = { kind: 'tbf', handle: '1:' }; });
     assert.equal(r.error, undefined);
-    assert.match(ns.calls[1]?.input ?? '', /^qdisc replace dev eth0 root handle 4e43: prio bands 4\n/);
+    assert.equal(ns.calls[1]?.lines?.[0], 'qdisc replace dev eth0 root handle 4e43: prio bands 4');
   });
   test('kernel defaults are accepted whatever their kind (handle 0:)', async () => {
     for (const kind of ['noqueue', 'pfifo_fast', 'fq_codel', 'mq']) {
-      const ns = new FakeNamespace();
+      const ns = new FakeNetns();
       ns.root = { kind, handle: '0:' };
       const r = await run(ns);
       assert.equal(r.error, undefined, kind);
     }
   });
-  test('a missing interface says which interfaces the namespace has', async () => {
-    const ns = new FakeNamespace();
+  test('a missing interface: an error before any change (the adapter names the interfaces there are: netns.test.ts)', async () => {
+    const ns = new FakeNetns();
     const r = await run(ns, spec({ NETWORK_INTERFACE: 'net1' }));
     assert.ok(r.error instanceof RuntimeError);
-    assert.match(r.error.message, /interface "net1" does not exist in the network namespace of pid 4242; it has: lo, eth0/);
+    assert.match(r.error.message, /interface "net1" does not exist/);
+    assert.deepEqual(ns.tcOps, ['show']);
   });
   test('a target that does not exist: actionable message, exit 1, nothing run', async () => {
-    const ns = new FakeNamespace();
+    const ns = new FakeNetns();
     ns.exists = false;
     const r = await run(ns);
     assert.ok(r.error instanceof RuntimeError);

@@ -1,8 +1,9 @@
 /** The Litmus ENV grammars: TARGETS, DESTINATION_PODS/SERVICES/HOSTS, PODS_AFFECTED_PERC. */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseHostDestinations, parsePodDestinations, parseServiceDestinations, parseTargets } from '../../src/kube/selectors.ts';
-import { buildLitmusSpec, parsePercentRange, resultName } from '../../src/litmus/env.ts';
+import { parseHostDestinations, parsePodDestinations, parseServiceDestinations, parseTargets } from '../../src/config/selectors.ts';
+import { buildLitmusSpec, parsePercentRange } from '../../src/config/litmus.ts';
+import { resultName } from '../../src/model/litmus.ts';
 import { buildSpec } from '../../src/config/spec.ts';
 
 describe('Litmus ENV', () => {

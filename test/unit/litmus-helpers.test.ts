@@ -9,18 +9,18 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run, type Extras } from '../../src/main.ts';
-import { createKubeApi, loadKubeConfig } from '../../src/kube/api.ts';
+import { run } from '../../src/cli/main.ts';
+import { createKubeApi } from '../../src/kube/api.ts';
 import { apiPermissions } from '../../src/kube/permissions.ts';
-import { realHostFs } from '../../src/runtime/host.ts';
-import { nodeResolver } from '../../src/resolve/dns.ts';
 import { type HelperJob, JOB_ENV, decodeJob, decodeResult, encodeResult } from '../../src/litmus/helper-job.ts';
 import { helperHostPaths, helperName, observe, readRunnerPod } from '../../src/litmus/helper-pods.ts';
-import type { TargetPod } from '../../src/kube/targets.ts';
-import { buildLitmusSpec } from '../../src/litmus/env.ts';
+import type { TargetPod } from '../../src/model/kube.ts';
+import { buildLitmusSpec } from '../../src/config/litmus.ts';
 import { litmusRunner } from '../support/apiserver/rbac.ts';
 import { ApiDouble, type Obj, pod } from './kube-double.ts';
-import { FakeClock, FakeNamespace, fakeDeps, fakeRuntime, withRealCrictl } from './helpers.ts';
+import { FakeNetns } from '../support/fake-tc.ts';
+import { FakeClock, fakeDeps } from '../support/fake-ports.ts';
+import { crictlOnly, fakeRuntime } from '../support/fake-runtime.ts';
 
 /* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-class-instance-assignment -- API objects are raw JSON here */
 
@@ -41,7 +41,7 @@ class FrozenClock extends FakeClock {
   });
 }
 
-interface Helper { pod: Obj; ns: FakeNamespace; done: Promise<number>; settled: boolean; code?: number; resultFile: string; signals: ReturnType<typeof fakeDeps>['signals'] }
+interface Helper { pod: Obj; ns: FakeNetns; done: Promise<number>; settled: boolean; code?: number; resultFile: string; signals: ReturnType<typeof fakeDeps>['signals'] }
 
 /**
  * The fake kubelet. `behave(pod)` picks what a helper does: 'run' (the real `netchaos helper` in-process,
@@ -99,13 +99,13 @@ class Kubelet {
     const c = p.spec.containers[0];
     const env: Record<string, string> = {};
     for (const e of c.env) env[e.name] = e.value ?? (e.valueFrom?.fieldRef?.fieldPath === 'spec.nodeName' ? p.spec.nodeName : '');
-    const ns = new FakeNamespace();
-    const f = fakeDeps(ns, frozen ? { clock: new FrozenClock() } : {});
-    withRealCrictl(f.deps, runtime.bin);
+    const ns = new FakeNetns();
+    // No kube: a helper must not call the API (fakeDeps' default refuses every call).
+    const f = fakeDeps(ns, { searchPath: runtime.bin, ...(frozen ? { clock: new FrozenClock() } : {}) });
+    Object.assign(f.host, { exec: crictlOnly(runtime.bin) });
     const resultFile = join(dir, `${String(p.metadata.name)}.result`);
-    const extras = (): Extras => ({ fs: realHostFs(runtime.bin), resolver: nodeResolver(), kube: () => { throw new Error('a helper must not call the API'); }, random: () => 0.5 });
     const h: Helper = { pod: p, ns, resultFile, signals: f.signals, settled: false, done: Promise.resolve(0) };
-    h.done = run(['helper', '--result-file', resultFile], { stdout: () => {}, stderr: () => {}, env }, () => f.deps, extras)
+    h.done = run(['helper', '--result-file', resultFile], { stdout: () => {}, stderr: () => {}, env }, () => f.host)
       .then((code) => { h.settled = true; h.code = code; return code; });
     this.helpers.set(String(p.metadata.name), h);
   }
@@ -166,14 +166,13 @@ const baseEnv = (): Record<string, string> => ({
 const helperPods = (): Obj[] => api.list('pods', 'litmus').filter((p) => p.metadata.labels?.['app.kubernetes.io/component'] === 'experiment-job-helper');
 
 async function litmusRun(env: Record<string, string>, setup: (f: ReturnType<typeof fakeDeps>) => void = () => {}) {
-  const ns = new FakeNamespace();
-  const f = fakeDeps(ns);
-  withRealCrictl(f.deps, runtime.bin);
+  const ns = new FakeNetns();
+  const f = fakeDeps(ns, { searchPath: runtime.bin, kube: createKubeApi({ KUBECONFIG: kubeconfig }) });
+  Object.assign(f.host, { exec: crictlOnly(runtime.bin) });
   setup(f);
   let stderr = '';
   const calls = api.calls.length;
-  const extras = (): Extras => ({ fs: realHostFs(runtime.bin), resolver: nodeResolver(), kube: () => createKubeApi(loadKubeConfig({ KUBECONFIG: kubeconfig })), random: () => 0.5 });
-  const code = await run(['run'], { stdout: () => {}, stderr: (t) => { stderr += t; }, env }, () => f.deps, extras);
+  const code = await run(['run'], { stdout: () => {}, stderr: (t) => { stderr += t; }, env }, () => f.host);
   const result = api.get('chaosresults', 'litmus', 'shop-chaos-pod-dependency-latency');
   // Creates and deletes of pods, in order, as the kubelet saw them.
   const podCalls = kubelet.events.filter((e) => /^(create|delete) /.test(e)).map((e) => e.replace(/ grace=.*/, ''));
@@ -204,8 +203,8 @@ describe('netchaos run with targets on several nodes (helper pods)', () => {
     for (const h of kubelet.helpers.values()) {
       assert.equal(h.code, 0);
       assert.deepEqual(h.ns.tcOps.filter((o) => o === 'apply' || o === 'revert'), ['apply', 'revert']);
-      const batch = h.ns.calls.find((c) => (c.input ?? '').startsWith('qdisc add'))!;
-      for (const addr of ['192.0.2.10', '10.96.0.20', '10.244.1.5']) assert.match(batch.input!, new RegExp(addr.replaceAll('.', '\\.')), `${addr} in the helper's batch`);
+      const batch = h.ns.calls.find((c) => c.op === 'apply')!;
+      for (const addr of ['192.0.2.10', '10.96.0.20', '10.244.1.5']) assert.match(batch.lines!.join('\n'), new RegExp(addr.replaceAll('.', '\\.')), `${addr} in the helper's batch`);
       assert.equal(decodeResult(readFileSync(h.resultFile, 'utf8')) instanceof Object, true);
     }
     const b = specs.find((s) => s.spec.nodeName === 'node-b')!;
@@ -358,12 +357,11 @@ describe('netchaos helper', () => {
     files: {}, dependencies: [], targets: [{ namespace: 'shop', name: 'frontend-2', node: 'node-b', uid: 'u', container: 'app', containerId: id('b') }], ...over,
   });
   async function helper(env: Record<string, string>) {
-    const ns = new FakeNamespace();
-    const f = fakeDeps(ns);
-    withRealCrictl(f.deps, runtime.bin);
+    const ns = new FakeNetns();
+    const f = fakeDeps(ns, { searchPath: runtime.bin });
+    Object.assign(f.host, { exec: crictlOnly(runtime.bin) });
     const resultFile = join(dir, `helper-${Math.random().toString(16).slice(2)}.json`);
-    const extras = (): Extras => ({ fs: realHostFs(runtime.bin), resolver: nodeResolver(), kube: () => { throw new Error('no API'); }, random: () => 0.5 });
-    const code = await run(['helper', '--result-file', resultFile], { stdout: () => {}, stderr: () => {}, env }, () => f.deps, extras);
+    const code = await run(['helper', '--result-file', resultFile], { stdout: () => {}, stderr: () => {}, env }, () => f.host);
     return { code, ns, result: decodeResult(readFileSync(resultFile, 'utf8')) };
   }
   test('injects, reverts, writes its result', async () => {

@@ -7,14 +7,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { run, type Extras } from '../../src/main.ts';
-import { createKubeApi, loadKubeConfig } from '../../src/kube/api.ts';
-import { realHostFs } from '../../src/runtime/host.ts';
-import { nodeResolver } from '../../src/resolve/dns.ts';
+import { run } from '../../src/cli/main.ts';
+import { createKubeApi } from '../../src/kube/api.ts';
 import { litmusRunner } from '../support/apiserver/rbac.ts';
 import { ApiDouble, pod } from './kube-double.ts';
-import { FakeNamespace, fakeDeps, fakeRuntime, withRealCrictl } from './helpers.ts';
-import type { EffectProber } from '../../src/effect/probe.ts';
+import { FakeNetns } from '../support/fake-tc.ts';
+import { fakeDeps } from '../support/fake-ports.ts';
+import { crictlOnly, fakeRuntime } from '../support/fake-runtime.ts';
+import type { EffectProber } from '../../src/ports.ts';
 import type { EffectReport } from '../../src/effect/effect.ts';
 
 /* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-argument -- API objects are raw JSON here */
@@ -57,14 +57,13 @@ const baseEnv = (): Record<string, string> => ({
   HELPER_MODE: 'never',
 });
 
-async function litmusRun(env: Record<string, string>, setup: (f: ReturnType<typeof fakeDeps>, ns: FakeNamespace) => void = () => {}) {
-  const ns = new FakeNamespace();
-  const f = fakeDeps(ns);
-  withRealCrictl(f.deps, runtime.bin);
+async function litmusRun(env: Record<string, string>, setup: (f: ReturnType<typeof fakeDeps>, ns: FakeNetns) => void = () => {}) {
+  const ns = new FakeNetns();
+  const f = fakeDeps(ns, { searchPath: runtime.bin, kube: createKubeApi({ KUBECONFIG: kubeconfig }) });
+  Object.assign(f.host, { exec: crictlOnly(runtime.bin) });
   setup(f, ns);
   let stderr = '';
-  const extras = (): Extras => ({ fs: realHostFs(runtime.bin), resolver: nodeResolver(), kube: () => createKubeApi(loadKubeConfig({ KUBECONFIG: kubeconfig })), random: () => 0.5 });
-  const code = await run(['run'], { stdout: () => {}, stderr: (t) => { stderr += t; }, env }, () => f.deps, extras);
+  const code = await run(['run'], { stdout: () => {}, stderr: (t) => { stderr += t; }, env }, () => f.host);
   const result = api.get('chaosresults', 'litmus', 'shop-chaos-pod-dependency-latency');
   return { code, stderr, ns, lines: f.lines, result };
 }
@@ -75,9 +74,9 @@ describe('netchaos run (Litmus mode)', () => {
     const r = await litmusRun(baseEnv());
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(r.ns.tcOps.filter((o) => o !== 'show'), ['apply', 'revert']);
-    const batch = r.ns.calls.find((c) => (c.input ?? '').startsWith('qdisc add'))!;
-    assert.deepEqual(batch.args.slice(0, 3), ['-t', '23917', '-n']);
-    for (const addr of ['192.0.2.10', '10.96.0.20', '10.244.1.5']) assert.match(batch.input!, new RegExp(addr.replaceAll('.', '\\.')));
+    const batch = r.ns.calls.find((c) => c.op === 'apply')!;
+    assert.deepEqual(batch.netns, { kind: 'pid', pid: 23917 });
+    for (const addr of ['192.0.2.10', '10.96.0.20', '10.244.1.5']) assert.match(batch.lines!.join('\n'), new RegExp(addr.replaceAll('.', '\\.')));
     assert.equal(r.result?.status.experimentStatus.phase, 'Completed');
     assert.equal(r.result?.status.experimentStatus.verdict, 'Pass');
     assert.deepEqual(r.result?.status.history.targets, [{ name: 'frontend-1', kind: 'pod', chaosStatus: 'reverted' }]);
@@ -94,11 +93,11 @@ describe('netchaos run (Litmus mode)', () => {
           probe: async (_t, req) => {
             await Promise.resolve();
             const ms = ns.root.handle === '4e43:' ? 0.3 + addedMs : 0.3;
-            return Object.fromEntries(req.targets.map((t) => [t.id, { samples: Array.from({ length: t.samples }, () => ms), errors: {} }]));
+            return Object.fromEntries(req.destinations.map((t) => [t.id, { samples: Array.from({ length: t.samples }, () => ms), errors: {} }]));
           },
           counters: async () => { await Promise.resolve(); return [{ device: 'eth0', handle: '4e44:', kind: 'netem', packets: 10, bytes: 740, drops: 0 }]; },
         };
-        Object.assign(f.deps, { prober });
+        Object.assign(f.host, { prober });
       });
       assert.equal(r.code, verdict === 'Pass' ? 0 : 6, r.stderr);
       assert.equal(r.result?.status.experimentStatus.verdict, verdict);
@@ -113,7 +112,7 @@ describe('netchaos run (Litmus mode)', () => {
   }
   test('SIGTERM (the engine is stopped): revert first, then Stopped/Stopped, exit 143', async () => {
     const r = await litmusRun(baseEnv(), (f, ns) => {
-      ns.afterExec = (c) => { if ((c.input ?? '').startsWith('qdisc add')) f.signals.send('SIGTERM'); };
+      ns.afterCall = (c) => { if (c.op === 'apply') f.signals.send('SIGTERM'); };
     });
     assert.equal(r.code, 143, r.stderr);
     assert.deepEqual(r.ns.tcOps.filter((o) => o !== 'show'), ['apply', 'revert']);
@@ -136,6 +135,16 @@ describe('netchaos run (Litmus mode)', () => {
     assert.deepEqual(r.ns.tcOps.filter((o) => o !== 'show'), []);
     assert.match(r.result?.status.experimentStatus.errorOutput.reason, /shop\/down has no ready endpoints/);
   });
+  test('a plan that discovery makes impossible (a Service address given another fault): Error/Error, not Running; exit 2, nothing changed', async () => {
+    // The input alone is fine (buildSpec passes); the Service's ClusterIP, found at run time, is also FAULTS #1's destination.
+    const r = await litmusRun({ ...baseEnv(), FAULTS: 'loss=5@10.96.0.20|80' });
+    assert.equal(r.code, 2, r.stderr);
+    assert.deepEqual(r.ns.calls, [], 'no tc call: nothing was changed');
+    assert.deepEqual([r.result?.status.experimentStatus.phase, r.result?.status.experimentStatus.verdict], ['Error', 'Error']);
+    assert.equal(r.result?.status.experimentStatus.errorOutput.errorCode, 'GENERIC_ERROR');
+    assert.match(r.result?.status.experimentStatus.errorOutput.reason, /FAULTS: 10\.96\.0\.20\/32 dport 80 is given two different faults \(in DESTINATION_IPS and FAULTS #1\)/);
+    assert.match(r.stderr, /10\.96\.0\.20\/32 dport 80 is given two different faults/);
+  });
   test('the runtime socket missing and no cgroup match: CONTAINER_RUNTIME_ERROR', async () => {
     const r = await litmusRun({ ...baseEnv(), SOCKET_PATH: join(dir, 'missing.sock'), CONTAINER_RUNTIME: 'containerd' });
     assert.equal(r.code, 1);
@@ -148,7 +157,7 @@ describe('netchaos run (Litmus mode)', () => {
     assert.equal(r.code, 2);
     assert.match(r.stderr, /TARGETS: "deployment:shop:app=frontend" is not <kind>:<namespace>:\[<labels>\|<names>\]/);
     assert.match(r.stderr, /NODE_NAME: unknown node/);
-    assert.deepEqual(r.ns.calls, [], 'no exec: nothing was changed');
+    assert.deepEqual(r.ns.calls, [], 'no tc call: nothing was changed');
     const writes = api.calls.slice(calls).filter((c) => c.verb !== 'get' && c.verb !== 'list').map((c) => `${c.verb} ${c.resource}`);
     assert.ok(writes.every((w) => /chaosresults|events/.test(w)), `only the ChaosResult and Events are written: ${writes.join(', ')}`);
     assert.deepEqual([r.result?.status.experimentStatus.phase, r.result?.status.experimentStatus.verdict], ['Error', 'Error']);

@@ -9,8 +9,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { buildSpec } from '../../src/config/spec.ts';
 import type { VariableName } from '../../src/config/vars.ts';
-import { ApiException } from '@kubernetes/client-node';
-import { loadKubeConfig, toKubeError } from '../../src/kube/api.ts';
+import { ApiException, type KubeConfig } from '@kubernetes/client-node';
+import { kubeConfigFor, toKubeError } from '../../src/kube/api.ts';
 import { catalogNamespaces, catalogPermissions, readCatalog } from '../../src/connections/catalog.ts';
 import { createCatalogApi } from '../../src/connections/kube-client.ts';
 import { type Connections, groupSockets } from '../../src/connections/group.ts';
@@ -109,9 +109,11 @@ describe('Kubernetes through the API double', () => {
     api.add('pods', pod({ name: 'old', namespace: 'shop', node: 'node-a', ip: '192.0.2.13', phase: 'Succeeded' }));
     api.add('pods', pod({ name: 'd-0', namespace: 'data', node: 'node-b', ip: '192.0.2.13', labels: { app: 'd' } }));
     api.add('pods', pod({ name: 'elsewhere', namespace: 'other', node: 'node-b', ip: '203.0.113.99' }));
+    kc = await kubeConfigFor({ KUBECONFIG: api.kubeconfig() });
   });
   after(async () => { await api.stop(); });
-  const catalogApi = () => createCatalogApi(loadKubeConfig({ KUBECONFIG: api.kubeconfig() }));
+  let kc: KubeConfig;
+  const catalogApi = () => createCatalogApi(kc);
   const noDns = { readText: (): string => { throw new Error('no resolv.conf in this test'); } };
 
   test('the target\'s namespace and the named dependencies\' namespaces, nothing else; Running pods only', async () => {
@@ -164,7 +166,7 @@ describe('Kubernetes through the API double', () => {
     const silent = (await import('node:net')).createServer(() => { /* accept, never answer */ });
     await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
     const port = (silent.address() as { port: number }).port;
-    const kc = loadKubeConfig({ KUBECONFIG: api.kubeconfig() });
+    const kc = await kubeConfigFor({ KUBECONFIG: api.kubeconfig() });
     kc.clusters[0] = { ...kc.clusters[0]!, server: `http://127.0.0.1:${port}` };
     const started = Date.now();
     const catalog = await readCatalog(createCatalogApi(kc, 300), ['shop']);
@@ -226,7 +228,7 @@ describe('reverse DNS against dnsmasq', { skip: available ? false : 'dnsmasq is 
         return { ...r, reverse: (a: string) => { asked.push(a); return r.reverse(a); } };
       };
       const naming = await nameConnections(
-        { files, reverse: counting, catalogApi: () => Promise.resolve(createCatalogApi(loadKubeConfig({ KUBECONFIG: api.kubeconfig() }))) },
+        { files, reverse: counting, catalogApi: async () => createCatalogApi(await kubeConfigFor({ KUBECONFIG: api.kubeconfig() })) },
         { connections, pid: 4242, namespaces: ['shop'] },
       );
       assert.equal(describeName(naming.names.get('192.0.2.12')), 'pod shop/c-0');

@@ -11,12 +11,12 @@ import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { loadKubeConfig } from '../../src/kube/api.ts';
+import { kubeConfigFor } from '../../src/kube/api.ts';
 import { createDynamicKube, createPodExec } from '../../src/kube/dynamic.ts';
 import { prepareProbes, type ProbeEnvironment } from '../../src/probes/index.ts';
 import { ApiDouble, type Obj, pod } from './kube-double.ts';
 import { ExecFront } from './kube-exec-double.ts';
-import { memoryLogger } from './helpers.ts';
+import { memoryLogger } from '../support/fake-ports.ts';
 import { cmdProbe, engine, EXPERIMENT, type Json } from './probe-fixtures.ts';
 
 const never = (): AbortSignal => new AbortController().signal;
@@ -102,7 +102,7 @@ describe('source: a probe pod, exec over WebSocket (createProbePod, triggerSourc
     runner['spec'].serviceAccountName = 'netchaos-runner';
     runner['spec'].containers[0].env = [{ name: 'TOTAL_CHAOS_DURATION', value: '60' }];
     runner['spec'].containers[0].resources = { limits: { cpu: '100m' } };
-    const kc = loadKubeConfig({ KUBECONFIG: front.kubeconfig() });
+    const kc = await kubeConfigFor({ KUBECONFIG: front.kubeconfig() });
     env = {
       kube: createDynamicKube(kc), podExec: createPodExec(kc),
       context: { chaosNamespace: 'litmus', experimentName: EXPERIMENT, chaosUid: 'uid-1', podName: 'runner-x1', imagePullPolicy: 'IfNotPresent', statusCheckDelayMs: 50, statusCheckTimeoutMs: 1000 },

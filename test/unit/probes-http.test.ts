@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { prepareProbes, type ProbeSet } from '../../src/probes/index.ts';
-import { memoryLogger } from './helpers.ts';
+import { memoryLogger } from '../support/fake-ports.ts';
 import { closedPort, engine, EXPERIMENT, httpProbe, type Json, Peer } from './probe-fixtures.ts';
 
 const peer = new Peer();

@@ -6,11 +6,11 @@
 /* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-argument -- API objects are raw JSON here */
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { loadKubeConfig } from '../../src/kube/api.ts';
+import { kubeConfigFor } from '../../src/kube/api.ts';
 import { createDynamicKube, type DynamicKube } from '../../src/kube/dynamic.ts';
 import { prepareProbes, readChaosEngine, stopChaosEngine } from '../../src/probes/index.ts';
 import { ApiDouble, pod } from './kube-double.ts';
-import { memoryLogger } from './helpers.ts';
+import { memoryLogger } from '../support/fake-ports.ts';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -20,7 +20,7 @@ const api = new ApiDouble();
 let kube: DynamicKube;
 before(async () => {
   await api.start();
-  kube = createDynamicKube(loadKubeConfig({ KUBECONFIG: api.kubeconfig() }));
+  kube = createDynamicKube(await kubeConfigFor({ KUBECONFIG: api.kubeconfig() }));
 });
 after(async () => { await api.stop(); });
 beforeEach(() => {
@@ -124,7 +124,7 @@ describe('deadlines: an API server that does not answer', () => {
       const file = join(dir, 'config');
       writeFileSync(file, ['apiVersion: v1', 'kind: Config', 'current-context: c', 'clusters:', '- name: c', '  cluster:', `    server: ${hang.url('')}`, '    insecure-skip-tls-verify: true',
         'users:', '- name: u', '  user:', '    token: t0k', 'contexts:', '- name: c', '  context:', '    cluster: c', '    user: u', ''].join('\n'));
-      const slowKube = createDynamicKube(loadKubeConfig({ KUBECONFIG: file }));
+      const slowKube = createDynamicKube(await kubeConfigFor({ KUBECONFIG: file }));
       const { log } = memoryLogger();
       const r = prepareProbes(engine([k8sProbe('k', 'SOT', { ...PODS, resourceNames: 'web-0', operation: 'present' }, { run: { probeTimeout: '300ms' } })]), EXPERIMENT, { log, kube: slowKube });
       assert.ok(r.ok);

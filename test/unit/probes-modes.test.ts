@@ -10,7 +10,7 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { prepareProbes, type ProbeSet, ProbeStopRequest, type ProbeEnvironment } from '../../src/probes/index.ts';
-import { memoryLogger } from './helpers.ts';
+import { memoryLogger } from '../support/fake-ports.ts';
 import { engine, EXPERIMENT, httpProbe, type Json, Peer } from './probe-fixtures.ts';
 
 const peer = new Peer();

@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { prepareProbes } from '../../src/probes/index.ts';
-import { memoryLogger } from './helpers.ts';
+import { memoryLogger } from '../support/fake-ports.ts';
 import { closedPort, engine, EXPERIMENT, type Json, promProbe } from './probe-fixtures.ts';
 
 const found = spawnSync('prometheus', ['--version'], { stdio: 'ignore' }).status === 0;

@@ -9,7 +9,7 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { formatIssue, parseProbes, type ProbeIssue } from '../../src/probes/spec.ts';
 import { prepareProbes, checkMessage } from '../../src/probes/index.ts';
-import { memoryLogger } from './helpers.ts';
+import { memoryLogger } from '../support/fake-ports.ts';
 import { cmdProbe, engine, EXPERIMENT, httpProbe, k8sProbe, promProbe, run } from './probe-fixtures.ts';
 
 const files: Record<string, string> = { '/mnt/body.json': '{"ping":1}', '/mnt/query.promql': '  sum(up)\n' };

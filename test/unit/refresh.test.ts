@@ -1,9 +1,8 @@
 /** Live dependencies: node ids, the diff planner, and the refresh loop (fake clock, fake DNS, fake namespace). */
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildSpec, type Spec } from '../../src/config/spec.ts';
-import type { VariableName } from '../../src/config/vars.ts';
-import { type DestinationItem, parseCidr } from '../../src/config/values.ts';
+import { type DestinationItem, parseCidr } from '../../src/model/addresses.ts';
+import type { DnsRecord, Resolver } from '../../src/ports.ts';
 import { plan, type Plan } from '../../src/tc/plan.ts';
 import { diffPlan, undoLines } from '../../src/tc/diff.ts';
 import { NoRoomError, assignNodeIds, conflicts } from '../../src/tc/handles.ts';
@@ -12,15 +11,10 @@ import { inject } from '../../src/lifecycle/inject.ts';
 import type { LifecycleEvent } from '../../src/lifecycle/events.ts';
 import { describeRefresh, liveSources, refreshDelayMs, refreshSchedule } from '../../src/resolve/live.ts';
 import { discover } from '../../src/resolve/destinations.ts';
-import type { DnsRecord, ResolverFactory } from '../../src/resolve/dns.ts';
-import type { KubeApi } from '../../src/kube/api.ts';
-import type { HostFs } from '../../src/runtime/host.ts';
-import { FakeClock, FakeNamespace, fakeDeps } from './helpers.ts';
-import { Tree } from './u32sim.ts';
-
-function spec(env: Partial<Record<VariableName, string>>): Spec {
-  return buildSpec({ get: (name) => (env[name] !== undefined ? { value: env[name], label: name } : undefined), readFile: () => '' });
-}
+import { type Env, specOf as spec } from '../support/spec.ts';
+import { FakeNetns } from '../support/fake-tc.ts';
+import { FakeClock, fakeDeps } from '../support/fake-ports.ts';
+import { Tree } from '../support/u32sim.ts';
 const items = (...addrs: string[]): DestinationItem[] => addrs.map((a) => ({ cidr: parseCidr('test', a), ports: [] }));
 const facts = (...addrs: string[]) => ({ discovered: [items(...addrs), []] });
 const cidr = (a: string) => parseCidr('test', a);
@@ -139,7 +133,7 @@ class FakeDns {
   answers = new Map<string, { v4: string[]; v6: string[]; ttl: number }>();
   queries: string[] = [];
   failing = false;
-  readonly factory: ResolverFactory = () => ({
+  readonly factory: Resolver = () => ({
     setServers: () => {},
     resolve4: (h) => this.answer(h, 'v4'),
     resolve6: (h) => this.answer(h, 'v6'),
@@ -153,31 +147,24 @@ class FakeDns {
   }
 }
 
-const fs: HostFs = {
-  exists: () => false,
-  readText: (p) => { if (p === '/proc/4242/root/etc/resolv.conf') return 'nameserver 192.0.2.1\nsearch lab.test\n'; throw new Error(`ENOENT ${p}`); },
-  list: () => [],
-  findExecutable: () => undefined,
-};
-const noKube = (): KubeApi => { throw new Error('no API in this test'); };
+const resolvConf = (p: string): string | undefined => (p === '/proc/4242/root/etc/resolv.conf' ? 'nameserver 192.0.2.1\nsearch lab.test\n' : undefined);
 const target = { kind: 'pid', pid: 4242 } as const;
 
-async function setup(env: Partial<Record<VariableName, string>>) {
+async function setup(env: Env) {
   const s = spec({ DESTINATION_HOSTS: 'b.lab.test', NETWORK_LATENCY: '100', DEPENDENCY_REFRESH_INTERVAL: '10', ...env });
   const dns = new FakeDns();
   dns.answers.set('b.lab.test', { v4: ['192.0.2.11'], v6: ['2001:db8::11'], ttl: 1 });
-  const d = { fs, resolver: dns.factory, kube: noKube };
-  const found = await discover(d, s, { pid: 4242 });
-  const ns = new FakeNamespace();
+  const ns = new FakeNetns();
   const clock = new FakeClock();
-  const f = fakeDeps(ns, { clock });
-  const refresh = liveRefresh(f.deps, { spec: s, sources: liveSources(d, s, 4242), initial: found.resolved });
+  const f = fakeDeps(ns, { clock, readText: resolvConf, resolver: dns.factory });
+  const found = await discover(f.deps, s, { pid: 4242 });
+  const refresh = liveRefresh(f.deps, { spec: s, sources: liveSources(f.deps, s, 4242), initial: found.resolved });
   const events: LifecycleEvent[] = [];
   const emit = (e: LifecycleEvent): void => { events.push(e); };
-  return { s, dns, found, ns, clock, refresh, events, emit, live: plan(s, found.facts) };
+  return { s, dns, found, ns, clock, refresh, events, emit, f, live: plan(s, found.facts) };
 }
 
-const batches = (ns: FakeNamespace): string[][] => ns.calls.filter((c) => c.args.includes('-batch')).map((c) => (c.input ?? '').trimEnd().split('\n'));
+const batches = (ns: FakeNetns): (readonly string[])[] => ns.batches;
 
 describe('the refresh loop', () => {
   test('off: DEPENDENCY_REFRESH=false or DEPENDENCY_REFRESH_INTERVAL=0 gives no refresh (resolve once)', async () => {
@@ -220,7 +207,7 @@ describe('the refresh loop', () => {
       'filter del dev eth0 parent 4e43: protocol ip prio 1 handle 10:0:100 u32',
       'filter add dev eth0 parent 4e43: protocol ip prio 1 handle 10:0:100 u32 ht 10:0: match ip dst 192.0.2.13/32 flowid 4e43:4',
     ]]);
-    assert.deepEqual(r.ns.calls[0]?.args, ['-t', '4242', '-n', '--', 'tc', '-batch', '-']);
+    assert.deepEqual(r.ns.calls[0]?.netns, target, 'in the target\'s namespace');
     assert.deepEqual(r.events.map((e) => e.kind), ['dependency-changed', 'refresh-applied']);
     const changed = r.events[0];
     assert.ok(changed?.kind === 'dependency-changed');
@@ -254,7 +241,7 @@ describe('the refresh loop', () => {
     const r = await setup({});
     r.dns.answers.set('b.lab.test', { v4: ['192.0.2.13'], v6: ['2001:db8::11'], ttl: 1 });
     r.ns.batchFailsAt = 2;
-    r.ns.afterExec = () => { r.ns.batchFailsAt = undefined; };
+    r.ns.afterCall = () => { r.ns.batchFailsAt = undefined; };
     r.clock.t += 5000;
     const live = await r.refresh!(r.live, target, r.emit);
     assert.equal(live, r.live, 'the live plan is the old one');
@@ -281,23 +268,23 @@ describe('the refresh loop', () => {
 
   test('plan describes what is refreshed, how and how often', async () => {
     const r = await setup({});
-    const text = describeRefresh(refreshSchedule(r.s, liveSources({ fs, resolver: r.dns.factory, kube: noKube }, r.s, 4242), r.found.resolved));
+    const text = describeRefresh(refreshSchedule(r.s, liveSources(r.f.deps, r.s, 4242), r.found.resolved));
     assert.equal(text, 'Live dependencies (DEPENDENCY_REFRESH, interval 10s; only the difference is applied, by filter handle):\n'
       + '  host b.lab.test: A and AAAA with the nameservers of /proc/4242/root/etc/resolv.conf, when the TTL runs out (now 1s, kept within 5–10s): every 5s\n');
     const off = spec({ DESTINATION_HOSTS: 'b.lab.test', DEPENDENCY_REFRESH: 'false' });
-    assert.match(describeRefresh(refreshSchedule(off, liveSources({ fs, resolver: r.dns.factory, kube: noKube }, off, 4242), [])), /^Live dependencies: off/);
+    assert.match(describeRefresh(refreshSchedule(off, liveSources(r.f.deps, off, 4242), [])), /^Live dependencies: off/);
   });
 });
 
 describe('inject with DEPENDENCY_REFRESH (the wait loop calls the refresh after each step)', () => {
   test('the name moves at 7 s of a 20 s run: apply, one diff batch, revert; the change is logged', async () => {
     const r = await setup({ TOTAL_CHAOS_DURATION: '20' });
-    const f = fakeDeps(r.ns, { clock: r.clock });
-    const refresh = liveRefresh(f.deps, { spec: r.s, sources: liveSources({ fs, resolver: r.dns.factory, kube: noKube }, r.s, 4242), initial: r.found.resolved });
+    const f = r.f;
+    const refresh = liveRefresh(f.deps, { spec: r.s, sources: liveSources(f.deps, r.s, 4242), initial: r.found.resolved });
     assert.ok(refresh);
     r.clock.onSleep = (t) => { if (t - 1_000_000 >= 7000) r.dns.answers.set('b.lab.test', { v4: ['192.0.2.13'], v6: ['2001:db8::11'], ttl: 1 }); };
     const kinds: string[] = [];
-    const outcome = await inject(f.deps, { spec: r.s, plan: r.live, target, runId: '0123456789abcdef', refresh, onEvent: (e) => kinds.push(e.kind) });
+    const outcome = await inject(f.deps, { spec: r.s, plan: r.live, netns: target, runId: '0123456789abcdef', refresh, onEvent: (e) => kinds.push(e.kind) });
     assert.equal(outcome.status, 'completed');
     const all = batches(r.ns);
     assert.equal(all[0]?.[0], 'qdisc add dev eth0 root handle 4e43: prio bands 4');
@@ -306,7 +293,7 @@ describe('inject with DEPENDENCY_REFRESH (the wait loop calls the refresh after 
       'filter del dev eth0 parent 4e43: protocol ip prio 1 handle 10:0:100 u32',
       'filter add dev eth0 parent 4e43: protocol ip prio 1 handle 10:0:100 u32 ht 10:0: match ip dst 192.0.2.13/32 flowid 4e43:4',
     ]], 'one diff, at the first refresh after the move (10 s: TTL 1 s kept to 5 s)');
-    assert.equal(all.at(-1)?.[0], 'qdisc del dev eth0 root handle 4e43:', 'the revert comes last');
+    assert.equal(r.ns.tcOps.at(-1), 'revert', 'the revert comes last');
     assert.ok(kinds.includes('dependency-changed') && kinds.includes('refresh-applied'));
     assert.ok(f.lines.some((l) => l.msg === 'dependency host b.lab.test moved: added 192.0.2.13, removed 192.0.2.11'));
   });

@@ -9,10 +9,10 @@ import { createServer, type Server } from 'node:net';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { realExec } from '../../src/deps.ts';
-import { realHostFs } from '../../src/runtime/host.ts';
+import { realExec } from '../../src/host/exec.ts';
+import { realFiles } from '../../src/host/files.ts';
 import { findContainer, parseCrictlInspect, scanCgroups } from '../../src/runtime/container.ts';
-import { parseContainerId } from '../../src/runtime/config.ts';
+import { parseContainerId } from '../../src/model/runtime.ts';
 
 /* eslint-disable @typescript-eslint/no-unsafe-assignment -- fixture JSON */
 
@@ -62,40 +62,40 @@ after(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-const deps = () => ({ exec: realExec, fs: realHostFs(bin) });
+const deps = () => ({ exec: realExec, files: realFiles(bin) });
 
 describe('crictl and docker', () => {
   test('CRI-O: pid and the /var/run/netns path, runtime from the cri-o:// prefix', async () => {
-    const c = await findContainer(deps(), parseContainerId('containerID', `cri-o://${CRIO_ID}`), { runtime: 'auto', socketPath: socket });
-    assert.deepEqual({ pid: c.pid, netns: c.netnsPath, via: c.via, runtime: c.runtime, target: c.target },
-      { pid: 48211, netns: '/var/run/netns/4a3c7e29-1b8d-4f0e-9c61-2d5f7a8b9e10', via: 'crictl', runtime: 'crio', target: { kind: 'pid', pid: 48211 } });
+    const c = await findContainer(deps(), { ref: parseContainerId('containerID', `cri-o://${CRIO_ID}`), runtime: { runtime: 'auto', socketPath: socket } });
+    assert.deepEqual({ pid: c.pid, netnsPath: c.netnsPath, via: c.via, runtime: c.runtime, netns: c.netns },
+      { pid: 48211, netnsPath: '/var/run/netns/4a3c7e29-1b8d-4f0e-9c61-2d5f7a8b9e10', via: 'crictl', runtime: 'crio', netns: { kind: 'pid', pid: 48211 } });
     assert.match(readFileSync(join(dir, 'crictl.calls'), 'utf8'), new RegExp(`^--runtime-endpoint unix://${socket} inspect --output json ${CRIO_ID}$`, 'm'));
   });
   test('containerd: pid and the sandbox netns path', async () => {
-    const c = await findContainer(deps(), parseContainerId('containerID', `containerd://${CONTAINERD_ID}`), { runtime: 'auto', socketPath: socket });
+    const c = await findContainer(deps(), { ref: parseContainerId('containerID', `containerd://${CONTAINERD_ID}`), runtime: { runtime: 'auto', socketPath: socket } });
     assert.equal(c.pid, 23917);
     assert.equal(c.netnsPath, '/proc/23850/ns/net');
     assert.equal(c.runtime, 'containerd');
   });
   test('docker: State.Pid', async () => {
-    const c = await findContainer(deps(), parseContainerId('containerID', `docker://${DOCKER_ID}`), { runtime: 'auto', socketPath: socket });
+    const c = await findContainer(deps(), { ref: parseContainerId('containerID', `docker://${DOCKER_ID}`), runtime: { runtime: 'auto', socketPath: socket } });
     assert.deepEqual([c.pid, c.via, c.netnsPath], [31337, 'docker', '/proc/31337/ns/net']);
   });
   test('JSON without info.pid says which field is missing', async () => {
-    await assert.rejects(findContainer(deps(), parseContainerId('x', NOPID_ID), { runtime: 'containerd', socketPath: socket }),
+    await assert.rejects(findContainer(deps(), { ref: parseContainerId('x', NOPID_ID), runtime: { runtime: 'containerd', socketPath: socket } }),
       /crictl inspect deadbeef.*: unexpected output: info\.pid is missing/);
     assert.throws(() => parseCrictlInspect('{"status":{}}', 'abc'), /info is missing/);
     assert.throws(() => parseCrictlInspect('level=fatal', 'abc'), /did not print JSON/);
   });
   test('an unknown container: crictl\'s own message and what to check', async () => {
-    await assert.rejects(findContainer(deps(), parseContainerId('x', 'ab'.repeat(32)), { runtime: 'crio', socketPath: socket }),
+    await assert.rejects(findContainer(deps(), { ref: parseContainerId('x', 'ab'.repeat(32)), runtime: { runtime: 'crio', socketPath: socket } }),
       /crictl --runtime-endpoint .* failed \(exit 1\): .*could not find container.*Check that SOCKET_PATH is the crio socket/);
   });
   test('socket missing, crictl missing: the cgroup fallback is tried, then a message naming both', async () => {
     const id = 'f'.repeat(64);
-    await assert.rejects(findContainer(deps(), parseContainerId('x', id), { runtime: 'containerd', socketPath: join(dir, 'nope.sock') }),
+    await assert.rejects(findContainer(deps(), { ref: parseContainerId('x', id), runtime: { runtime: 'containerd', socketPath: join(dir, 'nope.sock') } }),
       /the containerd socket .*nope.sock does not exist .*SOCKET_PATH\), and no process in \/proc\/\*\/cgroup belongs to it \(the fallback needs hostPID/);
-    await assert.rejects(findContainer({ exec: realExec, fs: realHostFs(join(dir, 'empty')) }, parseContainerId('x', id), { runtime: 'crio', socketPath: socket }),
+    await assert.rejects(findContainer({ exec: realExec, files: realFiles(join(dir, 'empty')) }, { ref: parseContainerId('x', id), runtime: { runtime: 'crio', socketPath: socket } }),
       /crictl is not installed in the runner image/);
   });
 });
@@ -115,7 +115,7 @@ describe('the /proc/<pid>/cgroup fallback', () => {
       mkdirSync(join(fakeProc, pid), { recursive: true });
       writeFileSync(join(fakeProc, pid, 'cgroup'), text);
     }
-    const fs = realHostFs('');
+    const fs = realFiles('');
     assert.deepEqual(scanCgroups(fs, CRIO_ID, fakeProc), [99, 101]);
     assert.deepEqual(scanCgroups(fs, CONTAINERD_ID, fakeProc), [102]);
     assert.deepEqual(scanCgroups(fs, DOCKER_ID.slice(0, 13), fakeProc), [103]);
@@ -143,9 +143,9 @@ describe('the /proc/<pid>/cgroup fallback', () => {
       });
       writeFileSync(join(cg, 'cgroup.procs'), String(child.pid));
       const id = version === 'v2' ? CRIO_ID : CONTAINERD_ID;
-      const pids = scanCgroups(realHostFs(''), id);
+      const pids = scanCgroups(realFiles(''), id);
       assert.deepEqual(pids, [child.pid]);
-      const c = await findContainer(deps(), parseContainerId('x', id), { runtime: 'auto', socketPath: join(dir, 'missing.sock') });
+      const c = await findContainer(deps(), { ref: parseContainerId('x', id), runtime: { runtime: 'auto', socketPath: join(dir, 'missing.sock') } });
       assert.equal(c.via, 'cgroup');
       assert.equal(c.pid, child.pid);
       assert.equal(c.netnsPath, `/proc/${child.pid}/ns/net`);

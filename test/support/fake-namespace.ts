@@ -1,25 +1,11 @@
-/** Test helpers: snapshot files, a fake namespace that tc talks to, fake clock and signals. */
-import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { join } from 'node:path';
-import { EventEmitter } from 'node:events';
+/**
+ * A fake network namespace at the command-line level: nsenter and tc/ip as they are called (argv, batch on
+ * stdin) and what they print, driven by the commands we send. Only the tests of the real TcPort adapter
+ * (src/netns/tc.ts) use it; the lifecycle tests fake the port itself (./fake-tc.ts).
+ * `batchFailsAt` makes the apply batch fail at a line; `revertFailures` makes reverts fail.
+ */
 import assert from 'node:assert/strict';
-import { pino } from 'pino';
-import { Writable } from 'node:stream';
-import { type Deps, type ExecResult, type StopSignalName, realExec } from '../../src/deps.ts';
-
-const snapshotDir = new URL('./snapshots/', import.meta.url);
-
-/** Compares text with test/unit/snapshots/<name>; UPDATE_SNAPSHOTS=1 rewrites it. */
-export function matchSnapshot(name: string, actual: string): void {
-  const file = new URL(name, snapshotDir);
-  if (process.env['UPDATE_SNAPSHOTS'] === '1' || !existsSync(file)) {
-    if (process.env['CI'] && !existsSync(file)) assert.fail(`snapshot ${name} is missing (run UPDATE_SNAPSHOTS=1 npm run test:unit and review it)`);
-    writeFileSync(file, actual);
-    return;
-  }
-  assert.equal(actual, readFileSync(file, 'utf8'), `snapshot ${name} differs (UPDATE_SNAPSHOTS=1 to accept)`);
-}
+import type { ExecResult } from '../../src/ports.ts';
 
 export interface Call {
   readonly file: string;
@@ -27,10 +13,6 @@ export interface Call {
   readonly input: string | undefined;
 }
 
-/**
- * A fake network namespace with one interface and a root qdisc, driven by the tc commands we send.
- * `failOn(n)` makes the n-th tc exec fail; `batchFailsAt` makes the apply batch fail at a line.
- */
 export class FakeNamespace {
   root: { kind: string; handle: string } = { kind: 'noqueue', handle: '0:' };
   readonly calls: Call[] = [];
@@ -79,6 +61,7 @@ export class FakeNamespace {
     }
     if (rest[0] === '-j' && rest[1] === 'qdisc' && rest[2] === 'show') return show(rest[4] ?? '');
     if (rest[0] === 'filter' && rest[1] === 'show' && rest.slice(4).join(' ') === 'parent 4e43: prio 9') {
+      if (!this.interfaces.includes(rest[3] ?? '')) return { exitCode: 1, stdout: '', stderr: `Cannot find device "${rest[3] ?? ''}"\n` };
       return { exitCode: 0, stdout: this.root.handle === '4e43:' ? this.markerText() : '', stderr: '' };
     }
     if (rest[0] === '-batch') {
@@ -141,124 +124,4 @@ export class FakeNamespace {
       return rest.includes('show') ? 'show' : rest.join(' ');
     });
   }
-}
-
-export class FakeClock {
-  t = 1_000_000;
-  readonly sleeps: number[] = [];
-  /** Runs before each sleep returns, with the virtual time after it. */
-  onSleep: ((t: number) => void) | undefined;
-  now = (): number => this.t;
-  sleep = async (ms: number, signal?: AbortSignal): Promise<void> => {
-    this.sleeps.push(ms);
-    if (signal?.aborted) return;
-    this.t += ms;
-    this.onSleep?.(this.t);
-    await Promise.resolve();
-  };
-}
-
-export class FakeSignals {
-  private readonly emitter = new EventEmitter();
-  on = (s: StopSignalName, h: () => void): void => { this.emitter.on(s, h); };
-  off = (s: StopSignalName, h: () => void): void => { this.emitter.off(s, h); };
-  send(s: StopSignalName): void { this.emitter.emit(s); }
-  listeners(s: StopSignalName): number { return this.emitter.listenerCount(s); }
-}
-
-export interface LogLine { level: string; msg: string; event?: string; [k: string]: unknown }
-
-export function memoryLogger(): { log: Deps['log']; lines: LogLine[] } {
-  const lines: LogLine[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const l of chunk.toString().split('\n')) if (l.trim()) lines.push(JSON.parse(l) as LogLine);
-      cb();
-    },
-  });
-  const log = pino({ level: 'debug', base: null, formatters: { level: (label) => ({ level: label }) } }, stream);
-  return { log, lines };
-}
-
-/** Detached processes that are only recorded (the dead-man watchdog), and kills. */
-export class FakeProcesses {
-  readonly started: { file: string; args: readonly string[]; logPath: string | undefined; pid: number }[] = [];
-  readonly killed: { pid: number; signal: string }[] = [];
-  private next = 7000;
-  detach = (file: string, args: readonly string[], logPath: string | undefined): number => {
-    const pid = this.next++;
-    this.started.push({ file, args, logPath, pid });
-    return pid;
-  };
-  kill = (pid: number, signal: string): boolean => {
-    this.killed.push({ pid, signal });
-    return true;
-  };
-}
-
-export interface FakeDepsOptions {
-  clock?: FakeClock;
-  signals?: FakeSignals;
-  /** The identity of the target's namespace file (default: net:[4026532001] while it exists); gets the path. */
-  nsId?: (path: string) => string | undefined;
-  processes?: FakeProcesses;
-  /** Directory listings (/proc, /var/run/netns) for namespace lookups; default: empty. */
-  list?: (path: string) => string[] | undefined;
-  /** Text of fake files (e.g. /proc/1/comm); undefined = the real file, except under /proc. */
-  readText?: (path: string) => string | undefined;
-}
-
-export function fakeDeps(ns: FakeNamespace, opts: FakeDepsOptions = {}) {
-  const clock = opts.clock ?? new FakeClock();
-  const signals = opts.signals ?? new FakeSignals();
-  const { log, lines } = memoryLogger();
-  const deps: Deps = {
-    exec: ns.exec,
-    clock,
-    signals,
-    log,
-    processes: opts.processes ?? new FakeProcesses(),
-    files: {
-      readText: (p) => {
-        if (opts.readText) { const t = opts.readText(p); if (t !== undefined) return t; }
-        if (p.startsWith('/proc/')) throw new Error(`ENOENT: ${p} (fake)`);
-        return readFileSync(p, 'utf8');
-      },
-      list: (p) => opts.list?.(p) ?? [],
-      namespaceId: async (p) => {
-        await Promise.resolve();
-        if (opts.nsId) return opts.nsId(p);
-        return ns.exists && p.length > 0 ? 'net:[4026532001]' : undefined;
-      },
-    },
-  };
-  return { deps, clock, signals, lines };
-}
-
-/**
- * A container runtime for the Litmus tests, in `dir`: a listening unix socket and a fake crictl in
- * `<dir>/bin` that prints real containerd `inspect` JSON and fails (exit 64) on any other arguments
- * than `--runtime-endpoint unix://<socket> inspect --output json <id>` (any id when `id` is not given).
- */
-export async function fakeRuntime(dir: string, opts: { id?: string } = {}): Promise<{ bin: string; socket: string; close: () => void }> {
-  const bin = join(dir, 'bin');
-  const socket = join(dir, 'containerd.sock');
-  mkdirSync(bin);
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(socket, resolve));
-  copyFileSync(new URL('./fixtures/crictl-inspect-containerd.json', import.meta.url), join(dir, 'inspect.json'));
-  const expected = `--runtime-endpoint unix://${socket} inspect --output json`;
-  const check = opts.id !== undefined ? `[ "$*" = "${expected} ${opts.id}" ]` : `[ "$1 $2 $3 $4 $5" = "${expected}" ]`;
-  writeFileSync(join(bin, 'crictl'), `#!/bin/sh
-${check} || { echo "unexpected: $*" >&2; exit 64; }
-cat "${dir}/inspect.json"
-`);
-  chmodSync(join(bin, 'crictl'), 0o755);
-  return { bin, socket, close: () => { server.close(); } };
-}
-
-/** Runs the fake crictl in `bin` for real; every other binary goes to the fake namespace as before. */
-export function withRealCrictl(deps: Deps, bin: string): void {
-  const exec = deps.exec;
-  Object.assign(deps, { exec: (file: string, args: readonly string[], o?: { input?: string }) => (file === join(bin, 'crictl') ? realExec(file, args, o) : exec(file, args, o)) });
 }

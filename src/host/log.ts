@@ -1,5 +1,6 @@
-import { pino, type Logger } from 'pino';
-import type { LogLevel } from './config/spec.js';
+import { pino } from 'pino';
+import type { LogLevel } from '../model/spec.js';
+import type { Logger } from '../ports.js';
 
 /** JSON lines on stderr, written synchronously so the last lines (the revert!) are never lost. */
 export function createLogger(level: LogLevel = 'info'): Logger {

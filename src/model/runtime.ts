@@ -1,6 +1,5 @@
-/** CONTAINER_RUNTIME and SOCKET_PATH, parsed once at the edge (Litmus mode and `--container-id`). */
-import { UsageError } from '../errors.js';
-import { parseAbsolutePath } from '../config/values.js';
+/** Container runtimes: which ones, their default sockets, and a container ID as Kubernetes or a runtime CLI prints it. */
+import { UsageError } from './errors.js';
 
 export const runtimes = ['crio', 'containerd', 'docker'] as const;
 export type RuntimeName = (typeof runtimes)[number];
@@ -17,20 +16,6 @@ export const defaultSockets: Readonly<Record<RuntimeName, string>> = {
   containerd: '/run/containerd/containerd.sock',
   docker: '/var/run/docker.sock',
 };
-
-export function parseRuntimeName(variable: string, raw: string): RuntimeName | 'auto' {
-  const text = raw.trim().toLowerCase();
-  if (text === '' || text === 'auto') return 'auto';
-  if (text === 'cri-o') return 'crio';
-  const found = runtimes.find((r) => r === text);
-  if (!found) throw new UsageError(variable, `unknown container runtime ${JSON.stringify(raw)}; use crio, containerd, docker or auto`);
-  return found;
-}
-
-export function parseSocketPath(variable: string, raw: string): string | undefined {
-  const text = raw.trim().replace(/^unix:\/\//, '');
-  return text === '' ? undefined : parseAbsolutePath(variable, text);
-}
 
 /** A container ID as Kubernetes reports it (`containerd://<hex>`) or as the runtime CLI prints it. */
 export interface ContainerRef {

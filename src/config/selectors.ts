@@ -1,58 +1,15 @@
 /**
  * Grammars for naming Kubernetes objects in ENV values: the chaos-operator's TARGETS format,
- * DESTINATION_PODS and DESTINATION_SERVICES. Pure; every parser throws a UsageError naming the variable.
+ * DESTINATION_PODS, DESTINATION_SERVICES and DESTINATION_HOSTS. Pure; every parser throws a UsageError
+ * naming the variable.
  */
-import { UsageError } from '../errors.js';
-import { parsePort, splitList } from '../config/values.js';
+import { UsageError } from '../model/errors.js';
+import { parsePort } from '../model/addresses.js';
+import { type PodSelector, type TargetSelector, type WorkloadKind, workloadKinds } from '../model/kube.js';
+import type { HostDestination, PodDestination, ServiceDestination } from '../model/destinations.js';
+import { splitList } from './values.js';
 
 const show = (raw: string): string => JSON.stringify(raw);
-
-/** Pods chosen by an equality label selector, or by name. */
-export type PodSelector =
-  | { readonly kind: 'labels'; readonly labels: string }
-  | { readonly kind: 'names'; readonly names: readonly string[] };
-
-export const workloadKinds = ['deployment', 'statefulset', 'daemonset', 'replicaset', 'deploymentconfig', 'rollout', 'pod', 'any'] as const;
-export type WorkloadKind = (typeof workloadKinds)[number];
-
-/** One TARGETS entry: `deployment:shop:[app=frontend]`. */
-export interface TargetSelector {
-  readonly kind: WorkloadKind;
-  readonly namespace: string;
-  readonly pods: PodSelector;
-}
-
-/** One DESTINATION_PODS entry: `shop:[app=db]|5432`. */
-export interface PodDestination {
-  readonly namespace: string;
-  readonly pods: PodSelector;
-  readonly ports: readonly number[];
-}
-
-/** One DESTINATION_SERVICES entry: `shop/db|5432|http` (ports by number or name; empty = all). */
-export interface ServiceDestination {
-  readonly namespace: string;
-  readonly name: string;
-  readonly ports: readonly (number | string)[];
-}
-
-/** One DESTINATION_HOSTS entry: `api.example.com|443`. */
-export interface HostDestination {
-  readonly host: string;
-  readonly ports: readonly number[];
-}
-
-/** The dependencies that are found at run time (DNS, Kubernetes) rather than given as addresses. */
-export interface NamedDestinations {
-  readonly hosts: readonly HostDestination[];
-  readonly pods: readonly PodDestination[];
-  readonly services: readonly ServiceDestination[];
-}
-
-export const noNamedDestinations: NamedDestinations = { hosts: [], pods: [], services: [] };
-
-export const hasNamedDestinations = (n: NamedDestinations | undefined): boolean =>
-  n !== undefined && n.hosts.length + n.pods.length + n.services.length > 0;
 
 /** A DNS-1123 label (namespaces, Service names). */
 const dnsLabel = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
@@ -173,8 +130,4 @@ export function parseHostDestinations(variable: string, raw: string): HostDestin
     }
     return { host: host.toLowerCase(), ports: parsePorts(variable, portTexts, entry) };
   });
-}
-
-export function describeSelector(p: PodSelector): string {
-  return p.kind === 'labels' ? `labels ${p.labels}` : `names ${p.names.join(',')}`;
 }

@@ -1,0 +1,58 @@
+/** What `netchaos plan` prints: the resolved dependencies, the refresh, the tree and its batch, the owner marker, the probes; text or JSON. */
+import { describeNetns } from '../model/netns.js';
+import type { Spec } from '../model/spec.js';
+import { markerLines } from '../tc/marker.js';
+import { describePlan } from '../tc/describe.js';
+import { describeProbes, probeDestinations } from '../effect/effect.js';
+import { describeResolved } from '../resolve/destinations.js';
+import { describeRefresh, refreshSchedule } from '../resolve/live.js';
+import type { Prepared } from '../lifecycle/prepare.js';
+
+export interface PlanView {
+  readonly spec: Spec;
+  readonly prepared: Prepared;
+  /** --container-id as given. */
+  readonly containerId: string | undefined;
+  /** The current root qdisc of the target's interface, when there is a target. */
+  readonly root: string | undefined;
+  /** What inject would do with what is there now (refuse, replace). */
+  readonly notes: readonly string[];
+  readonly nowMs: number;
+}
+
+/** What `plan` shows of the owner marker: inject appends these lines to the batch, with its own run id and deadline. */
+function ownerPreview(spec: Spec, nowMs: number) {
+  const owner = { runId: '0000000000000000', deadlineS: Math.ceil(nowMs / 1000) + spec.rampS + spec.durationS + spec.deadmanGraceS };
+  return { example: owner, deadman: spec.deadman, lines: markerLines(spec.interface, owner) };
+}
+
+const containerInfo = (v: PlanView) => {
+  const c = v.prepared.container;
+  return c ? { pid: c.pid, netns: c.netnsPath, via: c.via, runtime: c.runtime ?? 'unknown', ...(c.note ? { note: c.note } : {}) } : undefined;
+};
+
+const targetContext = (v: PlanView) => ({ ...(v.prepared.netns ? { target: describeNetns(v.prepared.netns) } : {}), ...(v.root ? { root: v.root } : {}) });
+
+export function planJson(v: PlanView): string {
+  const { spec, prepared: p } = v;
+  const container = containerInfo(v);
+  const selection = probeDestinations(p.plan);
+  return JSON.stringify({
+    ...targetContext(v), ...(container ? { container } : {}), resolved: p.resolved, refresh: refreshSchedule(spec, p.sources, p.resolved), notes: v.notes,
+    owner: ownerPreview(spec, v.nowMs), durationS: spec.durationS, rampS: spec.rampS, force: spec.force, direction: spec.direction,
+    effect: spec.measureEffect ? { verify: spec.verifyEffect, targets: selection.destinations, notes: selection.notes } : null, plan: p.plan,
+  }, null, 2) + '\n';
+}
+
+export function planText(v: PlanView): string {
+  const { spec, prepared: p } = v;
+  const c = containerInfo(v);
+  const head = c ? `Container ${v.containerId ?? '?'}: pid ${c.pid}, netns ${c.netns} (via ${c.via}, runtime ${c.runtime})\n` : '';
+  const owner = ownerPreview(spec, v.nowMs);
+  const ownerText = `\nOwner marker (inject appends it to the batch with its run id and deadline = apply time + duration + DEADMAN_GRACE; dead-man: DEADMAN=${owner.deadman}):\n${owner.lines.map((l) => `  ${l}`).join('\n')}\n`;
+  const probes = spec.measureEffect
+    ? `\n${describeProbes(probeDestinations(p.plan)).join('\n')}\n${spec.verifyEffect ? 'VERIFY_EFFECT=true: a measured effect outside the tolerance fails the run (exit 6)\n' : ''}`
+    : '';
+  return head + describeResolved(p.resolved) + describeRefresh(refreshSchedule(spec, p.sources, p.resolved)) + describePlan(p.plan, targetContext(v))
+    + ownerText + probes + v.notes.map((n) => `\n!!! ${n}\n`).join('');
+}

@@ -1,0 +1,27 @@
+/** `netchaos plan`: what inject would do (dependencies, tree, tc batch, owner marker, probes); changes nothing. */
+import { buildSpec } from '../config/spec.js';
+import { describeQdisc, isKernelDefault, isOurs, rootOf } from '../tc/parse.js';
+import { prepare } from '../lifecycle/prepare.js';
+import type { Action } from './context.js';
+import { planJson, planText } from './plan-output.js';
+import { locateTarget, readTargetFlags } from './target-flags.js';
+
+export const plan: Action = async (ctx) => {
+  const flags = readTargetFlags(ctx.opts, false);
+  const spec = buildSpec({ get: ctx.get, readFile: ctx.readFile });
+  ctx.logsErrors = false;
+  const deps = ctx.depsWithoutSignals(ctx.build('warn'));
+  const { netns } = locateTarget(deps, flags, spec);
+  const prepared = await prepare(deps, { spec, netns, container: flags.container });
+  const notes: string[] = [];
+  let root: string | undefined;
+  if (prepared.netns) {
+    const current = rootOf(await deps.tc.qdiscs(prepared.netns, spec.interface));
+    root = describeQdisc(current);
+    if (isOurs(current)) notes.push('inject would be REFUSED: a netchaos tree is already there (netchaos revert removes it)');
+    else if (!isKernelDefault(current)) notes.push(spec.force ? 'inject would REPLACE this foreign root qdisc (--force); it is not restored afterwards' : 'inject would be REFUSED: the root qdisc is not a kernel default (use --force to replace it)');
+  }
+  const view = { spec, prepared, containerId: ctx.option('containerId'), root, notes, nowMs: deps.clock.now() };
+  ctx.io.stdout(spec.output === 'json' ? planJson(view) : planText(view));
+  return 0;
+};

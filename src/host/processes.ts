@@ -1,0 +1,36 @@
+/** The real Processes port (the detached dead-man watchdog), and new run ids. */
+import { closeSync, openSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { RuntimeError } from '../model/errors.js';
+import type { Processes } from '../ports.js';
+
+export const realProcesses: Processes = {
+  detach: (file, args, logPath) => {
+    let fd: number | undefined;
+    try {
+      if (logPath !== undefined) fd = openSync(logPath, 'a', 0o600);
+    } catch {
+      fd = undefined; // a read-only root filesystem: the watchdog runs without a log
+    }
+    const child = spawn(file, [...args], { detached: true, stdio: ['ignore', fd ?? 'ignore', fd ?? 'ignore'] });
+    child.on('error', () => { /* reported below through the missing pid */ });
+    child.unref();
+    if (fd !== undefined) closeSync(fd);
+    if (child.pid === undefined) throw new RuntimeError(`could not start ${file} ${args.join(' ')}`);
+    return child.pid;
+  },
+  kill: (pid, signal) => {
+    try {
+      process.kill(pid, signal);
+      return true;
+    } catch {
+      return false;
+    }
+  },
+};
+
+/** A new run id: 16 hex digits (64 random bits), the owner in the tree's marker. */
+export function newRunId(): string {
+  return randomBytes(8).toString('hex');
+}

@@ -1,0 +1,40 @@
+/** Kubernetes objects as netchaos names them: pod selectors (TARGETS and friends) and the target pods they find. */
+
+/** Pods chosen by an equality label selector, or by name. */
+export type PodSelector =
+  | { readonly kind: 'labels'; readonly labels: string }
+  | { readonly kind: 'names'; readonly names: readonly string[] };
+
+export const workloadKinds = ['deployment', 'statefulset', 'daemonset', 'replicaset', 'deploymentconfig', 'rollout', 'pod', 'any'] as const;
+export type WorkloadKind = (typeof workloadKinds)[number];
+
+/** One TARGETS entry: `deployment:shop:[app=frontend]`. */
+export interface TargetSelector {
+  readonly kind: WorkloadKind;
+  readonly namespace: string;
+  readonly pods: PodSelector;
+}
+
+/** `[app=web]` or `[web-0,web-1]`, as in the TARGETS format. */
+export const selectorText = (p: PodSelector): string => (p.kind === 'labels' ? `[${p.labels}]` : `[${p.names.join(',')}]`);
+
+/** A pod, and the node it runs on. */
+export interface PodRef {
+  readonly namespace: string;
+  readonly name: string;
+  readonly node: string;
+}
+
+/** A selected target pod: the container whose network namespace is entered. */
+export interface TargetPod extends PodRef {
+  readonly uid: string;
+  readonly container: string;
+  /** As Kubernetes reports it, e.g. `containerd://4f3c…`. */
+  readonly containerId: string;
+}
+
+/** `shop/frontend-1`. */
+export const podText = (p: PodRef): string => `${p.namespace}/${p.name}`;
+
+/** How far a target pod got: selected, fault in place, fault removed. */
+export type TargetStatus = 'targeted' | 'injected' | 'reverted';

@@ -1,0 +1,152 @@
+/**
+ * Everything tc and ip print, read into values. Pure: the adapter (src/netns/tc.ts) runs the commands and
+ * hands their output here; nothing is trusted before it is validated.
+ */
+import { Ajv, type JSONSchemaType } from 'ajv';
+import { RuntimeError } from '../model/errors.js';
+import { isObject, numberField, parseJson, stringField, tryParseJson } from '../model/json.js';
+import type { BatchFailure, IngressOwner, IngressState, Qdisc, QdiscCounter, RevertResult } from '../model/tc.js';
+import { INGRESS_FILTER_PRIO, ROOT_HANDLE } from './plan.js';
+
+/** The parent of the qdisc in the ingress slot (ingress or clsact). */
+export const INGRESS_PARENT = 'ffff:fff1';
+
+const qdiscSchema: JSONSchemaType<Qdisc[]> = {
+  type: 'array',
+  items: {
+    type: 'object',
+    properties: {
+      kind: { type: 'string' },
+      handle: { type: 'string' },
+      root: { type: 'boolean', nullable: true },
+      parent: { type: 'string', nullable: true },
+      dev: { type: 'string', nullable: true },
+    },
+    required: ['kind', 'handle'],
+  },
+};
+const validateQdiscs = new Ajv({ allErrors: true }).compile(qdiscSchema);
+
+const notJson = (start: string): RuntimeError => new RuntimeError(`tc printed something that is not JSON: ${start}`);
+
+/** Parses one `tc -j qdisc show` array, checking its shape. */
+export function parseQdiscs(json: string): Qdisc[] {
+  const data = parseJson(json, notJson);
+  if (!validateQdiscs(data)) {
+    throw new RuntimeError(`unexpected tc -j qdisc output (${JSON.stringify(validateQdiscs.errors)}): ${json.slice(0, 200)}`);
+  }
+  return data;
+}
+
+export const rootOf = (qdiscs: readonly Qdisc[]): Qdisc | undefined => qdiscs.find((q) => q.root === true);
+export const isOurs = (q: Qdisc | undefined): boolean => q?.handle === ROOT_HANDLE;
+/** Qdiscs the kernel attaches by itself have handle 0: (noqueue, pfifo_fast, fq_codel, mq, …). */
+export const isKernelDefault = (q: Qdisc | undefined): boolean => q === undefined || q.handle === '0:';
+export const describeQdisc = (q: Qdisc | undefined): string => (q ? `${q.kind} ${q.handle}` : 'none');
+
+/** A failure of nsenter itself (not of tc) means the namespace could not be entered. */
+export const nsenterFailed = (stderr: string): boolean => /^nsenter: /m.test(stderr);
+export const deviceMissing = (stderr: string): boolean => /Cannot find device/.test(stderr);
+
+/** Interface names from `ip -o link show`. */
+export function parseInterfaceNames(stdout: string): string[] {
+  return stdout.split('\n').map((l) => /^\d+: ([^:@]+)/.exec(l)?.[1] ?? '').filter((n) => n !== '');
+}
+
+/** Where a `tc -batch` failed (undefined when it exited 0): tc names the line as `Command failed -:<n>`. */
+export function parseBatchFailure(exitCode: number, stderr: string, lines: readonly string[]): BatchFailure | undefined {
+  if (exitCode === 0) return undefined;
+  const m = /Command failed -:(\d+)/.exec(stderr);
+  const line = m?.[1] ? Number(m[1]) : undefined;
+  const error = stderr.split('\n').filter((l) => l.trim() !== '' && !l.startsWith('Command failed')).join(' ').trim();
+  return { line, text: line !== undefined ? lines[line - 1] : undefined, error: error || `tc exited with ${exitCode}` };
+}
+
+/** Splits the output of a `-j -force -batch` of show commands into one result per line (undefined: that line failed). */
+export function showResults(stdout: string, stderr: string, count: number): (string | undefined)[] {
+  const failed = new Set([...stderr.matchAll(/Command failed -:(\d+)/g)].map((m) => Number(m[1])));
+  const json = stdout.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('['));
+  const out: (string | undefined)[] = [];
+  for (let line = 1; line <= count; line++) out.push(failed.has(line) ? undefined : json.shift());
+  return out;
+}
+
+/** What the revert batch (`qdisc del … root handle 4e43:` then `qdisc show`, run with -j -force) left. */
+export function parseRevertOutput(stdout: string, stderr: string): RevertResult {
+  if (nsenterFailed(stderr) || deviceMissing(stderr)) return { kind: 'gone', error: stderr.trim() };
+  const showLine = stdout.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('['));
+  const last = showLine[showLine.length - 1];
+  if (last === undefined) return { kind: 'still-there', error: stderr.trim() || 'tc printed no qdisc list' };
+  const root = rootOf(parseQdiscs(last));
+  if (isOurs(root)) return { kind: 'still-there', error: stderr.trim() || 'the root qdisc is still ours' };
+  // "Invalid handle" on line 1: the root was not ours, so nothing of ours was there to delete.
+  const deleteFailed = /Command failed -:1\b/.test(stderr);
+  return { kind: 'clean', removed: !deleteFailed, root };
+}
+
+/** One `tc -j filter show dev X ingress` entry, as far as we read it. */
+export interface IngressFilter {
+  readonly pref: number | undefined;
+  /** Devices its mirred actions redirect to. */
+  readonly redirects: readonly string[];
+}
+
+export function parseIngressFilters(json: string): IngressFilter[] {
+  const data = parseJson(json, notJson);
+  if (!Array.isArray(data)) throw new RuntimeError(`unexpected tc -j filter output: ${json.slice(0, 200)}`);
+  return data.filter(isObject).map((f) => {
+    const options = isObject(f['options']) ? f['options'] : {};
+    const actions = Array.isArray(options['actions']) ? options['actions'].filter(isObject) : [];
+    return {
+      pref: numberField(f, 'pref'),
+      redirects: actions.filter((a) => a['kind'] === 'mirred').map((a) => stringField(a, 'to_dev') ?? '?'),
+    };
+  });
+}
+
+/** Whose is the ingress slot: ours = an `ingress` qdisc whose only filters are our redirect (pref 0x4e43) to our ifb. */
+export function ingressOwner(qdiscs: readonly Qdisc[], filters: readonly IngressFilter[], ifb: string): IngressOwner {
+  const slot = qdiscs.find((q) => q.parent === INGRESS_PARENT);
+  if (!slot) return 'none';
+  const mine = (f: IngressFilter): boolean => f.pref === INGRESS_FILTER_PRIO && f.redirects.every((d) => d === ifb);
+  const hasRedirect = filters.some((f) => mine(f) && f.redirects.includes(ifb));
+  if (!hasRedirect) return 'foreign';
+  return slot.kind === 'ingress' && filters.every(mine) ? 'ours' : 'mixed';
+}
+
+/**
+ * The ingress side from the three shows `qdisc show dev X`, `filter show dev X ingress`, `qdisc show dev <ifb>`
+ * (undefined: that show failed); undefined when the qdiscs of X could not be read.
+ */
+export function parseIngressState(shows: readonly (string | undefined)[], ifb: string): IngressState | undefined {
+  const [qdiscs, filters, ifbQdiscs] = shows;
+  if (qdiscs === undefined) return undefined;
+  const q = parseQdiscs(qdiscs);
+  const owner = ingressOwner(q, filters === undefined ? [] : parseIngressFilters(filters), ifb);
+  return { owner, slot: q.find((x) => x.parent === INGRESS_PARENT), ifbExists: ifbQdiscs !== undefined };
+}
+
+/** The names in the last link list of an `ip -j -force -batch` output; undefined when there is none or it is not a list. */
+export function parseLinkNames(stdout: string): string[] | undefined {
+  const list = stdout.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('[')).pop();
+  const data = list === undefined ? undefined : tryParseJson(list);
+  if (!Array.isArray(data)) return undefined;
+  return data.filter(isObject).map((l) => stringField(l, 'ifname') ?? '');
+}
+
+/** Parses the output of `tc -s -j -force -batch` with one `qdisc show dev …` per device (a failed line: no counters). */
+export function parseCounters(stdout: string, stderr: string, devices: readonly string[]): QdiscCounter[] {
+  const out: QdiscCounter[] = [];
+  showResults(stdout, stderr, devices.length).forEach((line, i) => {
+    const data = line === undefined ? undefined : tryParseJson(line);
+    if (!Array.isArray(data)) return;
+    for (const q of data) {
+      const handle = stringField(q, 'handle');
+      const kind = stringField(q, 'kind');
+      if (handle === undefined || kind === undefined) continue;
+      const n = (k: string): number => numberField(q, k) ?? 0;
+      out.push({ device: devices[i] ?? '?', handle, kind, packets: n('packets'), bytes: n('bytes'), drops: n('drops') });
+    }
+  });
+  return out;
+}
