@@ -2,7 +2,6 @@
  * Addresses, ports and destinations as values. The constructors take the name the user (or the source)
  * knows the value by and throw a UsageError naming it and the bad value.
  */
-import ipaddr from 'ipaddr.js';
 import { UsageError } from './errors.js';
 
 export type IpFamily = 4 | 6;
@@ -36,16 +35,194 @@ export function parsePort(variable: string, raw: string): number {
   return value;
 }
 
+/** An address as numbers: 16-bit units, most significant first (IPv4: 2 units, IPv6: 8). */
+export type AddressUnits = readonly number[];
+
+/** The units of a canonical address (a Cidr's `address`). */
+export function addressUnits(c: Cidr): AddressUnits {
+  const units = c.family === 4 ? parseIPv4(c.address, 0, c.address.length) : parseIPv6(c.address);
+  if (!units) throw new Error(`unreachable: ${JSON.stringify(c.address)} is not an IPv${c.family} address`);
+  return units;
+}
+
+/** Strict dotted-quad decimal (no leading zeros, each part 0-255) in text[start, end): two 16-bit units, or undefined. */
+function parseIPv4(text: string, start: number, end: number): number[] | undefined {
+  let value = 0;
+  let part = 0;
+  let digits = 0;
+  let word = 0;
+  for (let i = start; i <= end; i++) {
+    const c = i === end ? 46 : text.charCodeAt(i);
+    if (c === 46) {
+      if (digits === 0 || part === 4 || value > 255) return undefined;
+      word = word * 256 + value;
+      part++;
+      value = 0;
+      digits = 0;
+    } else if (c >= 48 && c <= 57) {
+      if (digits === 1 && value === 0) return undefined; // a leading zero
+      value = value * 10 + (c - 48);
+      if (++digits > 3) return undefined;
+    } else {
+      return undefined;
+    }
+  }
+  return part === 4 ? [Math.floor(word / 65536), word % 65536] : undefined;
+}
+
+/** Hex groups separated by `:` in text[start, end), at most one `::` overall (checked by the caller); undefined if malformed. */
+function hexGroups(text: string, start: number, end: number, out: number[]): boolean {
+  if (start === end) return true;
+  let value = 0;
+  let digits = 0;
+  for (let i = start; i <= end; i++) {
+    const c = i === end ? 58 : text.charCodeAt(i);
+    if (c === 58) {
+      if (digits === 0) return false;
+      out.push(value);
+      value = 0;
+      digits = 0;
+      continue;
+    }
+    const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
+    if (d < 0 || ++digits > 4) return false;
+    value = (value << 4) | d;
+  }
+  return true;
+}
+
+/**
+ * RFC 4291 text: eight groups of 1-4 hex digits, at most one `::` standing for one or more zero groups, and
+ * optionally a dotted quad as the last 32 bits (`::ffff:192.0.2.1`). No zone index. Eight 16-bit units, or undefined.
+ */
+function parseIPv6(text: string): number[] | undefined {
+  const gap = text.indexOf('::');
+  if (gap !== -1 && text.indexOf('::', gap + 1) !== -1) return undefined;
+  // A trailing dotted quad is the last two groups.
+  let end = text.length;
+  let tail: number[] | undefined;
+  const lastColon = text.lastIndexOf(':');
+  if (lastColon !== -1 && text.indexOf('.', lastColon) !== -1) {
+    tail = parseIPv4(text, lastColon + 1, text.length);
+    if (!tail) return undefined;
+    end = gap !== -1 && lastColon === gap + 1 ? lastColon + 1 : lastColon;
+  }
+  const head: number[] = [];
+  const rest: number[] = [];
+  if (gap === -1) {
+    if (!hexGroups(text, 0, end, head)) return undefined;
+  } else if (!hexGroups(text, 0, gap, head) || !hexGroups(text, gap + 2, Math.max(end, gap + 2), rest)) {
+    return undefined;
+  }
+  if (tail) rest.push(tail[0] ?? 0, tail[1] ?? 0);
+  const zeros = 8 - head.length - rest.length;
+  if (gap === -1 ? zeros !== 0 : zeros < 1) return undefined;
+  const units = [0, 0, 0, 0, 0, 0, 0, 0];
+  head.forEach((u, i) => { units[i] = u; });
+  rest.forEach((u, i) => { units[8 - rest.length + i] = u; });
+  return units;
+}
+
+/** Canonical text: dotted quad; IPv6 as RFC 5952 (lowercase, no leading zeros, the longest run of 2+ zero groups as `::`, the first on a tie). */
+export function formatAddress(family: IpFamily, units: AddressUnits): string {
+  const u = (i: number): number => units[i] ?? 0;
+  if (family === 4) return `${u(0) >> 8}.${u(0) & 255}.${u(1) >> 8}.${u(1) & 255}`;
+  const { at, length } = longestZeroRun(units);
+  const groups = units.map((x) => x.toString(16));
+  if (at === -1) return groups.join(':');
+  // `a:b::c`, `::c`, `a::`, `::` as one join (one flat string).
+  const left = groups.slice(0, at);
+  const right = groups.slice(at + length);
+  return [...left, ...(left.length === 0 ? [''] : []), '', ...(right.length === 0 ? [''] : []), ...right].join(':');
+}
+
+/** RFC 5952's `::`: the longest run of two or more zero groups, the first on a tie; at -1 when there is none. */
+function longestZeroRun(units: AddressUnits): { at: number; length: number } {
+  let at = -1;
+  let length = 1;
+  for (let i = 0; i < 8;) {
+    if ((units[i] ?? 0) !== 0) { i++; continue; }
+    let j = i;
+    while (j < 8 && (units[j] ?? 0) === 0) j++;
+    if (j - i > length) { at = i; length = j - i; }
+    i = j;
+  }
+  return at === -1 ? { at, length: 0 } : { at, length };
+}
+
+/**
+ * True when `text` (a valid IPv6 address with these units) is already in RFC 5952 form: lowercase, no
+ * leading zeros, no dotted quad, `::` exactly where formatAddress puts it. Most input is (DNS answers,
+ * pod IPs, lists written by tools), and then it is used as it is instead of being formatted again.
+ */
+function isCanonicalIPv6(text: string, units: AddressUnits): boolean {
+  let groups = 0;
+  let digits = 0;
+  let leading = -1;
+  let before = -1;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i === text.length ? 58 : text.charCodeAt(i);
+    if (c === 58) {
+      if (digits > 0) groups++;
+      else if (i > 0 && i < text.length && before === -1) before = groups; // the second colon of `::`
+      if (digits > 1 && leading === 48) return false;
+      digits = 0;
+      continue;
+    }
+    if (!((c >= 48 && c <= 57) || (c >= 97 && c <= 102))) return false;
+    if (digits === 0) leading = c;
+    digits++;
+  }
+  const { at, length } = longestZeroRun(units);
+  if (at === -1) return before === -1;
+  return before === at && groups === 8 - length;
+}
+/** Lexicographic order of two addresses of one family. */
+export function compareUnits(a: AddressUnits, b: AddressUnits): number {
+  for (let i = 0; i < a.length; i++) {
+    const d = (a[i] ?? 0) - (b[i] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
+}
+
+/** True when the first `bits` bits of a and b are equal. */
+export function samePrefix(a: AddressUnits, b: AddressUnits, bits: number): boolean {
+  const whole = bits >> 4;
+  for (let i = 0; i < whole; i++) if (a[i] !== b[i]) return false;
+  const rest = bits & 15;
+  if (rest === 0) return true;
+  const mask = (0xffff << (16 - rest)) & 0xffff;
+  return ((a[whole] ?? 0) & mask) === ((b[whole] ?? 0) & mask);
+}
+
+/** True when every bit after the first `prefix` is 0 (the address is the network's). */
+function hostBitsClear(units: AddressUnits, prefix: number): boolean {
+  for (let i = prefix >> 4; i < units.length; i++) {
+    const keep = Math.max(0, prefix - i * 16);
+    if (((units[i] ?? 0) & (0xffff >> keep)) !== 0) return false;
+  }
+  return true;
+}
+
+/** Bit `i` (0 = the most significant) of an address. */
+export const addressBit = (a: AddressUnits, i: number): number => ((a[i >> 4] ?? 0) >> (15 - (i & 15))) & 1;
+
 /** An IPv4/IPv6 address or CIDR, strictly: four-part decimal IPv4, no zone index, no host bits. */
 export function parseCidr(variable: string, raw: string): Cidr {
   const text = raw.trim();
   const slash = text.indexOf('/');
-  const addressText = slash === -1 ? text : text.slice(0, slash);
+  const addressEnd = slash === -1 ? text.length : slash;
   const prefixText = slash === -1 ? undefined : text.slice(slash + 1);
   let family: IpFamily;
-  if (ipaddr.IPv4.isValidFourPartDecimal(addressText)) family = 4;
-  else if (ipaddr.IPv6.isValid(addressText) && !addressText.includes('%')) family = 6;
-  else throw new UsageError(variable, `${show(raw)} is not an IPv4 or IPv6 address or CIDR`);
+  let units = parseIPv4(text, 0, addressEnd);
+  if (units) {
+    family = 4;
+  } else {
+    units = parseIPv6(text.slice(0, addressEnd));
+    if (!units) throw new UsageError(variable, `${show(raw)} is not an IPv4 or IPv6 address or CIDR`);
+    family = 6;
+  }
   const bits = family === 4 ? 32 : 128;
   let prefix = bits;
   if (prefixText !== undefined) {
@@ -54,28 +231,22 @@ export function parseCidr(variable: string, raw: string): Cidr {
       throw new UsageError(variable, `${show(raw)}: an IPv${family} prefix length must be 0-${bits}`);
     }
   }
-  const address = ipaddr.parse(addressText);
-  const network = ipaddr.parse(networkAddress(address.toNormalizedString(), prefix));
-  const canonical = network.toString();
-  if (network.toNormalizedString() !== address.toNormalizedString()) {
-    throw new UsageError(variable, `${show(raw)} has host bits set; did you mean ${canonical}/${prefix}?`);
+  if (!hostBitsClear(units, prefix)) {
+    const network = units.map((u, i) => u & ((0xffff << (16 - Math.max(0, Math.min(16, prefix - i * 16)))) & 0xffff));
+    throw new UsageError(variable, `${show(raw)} has host bits set; did you mean ${formatAddress(family, network)}/${prefix}?`);
   }
+  // A dotted quad that passed the strict parse is canonical; IPv6 often is.
+  const addressText = text.slice(0, addressEnd);
+  const canonical = family === 4 || isCanonicalIPv6(addressText, units) ? addressText : formatAddress(family, units);
   return { family, address: canonical, prefix };
-}
-
-/** The network address of `address/prefix`, as text. */
-function networkAddress(address: string, prefix: number): string {
-  const bytes = ipaddr.parse(address).toByteArray();
-  for (let i = 0; i < bytes.length; i++) {
-    const keep = Math.max(0, Math.min(8, prefix - i * 8));
-    bytes[i] = (bytes[i] ?? 0) & ((0xff << (8 - keep)) & 0xff);
-  }
-  return ipaddr.fromByteArray(bytes).toString();
 }
 
 export const formatCidr = (c: Cidr): string => `${c.address}/${c.prefix}`;
 
+const noPorts: readonly number[] = Object.freeze([]);
+
 export function parseDestinationItem(variable: string, raw: string): DestinationItem {
+  if (!raw.includes('|')) return { cidr: parseCidr(variable, raw), ports: noPorts };
   const [address = '', ...portTexts] = raw.split('|').map((s) => s.trim());
   const cidr = parseCidr(variable, address);
   if (portTexts.some((p) => p === '')) throw new UsageError(variable, `empty port in ${show(raw)}`);

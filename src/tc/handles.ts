@@ -8,8 +8,7 @@
  * For a tree that is refreshed during the run (live dependencies), the ids leave room: entries that stay keep
  * their id, and a new entry takes a free id between the ids of the entries it must follow and precede.
  */
-import ipaddr from 'ipaddr.js';
-import type { Cidr } from '../model/addresses.js';
+import { type AddressUnits, type Cidr, addressUnits, samePrefix } from '../model/addresses.js';
 
 /** u32 allows 4095 nodes per bucket: node ids 1..0xfff. */
 export const MAX_NODE_ID = 0xfff;
@@ -22,6 +21,8 @@ export interface Match {
   readonly dport: number | undefined;
   readonly sport: number | undefined;
   readonly band: number;
+  /** The cidr's address as numbers, when the caller has them already (else it is parsed here). */
+  readonly units?: AddressUnits | undefined;
 }
 
 /** A new entry found no free id between the entries it must follow and precede. */
@@ -29,15 +30,8 @@ export class NoRoomError extends Error {
   override readonly name = 'NoRoomError';
 }
 
-function covers(a: Cidr, b: Cidr): boolean {
-  if (a.family !== b.family || a.prefix > b.prefix) return false;
-  const x = ipaddr.parse(a.address).toByteArray();
-  const y = ipaddr.parse(b.address).toByteArray();
-  for (let bit = 0; bit < a.prefix; bit++) {
-    const mask = 0x80 >> (bit & 7);
-    if (((x[bit >> 3] ?? 0) & mask) !== ((y[bit >> 3] ?? 0) & mask)) return false;
-  }
-  return true;
+function covers(a: Cidr, au: AddressUnits | undefined, b: Cidr, bu: AddressUnits | undefined): boolean {
+  return a.family === b.family && a.prefix <= b.prefix && samePrefix(au ?? addressUnits(a), bu ?? addressUnits(b), a.prefix);
 }
 
 /** True when some packet matches both entries and they send it to different bands: their order matters. */
@@ -46,7 +40,7 @@ export function conflicts(a: Match, b: Match): boolean {
   if (a.dport !== undefined && b.dport !== undefined && a.dport !== b.dport) return false;
   if (a.sport !== undefined && b.sport !== undefined && a.sport !== b.sport) return false;
   if (a.cidr === undefined || b.cidr === undefined) return true;
-  return covers(a.cidr, b.cidr) || covers(b.cidr, a.cidr);
+  return covers(a.cidr, a.units, b.cidr, b.units) || covers(b.cidr, b.units, a.cidr, a.units);
 }
 
 /**

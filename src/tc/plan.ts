@@ -9,11 +9,11 @@
  *   Entries are ordered most specific first; "bypass" entries (port exclusions) send packets to
  *   band 2, where the priomap sends normal traffic, before the broader entry would catch them.
  */
-import { mergeCidr } from 'cidr-tools';
-import ipaddr from 'ipaddr.js';
 import { PlanError } from '../model/errors.js';
 import type { Direction, FaultGroup, Netem, Spec } from '../model/spec.js';
-import { type Cidr, type DestinationItem, type IpFamily, type PortFilter, formatCidr, parseCidr } from '../model/addresses.js';
+import {
+  type AddressUnits, type Cidr, type DestinationItem, type IpFamily, type PortFilter, addressBit, addressUnits, compareUnits, formatCidr, samePrefix,
+} from '../model/addresses.js';
 import { describeNetem, netemArgs } from './netem.js';
 import { assignNodeIds } from './handles.js';
 
@@ -139,19 +139,19 @@ export function plan(spec: Spec, facts: Facts = {}, options: PlanOptions = {}): 
       if (mine.length === 0 && !options.previous?.tables.some((t) => t.family === family)) continue;
       const result = placeFamily(treeDev, family, mine, side, { previous: options.previous, spread: refreshes(spec) });
       tables.push(...result.tables);
-      placed.push(...result.entries);
-      filterLines.push(...result.lines);
+      for (const e of result.entries) placed.push(e);
+      for (const l of result.lines) filterLines.push(l);
     }
     for (const e of entries.filter((x) => x.family === 'all')) {
-      placed.push({ ...e, handles: [] });
+      placed.push(withHandles(e, []));
       filterLines.push(`filter add dev ${treeDev} parent ${ROOT_HANDLE} protocol all prio ${ALL_TRAFFIC_PRIO} u32 match u32 0 0 flowid ${classid(e.band)}`);
     }
     const lastBand = FIRST_FAULT_BAND + bands.length - 1;
     const lines = [
       `qdisc add dev ${treeDev} root handle ${ROOT_HANDLE} prio bands ${lastBand}`,
       ...bands.map((b) => `qdisc add dev ${treeDev} parent ${b.classid} handle ${b.netemHandle} netem ${b.netemArgs.join(' ')}`),
-      ...filterLines,
     ];
+    for (const l of filterLines) lines.push(l);
     return { tables, placed, lines };
   };
   const egress = tree(dev, 'dst');
@@ -171,12 +171,10 @@ export function plan(spec: Spec, facts: Facts = {}, options: PlanOptions = {}): 
     ifb,
     links: [`link add ${ifb} type ifb`, `link set dev ${ifb} up`],
     // The redirect comes last: packets reach the ifb only once its tree is complete.
-    apply: [
-      ...(direction === 'both' ? egress.lines : []),
-      ...ingress.lines,
+    apply: (direction === 'both' ? egress.lines.concat(ingress.lines) : ingress.lines).concat([
       `qdisc add dev ${dev} handle ffff: ingress`,
       `filter add dev ${dev} parent ffff: protocol all prio ${INGRESS_FILTER_PRIO} u32 match u32 0 0 action mirred egress redirect dev ${ifb}`,
-    ],
+    ]),
   };
 }
 
@@ -209,7 +207,8 @@ export function revertLines(dev: string): string[] {
   return [`qdisc del dev ${dev} root handle ${ROOT_HANDLE}`, `qdisc show dev ${dev}`];
 }
 
-const classid = (band: number): string => `${ROOT_HANDLE}${band.toString(16)}`;
+const classids: string[] = [];
+const classid = (band: number): string => (classids[band] ??= `${ROOT_HANDLE}${band.toString(16)}`);
 const hex = (n: number): string => n.toString(16);
 
 function netemKey(n: Netem): string {
@@ -245,7 +244,13 @@ function assignBands(groups: readonly FaultGroup[]): Band[] {
   return bands;
 }
 
-type RawEntry = Omit<Entry, 'handles'>;
+/** An entry before it is placed; `units` is its address as numbers (parsed once, for sorting and bucketing). */
+type RawEntry = Omit<Entry, 'handles'> & { readonly units: AddressUnits | undefined };
+
+/** The placed entry (a literal, not a spread: a spread copy plus one more key costs 3-4 times the memory, 10,000 times). */
+const withHandles = (e: RawEntry, handles: readonly string[]): Entry => ({
+  group: e.group, family: e.family, cidr: e.cidr, dport: e.dport, sport: e.sport, action: e.action, band: e.band, handles,
+});
 
 /**
  * The filter entries one group needs: its port exclusions, then its matches. `discovered` addresses (hostnames,
@@ -253,50 +258,96 @@ type RawEntry = Omit<Entry, 'handles'>;
  */
 function groupEntries(g: FaultGroup, destinations: readonly DestinationItem[], band: number, discovered: readonly DestinationItem[] = []): RawEntry[] {
   const out: RawEntry[] = [];
-  const emit = (family: IpFamily | 'all', cidr: Cidr | undefined, dports: PortFilter, sports: PortFilter): void => {
-    const base = { group: g.name, family, cidr };
-    for (const p of dports.mode === 'except' ? dports.ports : []) out.push({ ...base, dport: p, sport: undefined, action: 'bypass', band: BYPASS_BAND });
-    for (const p of sports.mode === 'except' ? sports.ports : []) out.push({ ...base, dport: undefined, sport: p, action: 'bypass', band: BYPASS_BAND });
-    const positives: { dport: number | undefined; sport: number | undefined }[] = [
-      ...(dports.mode === 'only' ? dports.ports.map((p) => ({ dport: p, sport: undefined })) : []),
-      ...(sports.mode === 'only' ? sports.ports.map((p) => ({ dport: undefined, sport: p })) : []),
-    ];
-    if (positives.length === 0) positives.push({ dport: undefined, sport: undefined });
-    for (const p of positives) out.push({ ...base, ...p, action: 'fault', band });
+  const emit = (family: IpFamily | 'all', cidr: Cidr | undefined, units: AddressUnits | undefined, dports: PortFilter, sports: PortFilter): void => {
+    const group = g.name;
+    for (const p of dports.mode === 'except' ? dports.ports : []) out.push({ group, family, cidr, dport: p, sport: undefined, action: 'bypass', band: BYPASS_BAND, units });
+    for (const p of sports.mode === 'except' ? sports.ports : []) out.push({ group, family, cidr, dport: undefined, sport: p, action: 'bypass', band: BYPASS_BAND, units });
+    let positive = false;
+    for (const p of dports.mode === 'only' ? dports.ports : []) { out.push({ group, family, cidr, dport: p, sport: undefined, action: 'fault', band, units }); positive = true; }
+    for (const p of sports.mode === 'only' ? sports.ports : []) { out.push({ group, family, cidr, dport: undefined, sport: p, action: 'fault', band, units }); positive = true; }
+    if (!positive) out.push({ group, family, cidr, dport: undefined, sport: undefined, action: 'fault', band, units });
   };
   if (destinations.length + discovered.length === 0) {
     if (g.destinationPorts.mode === 'any' && g.sourcePorts.mode === 'any') {
-      emit('all', undefined, g.destinationPorts, g.sourcePorts);
+      emit('all', undefined, undefined, g.destinationPorts, g.sourcePorts);
     } else {
-      emit(4, undefined, g.destinationPorts, g.sourcePorts);
-      emit(6, undefined, g.destinationPorts, g.sourcePorts);
+      emit(4, undefined, undefined, g.destinationPorts, g.sourcePorts);
+      emit(6, undefined, undefined, g.destinationPorts, g.sourcePorts);
     }
     return out;
   }
-  for (const { cidr, ports } of [...mergeDestinations(g.name, destinations), ...discovered]) {
-    const dports: PortFilter = ports.length > 0 ? { mode: 'only', ports } : g.destinationPorts;
-    emit(cidr.family, cidr, dports, g.sourcePorts);
-  }
+  const add = (cidr: Cidr, units: AddressUnits, ports: readonly number[]): void => {
+    emit(cidr.family, cidr, units, ports.length > 0 ? { mode: 'only', ports } : g.destinationPorts, g.sourcePorts);
+  };
+  mergeDestinations(destinations, add);
+  for (const { cidr, ports } of discovered) add(cidr, addressUnits(cidr), ports);
   return out;
 }
 
-/** Merges overlapping and adjacent networks that carry the same ports. */
-function mergeDestinations(group: string, items: readonly DestinationItem[]): DestinationItem[] {
-  const byPorts = new Map<string, { ports: readonly number[]; cidrs: string[] }>();
+/**
+ * Merges overlapping and adjacent networks that carry the same ports into the fewest CIDRs that cover exactly the
+ * same addresses, and hands each on (IPv4 first, in address order). Networks that merge with nothing come as they were.
+ */
+function mergeDestinations(items: readonly DestinationItem[], add: (cidr: Cidr, units: AddressUnits, ports: readonly number[]) => void): void {
+  const byPorts = new Map<string, { ports: readonly number[]; v4: Cidr[]; v6: Cidr[] }>();
   for (const item of items) {
-    const key = item.ports.join(',');
-    const slot = byPorts.get(key) ?? { ports: item.ports, cidrs: [] };
-    slot.cidrs.push(formatCidr(item.cidr));
-    byPorts.set(key, slot);
+    const key = item.ports.length === 0 ? '' : item.ports.join(',');
+    let slot = byPorts.get(key);
+    if (!slot) byPorts.set(key, slot = { ports: item.ports, v4: [], v6: [] });
+    (item.cidr.family === 4 ? slot.v4 : slot.v6).push(item.cidr);
   }
-  const out: DestinationItem[] = [];
-  for (const { ports, cidrs } of byPorts.values()) {
-    for (const merged of mergeCidr(cidrs)) out.push({ cidr: parseCidr(group, merged), ports });
+  for (const { ports, v4, v6 } of byPorts.values()) {
+    for (const family of [v4, v6]) mergeNetworks(family, (cidr, units) => { add(cidr, units, ports); });
   }
-  return out;
 }
 
-const entryKey = (e: RawEntry): string =>
+/**
+ * Sorted by address (the wider of two networks that start together first), a network is dropped when the one
+ * kept before it covers it, and two halves of one network (buddies: the same prefix, differing only in its last
+ * bit) are replaced by that network, repeatedly. What is kept has no overlaps and no buddies: the fewest CIDRs.
+ */
+function mergeNetworks(cidrs: readonly Cidr[], add: (cidr: Cidr, units: AddressUnits) => void): void {
+  const units = cidrs.map(addressUnits);
+  const order = cidrs.map((_c, i) => i).sort((i, j) =>
+    compareUnits(units[i] ?? [], units[j] ?? []) || (cidrs[i]?.prefix ?? 0) - (cidrs[j]?.prefix ?? 0));
+  const kept: Cidr[] = [];
+  const keptUnits: AddressUnits[] = [];
+  for (const i of order) {
+    const c = cidrs[i];
+    const u = units[i];
+    if (!c || !u) continue;
+    const last = kept[kept.length - 1];
+    const lastUnits = keptUnits[keptUnits.length - 1];
+    if (last && lastUnits && last.prefix <= c.prefix && samePrefix(lastUnits, u, last.prefix)) continue;
+    let merged = c;
+    for (;;) {
+      const before = kept[kept.length - 1];
+      const beforeUnits = keptUnits[keptUnits.length - 1];
+      if (!before || !beforeUnits || !buddies(before, beforeUnits, merged, u)) break;
+      kept.pop();
+      keptUnits.pop();
+      // The lower half's address is the network's address.
+      merged = { family: before.family, address: before.address, prefix: before.prefix - 1 };
+    }
+    kept.push(merged);
+    keptUnits.push(merged === c ? u : keptUnitsOf(merged, u));
+  }
+  kept.forEach((c, k) => { add(c, keptUnits[k] ?? addressUnits(c)); });
+}
+
+/** A merged network starts at its lower half's address; `u` is an address inside it with the same leading bits. */
+function keptUnitsOf(c: Cidr, u: AddressUnits): AddressUnits {
+  return u.map((x, i) => x & ((0xffff << (16 - Math.max(0, Math.min(16, c.prefix - i * 16)))) & 0xffff));
+}
+
+/** a and b (a first) are the two halves of one network. */
+function buddies(a: Cidr, x: AddressUnits, b: Cidr, y: AddressUnits): boolean {
+  const p = a.prefix;
+  if (p === 0 || b.prefix !== p) return false;
+  return samePrefix(x, y, p - 1) && addressBit(x, p - 1) === 0 && addressBit(y, p - 1) === 1;
+}
+
+const entryKey = (e: Omit<Entry, 'handles'>): string =>
   `${e.family}|${e.cidr ? formatCidr(e.cidr) : '*'}|${e.dport ?? '*'}|${e.sport ?? '*'}`;
 
 function describeEntry(e: RawEntry): string {
@@ -306,48 +357,46 @@ function describeEntry(e: RawEntry): string {
 
 /** Drops exact repeats; the same match with two different outcomes is an error. */
 function dedupe(entries: readonly RawEntry[]): RawEntry[] {
-  const seen = new Map<string, RawEntry>();
+  // Looked up by the address text (made once by the parser; no key string is built per entry), then compared
+  // field by field with the few entries that share the address.
+  const byAddress = new Map<string, RawEntry | RawEntry[]>();
+  const kept: RawEntry[] = [];
+  const same = (a: RawEntry, b: RawEntry): boolean =>
+    a.family === b.family && a.cidr?.prefix === b.cidr?.prefix && a.dport === b.dport && a.sport === b.sport;
   for (const e of entries) {
-    const key = entryKey(e);
-    const prev = seen.get(key);
+    const key = e.cidr?.address ?? `any IPv${e.family}`;
+    const found = byAddress.get(key);
+    const prev = found === undefined ? undefined : Array.isArray(found) ? found.find((x) => same(x, e)) : same(found, e) ? found : undefined;
     if (!prev) {
-      seen.set(key, e);
+      byAddress.set(key, found === undefined ? e : Array.isArray(found) ? [...found, e] : [found, e]);
+      kept.push(e);
     } else if (prev.band !== e.band || prev.action !== e.action) {
       throw new PlanError('FAULTS', `${describeEntry(e)} is given two different faults (in ${prev.group} and ${e.group}); give each destination one fault`);
     }
   }
-  return [...seen.values()];
+  return kept;
 }
 
-function addressBytes(c: Cidr | undefined): number[] {
-  return c ? ipaddr.parse(c.address).toByteArray() : [];
-}
+const familyRank = { 4: 0, 6: 1, all: 2 } as const;
 
 /** Most specific first: longer prefix, then exclusions, then port matches, then a stable order. */
 function compareEntries(a: RawEntry, b: RawEntry): number {
-  const prefix = (e: RawEntry): number => e.cidr?.prefix ?? -1;
-  const ported = (e: RawEntry): number => (e.dport !== undefined || e.sport !== undefined ? 0 : 1);
   const diff =
-    prefix(b) - prefix(a) ||
+    (b.cidr?.prefix ?? -1) - (a.cidr?.prefix ?? -1) ||
     (a.action === b.action ? 0 : a.action === 'bypass' ? -1 : 1) ||
-    ported(a) - ported(b) ||
-    String(a.family).localeCompare(String(b.family));
+    (a.dport !== undefined || a.sport !== undefined ? 0 : 1) - (b.dport !== undefined || b.sport !== undefined ? 0 : 1) ||
+    familyRank[a.family] - familyRank[b.family];
   if (diff !== 0) return diff;
-  const ab = addressBytes(a.cidr);
-  const bb = addressBytes(b.cidr);
-  for (let i = 0; i < Math.max(ab.length, bb.length); i++) {
-    const d = (ab[i] ?? 0) - (bb[i] ?? 0);
+  if (a.units && b.units) {
+    const d = compareUnits(a.units, b.units);
     if (d !== 0) return d;
   }
   return (a.dport ?? 0) - (b.dport ?? 0) || (a.sport ?? 0) - (b.sport ?? 0);
 }
 
-/** The last-byte buckets a network covers (/32: one; /25: 128). */
-function bucketsOf(c: Cidr): number[] {
-  const bytes = addressBytes(c);
-  const last = bytes[bytes.length - 1] ?? 0;
-  const span = 2 ** (familyInfo[c.family].bits - c.prefix);
-  return Array.from({ length: span }, (_, i) => last + i);
+/** The last-byte buckets a network covers (/32: one; /25: 128): the first one and how many. */
+function bucketsOf(c: Cidr, units: AddressUnits): { first: number; count: number } {
+  return { first: (units[units.length - 1] ?? 0) & 0xff, count: 2 ** (familyInfo[c.family].bits - c.prefix) };
 }
 
 /** How a refreshed plan places its entries: against the live tree (`previous`), ids spread to leave room. */
@@ -357,7 +406,7 @@ interface Placement {
 }
 
 /** Identity of an entry across refreshes: what it matches and where it sends the packets. */
-const identity = (e: RawEntry): string => `${entryKey(e)}|${e.action}|${e.band}`;
+const identity = (e: Omit<Entry, 'handles'>): string => `${entryKey(e)}|${e.action}|${e.band}`;
 
 function placeFamily(
   dev: string, family: IpFamily, entries: readonly RawEntry[], side: Side = 'dst', live: Placement = { previous: undefined, spread: false },
@@ -371,42 +420,64 @@ function placeFamily(
   const liveHandles = new Map<string, readonly string[]>();
   for (const e of live.previous?.entries ?? []) if (e.family === family) liveHandles.set(identity(e), e.handles);
 
-  // Which buckets each entry lands in, then the node ids bucket by bucket, in the entries' order.
-  const slotsOf = entries.map((e) => (useHash && hashable(e) && e.cidr
-    ? bucketsOf(e.cidr).map((b) => `${hex(f.hash)}:${hex(b)}:`)
-    : [`${hex(f.linear)}:0:`]));
-  const bySlot = new Map<string, RawEntry[]>();
-  entries.forEach((e, i) => { for (const slot of slotsOf[i] ?? []) bySlot.set(slot, [...(bySlot.get(slot) ?? []), e]); });
-  const nodeOf = new Map<string, number>();
-  for (const [slot, members] of bySlot) {
-    if (members.length > MAX_NODES) {
-      throw new PlanError('DESTINATION_IPS', `more than ${MAX_NODES} IPv${family} filter entries land in one u32 table (${slot}); merge destinations into CIDRs`);
+  // Which buckets (slots) each entry lands in: 0-255 the hash table's, LINEAR the linear table's only one.
+  const LINEAR = 256;
+  const slotText = (slot: number): string => (slot === LINEAR ? `${hex(f.linear)}:0:` : `${hex(f.hash)}:${hex(slot)}:`);
+  const members: number[][] = Array.from({ length: LINEAR + 1 }, () => []);
+  /** Slots in the order they are first used (the order in which they are checked and numbered). */
+  const slotOrder: number[] = [];
+  const join = (slot: number, i: number): void => {
+    const list = members[slot] ?? [];
+    if (list.push(i) === 1) slotOrder.push(slot);
+  };
+  entries.forEach((e, i) => {
+    if (useHash && hashable(e) && e.cidr && e.units) {
+      const { first, count } = bucketsOf(e.cidr, e.units);
+      for (let b = first; b < first + count; b++) join(b, i);
+    } else {
+      join(LINEAR, i);
     }
+  });
+  // Node ids bucket by bucket, in the entries' order.
+  const idsOf: (number[] | undefined)[] = [];
+  for (const slot of slotOrder) {
+    const list = members[slot] ?? [];
+    if (list.length > MAX_NODES) {
+      throw new PlanError('DESTINATION_IPS', `more than ${MAX_NODES} IPv${family} filter entries land in one u32 table (${slotText(slot)}); merge destinations into CIDRs`);
+    }
+    const inSlot = list.flatMap((i) => entries[i] ?? []);
+    const prefix = slotText(slot);
     const kept = (k: number): number | undefined => {
-      const m = members[k];
-      const handle = m && liveHandles.get(identity(m))?.find((h) => h.startsWith(slot));
-      return handle === undefined ? undefined : parseInt(handle.slice(slot.length), 16);
+      const m = inSlot[k];
+      const handle = m && liveHandles.get(identity(m))?.find((h) => h.startsWith(prefix));
+      return handle === undefined ? undefined : parseInt(handle.slice(prefix.length), 16);
     };
-    assignNodeIds(members, kept, live.spread).forEach((id, k) => { const m = members[k]; if (m) nodeOf.set(`${slot}|${identity(m)}`, id); });
+    idsOf[slot] = assignNodeIds(inSlot, liveHandles.size > 0 ? kept : () => undefined, live.spread);
+  }
+  // Each entry's handles, in its buckets' order.
+  const handlesOf: (string[] | undefined)[] = [];
+  for (let slot = 0; slot <= LINEAR; slot++) {
+    const ids = idsOf[slot];
+    if (!ids) continue;
+    const prefix = slotText(slot);
+    (members[slot] ?? []).forEach((i, k) => {
+      const handle = `${prefix}${hex(ids[k] ?? 0)}`;
+      const list = handlesOf[i];
+      // A literal for the first: an array that starts empty and grows reserves room for 17.
+      if (list) list.push(handle);
+      else handlesOf[i] = [handle];
+    });
   }
 
-  const placed: Entry[] = [];
-  const entryLines: string[] = [];
-  entries.forEach((e, i) => {
-    const handles = (slotsOf[i] ?? []).map((slot) => `${slot}${hex(nodeOf.get(`${slot}|${identity(e)}`) ?? 0)}`);
-    for (const handle of handles) entryLines.push(`${head} handle ${handle} u32 ht ${handle.replace(/[0-9a-f]+$/, '')} ${matchWords(f.match, e, side)} flowid ${classid(e.band)}`);
-    placed.push({ ...e, handles });
-  });
-  const count = (htid: number): number =>
-    [...bySlot.entries()].filter(([slot]) => slot.startsWith(`${hex(htid)}:`)).reduce((n, [, v]) => n + v.length, 0);
+  const hashNodes = members.reduce((n, list, slot) => n + (slot === LINEAR ? 0 : list.length), 0);
+  const linearNodes = members[LINEAR]?.length ?? 0;
   const has = (kind: Table['kind']): boolean => liveTables.some((t) => t.kind === kind);
   const tables: Table[] = [];
   const lines: string[] = [];
-  const hashTable = useHash && (count(f.hash) > 0 || has('hash') || liveTables.length === 0);
-  const linearNodes = count(f.linear);
+  const hashTable = useHash && (hashNodes > 0 || has('hash') || liveTables.length === 0);
   const linearTable = linearNodes > 0 || has('linear');
   if (hashTable) {
-    tables.push({ family, htid: `${hex(f.hash)}:`, kind: 'hash', divisor: 256, nodes: count(f.hash) });
+    tables.push({ family, htid: `${hex(f.hash)}:`, kind: 'hash', divisor: 256, nodes: hashNodes });
     lines.push(`${head} handle ${hex(f.hash)}: u32 divisor 256`);
   }
   if (linearTable) {
@@ -415,16 +486,29 @@ function placeFamily(
   }
   if (hashTable) lines.push(`${head} u32 match u32 0 0 hashkey mask 0x000000ff at ${side === 'dst' ? f.hashOffset : f.srcHashOffset} link ${hex(f.hash)}:`);
   if (linearTable) lines.push(`${head} u32 match u32 0 0 link ${hex(f.linear)}:`);
-  return { tables, entries: placed, lines: [...lines, ...entryLines] };
+
+  const placed: Entry[] = [];
+  entries.forEach((e, i) => {
+    const handles = handlesOf[i] ?? [];
+    const tail = matchWords(f.match, e, side);
+    // One join of a few parts (a flat string; a template would be a tree of concatenations, twice the memory).
+    for (const handle of handles) lines.push([head, 'handle', handle, 'u32 ht', handle.slice(0, handle.lastIndexOf(':') + 1), tail].join(' '));
+    placed.push(withHandles(e, handles));
+  });
+  return { tables, entries: placed, lines };
 }
 
-/** On the src side (ingress) the dependency is the packet's source: dst→src, dport→sport, sport→dport. */
+/**
+ * What follows `ht …`: the match keys and the class. On the src side (ingress) the dependency is the packet's
+ * source: dst→src, dport→sport, sport→dport.
+ */
 function matchWords(match: 'ip' | 'ip6', e: RawEntry, side: Side = 'dst'): string {
-  const words: string[] = [];
+  const words: (string | number)[] = [];
   const [addr, depPort, ownPort] = side === 'dst' ? ['dst', 'dport', 'sport'] : ['src', 'sport', 'dport'];
-  if (e.cidr && e.cidr.prefix > 0) words.push(`match ${match} ${addr} ${formatCidr(e.cidr)}`);
-  if (e.dport !== undefined) words.push(`match ${match} ${depPort} ${e.dport} 0xffff`);
-  if (e.sport !== undefined) words.push(`match ${match} ${ownPort} ${e.sport} 0xffff`);
+  if (e.cidr && e.cidr.prefix > 0) words.push('match', match, addr, `${e.cidr.address}/${e.cidr.prefix}`);
+  if (e.dport !== undefined) words.push('match', match, depPort, e.dport, '0xffff');
+  if (e.sport !== undefined) words.push('match', match, ownPort, e.sport, '0xffff');
   if (words.length === 0) words.push('match u32 0 0');
+  words.push('flowid', classid(e.band));
   return words.join(' ');
 }
