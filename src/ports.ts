@@ -20,7 +20,11 @@ export interface ExecResult {
 }
 
 export interface ExecOptions {
-  readonly input?: string;
+  /**
+   * Written to stdin: one string, or pieces written one after another as they are produced (a batch of 10,000
+   * lines is streamed in chunks instead of being joined into one string and copied into one buffer).
+   */
+  readonly input?: string | Iterable<string>;
   readonly timeoutMs?: number;
   /** Kills the process when it aborts (the effect probe on SIGTERM: the revert must not wait for it). */
   readonly signal?: AbortSignal;

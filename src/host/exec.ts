@@ -13,7 +13,7 @@ export const realExec: Exec = async (file, args, options = {}) => {
   const result = await execa(file, [...args], {
     reject: false,
     stripFinalNewline: false,
-    ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' }),
+    ...(options.input === undefined ? { stdin: 'ignore' } : typeof options.input === 'string' ? { input: options.input } : { stdin: options.input }),
     ...(options.timeoutMs !== undefined ? { timeout: options.timeoutMs } : {}),
     ...(options.signal !== undefined ? { cancelSignal: options.signal } : {}),
   });

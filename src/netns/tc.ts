@@ -20,11 +20,19 @@ import {
 const TC_TIMEOUT_MS = 120_000;
 const IP_TIMEOUT_MS = 60_000;
 
+/** Lines per piece written to stdin: about 64 KiB of a 10,000-destination batch. */
+const BATCH_CHUNK_LINES = 512;
+
+/** The batch text, `BATCH_CHUNK_LINES` lines at a time, each line ending in a newline (streamed to tc's stdin). */
+export function* batchChunks(lines: readonly string[]): Generator<string> {
+  for (let i = 0; i < lines.length; i += BATCH_CHUNK_LINES) yield lines.slice(i, i + BATCH_CHUNK_LINES).join('\n') + '\n';
+}
+
 export function nsenterTc(exec: Exec): TcPort {
   const run = (netns: NetnsRef, bin: 'tc' | 'ip', args: readonly string[], lines?: readonly string[]): Promise<ExecResult> =>
     exec('nsenter', [...nsenterArgs(netns), '--', bin, ...args], {
       timeoutMs: bin === 'tc' ? TC_TIMEOUT_MS : IP_TIMEOUT_MS,
-      ...(lines !== undefined ? { input: lines.join('\n') + '\n' } : {}),
+      ...(lines !== undefined ? { input: lines.length > BATCH_CHUNK_LINES ? batchChunks(lines) : lines.join('\n') + '\n' } : {}),
     });
 
   const enterError = (netns: NetnsRef, stderr: string, hint = ''): RuntimeError =>

@@ -37,8 +37,9 @@ export class FakeNamespace {
   /** Whether our ifb device nc-ifb-eth0 exists. */
   ifb = false;
 
-  readonly exec = async (file: string, args: readonly string[], options?: { input?: string }): Promise<ExecResult> => {
-    const call = { file, args, input: options?.input };
+  readonly exec = async (file: string, args: readonly string[], options?: { input?: string | Iterable<string> }): Promise<ExecResult> => {
+    const input = options?.input;
+    const call = { file, args, input: input === undefined || typeof input === 'string' ? input : [...input].join('') };
     this.calls.push(call);
     const result = this.run(call);
     this.afterExec?.(call);
