@@ -56,13 +56,16 @@ esac
 } > "$out/job.sh"
 
 timeout_s="${NCLAB_TIMEOUT:-2000}"
-start=$(date +%s)
 # One VM at a time on this machine: two emulated VMs on two cores make every timing meaningless.
 exec 9>/var/lock/netchaos-lab-vm.lock
 if ! flock -n 9; then
+  waited_from=$(date +%s)
   echo "lab: another lab VM is running; waiting for it (NCLAB_LOCK_WAIT s at most)" >&2
   flock -w "${NCLAB_LOCK_WAIT:-1800}" 9 || { echo "lab: gave up waiting for the other lab VM" >&2; exit 1; }
+  echo "lab: waited $(( $(date +%s) - waited_from )) s for the other lab VM" >&2
 fi
+# The run's own time starts here, after any wait for another VM.
+start=$(date +%s)
 echo "lab: booting VM (kernel $KVER, TCG emulation) for $(basename "$script"); output in ${out#"$REPO/"}" >&2
 # No KVM on purpose: a KVM guest hangs on these machines. -nic none: the VM
 # has no network device; all traffic stays inside its namespaces.
@@ -83,7 +86,7 @@ marker="$(grep -a '^NETCHAOS-LAB-EXIT=' "$out/console.log" | tail -n1)"
 if [[ -n "$marker" ]]; then
   rc="${marker#NETCHAOS-LAB-EXIT=}"
   [[ "$rc" =~ ^[0-9]+$ ]] || rc=125
-  echo "lab: guest exited with code $rc after ${elapsed}s" >&2
+  echo "lab: guest exited with code $rc after ${elapsed} s (boot to power-off, $(awk -v s="$elapsed" 'BEGIN { printf "%.1f", s / 60 }') min)" >&2
 elif [[ $qemu_rc == 124 ]]; then
   rc=124; echo "lab: TIMEOUT after ${timeout_s}s (NCLAB_TIMEOUT); no exit marker from the guest" >&2
 else
