@@ -139,14 +139,19 @@ export const medians = (res) => Object.fromEntries(Object.entries(res).map(([k, 
 
 export const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
 
-/** Environment for the CLI: the host's, minus every netchaos variable, plus `env`. */
+/**
+ * Environment for the CLI: the host's, minus every netchaos variable, plus `env`.
+ * MEASURE_EFFECT is false unless `env` says otherwise: its baseline probes add ~5 s before every apply
+ * under emulation, and only the scenarios about the effect or the stop path with it (5 SIGTERM/SIGINT,
+ * 10, 30-32) need it; they pass MEASURE_EFFECT: 'true' (the CLI's default).
+ */
 export function cliEnv(env = {}) {
   const ours = new Set(['NETWORK_INTERFACE', 'NETWORK_LATENCY', 'JITTER', 'CORRELATION', 'TOTAL_CHAOS_DURATION',
     'RAMP_TIME', 'DESTINATION_IPS', 'DESTINATION_IPS_FILE', 'DESTINATION_PORTS', 'SOURCE_PORTS',
     'NETWORK_PACKET_LOSS_PERCENTAGE', 'NETWORK_PACKET_DUPLICATION_PERCENTAGE', 'NETWORK_PACKET_CORRUPTION_PERCENTAGE',
-    'NETWORK_PACKET_REORDER_PERCENTAGE', 'NETWORK_BANDWIDTH', 'DELAY_DISTRIBUTION', 'FORCE', 'FAULTS']);
+    'NETWORK_PACKET_REORDER_PERCENTAGE', 'NETWORK_BANDWIDTH', 'DELAY_DISTRIBUTION', 'FORCE', 'FAULTS', 'MEASURE_EFFECT', 'VERIFY_EFFECT']);
   const base = Object.fromEntries(Object.entries(process.env).filter(([k]) => !ours.has(k)));
-  return { ...base, ...env };
+  return { ...base, MEASURE_EFFECT: 'false', ...env };
 }
 
 /** Run the CLI to completion. */

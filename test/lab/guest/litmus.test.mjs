@@ -44,7 +44,7 @@ test('10. netchaos run (Litmus ENV, API double, fake crictl, real tc): B:8080 de
     TARGETS: 'deployment:shop:[app=frontend]', PODS_AFFECTED_PERC: '100', NODE_NAME: 'lab-node',
     CHAOSENGINE: 'lab-chaos', EXPERIMENT_NAME: 'pod-dependency-latency', CHAOS_NAMESPACE: 'litmus', CHAOS_UID: 'engine-uid',
     POD_NAME: 'runner-1', CONTAINER_RUNTIME: 'auto', SOCKET_PATH: '/run/nclab-litmus/containerd.sock',
-    DESTINATION_SERVICES: 'shop/b', NETWORK_LATENCY: '100', TOTAL_CHAOS_DURATION: '40', DEFAULT_HEALTH_CHECK: 'true',
+    DESTINATION_SERVICES: 'shop/b', NETWORK_LATENCY: '100', TOTAL_CHAOS_DURATION: '20', DEFAULT_HEALTH_CHECK: 'true', MEASURE_EFFECT: 'true',
   };
   const t0 = Date.now();
   const child = spawn('node', [CLI, 'run'], { env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -54,14 +54,16 @@ test('10. netchaos run (Litmus ENV, API double, fake crictl, real tc): B:8080 de
   while (!hasOurTree() && Date.now() - t0 < 180000 && child.exitCode === null) await sleep(100);
   const appliedMs = Date.now() - t0;
   assert.ok(hasOurTree(), `netchaos run never built its tree (after ${appliedMs} ms); stderr:\n${stderr.slice(-3000)}`);
+  // The run ends by itself after TOTAL_CHAOS_DURATION (20 s): at least twice this measurement (~5-6 s after the apply).
   const during = probeTcp(targets, { count: 15 });
+  const measuredAfterApplyMs = Date.now() - t0 - appliedMs;
   const code = await done;
   const after0 = tcState();
   double.kill('SIGTERM');
   await new Promise((resolve) => double.on('exit', resolve));
   const state = JSON.parse(readFileSync(path.join(dir, 'api-state.json'), 'utf8'));
   const { added, raw, drift } = addedTcp(base, during);
-  const measured = { appliedMs, exit: code, added, raw, drift, phase: state.chaosresult?.status?.experimentStatus, targets: state.chaosresult?.status?.history?.targets, events: state.events };
+  const measured = { appliedMs, measuredAfterApplyMs, exit: code, added, raw, drift, phase: state.chaosresult?.status?.experimentStatus, targets: state.chaosresult?.status?.history?.targets, events: state.events };
   t.diagnostic(`measured: ${JSON.stringify(measured)}`);
   record('10. litmus e2e', measured);
   const msg = `\n  measured: ${JSON.stringify(measured)}\n  stderr tail: ${stderr.slice(-1500)}`;
