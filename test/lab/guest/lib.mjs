@@ -167,9 +167,9 @@ export function cli(args, { env = {}, wrap = [] } = {}) {
  *   { child, applied, appliedMs, stop(signal) → result, done → Promise<result> }
  * where result = { code, signal, stdout, stderr, ms, revertMs }.
  */
-export async function startInject(args, { env = {}, ns = 'app', dev = 'eth0', wrap = null, timeoutMs = 60000 } = {}) {
+export async function startInject(args, { env = {}, ns = 'app', dev = 'eth0', wrap = null, timeoutMs = 60000, cli = CLI } = {}) {
   const t0 = Date.now();
-  const argv = wrap ? [...wrap.slice(1), CLI, 'inject', ...args] : [CLI, 'inject', ...args];
+  const argv = wrap ? [...wrap.slice(1), cli, 'inject', ...args] : [cli, 'inject', ...args];
   const child = spawn(wrap ? wrap[0] : 'node', argv, { env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';

@@ -24,39 +24,47 @@ if (process.env.NCLAB_NODE24) {
   nodes.push({ name: 'node24', bin: process.env.NCLAB_NODE24, env: {} });
   nodes.push({ name: 'node24+compile-cache', bin: process.env.NCLAB_NODE24, env: { NODE_COMPILE_CACHE: cache }, warm: true });
 }
+// Other builds of the CLI to compare (e.g. experiments for the next change): NCLAB_PROFILE_CLIS='name=/abs/cli.js,…'.
+const clis = [{ name: 'dist', cli: CLI }, ...(process.env.NCLAB_PROFILE_CLIS ?? '').split(',').filter(Boolean).map((x) => {
+  const [name, cli] = x.split('=');
+  return { name, cli };
+})];
 const timeOf = (bin, args, env = {}) => {
   const r = run(bin, args, { env: { ...process.env, ...env }, cwd: REPO });
   if (r.code !== 0) throw new Error(`${bin} ${args.join(' ')} → ${r.code}: ${r.stderr.slice(0, 400)}`);
   return r.ms;
 };
-const medianOf = (n, f) => r1(median(Array.from({ length: n }, f)));
 
-// --- process start and module loading -------------------------------------------------------------
+// --- process start and module loading, interleaved (the host's load changes the VM's speed by 2-3×) --------
 const IMPORTS = {
   commander: "await import('commander')",
   pino: "const { pino } = await import('pino'); pino({}, pino.destination({ fd: 2, sync: true }))",
   execa: "await import('execa')",
   'ajv (import + compile one schema)': "const { Ajv } = await import('ajv'); new Ajv({ allErrors: true }).compile({ type: 'array', items: { type: 'object', properties: { kind: { type: 'string' } }, required: ['kind'] } })",
   yaml: "await import('yaml')",
-  '@kubernetes/client-node': "await import('@kubernetes/client-node')",
 };
-out.start = {};
+for (const n of nodes) if (n.warm) for (const c of clis) timeOf(n.bin, [c.cli, '--version'], n.env); // fills the cache
+const cases = [];
 for (const n of nodes) {
-  if (n.warm) timeOf(n.bin, [CLI, '--version'], n.env); // fills the cache
-  const row = {
-    bareMs: medianOf(REPS, () => timeOf(n.bin, ['-e', ''], n.env)),
-    versionMs: medianOf(REPS, () => timeOf(n.bin, [CLI, '--version'], n.env)),
-    imports: {},
-  };
-  for (const [name, code] of Object.entries(IMPORTS)) {
-    const script = `const t = performance.now(); ${code}; process.stdout.write(String(performance.now() - t));`;
-    const ms = Array.from({ length: Math.max(3, REPS - 2) }, () => Number(run(n.bin, ['--input-type=module', '-e', script], { cwd: REPO, env: { ...process.env, ...n.env } }).stdout));
-    row.imports[name] = r1(median(ms));
-  }
-  row.versionRatio = r1(row.versionMs / row.bareMs);
-  out.start[n.name] = row;
-  say(`${n.name}: bare ${row.bareMs} ms, --version ${row.versionMs} ms (${row.versionRatio}×); imports ${JSON.stringify(row.imports)}`);
+  cases.push({ node: n.name, what: 'bare', run: () => timeOf(n.bin, ['-e', ''], n.env) });
+  for (const c of clis) cases.push({ node: n.name, what: `--version (${c.name})`, run: () => timeOf(n.bin, [c.cli, '--version'], n.env) });
 }
+const samples = new Map(cases.map((c) => [c, []]));
+for (let i = 0; i < REPS; i++) for (const c of cases) samples.get(c).push(c.run());
+out.start = {};
+for (const c of cases) (out.start[c.node] ??= {})[c.what] = r1(median(samples.get(c)));
+for (const n of nodes) {
+  const row = out.start[n.name];
+  for (const c of clis) row[`ratio --version (${c.name})`] = r1(row[`--version (${c.name})`] / row.bare);
+  say(`${n.name}: ${JSON.stringify(row)}`);
+}
+out.imports = {};
+for (const [name, code] of Object.entries(IMPORTS)) {
+  const script = `const t = performance.now(); ${code}; process.stdout.write(String(performance.now() - t));`;
+  const ms = Array.from({ length: 3 }, () => Number(run('node', ['--input-type=module', '-e', script], { cwd: REPO }).stdout));
+  out.imports[name] = r1(median(ms));
+}
+say(`node20, import of each dependency unbundled (ms, median of 3): ${JSON.stringify(out.imports)}`);
 
 // --- CPU profile of --version and of one inject (N=1, MEASURE_EFFECT off, 1 s) --------------------------
 /** Self and inclusive time per function, and per esbuild module wrapper (init_x / require_x), from a .cpuprofile. */
@@ -117,9 +125,9 @@ function execTimeline(name, args, env = {}) {
   const r = run('strace', ['-f', '-qq', '--seccomp-bpf', '-e', 'trace=execve', '-e', 'signal=none', '-ttt', '-s', '200', '-o', file, 'node', CLI, ...args], { env: { ...process.env, ...env } });
   const wallMs = Date.now() - t0;
   const lines = readFileSync(file, 'utf8').split('\n').filter((l) => l.includes('execve(') && !l.includes('= -1'));
-  const start = Number(/^\d+ (\d+\.\d+)/.exec(lines[0] ?? '')?.[1] ?? 0);
+  const start = Number(/^\d+\s+(\d+\.\d+)/.exec(lines[0] ?? '')?.[1] ?? 0);
   const execs = lines.slice(1).map((l) => {
-    const m = /^(\d+) (\d+\.\d+) execve\("([^"]+)", \[(.*?)\]/.exec(l);
+    const m = /^(\d+)\s+(\d+\.\d+) execve\("([^"]+)", \[(.*?)\]/.exec(l);
     const argv = m ? [...m[4].matchAll(/"((?:[^"\\]|\\.)*)"/g)].map((x) => x[1]) : [];
     return { atMs: m ? r1((Number(m[2]) - start) * 1000) : null, argv: argv.join(' ').slice(0, 160) };
   });
@@ -137,31 +145,35 @@ for (const [k, v] of Object.entries(out.execs)) {
   for (const e of v.execs) say(`   +${e.atMs} ms  ${e.argv}`);
 }
 
-// --- time to inject and to revert, like the bench ---------------------------------------------------
-out.endToEnd = {};
-for (const n of nodes) {
-  const row = {};
-  for (const effect of ['false', 'true']) {
-    const times = [];
-    for (let i = 0; i < (effect === 'true' ? 2 : 3); i++) {
-      const h = await startInject(['--pid', String(pid), '--destination-ips', B, '--latency', '100', '--duration', '600'], { wrap: [n.bin], env: { MEASURE_EFFECT: effect, ...n.env } });
-      if (!h.applied) throw new Error(`${n.name} inject never applied: ${(await h.stop('SIGTERM')).stderr.slice(-400)}`);
-      times.push(h.appliedMs);
-      await h.stop('SIGTERM', 60000);
-      if (hasOurTree('app')) resetApp('app');
-    }
-    row[`injectMs (MEASURE_EFFECT=${effect})`] = r1(median(times));
-  }
-  const reverts = [];
-  for (let i = 0; i < 3; i++) {
-    mustRun('nsenter', [`--net=${netns}`, 'tc', 'qdisc', 'add', 'dev', 'eth0', 'root', 'handle', '4e43:', 'prio', 'bands', '4']);
-    reverts.push(timeOf(n.bin, [CLI, 'revert', '--pid', String(pid)], n.env));
-    if (hasOurTree('app')) resetApp('app');
-  }
-  row.revertMs = r1(median(reverts));
-  out.endToEnd[n.name] = row;
-  say(`${n.name}: ${JSON.stringify(row)} (bare ${out.start[n.name].bareMs} ms)`);
+// --- time to inject and to revert, like the bench, interleaved --------------------------------------
+/** Spawn → our root in tc (polled every 100 ms), then SIGTERM. */
+async function injectMs(bin, cli, env) {
+  const h = await startInject(['--pid', String(pid), '--destination-ips', B, '--latency', '100', '--duration', '600'], { wrap: [bin], cli, env });
+  if (!h.applied) throw new Error(`${bin} ${cli} inject never applied: ${(await h.stop('SIGTERM')).stderr.slice(-400)}`);
+  await h.stop('SIGTERM', 60000);
+  if (hasOurTree('app')) resetApp('app');
+  return h.appliedMs;
 }
+function revertMs(bin, cli, env) {
+  mustRun('nsenter', [`--net=${netns}`, 'tc', 'qdisc', 'add', 'dev', 'eth0', 'root', 'handle', '4e43:', 'prio', 'bands', '4']);
+  const ms = timeOf(bin, [cli, 'revert', '--pid', String(pid)], env);
+  if (hasOurTree('app')) resetApp('app');
+  return ms;
+}
+const e2e = [];
+for (const n of nodes) {
+  for (const c of clis) {
+    const main = c.cli === CLI;
+    e2e.push({ node: n.name, what: `inject (${c.name}, MEASURE_EFFECT=false)`, run: () => injectMs(n.bin, c.cli, { ...n.env, MEASURE_EFFECT: 'false' }) });
+    if (main) e2e.push({ node: n.name, what: `inject (${c.name}, MEASURE_EFFECT=true)`, run: () => injectMs(n.bin, c.cli, { ...n.env, MEASURE_EFFECT: 'true' }) });
+    e2e.push({ node: n.name, what: `revert (${c.name})`, run: () => revertMs(n.bin, c.cli, n.env) });
+  }
+}
+const e2eSamples = new Map(e2e.map((c) => [c, []]));
+for (let i = 0; i < Math.max(3, REPS - 2); i++) for (const c of e2e) e2eSamples.get(c).push(await c.run());
+out.endToEnd = {};
+for (const c of e2e) (out.endToEnd[c.node] ??= {})[c.what] = r1(median(e2eSamples.get(c)));
+for (const n of nodes) say(`${n.name}: ${JSON.stringify(out.endToEnd[n.name])} (bare ${out.start[n.name].bare} ms)`);
 
 out.finishedAt = new Date().toISOString();
 writeFileSync(path.join(OUT, 'startup-profile.json'), `${JSON.stringify(out, null, 2)}\n`);
