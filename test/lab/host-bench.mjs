@@ -54,6 +54,7 @@ const summary = Object.fromEntries(Object.entries(samples).map(([k, xs]) => [k, 
   maxRssMb: round(Math.max(...xs.map((x) => x.rssMb)), 1),
 }]));
 const result = {
+  measuredAt: new Date().toISOString(),
   node: process.version,
   cpu: `${os.cpus()[0]?.model ?? 'unknown'}, ${os.cpus().length} cores`,
   reps: REPS,

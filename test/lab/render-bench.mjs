@@ -112,7 +112,7 @@ md.push('', `Peak RSS (\`/usr/bin/time\`${b.rss.measureEffect === false ? ', MEA
 md.push('Time to inject is measured from spawning the CLI until `tc qdisc show` (polled every 100 ms) shows our root, so it includes up to ~0.1 s of polling granularity.', '');
 if (h) {
   md.push('## On the host (no VM)', '');
-  md.push(`Measured by test/lab/host-bench.mjs before the VM boots: Node ${h.node}, ${h.cpu}; median of ${h.reps} interleaved runs; load average ${h.loadAverage.before[0]} at the start, ${h.loadAverage.after[0]} at the end (wall times grow with the load of the machine, CPU times much less).`, '');
+  md.push(`Measured by test/lab/host-bench.mjs${h.measuredAt ? ` on ${h.measuredAt}` : ''} before the VM boots: Node ${h.node}, ${h.cpu}; median of ${h.reps} interleaved runs; load average ${h.loadAverage.before[0]} at the start, ${h.loadAverage.after[0]} at the end (wall times grow with the load of the machine, CPU times much less).`, '');
   md.push('| | wall (s) | CPU (s) | × bare node (wall) | peak RSS (MB) |', '| --- | ---: | ---: | ---: | ---: |');
   const row = (label, x) => md.push(`| ${label} | ${x.wallS} | ${x.cpuS} | ${(x.wallS / h.bare.wallS).toFixed(2)} | ${x.rssMb} |`);
   row("bare `node -e ''`", h.bare);
