@@ -15,6 +15,7 @@ const line = /^(✔|✖|﹣) (.*) \((\d+(?:\.\d+)?)ms\)(?: # .*)?$/;
 const tests = [];
 for (const raw of readFileSync(log, 'utf8').split('\n')) {
   const text = raw.replace(/\x1b\[[0-9;?]*[a-zA-Z]|\x1bc/g, '').replace(/\r$/, ''); // eslint-disable-line no-control-regex
+  if (text.startsWith('✖ failing tests:')) break; // the reporter lists the failures again at the end
   const m = line.exec(text);
   if (!m) continue;
   const [, mark, name, ms] = m;
