@@ -2,7 +2,6 @@
  * Everything tc and ip print, read into values. Pure: the adapter (src/netns/tc.ts) runs the commands and
  * hands their output here; nothing is trusted before it is validated.
  */
-import { Ajv, type JSONSchemaType } from 'ajv';
 import { RuntimeError } from '../model/errors.js';
 import { isObject, numberField, parseJson, stringField, tryParseJson } from '../model/json.js';
 import type { BatchFailure, IngressOwner, IngressState, Qdisc, QdiscCounter, RevertResult } from '../model/tc.js';
@@ -11,30 +10,31 @@ import { INGRESS_FILTER_PRIO, ROOT_HANDLE } from './plan.js';
 /** The parent of the qdisc in the ingress slot (ingress or clsact). */
 export const INGRESS_PARENT = 'ffff:fff1';
 
-const qdiscSchema: JSONSchemaType<Qdisc[]> = {
-  type: 'array',
-  items: {
-    type: 'object',
-    properties: {
-      kind: { type: 'string' },
-      handle: { type: 'string' },
-      root: { type: 'boolean', nullable: true },
-      parent: { type: 'string', nullable: true },
-      dev: { type: 'string', nullable: true },
-    },
-    required: ['kind', 'handle'],
-  },
-};
-const validateQdiscs = new Ajv({ allErrors: true }).compile(qdiscSchema);
+/**
+ * What is wrong with the shape of a `tc -j qdisc show` array, or undefined: an array of objects with string
+ * `kind` and `handle`, and `root` (boolean), `parent` and `dev` (strings) absent, null or of that type; other
+ * fields are allowed. Checked by hand: a schema compiler costs more at start-up than every tc call of a run.
+ */
+function qdiscShapeProblem(data: unknown): string | undefined {
+  if (!Array.isArray(data)) return 'not an array';
+  const optional = (v: unknown, type: 'string' | 'boolean'): boolean => v === undefined || v === null || typeof v === type;
+  for (const [i, q] of data.entries()) {
+    if (!isObject(q)) return `item ${i} is not an object`;
+    for (const key of ['kind', 'handle']) if (typeof q[key] !== 'string') return `item ${i}: "${key}" must be a string`;
+    if (!optional(q['root'], 'boolean')) return `item ${i}: "root" must be a boolean`;
+    for (const key of ['parent', 'dev']) if (!optional(q[key], 'string')) return `item ${i}: "${key}" must be a string`;
+  }
+  return undefined;
+}
+
+const isQdiscList = (data: unknown): data is Qdisc[] => qdiscShapeProblem(data) === undefined;
 
 const notJson = (start: string): RuntimeError => new RuntimeError(`tc printed something that is not JSON: ${start}`);
 
 /** Parses one `tc -j qdisc show` array, checking its shape. */
 export function parseQdiscs(json: string): Qdisc[] {
   const data = parseJson(json, notJson);
-  if (!validateQdiscs(data)) {
-    throw new RuntimeError(`unexpected tc -j qdisc output (${JSON.stringify(validateQdiscs.errors)}): ${json.slice(0, 200)}`);
-  }
+  if (!isQdiscList(data)) throw new RuntimeError(`unexpected tc -j qdisc output (${qdiscShapeProblem(data) ?? ''}): ${json.slice(0, 200)}`);
   return data;
 }
 
