@@ -1,12 +1,32 @@
 #!/usr/bin/env node
-import { run } from './cli/main.js';
-import { EFFECT_PROBE_COMMAND } from './effect/probe.js';
+// The entry stays small: the compile cache is switched on before the rest of the CLI is loaded (dynamic
+// imports below), so that V8 reuses the code it compiled for the previous start (Node >= 22.1; on Node 20
+// there is no such API and nothing changes). The cache lives in the OS temp dir (or NODE_COMPILE_CACHE)
+// and is checked against the source, so a new build is compiled afresh.
+import module from 'node:module';
+import v8 from 'node:v8';
+import { EFFECT_PROBE_COMMAND } from './model/probe.js';
+
+// The young generation does not double each time it fills: a 10,000-destination plan peaks at ~79 MB instead
+// of ~90 MB (node 20, host), with no more CPU (short-lived garbage is collected while it is still small).
+v8.setFlagsFromString('--semi-space-growth-factor=1');
+
+// Not in @types/node 20: looked up, so that Node 20 (without it) runs the same file.
+const enableCompileCache: unknown = Reflect.get(module, 'enableCompileCache');
+if (typeof enableCompileCache === 'function' && process.env['NETCHAOS_COMPILE_CACHE'] !== '0') {
+  try {
+    Reflect.apply(enableCompileCache, module, []);
+  } catch {
+    // an unwritable cache directory: start without it
+  }
+}
 
 if (process.argv[2] === EFFECT_PROBE_COMMAND) {
   // MEASURE_EFFECT's worker, started by netchaos itself inside the target's namespace (src/effect/probe.ts).
   const { main } = await import('./effect/worker.js');
   await main();
 } else {
+  const { run } = await import('./cli/main.js');
   process.exitCode = await run(process.argv.slice(2), {
     stdout: (t) => process.stdout.write(t),
     stderr: (t) => process.stderr.write(t),

@@ -6,7 +6,6 @@ import { type ContainerRef, parseContainerId } from '../model/runtime.js';
 import type { Spec } from '../model/spec.js';
 import type { Deps, Files } from '../ports.js';
 import { parseAbsolutePath, parsePid } from '../config/values.js';
-import { findContainer } from '../runtime/container.js';
 import type { Options } from './context.js';
 
 export function addTargetOptions(cmd: Command, which: 'all' | 'namespace' = 'all'): Command {
@@ -72,7 +71,8 @@ export function locateTarget(
   if (container !== undefined) {
     return {
       netns: undefined,
-      refind: async () => (await findContainer(deps, { ref: container, runtime: spec.runtime, signal: deps.stop.signal })).netns,
+      // The container code (and its JSON schemas) is loaded only for runs that name a container.
+      refind: async () => (await (await import('../runtime/container.js')).findContainer(deps, { ref: container, runtime: spec.runtime, signal: deps.stop.signal })).netns,
     };
   }
   return { netns: flags.netns, refind: undefined };

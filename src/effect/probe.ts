@@ -6,12 +6,9 @@
 import { RuntimeError } from '../model/errors.js';
 import { isObject, parseJson, stringField } from '../model/json.js';
 import { nsenterArgs } from '../model/netns.js';
-import type { WorkerResult } from '../model/probe.js';
+import { EFFECT_PROBE_COMMAND, type WorkerResult } from '../model/probe.js';
 import type { EffectProber, Exec } from '../ports.js';
 import { parseCounters } from '../tc/parse.js';
-
-/** The hidden command of the CLI that runs ./worker.ts (src/cli.ts); the CLI is this process's own script. */
-export const EFFECT_PROBE_COMMAND = '__effect-probe';
 
 /** Checks the worker's JSON (it crossed a process boundary). */
 export function parseWorkerOutput(json: string): Record<string, WorkerResult> {

@@ -12,7 +12,7 @@ import type { Spec } from '../model/spec.js';
 import type { Deps } from '../ports.js';
 import { type Facts, type Plan, plan } from '../tc/plan.js';
 import { checkNetns } from '../netns/namespaces.js';
-import { type ContainerNetns, findContainer } from '../runtime/container.js';
+import type { ContainerNetns } from '../runtime/container.js';
 import { discover } from '../resolve/destinations.js';
 import { type LiveSource, liveSources } from '../resolve/live.js';
 
@@ -46,7 +46,8 @@ export type PrepareDeps = Pick<Deps, 'exec' | 'files' | 'resolver' | 'kube' | 'l
 export async function prepare(deps: PrepareDeps, o: PrepareOptions): Promise<Prepared> {
   const { spec } = o;
   const signal = deps.stop.signal;
-  const container = o.container ? await findContainer(deps, { ref: o.container, runtime: spec.runtime, procRoot: o.procRoot, signal }) : undefined;
+  // The container code (and its JSON schemas) is loaded only for runs that name a container.
+  const container = o.container ? await (await import('../runtime/container.js')).findContainer(deps, { ref: o.container, runtime: spec.runtime, procRoot: o.procRoot, signal }) : undefined;
   if (container?.note) deps.log.warn(container.note);
   const netns = container?.netns ?? o.netns;
   const nsId = netns ? await checkNetns(deps, netns) : undefined;

@@ -1,7 +1,10 @@
 /**
  * What the effect worker (src/effect/worker.ts, run inside the target's namespace) is asked and answers.
- * Type-only here, so the worker, which loads nothing of netchaos, and its caller agree on one shape.
+ * Types and one constant only, so the worker, which loads nothing of netchaos, and its caller agree on one shape.
  */
+
+/** The hidden first argument that makes the CLI's entry (src/cli.ts) run the worker instead of a command. */
+export const EFFECT_PROBE_COMMAND = '__effect-probe';
 
 /** One dependency to probe: a TCP connect to address:port, or a ping to address. */
 export interface WorkerDestination {
