@@ -15,3 +15,18 @@ test('a tc batch is streamed to stdin in pieces: the process reads exactly the l
   assert.equal(wc.stdout.trim(), '10001');
   assert.deepEqual([...batchChunks([])], []);
 });
+
+test('realExec (node:child_process): exit code and both outputs as they are; a missing binary, a timeout and a stop are errors that say so', async () => {
+  assert.deepEqual(await realExec('sh', ['-c', 'echo out; echo err >&2; exit 3']), { exitCode: 3, stdout: 'out\n', stderr: 'err\n' });
+  await assert.rejects(realExec('netchaos-no-such-binary', []), /netchaos-no-such-binary was not found on PATH: is it installed\?/);
+  const started = Date.now();
+  await assert.rejects(realExec('sleep', ['30'], { timeoutMs: 200 }), /sleep 30 timed out after 200 ms/);
+  const stop = new AbortController();
+  setTimeout(() => stop.abort(), 100);
+  await assert.rejects(realExec('sleep', ['30'], { signal: stop.signal }), /sleep was stopped/);
+  // Both ended long before the 30 s sleep (bound: far above the ~0.3 s they take, for a busy machine).
+  assert.ok(Date.now() - started < 10_000, `${Date.now() - started} ms`);
+  // A process that stops reading its input early: its own result, no EPIPE thrown.
+  const head = await realExec('head', ['-c', '5'], { input: (function* () { for (let i = 0; i < 100_000; i++) yield 'xxxxxxxxxx\n'; })() });
+  assert.deepEqual(head, { exitCode: 0, stdout: 'xxxxx', stderr: '' });
+});
