@@ -100,6 +100,22 @@ describe('dead-man', () => {
     assert.equal(processes.started.length, 1);
     assert.match(JSON.stringify(events[0]), /unavailable.*CAP_SYS_CHROOT/);
   });
+  test('DEADMAN=process: the watchdog is spawned while the apply batch runs, not before it (its node start does not delay the fault)', async () => {
+    const ns = new FakeNetns();
+    const processes = new FakeProcesses();
+    const started: string[] = [];
+    const detach = processes.detach;
+    processes.detach = (file, args, logPath) => { started.push('watchdog'); return detach(file, args, logPath); };
+    const f = fakeDeps(ns, { processes });
+    // The real TcPort spawns tc when apply is called (src/netns/tc.ts); this records the call at that moment.
+    const tc = { ...f.deps.tc, apply: (...a: Parameters<typeof f.deps.tc.apply>) => { started.push('tc -batch'); return f.deps.tc.apply(...a); } };
+    const s = spec({ DEADMAN: 'process', TOTAL_CHAOS_DURATION: '1' });
+    const outcome = await inject({ ...f.deps, tc }, { spec: s, plan: plan(s), netns: { kind: 'pid', pid: 4242 }, runId: RUN_ID });
+    assert.equal(outcome.status, 'completed');
+    assert.deepEqual(started, ['tc -batch', 'watchdog'], 'the apply batch was started before the watchdog');
+    assert.deepEqual(ns.tcOps, ['show', 'apply', 'revert'], 'one preflight read, one apply, one revert');
+    assert.equal(processes.killed.length, 0, 'cancelled through its cmdline check only (the fake has none)');
+  });
   test('DEADMAN=systemd that cannot be armed: exit 1 before any change', async () => {
     const ns = new FakeNetns();
     const f = fakeDeps(ns);

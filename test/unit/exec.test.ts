@@ -22,7 +22,7 @@ test('realExec (node:child_process): exit code and both outputs as they are; a m
   const started = Date.now();
   await assert.rejects(realExec('sleep', ['30'], { timeoutMs: 200 }), /sleep 30 timed out after 200 ms/);
   const stop = new AbortController();
-  setTimeout(() => stop.abort(), 100);
+  setTimeout(() => { stop.abort(); }, 100);
   await assert.rejects(realExec('sleep', ['30'], { signal: stop.signal }), /sleep was stopped/);
   // Both ended long before the 30 s sleep (bound: far above the ~0.3 s they take, for a busy machine).
   assert.ok(Date.now() - started < 10_000, `${Date.now() - started} ms`);
