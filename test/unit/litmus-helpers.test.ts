@@ -114,6 +114,9 @@ class Kubelet {
 let kubelet: Kubelet;
 
 before(async () => {
+  // The CLI loads each command's code when it first runs (src/cli/main.ts); loaded here once, so that the
+  // three helpers started at once do not all wait for that first load while the runner already stops them.
+  await Promise.all([import('../../src/cli/helper.ts'), import('../../src/cli/run.ts'), import('../../src/cli/host.ts'), import('../../src/cli/options.ts'), import('../../src/cli/target-flags.ts')]);
   await api.start();
   kubeconfig = api.kubeconfig();
   runtime = await fakeRuntime(dir);
