@@ -16,7 +16,7 @@ test('a tc batch is streamed to stdin in pieces: the process reads exactly the l
   assert.deepEqual([...batchChunks([])], []);
 });
 
-test('realExec (node:child_process): exit code and both outputs as they are; a missing binary, a timeout and a stop are errors that say so', async () => {
+test('realExec (execa): exit code and both outputs as they are; a missing binary, a timeout and a stop are errors that say so', async () => {
   assert.deepEqual(await realExec('sh', ['-c', 'echo out; echo err >&2; exit 3']), { exitCode: 3, stdout: 'out\n', stderr: 'err\n' });
   await assert.rejects(realExec('netchaos-no-such-binary', []), /netchaos-no-such-binary was not found on PATH: is it installed\?/);
   const started = Date.now();
