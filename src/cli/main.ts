@@ -11,6 +11,7 @@ import { stringField, tryParseJson } from '../model/json.js';
 import { RESULT_PATH } from '../litmus/helper-job.js';
 import { type Action, Context, type Io, type Options } from './context.js';
 import { deadmanUnit } from './deadman-unit.js';
+import { deps } from './deps.js';
 import { helper } from './helper.js';
 import { type HostFactory, realHost } from './host.js';
 import { inject } from './inject.js';
@@ -46,6 +47,8 @@ function program(io: Io, run: (action: Action) => (opts: Options) => Promise<voi
     .showHelpAfterError('(run with --help for usage)');
   addTargetOptions(addVariableOptions(p.command('plan').description('print exactly what inject would do (destinations, tree, tc batch); change nothing')))
     .action(run(plan));
+  addTargetOptions(addVariableOptions(p.command('deps').description("list the target's live connections (TCP/UDP, IPv4/IPv6, connected and listening) by peer address and port, each named: Kubernetes Service or pod (PEER_NAMESPACES, DESTINATION_PODS/SERVICES namespaces), else reverse DNS with the target's resolver; change nothing")))
+    .action(run(deps));
   addTargetOptions(addVariableOptions(p.command('inject').description('apply the fault, wait TOTAL_CHAOS_DURATION, revert, exit')))
     .action(run(inject));
   addVariableOptions(p.command('run').description('Litmus mode: find the target pods (TARGETS), enter their containers on this node (NODE_NAME) or through one helper pod per other node (HELPER_MODE), inject, revert, report to ChaosResult and Events'), 'litmus')
