@@ -10,13 +10,22 @@ import { realFiles } from '../host/files.js';
 import { createLogger } from '../host/log.js';
 import { realProcesses } from '../host/processes.js';
 import { realSignals } from '../host/signals.js';
-import { createKubeApi } from '../kube/api.js';
+import { createKubeApi, kubeConfigFor } from '../kube/api.js';
+import type { CatalogApi } from '../connections/catalog.js';
+import { type ReverseFactory, nodeReverseResolver } from '../connections/reverse.js';
 import { nsenterTc } from '../netns/tc.js';
 import { nodeResolver } from '../resolve/dns.js';
 import { execProber } from '../effect/probe.js';
 
-/** The ports without the run's Stop (the command makes it from `signals` when it needs one). */
-export type Host = Omit<Deps, 'stop'> & { readonly signals: Signals };
+/** How `deps` names peers: reverse DNS, and the Services and pods of a few namespaces. */
+export interface PeerNaming {
+  readonly reverse: ReverseFactory;
+  /** Loads the Kubernetes client on its first call only. */
+  readonly catalogApi: () => Promise<CatalogApi>;
+}
+
+/** The ports without the run's Stop (the command makes it from `signals` when it needs one); without `peerNaming`, `deps` names peers from what it has (no DNS, no API). */
+export type Host = Omit<Deps, 'stop'> & { readonly signals: Signals; readonly peerNaming?: PeerNaming };
 
 export interface HostOptions {
   readonly logLevel: LogLevel;
@@ -37,4 +46,11 @@ export const realHost: HostFactory = ({ logLevel, env }) => ({
   prober: execProber(realExec),
   random: Math.random,
   signals: realSignals,
+  peerNaming: {
+    reverse: nodeReverseResolver(),
+    catalogApi: async () => {
+      const [{ createCatalogApi }, kc] = await Promise.all([import('../connections/kube-client.js'), kubeConfigFor(env)]);
+      return createCatalogApi(kc);
+    },
+  },
 });

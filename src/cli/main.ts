@@ -31,6 +31,7 @@ function version(): string {
  */
 const actions = {
   plan: async () => (await import('./plan.js')).plan,
+  deps: async () => (await import('./deps.js')).deps,
   inject: async () => (await import('./inject.js')).inject,
   run: async () => (await import('./run.js')).run,
   helper: async () => (await import('./helper.js')).helper,
@@ -50,7 +51,7 @@ const isCommand = (name: string | undefined): name is CommandName => name !== un
 async function program(argv: readonly string[], io: Io, run: (load: () => Promise<Action>) => (opts: Options) => Promise<void>): Promise<Command> {
   const named = argv[0] === 'help' ? argv[1] : argv[0];
   const wanted = (name: CommandName): boolean => (isCommand(named) ? named === name : argv[0] !== '--version');
-  const needsOptions = (['plan', 'inject', 'run', 'helper', 'revert'] as const).some(wanted);
+  const needsOptions = (['plan', 'deps', 'inject', 'run', 'helper', 'revert'] as const).some(wanted);
   const { addVariableOptions } = needsOptions ? await import('./options.js') : { addVariableOptions: undefined };
   const { addTargetOptions } = needsOptions ? await import('./target-flags.js') : { addTargetOptions: undefined };
   const variableOptions = (c: Command, mode?: 'litmus'): Command => (addVariableOptions ? addVariableOptions(c, mode) : c);
@@ -64,6 +65,9 @@ async function program(argv: readonly string[], io: Io, run: (load: () => Promis
   const plan = p.command('plan').description('print exactly what inject would do (destinations, tree, tc batch); change nothing');
   if (wanted('plan')) targetOptions(variableOptions(plan));
   plan.action(run(actions.plan));
+  const deps = p.command('deps').description("list the target's live connections (TCP/UDP, IPv4/IPv6, connected and listening) by peer address and port, each named: Kubernetes Service or pod (PEER_NAMESPACES, DESTINATION_PODS/SERVICES namespaces), else reverse DNS with the target's resolver; change nothing");
+  if (wanted('deps')) targetOptions(variableOptions(deps));
+  deps.action(run(actions.deps));
   const inject = p.command('inject').description('apply the fault, wait TOTAL_CHAOS_DURATION, revert, exit');
   if (wanted('inject')) targetOptions(variableOptions(inject));
   inject.action(run(actions.inject));

@@ -7,6 +7,7 @@ import { describeProbes, probeDestinations } from '../effect/effect.js';
 import { describeResolved } from '../resolve/destinations.js';
 import { describeRefresh, refreshSchedule } from '../resolve/live.js';
 import type { Prepared } from '../lifecycle/prepare.js';
+import { type BlastSection, formatBlastSection } from '../connections/section.js';
 
 export interface PlanView {
   readonly spec: Spec;
@@ -18,6 +19,8 @@ export interface PlanView {
   /** What inject would do with what is there now (refuse, replace). */
   readonly notes: readonly string[];
   readonly nowMs: number;
+  /** The target's live connections and what the plan does to each (BLAST_RADIUS, with a target). */
+  readonly blast: BlastSection | undefined;
 }
 
 /** What `plan` shows of the owner marker: inject appends these lines to the batch, with its own run id and deadline. */
@@ -41,6 +44,7 @@ export function planJson(v: PlanView): string {
     ...targetContext(v), ...(container ? { container } : {}), resolved: p.resolved, refresh: refreshSchedule(spec, p.sources, p.resolved), notes: v.notes,
     owner: ownerPreview(spec, v.nowMs), durationS: spec.durationS, rampS: spec.rampS, force: spec.force, direction: spec.direction,
     effect: spec.measureEffect ? { verify: spec.verifyEffect, targets: selection.destinations, notes: selection.notes } : null, plan: p.plan,
+    ...(v.blast ? { blastRadius: v.blast } : {}),
   }, null, 2) + '\n';
 }
 
@@ -54,5 +58,5 @@ export function planText(v: PlanView): string {
     ? `\n${describeProbes(probeDestinations(p.plan)).join('\n')}\n${spec.verifyEffect ? 'VERIFY_EFFECT=true: a measured effect outside the tolerance fails the run (exit 6)\n' : ''}`
     : '';
   return head + describeResolved(p.resolved) + describeRefresh(refreshSchedule(spec, p.sources, p.resolved)) + describePlan(p.plan, targetContext(v))
-    + ownerText + probes + v.notes.map((n) => `\n!!! ${n}\n`).join('');
+    + ownerText + probes + (v.blast ? `\n${formatBlastSection(v.blast)}` : '') + v.notes.map((n) => `\n!!! ${n}\n`).join('');
 }

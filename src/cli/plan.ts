@@ -2,6 +2,7 @@
 import { buildSpec } from '../config/spec.js';
 import { describeQdisc, isKernelDefault, isOurs, rootOf } from '../tc/parse.js';
 import { prepare } from '../lifecycle/prepare.js';
+import { type BlastSection, blastSection } from '../connections/section.js';
 import type { Action } from './context.js';
 import { planJson, planText } from './plan-output.js';
 import { locateTarget, readTargetFlags } from './target-flags.js';
@@ -10,7 +11,8 @@ export const plan: Action = async (ctx) => {
   const flags = readTargetFlags(ctx.opts, false);
   const spec = buildSpec({ get: ctx.get, readFile: ctx.readFile });
   ctx.logsErrors = false;
-  const deps = ctx.depsWithoutSignals(ctx.build('warn'));
+  const host = ctx.build('warn');
+  const deps = ctx.depsWithoutSignals(host);
   const { netns } = locateTarget(deps, flags, spec);
   const prepared = await prepare(deps, { spec, netns, container: flags.container });
   const notes: string[] = [];
@@ -21,7 +23,14 @@ export const plan: Action = async (ctx) => {
     if (isOurs(current)) notes.push('inject would be REFUSED: a netchaos tree is already there (netchaos revert removes it)');
     else if (!isKernelDefault(current)) notes.push(spec.force ? 'inject would REPLACE this foreign root qdisc (--force); it is not restored afterwards' : 'inject would be REFUSED: the root qdisc is not a kernel default (use --force to replace it)');
   }
-  const view = { spec, prepared, containerId: ctx.option('containerId'), root, notes, nowMs: deps.clock.now() };
+  let blast: BlastSection | undefined;
+  if (prepared.netns && spec.blastRadius) {
+    blast = await blastSection({ exec: deps.exec, files: deps.files, ...(host.peerNaming ? { catalogApi: host.peerNaming.catalogApi } : {}) }, {
+      target: prepared.netns, spec, plan: prepared.plan, resolved: prepared.resolved, signal: deps.stop.signal,
+      ...(prepared.container && ctx.option('containerId') ? { label: `container ${ctx.option('containerId')?.slice(0, 13) ?? ''} (pid ${prepared.container.pid})` } : {}),
+    });
+  }
+  const view = { spec, prepared, containerId: ctx.option('containerId'), root, notes, nowMs: deps.clock.now(), blast };
   ctx.io.stdout(spec.output === 'json' ? planJson(view) : planText(view));
   return 0;
 };

@@ -11,7 +11,7 @@ import { type Direction, type FaultGroup, type OutputFormat, type Spec, deadmanM
 import { specProblems } from '../tc/plan.js';
 import { buildNetem, isNoop, parseFaultGroup } from './faults.js';
 import { type RawInput, type RawValue, Reader, defined } from './reader.js';
-import { parseHostDestinations, parsePodDestinations, parseServiceDestinations } from './selectors.js';
+import { parseHostDestinations, parseNamespace, parsePodDestinations, parseServiceDestinations } from './selectors.js';
 import {
   assertPrintable, parseBoolean, parseChoice, parseDestinationList, parseInterfaceName, parseLogLevel, parsePortFilter, parseRuntimeName,
   parseSeconds, parseSocketPath, splitList,
@@ -39,6 +39,8 @@ export function buildSpec(input: SpecInput): Spec {
   const direction = r.value('DIRECTION', parseDirection);
   const measureEffect = r.value('MEASURE_EFFECT', parseBoolean);
   const verifyEffect = r.value('VERIFY_EFFECT', parseBoolean);
+  const blastRadius = r.value('BLAST_RADIUS', parseBoolean);
+  const peerNamespaces = r.value('PEER_NAMESPACES', (l, t) => (t.trim() === '' ? [] : [...new Set(splitList(l, t).map((n) => parseNamespace(l, n)))]));
   if (verifyEffect === true && measureEffect === false) {
     r.problem(r.labelOf('VERIFY_EFFECT'), 'verifying the effect needs MEASURE_EFFECT=true (the measurement is what is verified)');
   }
@@ -51,6 +53,7 @@ export function buildSpec(input: SpecInput): Spec {
     refreshS: refreshOn === false ? 0 : defined(refreshInterval),
     direction: defined(direction), measureEffect: defined(measureEffect), verifyEffect: defined(verifyEffect),
     deadman: defined(deadman), deadmanGraceS: defined(deadmanGraceS), onTargetRestart: defined(onTargetRestart),
+    blastRadius: defined(blastRadius), peerNamespaces: defined(peerNamespaces),
   };
 }
 

@@ -238,7 +238,15 @@ export const variables = [
   },
   {
     env: 'OUTPUT', flag: '--output <format>', default: 'text', section: 'output', litmus: false, manifest: false,
-    doc: '`plan` output: text or json.',
+    doc: '`plan` and `deps` output: text or json.',
+  },
+  {
+    env: 'BLAST_RADIUS', flag: '--blast-radius <bool>', default: 'true', section: 'output', litmus: false, manifest: true,
+    doc: '`plan` with a target, and Litmus mode before the chaos (ChaosResult status.netchaosBlastRadius, Event BlastRadius): list the target\'s live connections (read from its /proc/<pid>/net tables) and mark each one faulted (band, fault) or untouched; warn about a named dependency with no live connection and about live traffic to a Service ClusterIP the filters miss.',
+  },
+  {
+    env: 'PEER_NAMESPACES', flag: '--peer-namespaces <list>', default: '', section: 'output', litmus: false, manifest: false,
+    doc: '`deps`: comma list of Kubernetes namespaces whose Services, EndpointSlices and Running pods name the target\'s peers (besides the namespaces of DESTINATION_PODS and DESTINATION_SERVICES); needs `list` on them. Peers still unnamed are looked up by reverse DNS with the target\'s resolver.',
   },
 ] as const satisfies readonly Variable[];
 

@@ -10,11 +10,10 @@
  *
  * Calls, per namespace: list services, list endpointslices (both always), list pods with
  * fieldSelector=status.phase=Running (only when an address is still unnamed after the Services). The new
- * permission is `list` on services (the runner only `get`s them today): see catalogPermissions.
+ * permission is `list` on services (src/kube/permissions.ts).
  */
 import type { V1EndpointSlice, V1Pod, V1Service } from '@kubernetes/client-node';
 import type { Spec } from '../model/spec.js';
-import type { ApiPermission } from '../kube/permissions.js';
 
 /** The API calls the catalog makes (a port: kube-client.ts has the real one, tests use the API double). */
 export interface CatalogApi {
@@ -24,13 +23,6 @@ export interface CatalogApi {
   /** Running pods of the namespace. */
   listRunningPods(namespace: string, signal?: AbortSignal): Promise<V1Pod[]>;
 }
-
-/** RBAC for naming peers through the API, to merge into src/kube/permissions.ts's apiPermissions. */
-export const catalogPermissions = [
-  { apiGroup: '', resource: 'services', verbs: ['list'], clusterScoped: false, when: 'deps, and plan with a target: name the target\'s peers (the target\'s namespace and the named dependencies\' namespaces)' },
-  { apiGroup: 'discovery.k8s.io', resource: 'endpointslices', verbs: ['list'], clusterScoped: false, when: 'deps, and plan with a target: name the target\'s peers behind Services' },
-  { apiGroup: '', resource: 'pods', verbs: ['list'], clusterScoped: false, when: 'deps, and plan with a target: name the target\'s peers that are pods (only for addresses no Service explains)' },
-] as const satisfies readonly ApiPermission[];
 
 export interface ServiceInfo {
   readonly namespace: string;

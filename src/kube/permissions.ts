@@ -14,11 +14,12 @@ export interface ApiPermission {
 }
 
 export const apiPermissions = [
-  { apiGroup: '', resource: 'pods', verbs: ['list'], clusterScoped: false, when: 'always: target pods (TARGETS namespaces), DESTINATION_PODS (again every DEPENDENCY_REFRESH_INTERVAL during the run), health checks' },
+  { apiGroup: '', resource: 'pods', verbs: ['list'], clusterScoped: false, when: 'always: target pods (TARGETS namespaces), DESTINATION_PODS (again every DEPENDENCY_REFRESH_INTERVAL during the run), health checks; `deps`: name the target\'s peers that are pods (only for addresses no Service explains)' },
   { apiGroup: '', resource: 'pods', verbs: ['get', 'create', 'delete'], clusterScoped: false, when: 'targets on other nodes (HELPER_MODE auto/always), in CHAOS_NAMESPACE: read this runner\'s pod, start one helper pod per node, read its result (termination message), delete it' },
   { apiGroup: '', resource: 'nodes', verbs: ['list'], clusterScoped: true, when: 'NODE_LABEL is set' },
   { apiGroup: '', resource: 'services', verbs: ['get'], clusterScoped: false, when: 'DESTINATION_SERVICES is set (again every DEPENDENCY_REFRESH_INTERVAL during the run)' },
-  { apiGroup: 'discovery.k8s.io', resource: 'endpointslices', verbs: ['list'], clusterScoped: false, when: 'DESTINATION_SERVICES is set (again every DEPENDENCY_REFRESH_INTERVAL during the run)' },
+  { apiGroup: '', resource: 'services', verbs: ['list'], clusterScoped: false, when: '`deps`: name the target\'s peers (PEER_NAMESPACES, the target pods\' namespaces and those of DESTINATION_PODS/SERVICES)' },
+  { apiGroup: 'discovery.k8s.io', resource: 'endpointslices', verbs: ['list'], clusterScoped: false, when: 'DESTINATION_SERVICES is set (again every DEPENDENCY_REFRESH_INTERVAL during the run); `deps`: name the target\'s peers behind Services' },
   { apiGroup: 'litmuschaos.io', resource: 'chaosengines', verbs: ['get'], clusterScoped: false, when: 'CHAOSENGINE is set (CHAOS_NAMESPACE)' },
   { apiGroup: 'litmuschaos.io', resource: 'chaosresults', verbs: ['get', 'create', 'patch'], clusterScoped: false, when: 'CHAOSENGINE is set (CHAOS_NAMESPACE)' },
   { apiGroup: '', resource: 'events', verbs: ['create'], clusterScoped: false, when: 'CHAOSENGINE is set (CHAOS_NAMESPACE)' },

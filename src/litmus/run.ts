@@ -17,6 +17,7 @@ import { checkHealth, selectTargets } from '../kube/targets.js';
 import { type Final, Reporter } from './report.js';
 import { refindPod } from './refind.js';
 import { injectAll, prepareTargets } from './targets.js';
+import { reportBlastRadius } from './blast-report.js';
 import { STOP_GRACE_S } from './helper-pods.js';
 import { type JobInputs, chaosViaHelpers } from './via-helpers.js';
 
@@ -110,6 +111,8 @@ class LitmusRun {
     const { deps, spec, l, reporter, opts } = this;
     const cache: KubeCache = new Map();
     const prepared = await prepareTargets(deps, spec, here, { cache, procRoot: opts.procRoot });
+    if (deps.stop.stopped) return;
+    await reportBlastRadius(deps, spec, prepared, reporter);
     if (deps.stop.stopped) return;
     reporter?.event('engine', 'ChaosInject', `Injecting ${l.experimentName} chaos on application pod(s) ${prepared.map((x) => podText(x.pod)).join(', ')} (${prepared.map((x) => x.plan.bands.map((b) => b.description).join(', ')).join('; ')})`);
     await injectAll(deps, prepared, {

@@ -4,7 +4,7 @@
  * then inject them in parallel or one after the other, each in its own scope of the run's Stop.
  */
 import { RevertError, RuntimeError } from '../model/errors.js';
-import type { KubeCache } from '../model/destinations.js';
+import type { KubeCache, Resolved } from '../model/destinations.js';
 import { type TargetPod, type TargetStatus, podText } from '../model/kube.js';
 import type { Sequence } from '../model/litmus.js';
 import { describeNetns, type NetnsRef } from '../model/netns.js';
@@ -24,6 +24,8 @@ export interface PreparedTarget {
   readonly container: ContainerNetns;
   readonly netns: NetnsRef;
   readonly plan: Plan;
+  /** The named dependencies as resolved before the run (for the blast radius's warnings). */
+  readonly resolved: readonly Resolved[];
 }
 
 /** Everything that can fail without changing anything, for every target, before the first change. */
@@ -39,7 +41,7 @@ export async function prepareTargets(
       `${podText(pod)} container ${pod.container}: pid ${container.pid}, netns ${container.netnsPath} (via ${container.via})`);
     for (const r of p.resolved) deps.log.info({ pod: podText(pod), dependency: r.source, addresses: r.items.length, details: r.details }, `dependency ${r.source}: ${r.details.join('; ')}`);
     for (const w of p.plan.warnings) deps.log.warn(w);
-    prepared.push({ pod, container, netns, plan: p.plan });
+    prepared.push({ pod, container, netns, plan: p.plan, resolved: p.resolved });
   }
   return prepared;
 }

@@ -73,4 +73,8 @@ export interface Spec {
   readonly deadmanGraceS: number;
   /** What a restart of the target into a new namespace does (ON_TARGET_RESTART). */
   readonly onTargetRestart: RestartMode;
+  /** `plan` and Litmus mode list the target's live connections and what the fault does to each (BLAST_RADIUS). */
+  readonly blastRadius: boolean;
+  /** Namespaces whose Services and pods name the target's peers in `deps` (PEER_NAMESPACES). */
+  readonly peerNamespaces: readonly string[];
 }

@@ -228,11 +228,11 @@ describe('RBAC: the runner may do what our manifests grant, nothing else', () =>
   });
 
   test('a verb no manifest grants: 403 in the real Status shape, and netchaos says which rule to add', async () => {
-    const r = await raw('GET', '/api/v1/namespaces/shop/services');
+    const r = await raw('POST', '/api/v1/namespaces/shop/services', { metadata: { name: 'x' }, spec: {} });
     assert.equal(r.status, 403);
     assert.deepEqual(r.json, {
       kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', reason: 'Forbidden', code: 403, details: { kind: 'services' },
-      message: 'services is forbidden: User "system:serviceaccount:litmus:pod-dependency-latency-sa" cannot list resource "services" in API group "" in the namespace "shop"',
+      message: 'services is forbidden: User "system:serviceaccount:litmus:pod-dependency-latency-sa" cannot create resource "services" in API group "" in the namespace "shop"',
     });
     const named = await raw('DELETE', '/apis/litmuschaos.io/v1alpha1/namespaces/litmus/chaosengines/shop-chaos');
     assert.equal(named.json?.message, 'chaosengines.litmuschaos.io "shop-chaos" is forbidden: User "system:serviceaccount:litmus:pod-dependency-latency-sa" cannot delete resource "chaosengines" in API group "litmuschaos.io" in the namespace "litmus"');

@@ -81,7 +81,9 @@ describe('netchaos run (Litmus mode)', () => {
     assert.equal(r.result?.status.experimentStatus.verdict, 'Pass');
     assert.deepEqual(r.result?.status.history.targets, [{ name: 'frontend-1', kind: 'pod', chaosStatus: 'reverted' }]);
     const reasons = api.list('events', 'litmus').slice(before).map((e) => `${e.involvedObject.kind}/${e.reason}`);
-    assert.deepEqual(reasons, ['ChaosResult/Awaited', 'ChaosEngine/TargetSelection', 'ChaosEngine/PreChaosCheck', 'ChaosEngine/ChaosInject', 'ChaosEngine/PostChaosCheck', 'ChaosResult/Pass', 'ChaosEngine/Summary']);
+    assert.deepEqual(reasons, ['ChaosResult/Awaited', 'ChaosEngine/TargetSelection', 'ChaosEngine/PreChaosCheck', 'ChaosEngine/BlastRadius', 'ChaosEngine/ChaosInject', 'ChaosEngine/PostChaosCheck', 'ChaosResult/Pass', 'ChaosEngine/Summary']);
+    // The pod's /proc/<pid>/net tables are not faked here: the blast radius says so (test/unit/blast-report.test.ts has the table).
+    assert.match(String(r.result?.status.netchaosBlastRadius?.['frontend-1']?.error), /cannot read \/proc\/23917\/net\/tcp/);
     assert.ok(r.lines.some((l) => /shop\/frontend-2 \(node-b\)/.test(l.msg)), 'the pod elsewhere is in the log');
     assert.ok(r.lines.some((l) => /dependency service shop\/api: ClusterIP 10.96.0.20 ports 80; endpoint 10.244.1.5 ports 8080/.test(l.msg)));
   });

@@ -11,7 +11,8 @@ import { buildSpec } from '../../src/config/spec.ts';
 import type { VariableName } from '../../src/config/vars.ts';
 import { ApiException, type KubeConfig } from '@kubernetes/client-node';
 import { kubeConfigFor, toKubeError } from '../../src/kube/api.ts';
-import { catalogNamespaces, catalogPermissions, readCatalog } from '../../src/connections/catalog.ts';
+import { catalogNamespaces, readCatalog } from '../../src/connections/catalog.ts';
+import { apiPermissions } from '../../src/kube/permissions.ts';
 import { createCatalogApi } from '../../src/connections/kube-client.ts';
 import { type Connections, groupSockets } from '../../src/connections/group.ts';
 import { type PeerName, clusterZones, describeName, namePeers, parseClusterName } from '../../src/connections/names.ts';
@@ -133,7 +134,7 @@ describe('Kubernetes through the API double', () => {
       'list services data ', 'list services shop ',
     ]);
     assert.deepEqual(api.unexpected, []);
-    for (const c of api.calls) assert.ok(catalogPermissions.some((p) => p.resource === c.resource && (p.verbs as readonly string[]).includes(c.verb)), `${c.verb} ${c.resource} is in catalogPermissions`);
+    for (const c of api.calls) assert.ok(apiPermissions.some((p) => p.resource === c.resource && (p.verbs as readonly string[]).includes(c.verb)), `${c.verb} ${c.resource} is in apiPermissions (the manifests grant it)`);
   });
 
   test('pods are not listed when the Services name every peer', async () => {

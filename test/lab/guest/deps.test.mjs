@@ -1,0 +1,115 @@
+// The blast radius on a real kernel (runs INSIDE the lab VM only): an application in `app` holds live
+// connections to B, C and D (hold-conns.mjs, in its own mount namespace whose /etc/resolv.conf names a
+// dnsmasq on 192.0.2.1 that knows c.lab.test and d.lab.test, PTR records included); the Kubernetes API
+// double (kube-double-server.ts) has a Service shop/b whose ClusterIP is B's address.
+//   60. `netchaos deps` reads the app's sockets and names all three: B through the API (service shop/b),
+//       C and D through reverse DNS with the app's own resolver; `netchaos plan` with DESTINATION_IPS=B
+//       marks the B connection faulted and the C and D connections untouched.
+// The outputs are kept in $NCLAB_OUT/deps-60-*.txt (the README quotes them).
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { DEPS, OUT, CLI, GUEST_DIR, REPO, ensureLab, cliExists, cli, run, mustRun, hasOurTree, sleep, record } from './lib.mjs';
+
+const DNS = '192.0.2.1';
+const HOSTS = path.join(OUT, 'deps-hosts');
+const RESOLV = path.join(OUT, 'deps-resolv.conf');
+const PORT = 8080;
+
+let dnsmasq;
+let holder;
+let double;
+let dir;
+let PID;
+
+before(async () => {
+  assert.ok(cliExists(), `${CLI} is missing`);
+  ensureLab();
+  mustRun('ip', ['addr', 'add', `${DNS}/24`, 'dev', 'br0']);
+  writeFileSync(HOSTS, `${DEPS.C.v4} c.lab.test\n${DEPS.D.v4} d.lab.test\n`);
+  writeFileSync(RESOLV, `nameserver ${DNS}\nsearch lab.test\noptions timeout:1 attempts:2\n`);
+  dnsmasq = spawn('dnsmasq', ['--keep-in-foreground', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', `--addn-hosts=${HOSTS}`,
+    '--bind-interfaces', `--listen-address=${DNS}`, '--port=53', '--user=root', '--pid-file=', '--log-queries',
+    `--log-facility=${path.join(OUT, 'deps-dnsmasq.log')}`], { stdio: 'ignore' });
+  const ready = path.join(OUT, 'deps-ready');
+  run('rm', ['-f', ready]);
+  // The application: in app, with its own /etc/resolv.conf (as a container has), holding one connection to each of B, C, D.
+  holder = spawn('ip', ['netns', 'exec', 'app', 'unshare', '-m', '--propagation', 'private', 'sh', '-c',
+    'mount --bind "$1" /etc/resolv.conf && shift && exec node "$@"', 'sh', RESOLV, path.join(GUEST_DIR, 'hold-conns.mjs'), '--max-seconds', '600', '--ready', ready,
+    `tcp:${DEPS.B.v4}:${PORT}`, `tcp:${DEPS.C.v4}:${PORT}`, `tcp:${DEPS.D.v4}:${PORT}`], { stdio: 'ignore', detached: true });
+  PID = holder.pid;
+  for (let i = 0; i < 300; i++) {
+    try { if (readFileSync(ready, 'utf8').includes('ready')) break; } catch { /* not yet */ }
+    await sleep(100);
+  }
+  assert.match(readFileSync(ready, 'utf8'), /ready/, 'hold-conns connected to B, C and D');
+  assert.match(readFileSync(`/proc/${PID}/root/etc/resolv.conf`, 'utf8'), /nameserver 192\.0\.2\.1/, 'the app sees its own resolv.conf');
+  dir = mkdtempSync(path.join(OUT, 'deps-'));
+  double = spawn('node', ['--import', 'tsx', path.join(GUEST_DIR, 'kube-double-server.ts'), dir, String(PID)], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((resolve, reject) => {
+    let out = '';
+    double.stdout.on('data', (c) => { out += c; if (out.includes('READY')) resolve(); });
+    double.on('exit', (code) => reject(new Error(`the API double exited with ${code} before it was ready`)));
+  });
+});
+
+after(async () => {
+  try { process.kill(-holder.pid, 'SIGTERM'); } catch { /* gone */ }
+  dnsmasq?.kill('SIGTERM');
+  if (double && double.exitCode === null) {
+    double.kill('SIGTERM');
+    await new Promise((resolve) => double.on('exit', resolve));
+  }
+  run('ip', ['addr', 'del', `${DNS}/24`, 'dev', 'br0']);
+});
+
+test('60. deps names B (API: service shop/b), C and D (reverse DNS, the app\'s resolver); plan with DESTINATION_IPS=B: B faulted, C and D untouched', (t) => {
+  const env = { KUBECONFIG: path.join(dir, 'kubeconfig') };
+  let t0 = Date.now();
+  const deps = cli(['deps', '--pid', String(PID), '--peer-namespaces', 'shop'], { env });
+  const depsMs = Date.now() - t0;
+  writeFileSync(path.join(OUT, 'deps-60-deps.txt'), deps.stdout);
+  t0 = Date.now();
+  const depsJson = cli(['deps', '--pid', String(PID), '--peer-namespaces', 'shop', '--output', 'json'], { env });
+  const depsJsonMs = Date.now() - t0;
+  const planArgs = ['plan', '--pid', String(PID), '--destination-ips', DEPS.B.v4, '--latency', '100'];
+  // The cost of the section: plan with and without it, alternating, 3 runs each (medians, same VM, same moment).
+  const on = [];
+  const off = [];
+  let plan;
+  let planOff;
+  for (let i = 0; i < 3; i++) {
+    plan = cli(planArgs, { env });
+    on.push(plan.ms);
+    planOff = cli(planArgs, { env: { ...env, BLAST_RADIUS: 'false' } });
+    off.push(planOff.ms);
+  }
+  writeFileSync(path.join(OUT, 'deps-60-plan.txt'), plan.stdout);
+  const median = (xs) => [...xs].sort((a, b) => a - b)[1];
+  const planMs = Math.round(median(on));
+  const planOffMs = Math.round(median(off));
+  const measured = { depsMs, depsJsonMs, planMs, planOffMs, ratio: Math.round((planMs / planOffMs) * 100) / 100, on: on.map(Math.round), off: off.map(Math.round) };
+  t.diagnostic(`measured: ${JSON.stringify(measured)}`);
+  record('60. deps and blast radius', measured);
+  const msg = `\n--- deps:\n${deps.stdout}${deps.stderr}\n--- plan:\n${plan.stdout}${plan.stderr}`;
+  assert.equal(deps.code, 0, msg);
+  const row = (text, addr) => text.split('\n').find((l) => new RegExp(`^\\s+tcp\\s+${addr.replaceAll('.', '\\.')}\\s+${PORT}\\s`).test(l)) ?? '';
+  assert.match(row(deps.stdout, DEPS.B.v4), /service shop\/b \(ClusterIP\)/, msg);
+  assert.match(row(deps.stdout, DEPS.C.v4), /c\.lab\.test \(reverse DNS\)/, msg);
+  assert.match(row(deps.stdout, DEPS.D.v4), /d\.lab\.test \(reverse DNS\)/, msg);
+  const json = JSON.parse(depsJson.stdout);
+  const named = Object.fromEntries(json.outbound.filter((g) => g.port === PORT).map((g) => [g.address, g.name]));
+  assert.deepEqual(named[DEPS.B.v4], { kind: 'service', namespace: 'shop', name: 'b', via: 'ClusterIP' }, msg);
+  assert.equal(named[DEPS.C.v4]?.name, 'c.lab.test', msg);
+  assert.equal(named[DEPS.D.v4]?.name, 'd.lab.test', msg);
+
+  assert.equal(plan.code, 0, msg);
+  assert.match(row(plan.stdout, DEPS.B.v4), /FAULTED band \d: \+100ms ← DESTINATION_IPS \(192\.0\.2\.11\/32\)/, msg);
+  assert.match(row(plan.stdout, DEPS.C.v4), /untouched \(no filter matches\)/, msg);
+  assert.match(row(plan.stdout, DEPS.D.v4), /untouched \(no filter matches\)/, msg);
+  assert.doesNotMatch(plan.stdout, /WARNING: DESTINATION_IPS/, 'B has a live connection: no warning');
+  assert.doesNotMatch(planOff.stdout, /Blast radius/, 'BLAST_RADIUS=false: no section');
+  assert.ok(!hasOurTree(), 'deps and plan change nothing');
+});
