@@ -36,7 +36,10 @@ export function parsePort(variable: string, raw: string): number {
   return value;
 }
 
-/** An IPv4/IPv6 address or CIDR, strictly: four-part decimal IPv4, no zone index, no host bits. */
+/**
+ * An IPv4/IPv6 address or CIDR, strictly: four-part decimal IPv4, no zone index, no host bits. One IPv4-mapped
+ * IPv6 host (`::ffff:a.b.c.d`) is that IPv4 host; a deprecated IPv4-compatible one (`::a.b.c.d`) is refused.
+ */
 export function parseCidr(variable: string, raw: string): Cidr {
   const text = raw.trim();
   const slash = text.indexOf('/');
@@ -54,13 +57,49 @@ export function parseCidr(variable: string, raw: string): Cidr {
       throw new UsageError(variable, `${show(raw)}: an IPv${family} prefix length must be 0-${bits}`);
     }
   }
-  const address = ipaddr.parse(addressText);
+  const address = ipaddr.parse(family === 6 ? withoutDottedQuad(addressText) : addressText);
+  if (address instanceof ipaddr.IPv6 && prefix === 128) {
+    refuseV4Compatible(variable, raw, address);
+    // `::ffff:a.b.c.d` is the IPv4 host the packets really go to (as IPv4): a u32 match on the IPv6 form never matches.
+    if (address.isIPv4MappedAddress()) return { family: 4, address: address.toIPv4Address().toString(), prefix: 32 };
+  }
   const network = ipaddr.parse(networkAddress(address.toNormalizedString(), prefix));
   const canonical = network.toString();
   if (network.toNormalizedString() !== address.toNormalizedString()) {
     throw new UsageError(variable, `${show(raw)} has host bits set; did you mean ${canonical}/${prefix}?`);
   }
   return { family, address: canonical, prefix };
+}
+
+/**
+ * An IPv6 text whose last 32 bits are written as a dotted quad, with those bits as two hex groups: ipaddr.js
+ * reads `::192.0.2.11` as `::ffff:192.0.2.11`, another address.
+ */
+function withoutDottedQuad(text: string): string {
+  const m = /^(.*:)(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(text);
+  if (!m) return text;
+  const n = (i: number): number => Number(m[i]);
+  return `${m[1] ?? ''}${((n(2) << 8) | n(3)).toString(16)}:${((n(4) << 8) | n(5)).toString(16)}`;
+}
+
+/** A deprecated IPv4-compatible IPv6 address (`::192.0.2.11`, RFC 4291 2.5.5.1) names no host a packet goes to: refused. */
+function refuseV4Compatible(variable: string, raw: string, a: ipaddr.IPv6): void {
+  const parts = a.parts;
+  if (parts.slice(0, 6).every((x) => x === 0) && !(parts[6] === 0 && (parts[7] === 0 || parts[7] === 1))) {
+    const v4 = [(parts[6] ?? 0) >> 8, (parts[6] ?? 0) & 255, (parts[7] ?? 0) >> 8, (parts[7] ?? 0) & 255].join('.');
+    throw new UsageError(variable, `${show(raw)} is a deprecated IPv4-compatible IPv6 address (::a.b.c.d): it is neither the IPv4 host ${v4} nor a routable IPv6 address. Refused: give the IPv4 address ${v4}, or ::ffff:${v4}`);
+  }
+}
+
+/**
+ * One host address handed to us by the API (a pod or endpoint IP) or by DNS: never a CIDR (a `0.0.0.0/0`
+ * podIP would mean "all destinations"). As with every address (parseCidr), `::ffff:10.244.1.9` becomes the IPv4
+ * host the packets really go to and a deprecated IPv4-compatible `::192.0.2.11` is refused.
+ */
+export function parseHostAddress(source: string, raw: string): Cidr {
+  const text = raw.trim();
+  if (text.includes('/')) throw new UsageError(source, `${show(raw)} is a network (CIDR), not one host address: refused (it would fault every destination in it)`);
+  return parseCidr(source, text);
 }
 
 /** The network address of `address/prefix`, as text. */
