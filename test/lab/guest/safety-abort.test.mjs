@@ -145,10 +145,11 @@ test('50. SIGTERM while a DESTINATION_SERVICES refresh waits on an API that neve
   const before0 = tcState('app');
   let h;
   try {
-    h = await startInject(['--pid', String(PID)], { env: SERVICE_ENV() });
+    // Setup bounds only (loading the Kubernetes client under TCG on a busy host took over 60 s): the figure is the exit time.
+    h = await startInject(['--pid', String(PID)], { env: SERVICE_ENV(), timeoutMs: 300_000 });
     check(h.applied, 'our tree never appeared', h.output);
     apiMode = 'hang';
-    await until(() => hung.length > 0, 20_000, 'the refresh never called the API');
+    await until(() => hung.length > 0, 60_000, 'the refresh never called the API');
     await sleep(500);
     const r = await h.stop('SIGTERM', 30_000);
     checkStopped(t, 'hung API during the refresh', r, before0);
@@ -167,7 +168,8 @@ test('51. SIGTERM while the first Service lookup waits on an API that never answ
   let h;
   try {
     h = await startInject(['--pid', String(PID)], { env: SERVICE_ENV(), timeoutMs: 0 });
-    await until(() => hung.length > 0, 30_000, 'netchaos never called the API');
+    await until(() => hung.length > 0 || h.child.exitCode !== null, 300_000, 'netchaos never called the API');
+    check(h.child.exitCode === null, 'netchaos exited before it called the API', h.output);
     await sleep(500);
     check(!hasOurTree('app'), 'nothing applied while the lookup hangs', {});
     const r = await h.stop('SIGTERM', 30_000);
@@ -186,7 +188,7 @@ test('52. SIGTERM while a hostname is re-resolved against a dead DNS server (res
   let h;
   try {
     h = await startInject(['--pid', String(dnsTarget.pid)], {
-      env: { DESTINATION_HOSTS: 'b.lab.test', NETWORK_LATENCY: '100', TOTAL_CHAOS_DURATION: '300', DEPENDENCY_REFRESH_INTERVAL: '2' },
+      env: { DESTINATION_HOSTS: 'b.lab.test', NETWORK_LATENCY: '100', TOTAL_CHAOS_DURATION: '300', DEPENDENCY_REFRESH_INTERVAL: '2' }, timeoutMs: 300_000,
     });
     check(h.applied, 'our tree never appeared', h.output);
     dnsMode = 'dead';
