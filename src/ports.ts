@@ -47,7 +47,10 @@ export interface Signals {
 
 /** Read-only access to this machine's (the node's) files. */
 export interface Files {
-  /** Throws when unreadable. */
+  /**
+   * Throws when unreadable. A path under `/proc/<pid>/root/` is read as that process sees it: its symlinks
+   * are resolved inside its root, never into this machine's filesystem.
+   */
   readonly readText: (path: string) => string;
   /** Entry names of a directory; [] when it is missing or unreadable. */
   readonly list: (path: string) => string[];
@@ -120,6 +123,8 @@ export interface DnsResolver {
   setServers(servers: readonly string[]): void;
   resolve4(host: string): Promise<DnsRecord[]>;
   resolve6(host: string): Promise<DnsRecord[]>;
+  /** Ends the queries under way (they fail with ECANCELLED): after a deadline or a stop. */
+  cancel?(): void;
 }
 
 /** Makes a DNS client for a resolv.conf (the target's own). */

@@ -4,9 +4,26 @@ import type { FaultGroup, Netem } from '../model/spec.js';
 import type { RawValue } from './reader.js';
 import { parseDestinationList, parseDistribution, parseMilliseconds, parsePercent, parseRate, splitList } from './values.js';
 
-/** True when the fault changes nothing (no delay, loss, duplication, corruption or rate). */
+/** A delay as tc gets it (src/tc/netem.ts: whole microseconds): 0 below half a microsecond. */
+const asTcMs = (ms: number): number => Math.round(ms * 1000) / 1000;
+/** A percentage as tc gets it (4 decimals): 0 below 0.00005 %. */
+const asTcPct = (p: number): number => Number(p.toFixed(4));
+
+/** True when the fault changes nothing (no delay, loss, duplication, corruption or rate), as tc will be given it. */
 export function isNoop(n: Netem): boolean {
-  return n.delayMs === 0 && n.lossPct === 0 && n.duplicatePct === 0 && n.corruptPct === 0 && n.rate === undefined;
+  return asTcMs(n.delayMs) === 0 && asTcPct(n.lossPct) === 0 && asTcPct(n.duplicatePct) === 0 && asTcPct(n.corruptPct) === 0 && n.rate === undefined;
+}
+
+/** A value above 0 that tc would be given as 0 (`delay 0us`, `loss 0%`) is refused, naming the variable. */
+function refuseBelowResolution(r: NetemRaw, n: Netem): void {
+  const ms = [['delay', n.delayMs], ['jitter', n.jitterMs]] as const;
+  for (const [key, v] of ms) {
+    if (v > 0 && asTcMs(v) === 0) throw new UsageError(r[key]?.label ?? key, `${v} ms is below tc's resolution (1 µs = 0.001 ms): it would be applied as 0us`);
+  }
+  const pct = [['correlation', n.correlationPct], ['loss', n.lossPct], ['duplicate', n.duplicatePct], ['corrupt', n.corruptPct], ['reorder', n.reorderPct]] as const;
+  for (const [key, v] of pct) {
+    if (v > 0 && asTcPct(v) === 0) throw new UsageError(r[key]?.label ?? key, `${v} % is below the resolution netchaos gives tc (0.0001 %): it would be applied as 0%`);
+  }
 }
 
 export interface NetemRaw {
@@ -29,6 +46,7 @@ export function buildNetem(r: NetemRaw): Netem {
     reorderPct: num(r.reorder, parsePercent),
     rate: r.rate ? parseRate(r.rate.label, r.rate.value) : undefined,
   };
+  refuseBelowResolution(r, netem);
   if (netem.distribution !== undefined && netem.distribution !== 'uniform' && netem.jitterMs === 0) {
     throw new UsageError(r.distribution?.label ?? 'distribution', `a ${netem.distribution} distribution needs a jitter above 0`);
   }

@@ -92,6 +92,10 @@ export function parseDistribution(variable: string, raw: string): Distribution |
 }
 
 const rateUnits = ['bit', 'kbit', 'mbit', 'gbit', 'tbit', 'bps', 'kbps', 'mbps', 'gbps', 'tbps'] as const;
+/** Bits per second of one of each unit (tc: `bps` is bytes per second). */
+const rateBits: Readonly<Record<(typeof rateUnits)[number], number>> = {
+  bit: 1, kbit: 1e3, mbit: 1e6, gbit: 1e9, tbit: 1e12, bps: 8, kbps: 8e3, mbps: 8e6, gbps: 8e9, tbps: 8e12,
+};
 
 /** A bandwidth limit: a number and a tc unit (`bit`, `kbit`, `mbit`, `gbit`, or `…bps` for bytes). */
 export function parseRate(variable: string, raw: string): Rate | undefined {
@@ -103,6 +107,8 @@ export function parseRate(variable: string, raw: string): Rate | undefined {
   if (!match || !unit || !(value > 0)) {
     throw new UsageError(variable, `expected a rate like 1mbit, 500kbit or 10mbps (units: ${rateUnits.join(', ')}), got ${show(raw)}`);
   }
+  // tc keeps a rate in whole bytes per second: below 1 byte/s it becomes 0, which netem reads as "no limit".
+  if (value * rateBits[unit] < 8) throw new UsageError(variable, `${show(raw)} is below tc's resolution (1 byte/s = 8bit): it would be applied as no limit at all`);
   return { value, unit };
 }
 

@@ -1,6 +1,7 @@
 /**
  * MEASURE_EFFECT during one injection: baseline before the apply, a probe at the start of the chaos window (the
- * window is not extended, but its end waits for a probe still running, unless a signal came), the band counters
+ * window is not extended; its end waits for a probe still running at most DURING_OVERRUN_MS, and not at all once
+ * a signal came: the revert never waits on a probe of a huge latency), the band counters
  * just before the revert, and a probe after the revert. Never throws: a probe that fails becomes a note in the report.
  */
 import { messageOf } from '../model/errors.js';
@@ -11,6 +12,9 @@ import type { QdiscCounter } from '../model/tc.js';
 import type { Deps, EffectProber } from '../ports.js';
 import type { Plan } from '../tc/plan.js';
 import { type EffectReport, type PhaseName, type ProbeSelection, counterDevices, effectReport, probeDestinations, probeRequest } from './effect.js';
+
+/** The longest the end of the chaos window (and so the revert) waits for the `during` probe; it is ended then. */
+export const DURING_OVERRUN_MS = 10_000;
 
 type MeasureDeps = Pick<Deps, 'clock' | 'log' | 'prober' | 'stop'>;
 
@@ -26,6 +30,8 @@ export class EffectMeasure {
   private counters: QdiscCounter[] | undefined;
   private readonly notes: string[] = [];
   private during: Promise<void> | undefined;
+  /** Ends the `during` probe early (its figures become a note). */
+  private readonly duringCut = new AbortController();
 
   private constructor(private readonly deps: MeasureDeps, private readonly prober: EffectProber, private readonly o: MeasureOptions) {
     this.selection = probeDestinations(o.plan);
@@ -40,11 +46,12 @@ export class EffectMeasure {
     return new EffectMeasure(deps, deps.prober, o);
   }
 
-  private async run(phase: PhaseName): Promise<void> {
+  private async run(phase: PhaseName, cut?: AbortSignal): Promise<void> {
     if (this.selection.destinations.length === 0) return;
     const started = this.deps.clock.now();
     try {
-      this.results[phase] = await this.prober.probe(this.o.netns, probeRequest(this.selection.destinations, phase), this.deps.stop.signal);
+      const signal = cut ? AbortSignal.any([this.deps.stop.signal, cut]) : this.deps.stop.signal;
+      this.results[phase] = await this.prober.probe(this.o.netns, probeRequest(this.selection.destinations, phase), signal);
       this.deps.log.info({ event: 'effect-probe', phase, ms: this.deps.clock.now() - started }, `effect probe (${phase}) done`);
     } catch (error) {
       this.notes.push(`the ${phase} probe failed: ${messageOf(error)}`);
@@ -58,10 +65,10 @@ export class EffectMeasure {
 
   /** Starts the probe of the chaos window (right after the apply). */
   startDuring(): void {
-    this.during = this.run('during');
+    this.during = this.run('during', this.duringCut.signal);
   }
 
-  /** The end of the chaos window: waits for the probe (unless the run stops), then reads the counters. */
+  /** The end of the chaos window: waits for the probe (unless the run stops; at most DURING_OVERRUN_MS), then reads the counters. */
   async endDuring(): Promise<void> {
     const signal = this.deps.stop.signal;
     if (signal.aborted) {
@@ -69,8 +76,15 @@ export class EffectMeasure {
       return;
     }
     const aborted = new Promise<void>((resolve) => { signal.addEventListener('abort', () => { resolve(); }, { once: true }); });
-    await Promise.race([this.during, aborted]);
+    const waited = new AbortController();
+    const late = this.deps.clock.sleep(DURING_OVERRUN_MS, AbortSignal.any([signal, waited.signal])).then(() => 'late' as const);
+    const how = await Promise.race([this.during?.then(() => 'done' as const), aborted.then(() => 'stopped' as const), late]);
+    waited.abort();
     if (signal.aborted) return;
+    if (how === 'late') {
+      this.duringCut.abort();
+      this.notes.push(`the chaos-window probe was still running ${DURING_OVERRUN_MS / 1000} s after the window ended: it was ended so that the revert does not wait for it`);
+    }
     try {
       this.counters = await this.prober.counters(this.o.netns, counterDevices(this.o.plan).map((d) => d.device));
     } catch (error) {

@@ -1,6 +1,6 @@
 /** The real Files port: this machine's files, the namespace identity of a path, executables on a search path. */
 import { readlink, stat } from 'node:fs/promises';
-import { accessSync, constants, readFileSync, readdirSync, statSync } from 'node:fs';
+import { accessSync, closeSync, constants, lstatSync, openSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { Files } from '../ports.js';
 
@@ -9,7 +9,10 @@ let nsfsDevice: number | undefined;
 /** `searchPath` is the PATH to look for executables in (crictl, docker): the caller passes env.PATH. */
 export function realFiles(searchPath: string): Files {
   return {
-    readText: (path) => readFileSync(path, 'utf8'),
+    readText: (path) => {
+      const inRoot = /^(\/proc\/\d+\/root)(\/.*)$/.exec(path);
+      return inRoot?.[1] !== undefined && inRoot[2] !== undefined ? readInRoot(inRoot[1], inRoot[2]) : readFileSync(path, 'utf8');
+    },
     list: (path) => {
       try {
         return readdirSync(path);
@@ -51,4 +54,40 @@ function findExecutable(searchPath: string, name: string): string | undefined {
     }
   }
   return undefined;
+}
+
+/** The most symlinks one path may go through (Linux's own limit). */
+const MAX_LINKS = 40;
+
+/**
+ * `path` as a process whose root is `root` (`/proc/<pid>/root`) sees it: every symlink is resolved by us,
+ * inside that root (an absolute target starts again at `root`, `..` stops at it), never by the kernel, which
+ * would resolve an absolute target (`/etc/resolv.conf -> /run/systemd/resolve/stub-resolv.conf`) in the
+ * runner's own filesystem. The last component is opened with O_NOFOLLOW.
+ */
+export function readInRoot(root: string, path: string): string {
+  let rest = path.split('/').filter((p) => p !== '');
+  const done: string[] = [];
+  let links = 0;
+  while (rest.length > 0) {
+    const [part = '', ...tail] = rest;
+    rest = tail;
+    if (part === '.') continue;
+    if (part === '..') { done.pop(); continue; }
+    const here = `${root}/${[...done, part].join('/')}`;
+    if (lstatSync(here).isSymbolicLink()) {
+      if (++links > MAX_LINKS) throw Object.assign(new Error(`ELOOP: too many symbolic links in ${root}${path}`), { code: 'ELOOP' });
+      const target = readlinkSync(here);
+      if (target.startsWith('/')) done.length = 0;
+      rest = [...target.split('/').filter((p) => p !== ''), ...rest];
+      continue;
+    }
+    done.push(part);
+  }
+  const fd = openSync(`${root}/${done.join('/')}`, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    return readFileSync(fd, 'utf8');
+  } finally {
+    closeSync(fd);
+  }
 }

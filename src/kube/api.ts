@@ -4,7 +4,7 @@
  * `inject` and `revert` on IP destinations never need. Failures become KubeErrors that say what was asked,
  * where, and what to check.
  */
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig, RequestContext, ResponseContext } from '@kubernetes/client-node';
 import { RuntimeError, messageOf } from '../model/errors.js';
 import { field, isObject, stringField, tryParseJson } from '../model/json.js';
 import { untilStopped } from '../model/stop.js';
@@ -123,57 +123,82 @@ interface Clients {
   readonly custom: InstanceType<ClientNode['CustomObjectsApi']>;
 }
 
+/**
+ * The longest one API call may take (connect, send, answer), whatever the run's signal: an API server that
+ * accepts the connection and never answers must not hold a run (or its revert, or the final ChaosResult) for
+ * ever. Lists of a few thousand pods answer in well under a second on a healthy control plane.
+ */
+export const KUBE_CALL_TIMEOUT_MS = 15_000;
+
+/** Request options that make client-node's HTTP request follow `signal` (it hands it on to fetch). */
+function withSignal(k: ClientNode, signal: AbortSignal) {
+  return {
+    middleware: [{
+      pre: (ctx: RequestContext) => { ctx.setSignal(signal); return new k.Observable(Promise.resolve(ctx)); },
+      post: (ctx: ResponseContext) => new k.Observable(Promise.resolve(ctx)),
+    }],
+    middlewareMergeStrategy: 'append' as const,
+  };
+}
+type CallOpts = ReturnType<typeof withSignal>;
+
 const customObject = (namespace: string, plural: 'chaosresults' | 'chaosengines') => ({ group: LITMUS_GROUP, version: LITMUS_VERSION, namespace, plural });
 
-export function createKubeApi(env: Readonly<Record<string, string | undefined>>): KubeApi {
+export function createKubeApi(env: Readonly<Record<string, string | undefined>>, timeoutMs = KUBE_CALL_TIMEOUT_MS): KubeApi {
   let clients: Promise<Clients> | undefined;
   const connect = (): Promise<Clients> => (clients ??= (clientNode ??= import('@kubernetes/client-node')).then((k) => {
     const kc = loadKubeConfig(k, env);
     return { k, core: kc.makeApiClient(k.CoreV1Api), discovery: kc.makeApiClient(k.DiscoveryV1Api), custom: kc.makeApiClient(k.CustomObjectsApi) };
   }));
-  /** One call; a 404 for the object (not for the resource type) gives `gone` when given. */
-  const call = async <T, U = never>(c: CallInfo, signal: AbortSignal | undefined, fn: (x: Clients) => Promise<T>, gone?: { value: U }): Promise<T | U> => {
-    const x = await connect();
+  /**
+   * One call, aborted (the HTTP request itself, not only the wait for it) when the run stops or after
+   * `timeoutMs`; a 404 for the object (not for the resource type) gives `gone` when given.
+   */
+  const call = async <T, U = never>(c: CallInfo, signal: AbortSignal | undefined, fn: (x: Clients, o: CallOpts) => Promise<T>, gone?: { value: U }): Promise<T | U> => {
+    const x = await untilStopped(connect(), signal, describeCall(c));
+    const deadline = AbortSignal.timeout(timeoutMs);
+    const both = signal ? AbortSignal.any([signal, deadline]) : deadline;
     try {
-      return await untilStopped(fn(x), signal, describeCall(c));
+      return await untilStopped(fn(x, withSignal(x.k, both)), both, describeCall(c));
     } catch (error) {
       if (signal?.aborted) throw error;
       const answer = answerOf(error);
       if (gone && answer?.code === 404 && isObjectNotFound(answer.body)) return gone.value;
+      if (deadline.aborted) throw toKubeError(new Error(`no answer within ${timeoutMs / 1000} s`), c);
       throw toKubeError(error, c);
     }
   };
   return {
-    listPods: (namespace, { signal, ...selectors } = {}) => call({ resource: 'pods', verb: 'list', namespace }, signal, async ({ core }) =>
-      (await core.listNamespacedPod({ namespace, ...selectors })).items),
-    getPod: (namespace, name, o) => call({ resource: 'pods', verb: 'get', namespace, name }, o?.signal, ({ core }) =>
-      core.readNamespacedPod({ namespace, name }), { value: undefined }),
-    createPod: (namespace, body, o) => call({ resource: 'pods', verb: 'create', namespace, ...(body.metadata?.name ? { name: body.metadata.name } : {}) }, o?.signal, ({ core }) =>
-      core.createNamespacedPod({ namespace, body })),
+    listPods: (namespace, { signal, ...selectors } = {}) => call({ resource: 'pods', verb: 'list', namespace }, signal, async ({ core }, o) =>
+      (await core.listNamespacedPod({ namespace, ...selectors }, o)).items),
+    getPod: (namespace, name, o) => call({ resource: 'pods', verb: 'get', namespace, name }, o?.signal, ({ core }, o) =>
+      core.readNamespacedPod({ namespace, name }, o), { value: undefined }),
+    createPod: (namespace, body, o) => call({ resource: 'pods', verb: 'create', namespace, ...(body.metadata?.name ? { name: body.metadata.name } : {}) }, o?.signal, ({ core }, o) =>
+      core.createNamespacedPod({ namespace, body }, o)),
     deletePod: async (namespace, name, gracePeriodSeconds, o) => {
-      await call({ resource: 'pods', verb: 'delete', namespace, name }, o?.signal, ({ core }) => core.deleteNamespacedPod({ namespace, name, gracePeriodSeconds }), { value: undefined });
+      await call({ resource: 'pods', verb: 'delete', namespace, name }, o?.signal, ({ core }, o) => core.deleteNamespacedPod({ namespace, name, gracePeriodSeconds }, o), { value: undefined });
     },
-    listNodes: (labelSelector, o) => call({ resource: 'nodes', verb: 'list' }, o?.signal, async ({ core }) =>
-      (await core.listNode({ labelSelector })).items),
-    getService: (namespace, name, o) => call({ resource: 'services', verb: 'get', namespace, name }, o?.signal, ({ core }) =>
-      core.readNamespacedService({ namespace, name })),
-    listEndpointSlices: (namespace, service, o) => call({ resource: 'endpointslices', verb: 'list', namespace }, o?.signal, async ({ discovery }) =>
-      (await discovery.listNamespacedEndpointSlice({ namespace, labelSelector: `kubernetes.io/service-name=${service}` })).items),
-    getChaosEngineUid: (namespace, name, o) => call({ resource: 'chaosengines', verb: 'get', namespace, name }, o?.signal, async ({ custom }) => {
-      const engine: unknown = await custom.getNamespacedCustomObject({ ...customObject(namespace, 'chaosengines'), name });
+    listNodes: (labelSelector, o) => call({ resource: 'nodes', verb: 'list' }, o?.signal, async ({ core }, o) =>
+      (await core.listNode({ labelSelector }, o)).items),
+    getService: (namespace, name, o) => call({ resource: 'services', verb: 'get', namespace, name }, o?.signal, ({ core }, o) =>
+      core.readNamespacedService({ namespace, name }, o)),
+    listEndpointSlices: (namespace, service, o) => call({ resource: 'endpointslices', verb: 'list', namespace }, o?.signal, async ({ discovery }, o) =>
+      (await discovery.listNamespacedEndpointSlice({ namespace, labelSelector: `kubernetes.io/service-name=${service}` }, o)).items),
+    getChaosEngineUid: (namespace, name, o) => call({ resource: 'chaosengines', verb: 'get', namespace, name }, o?.signal, async ({ custom }, o) => {
+      const engine: unknown = await custom.getNamespacedCustomObject({ ...customObject(namespace, 'chaosengines'), name }, o);
       return stringField(field(engine, 'metadata'), 'uid') ?? '';
     }),
-    getChaosResult: (namespace, name, o) => call({ resource: 'chaosresults', verb: 'get', namespace, name }, o?.signal, async ({ custom }): Promise<unknown> =>
-      custom.getNamespacedCustomObject({ ...customObject(namespace, 'chaosresults'), name }), { value: undefined }),
-    createChaosResult: (namespace, body, o) => call({ resource: 'chaosresults', verb: 'create', namespace }, o?.signal, async ({ custom }) => {
-      await custom.createNamespacedCustomObject({ ...customObject(namespace, 'chaosresults'), body });
+    getChaosResult: (namespace, name, o) => call({ resource: 'chaosresults', verb: 'get', namespace, name }, o?.signal, async ({ custom }, o): Promise<unknown> =>
+      custom.getNamespacedCustomObject({ ...customObject(namespace, 'chaosresults'), name }, o), { value: undefined }),
+    createChaosResult: (namespace, body, o) => call({ resource: 'chaosresults', verb: 'create', namespace }, o?.signal, async ({ custom }, o) => {
+      await custom.createNamespacedCustomObject({ ...customObject(namespace, 'chaosresults'), body }, o);
     }),
-    patchChaosResult: (namespace, name, patch, o) => call({ resource: 'chaosresults', verb: 'patch', namespace, name }, o?.signal, async ({ k, custom }) => {
+    patchChaosResult: (namespace, name, patch, o) => call({ resource: 'chaosresults', verb: 'patch', namespace, name }, o?.signal, async ({ k, custom }, o) => {
       await custom.patchNamespacedCustomObject({ ...customObject(namespace, 'chaosresults'), name, body: patch },
-        k.setHeaderOptions('Content-Type', k.PatchStrategy.MergePatch));
+        k.setHeaderOptions('Content-Type', k.PatchStrategy.MergePatch, o));
     }),
-    createEvent: (namespace, body, o) => call({ resource: 'events', verb: 'create', namespace }, o?.signal, async ({ core }) => {
-      await core.createNamespacedEvent({ namespace, body });
+    createEvent: (namespace, body, o) => call({ resource: 'events', verb: 'create', namespace }, o?.signal, async ({ core }, o) => {
+      await core.createNamespacedEvent({ namespace, body }, o);
     }),
   };
 }

@@ -5,14 +5,14 @@
  */
 import type { V1EndpointSlice, V1ServicePort } from '@kubernetes/client-node';
 import { DependencyError } from '../model/errors.js';
-import { type DestinationItem, parseCidr } from '../model/addresses.js';
+import { type DestinationItem, parseHostAddress } from '../model/addresses.js';
 import type { PodDestination, Resolved, ServiceDestination } from '../model/destinations.js';
 import { selectorText } from '../model/kube.js';
 import type { KubeApi } from '../ports.js';
 import { findPods } from './targets.js';
 
 const item = (source: string, ip: string, ports: readonly number[]): DestinationItem =>
-  ({ cidr: parseCidr(source, ip), ports: [...new Set(ports)].sort((a, b) => a - b) });
+  ({ cidr: parseHostAddress(source, ip), ports: [...new Set(ports)].sort((a, b) => a - b) });
 
 const portsText = (ports: readonly number[]): string => (ports.length > 0 ? ` ports ${ports.join(',')}` : ' all ports');
 

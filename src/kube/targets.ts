@@ -1,6 +1,6 @@
 /** Target pods: TARGETS/TARGET_PODS → matching pods → PODS_AFFECTED_PERC → the ones on this node (and, for helper pods, elsewhere). */
 import type { V1Pod } from '@kubernetes/client-node';
-import { TargetSelectionError } from '../model/errors.js';
+import { RefusedError, TargetSelectionError } from '../model/errors.js';
 import type { LitmusSpec, PercentRange } from '../model/litmus.js';
 import { type PodRef, type PodSelector, type TargetPod, type TargetSelector, type WorkloadKind, selectorText } from '../model/kube.js';
 import type { Deps, KubeApi } from '../ports.js';
@@ -101,6 +101,8 @@ export async function selectTargets(deps: Pick<Deps, 'kube' | 'random' | 'stop'>
     live = live.filter((p) => nodes.has(p.spec?.nodeName ?? ''));
     if (live.length === 0) throw new TargetSelectionError(`no pod matching ${described} runs on a node labelled ${l.nodeLabel} (NODE_LABEL)`);
   }
+  // Every candidate, not only the ones drawn: whether a run is refused must not depend on PODS_AFFECTED_PERC's draw.
+  for (const p of live) refuseHostNetwork(p);
   const count = affectedCount(live.length, l.podsAffected, random);
   const here = live.filter((p) => p.spec?.nodeName === l.nodeName);
   const others = live.filter((p) => p.spec?.nodeName !== l.nodeName);
@@ -118,8 +120,16 @@ export async function selectTargets(deps: Pick<Deps, 'kube' | 'random' | 'stop'>
   return { here: chosenHere.map((p) => targetPod(p, l.targetContainer)), elsewhere: [], skipped: elsewhere, matched: live.length };
 }
 
+function refuseHostNetwork(p: V1Pod): void {
+  if (p.spec?.hostNetwork !== true) return;
+  const r = ref(p);
+  throw new RefusedError(`pod ${r.namespace}/${r.name} runs with hostNetwork: true: its network namespace is node ${r.node || '?'}'s own, so a fault there would reach the node's own traffic (kubelet, every hostNetwork pod on it). netchaos refuses it; nothing was changed. Pick pods without hostNetwork (TARGETS / APP_LABEL / TARGET_PODS).`);
+}
+
+/** A pod becomes a target here; a hostNetwork pod never does (its namespace is the node's). */
 export function targetPod(p: V1Pod, wanted: string | undefined): TargetPod {
   const r = ref(p);
+  refuseHostNetwork(p);
   const names = (p.spec?.containers ?? []).map((c) => c.name);
   const container = wanted ?? names[0];
   if (container === undefined || !names.includes(container)) {

@@ -1,10 +1,10 @@
 /**
- * Before the first change: the namespace must not hold a tree of ours (a second run must not stack) nor a
+ * Before the first change: the namespace must not be the node's own (PID 1's) or this runner's, nor hold a tree of ours (a second run must not stack) nor a
  * root qdisc that is not a kernel default (unless FORCE), and for DIRECTION=ingress|both neither our ifb nor
  * an ingress qdisc that is not ours (FORCE deletes a foreign one, in the same batch).
  */
 import { RefusedError } from '../model/errors.js';
-import { type NetnsRef, describeNetns, netnsFlags } from '../model/netns.js';
+import { type NetnsRef, describeNetns, netnsFlags, netnsPath } from '../model/netns.js';
 import type { Spec } from '../model/spec.js';
 import type { Deps } from '../ports.js';
 import { describeDeadline } from '../tc/marker.js';
@@ -19,8 +19,9 @@ export interface PreflightOptions {
 }
 
 /** The root qdisc check; throws RefusedError (exit 5) saying whose tree is there and how to remove it. */
-export async function preflight(deps: Pick<Deps, 'tc' | 'clock'>, o: PreflightOptions): Promise<void> {
+export async function preflight(deps: Pick<Deps, 'tc' | 'clock' | 'files'>, o: PreflightOptions): Promise<void> {
   const { spec, netns } = o;
+  await refuseNodeNamespace(deps, netns);
   const root = rootOf(await deps.tc.qdiscs(netns, spec.interface));
   if (isOurs(root)) {
     const owner = await deps.tc.readMarker(netns, spec.interface).catch(() => 'none' as const);
@@ -61,4 +62,26 @@ export async function preflightIngress(deps: Pick<Deps, 'tc'>, o: Omit<Preflight
     return [`qdisc del dev ${dev} parent ${INGRESS_PARENT}`];
   }
   return [];
+}
+
+/** The namespaces a fault must never go into: the node's (PID 1's: needs hostPID to be the node's) and this runner's own. */
+export const HOST_NETNS = '/proc/1/ns/net';
+export const OWN_NETNS = '/proc/self/ns/net';
+
+/**
+ * Refuses (exit 5, Error verdict) a target whose network namespace is the node's own or this runner's: a fault
+ * there reaches the node's traffic (kubelet, every hostNetwork pod) or cuts the runner off from the API it
+ * reports to. Compared by the namespace file's identity (`net:[inode]`); a reference that cannot be read is
+ * left to checkNetns, and an unreadable PID 1 (no hostPID) is not a match.
+ */
+export async function refuseNodeNamespace(deps: Pick<Deps, 'files'>, netns: NetnsRef): Promise<void> {
+  const target = await deps.files.namespaceId(netnsPath(netns));
+  if (target === undefined) return;
+  const [host, own] = await Promise.all([deps.files.namespaceId(HOST_NETNS), deps.files.namespaceId(OWN_NETNS)]);
+  if (target === host) {
+    throw new RefusedError(`${describeNetns(netns)} is the node's own network namespace (${target}, the same as PID 1's ${HOST_NETNS}): a fault there would reach the node's own traffic (kubelet, every hostNetwork pod on it). netchaos never touches the node's namespace; pick a pod without hostNetwork. Nothing was changed.`);
+  }
+  if (target === own) {
+    throw new RefusedError(`${describeNetns(netns)} is this runner's own network namespace (${target}): a fault there would cut netchaos off from the API it reports to and the dead-man that reverts it. Nothing was changed.`);
+  }
 }

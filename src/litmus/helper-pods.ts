@@ -25,8 +25,17 @@ export const HELPER_LABELS = {
 } as const;
 /** Label with the runner pod's uid: `kubectl get pods -l netchaos.io/runner-uid=<uid>` finds one run's helpers. */
 export const RUNNER_UID_LABEL = 'netchaos.io/runner-uid';
-/** The helper's grace when the runner stops it: time to revert (milliseconds) and write its result. */
-export const STOP_GRACE_S = 10;
+/**
+ * The helper's grace when the runner deletes it (stop, timeout, another node failed): enough to finish a tc
+ * batch under way (10,000 destinations: about 2 s, bench/results.md), revert (3 attempts, 1.5 s of backoff),
+ * disarm the dead-man (systemctl, at most 15 s) and write its result. A helper that is done sooner exits sooner.
+ */
+export const STOP_GRACE_S = 30;
+/**
+ * How long the runner waits, after deleting a helper, for its result: shorter than the grace, so that the runner
+ * itself ends within its own pod's grace; the helper reverts whether or not its result is seen.
+ */
+const RESULT_WAIT_S = 20;
 /** The helper's own terminationGracePeriodSeconds (activeDeadlineSeconds, a node drain). */
 export const HELPER_GRACE_S = 30;
 
@@ -294,10 +303,11 @@ class HelperRun {
   }
 
   /** The pod, undefined when it is gone, or an error text when the API did not answer (the caller polls again, within its bounds). */
-  private async read(name: string): Promise<V1Pod | undefined | { error: string }> {
+  private async read(name: string, signal?: AbortSignal): Promise<V1Pod | undefined | { error: string }> {
     try {
-      return await this.deps.kube.getPod(this.o.namespace, name);
+      return await this.deps.kube.getPod(this.o.namespace, name, { signal });
     } catch (error) {
+      if (signal?.aborted) return { error: 'the run is stopping' };
       const text = messageOf(error);
       this.deps.log.warn({ pod: name, err: text }, `could not read helper pod ${name}; trying again`);
       return { error: text };
@@ -321,7 +331,8 @@ class HelperRun {
       if (deps.stop.stopped) {
         return this.stop(job, name, startedAt !== undefined, 'stopped', deps.stop.received ? `stopped by ${deps.stop.received}` : 'stopped because another node failed');
       }
-      const pod = await this.read(name);
+      const pod = await this.read(name, deps.stop.signal);
+      if (deps.stop.stopped) continue; // the stop path above deletes it and reads its result
       if (!pod) return without(job, startedAt !== undefined, 'gone', `helper pod ${name} disappeared before it reported (deleted or evicted by someone else)`);
       const seen: Observed = 'error' in pod ? (startedAt !== undefined ? { state: 'running' } : { state: 'pending', why: `status unreadable: ${pod.error}` }) : observe(pod);
       const now = deps.clock.now();
@@ -343,7 +354,7 @@ class HelperRun {
   /** Deletes a helper with a short grace (it reverts on SIGTERM) and waits, bounded, for its result. Not cut short by the Stop. */
   private async stop(job: NodeJob, name: string, started: boolean, kind: 'stopped' | 'not-started' | 'timeout', why: string): Promise<NodeOutcome> {
     await this.remove(name, STOP_GRACE_S);
-    const until = this.deps.clock.now() + (STOP_GRACE_S + 5) * 1000;
+    const until = this.deps.clock.now() + RESULT_WAIT_S * 1000;
     let message = `${why}; deleted with a ${STOP_GRACE_S} s grace period`;
     for (;;) {
       const pod = await this.read(name);
@@ -353,7 +364,7 @@ class HelperRun {
         const out = ended(job, name, seen, started);
         return out.kind === 'completed' || out.kind === 'failed' ? out : { ...out, kind, message: `${why}; ${out.message}` };
       }
-      if (this.deps.clock.now() >= until) { message += seen ? `, still ${seen.state} ${STOP_GRACE_S + 5} s later` : '; its status could not be read'; break; }
+      if (this.deps.clock.now() >= until) { message += seen ? `, still ${seen.state} ${RESULT_WAIT_S} s later` : '; its status could not be read'; break; }
       await this.deps.clock.sleep(Math.min(this.pollMs, 1000));
     }
     return without(job, started, kind, message);

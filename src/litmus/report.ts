@@ -52,6 +52,8 @@ export interface ReporterOptions {
   readonly log: Logger;
   readonly now: () => number;
   readonly random: () => number;
+  /** The run's stop: the opening calls (before any change) are not waited for once it aborts. */
+  readonly signal?: AbortSignal | undefined;
 }
 
 export class Reporter {
@@ -73,8 +75,9 @@ export class Reporter {
   /** Creates the ChaosResult if missing and marks it Running/Awaited. Awaited: failures here stop the run before any change. */
   async start(): Promise<void> {
     const { api, litmus } = this.o;
-    this.engineUid = (await api.getChaosEngineUid(this.namespace, litmus.engine ?? '')) || litmus.chaosUid;
-    const existing = await api.getChaosResult(this.namespace, this.name);
+    const o = { signal: this.o.signal };
+    this.engineUid = (await api.getChaosEngineUid(this.namespace, litmus.engine ?? '', o)) || litmus.chaosUid;
+    const existing = await api.getChaosResult(this.namespace, this.name, o);
     this.history = readHistory(existing);
     const status = {
       experimentStatus: { phase: 'Running', verdict: 'Awaited', probeSuccessPercentage: 'Awaited', errorOutput: null },
@@ -98,9 +101,9 @@ export class Reporter {
         },
         spec: { engine: litmus.engine, experiment: litmus.experimentName, ...(litmus.instanceId !== undefined ? { instance: litmus.instanceId } : {}) },
         status: { ...status, experimentStatus: { phase: 'Running', verdict: 'Awaited', probeSuccessPercentage: 'Awaited' }, probeStatuses: [] },
-      });
+      }, o);
     } else {
-      await api.patchChaosResult(this.namespace, this.name, { ...(isLabelValue(litmus.chaosUid) ? { metadata: { labels: { chaosUID: litmus.chaosUid } } } : {}), status });
+      await api.patchChaosResult(this.namespace, this.name, { ...(isLabelValue(litmus.chaosUid) ? { metadata: { labels: { chaosUID: litmus.chaosUid } } } : {}), status }, o);
     }
     this.event('result', 'Awaited', `experiment: ${litmus.experimentName}, Result: Awaited`, 'Normal');
   }

@@ -21,6 +21,9 @@ import { reportBlastRadius } from './blast-report.js';
 import { STOP_GRACE_S } from './helper-pods.js';
 import { type JobInputs, chaosViaHelpers } from './via-helpers.js';
 
+/** The longest a stopped run waits for its closing ChaosResult/Event updates (an API that hangs must not hold the exit). */
+const STOPPED_REPORT_MS = 2500;
+
 export interface RunOptions {
   /** How long the closing ChaosResult/Event updates may take (the pod's termination grace is short). */
   readonly reportTimeoutMs?: number;
@@ -44,7 +47,7 @@ class LitmusRun {
   private readonly progress = { injected: false, stopDetail: '' };
 
   constructor(private readonly deps: Deps, private readonly spec: Spec, private readonly l: LitmusSpec, private readonly opts: RunOptions) {
-    this.reporter = l.engine !== undefined ? new Reporter({ api: deps.kube, litmus: l, log: deps.log, now: deps.clock.now, random: deps.random }) : undefined;
+    this.reporter = l.engine !== undefined ? new Reporter({ api: deps.kube, litmus: l, log: deps.log, now: deps.clock.now, random: deps.random, signal: deps.stop.signal }) : undefined;
   }
 
   async run(): Promise<number> {
@@ -129,8 +132,8 @@ class LitmusRun {
     });
   }
 
-  private async finish(f: Final): Promise<void> {
-    if (this.reporter) await this.reporter.finish(f, this.opts.reportTimeoutMs ?? 5000);
+  private async finish(f: Final, atMostMs = Infinity): Promise<void> {
+    if (this.reporter) await this.reporter.finish(f, Math.min(this.opts.reportTimeoutMs ?? 5000, atMostMs));
   }
 
   private async stopped(signal: StopSignalName): Promise<number> {
@@ -138,7 +141,8 @@ class LitmusRun {
     const how = stopDetail !== '' ? `; helper pods were deleted with a ${STOP_GRACE_S} s grace period so they revert first: ${stopDetail}` : injected ? '; the fault was reverted first' : ' before any change';
     const reason = `experiment stopped by ${signal} (the ChaosEngine was stopped or the runner pod deleted)${how}`;
     this.deps.log.warn({ verdict: 'Stopped' }, reason);
-    await this.finish({ phase: 'Stopped', verdict: 'Stopped', error: { errorCode: 'EXPERIMENT_ABORTED', reason } });
+    // A stopped run has 5 s from the signal to exit (the revert came first): the last updates get what is left of it.
+    await this.finish({ phase: 'Stopped', verdict: 'Stopped', error: { errorCode: 'EXPERIMENT_ABORTED', reason } }, STOPPED_REPORT_MS);
     return signal === 'SIGINT' ? ExitCode.interrupted : ExitCode.terminated;
   }
 }

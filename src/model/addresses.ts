@@ -208,7 +208,10 @@ function hostBitsClear(units: AddressUnits, prefix: number): boolean {
 /** Bit `i` (0 = the most significant) of an address. */
 export const addressBit = (a: AddressUnits, i: number): number => ((a[i >> 4] ?? 0) >> (15 - (i & 15))) & 1;
 
-/** An IPv4/IPv6 address or CIDR, strictly: four-part decimal IPv4, no zone index, no host bits. */
+/**
+ * An IPv4/IPv6 address or CIDR, strictly: four-part decimal IPv4, no zone index, no host bits. One IPv4-mapped
+ * IPv6 host (`::ffff:a.b.c.d`) is that IPv4 host; a deprecated IPv4-compatible one (`::a.b.c.d`) is refused.
+ */
 export function parseCidr(variable: string, raw: string): Cidr {
   const text = raw.trim();
   const slash = text.indexOf('/');
@@ -231,6 +234,15 @@ export function parseCidr(variable: string, raw: string): Cidr {
       throw new UsageError(variable, `${show(raw)}: an IPv${family} prefix length must be 0-${bits}`);
     }
   }
+  if (family === 6 && prefix === 128 && units.slice(0, 5).every((u) => u === 0)) {
+    const v4 = `${(units[6] ?? 0) >> 8}.${(units[6] ?? 0) & 255}.${(units[7] ?? 0) >> 8}.${(units[7] ?? 0) & 255}`;
+    // `::ffff:a.b.c.d` is the IPv4 host the packets really go to (as IPv4): a u32 match on the IPv6 form never matches.
+    if (units[5] === 0xffff) return { family: 4, address: v4, prefix: 32 };
+    // RFC 4291 2.5.5.1: `::a.b.c.d` (IPv4-compatible, deprecated) names no host a packet goes to. `::` and `::1` are not that.
+    if (units[5] === 0 && !(units[6] === 0 && ((units[7] ?? 0) === 0 || units[7] === 1))) {
+      throw new UsageError(variable, `${show(raw)} is a deprecated IPv4-compatible IPv6 address (::a.b.c.d): it is neither the IPv4 host ${v4} nor a routable IPv6 address. Refused: give the IPv4 address ${v4}, or ::ffff:${v4}`);
+    }
+  }
   if (!hostBitsClear(units, prefix)) {
     const network = units.map((u, i) => u & ((0xffff << (16 - Math.max(0, Math.min(16, prefix - i * 16)))) & 0xffff));
     throw new UsageError(variable, `${show(raw)} has host bits set; did you mean ${formatAddress(family, network)}/${prefix}?`);
@@ -239,6 +251,17 @@ export function parseCidr(variable: string, raw: string): Cidr {
   const addressText = text.slice(0, addressEnd);
   const canonical = family === 4 || isCanonicalIPv6(addressText, units) ? addressText : formatAddress(family, units);
   return { family, address: canonical, prefix };
+}
+
+/**
+ * One host address handed to us by the API (a pod or endpoint IP) or by DNS: never a CIDR (a `0.0.0.0/0`
+ * podIP would mean "all destinations"). As with every address (parseCidr), `::ffff:10.244.1.9` becomes the IPv4
+ * host the packets really go to and a deprecated IPv4-compatible `::192.0.2.11` is refused.
+ */
+export function parseHostAddress(source: string, raw: string): Cidr {
+  const text = raw.trim();
+  if (text.includes('/')) throw new UsageError(source, `${show(raw)} is a network (CIDR), not one host address: refused (it would fault every destination in it)`);
+  return parseCidr(source, text);
 }
 
 export const formatCidr = (c: Cidr): string => `${c.address}/${c.prefix}`;

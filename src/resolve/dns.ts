@@ -4,12 +4,21 @@
  */
 import { promises as dnsPromises } from 'node:dns';
 import { RuntimeError, messageOf } from '../model/errors.js';
-import { type DestinationItem, parseCidr } from '../model/addresses.js';
+import { type DestinationItem, parseHostAddress } from '../model/addresses.js';
 import type { HostDestination } from '../model/destinations.js';
 import { untilStopped } from '../model/stop.js';
-import type { DnsRecord, ResolvConf, Resolver } from '../ports.js';
+import type { DnsRecord, DnsResolver, ResolvConf, Resolver } from '../ports.js';
 
-/** Parses resolv.conf(5) as glibc does: last `search`/`domain` wins, options ndots/timeout/attempts. */
+/**
+ * What a target's resolv.conf may ask of us, at most: its `timeout:30 attempts:5` would let one lookup of a
+ * dead nameserver hold a run (and its SIGTERM) for minutes. glibc's own defaults (5 s, 2 attempts) are the cap.
+ */
+export const MAX_DNS_TIMEOUT_S = 5;
+export const MAX_DNS_ATTEMPTS = 2;
+/** One name (A and AAAA together, all nameservers), whatever the conf says: then it counts as not answered. */
+export const DNS_LOOKUP_DEADLINE_MS = 10_000;
+
+/** Parses resolv.conf(5) as glibc does: last `search`/`domain` wins, options ndots/timeout/attempts (capped: MAX_DNS_*). */
 export function parseResolvConf(text: string): ResolvConf {
   const nameservers: string[] = [];
   let search: string[] = [];
@@ -28,8 +37,8 @@ export function parseResolvConf(text: string): ResolvConf {
         const n = Number(value);
         if (!Number.isInteger(n) || n < 0) continue;
         if (name === 'ndots') ndots = Math.min(n, 15);
-        else if (name === 'timeout') timeoutS = Math.min(Math.max(n, 1), 30);
-        else if (name === 'attempts') attempts = Math.min(Math.max(n, 1), 5);
+        else if (name === 'timeout') timeoutS = Math.min(Math.max(n, 1), MAX_DNS_TIMEOUT_S);
+        else if (name === 'attempts') attempts = Math.min(Math.max(n, 1), MAX_DNS_ATTEMPTS);
       }
     }
   }
@@ -47,8 +56,9 @@ export function candidates(host: string, conf: Pick<ResolvConf, 'search' | 'ndot
 /** The real Resolver: node:dns with the conf's timeout and attempts; `port` overrides 53 (for a test server on a high port). */
 export function nodeResolver(port?: number): Resolver {
   return (conf) => {
-    const r = new dnsPromises.Resolver({ timeout: conf.timeoutS * 1000, tries: conf.attempts });
+    const r = new dnsPromises.Resolver({ timeout: Math.min(conf.timeoutS, MAX_DNS_TIMEOUT_S) * 1000, tries: Math.min(conf.attempts, MAX_DNS_ATTEMPTS) });
     return {
+      cancel: () => { r.cancel(); },
       setServers: (servers) => { r.setServers(servers.map((s) => (port === undefined ? s : s.includes(':') ? `[${s}]:${port}` : `${s}:${port}`))); },
       resolve4: (h) => r.resolve4(h, { ttl: true }),
       resolve6: (h) => r.resolve6(h, { ttl: true }),
@@ -83,6 +93,21 @@ export interface HostQuery {
   /** The resolv.conf's path, for messages. */
   readonly where: string;
   readonly signal?: AbortSignal | undefined;
+  /** One name's deadline (default DNS_LOOKUP_DEADLINE_MS). */
+  readonly deadlineMs?: number | undefined;
+}
+
+/** Both lookups of one name, within `ms` and while `signal` has not aborted; the resolver's queries are cancelled otherwise. */
+async function bounded<T>(work: Promise<T>, resolver: DnsResolver, ms: number, signal: AbortSignal | undefined, what: string): Promise<T> {
+  const deadline = AbortSignal.timeout(ms);
+  const both = signal ? AbortSignal.any([signal, deadline]) : deadline;
+  try {
+    return await untilStopped(work, both, what);
+  } catch (error) {
+    if (both.aborted) resolver.cancel?.();
+    if (!signal?.aborted && deadline.aborted) throw Object.assign(new Error(`no answer within ${ms / 1000} s`), { code: 'ETIMEOUT' });
+    throw error;
+  }
 }
 
 /** Resolves each host with the conf; throws a RuntimeError naming the first host that does not resolve. */
@@ -99,7 +124,8 @@ export async function resolveHosts(hosts: readonly HostDestination[], makeResolv
     for (const name of tried) {
       let records: DnsRecord[];
       try {
-        const [v4, v6] = await untilStopped(Promise.all([lookup(() => resolver.resolve4(name)), lookup(() => resolver.resolve6(name))]), q.signal, `resolving ${name}`);
+        const [v4, v6] = await bounded(Promise.all([lookup(() => resolver.resolve4(name)), lookup(() => resolver.resolve6(name))]), resolver,
+          q.deadlineMs ?? DNS_LOOKUP_DEADLINE_MS, q.signal, `resolving ${name}`);
         records = [...v4, ...v6];
       } catch (error) {
         if (q.signal?.aborted) throw error;
@@ -108,7 +134,7 @@ export async function resolveHosts(hosts: readonly HostDestination[], makeResolv
       if (records.length > 0) {
         const unique = [...new Set(records.map((r) => r.address))];
         const ttlS = Math.min(...records.map((r) => r.ttl));
-        found = { host: h.host, name, addresses: unique, ttlS, items: unique.map((a) => ({ cidr: parseCidr(`DESTINATION_HOSTS ${h.host}`, a), ports: h.ports })) };
+        found = { host: h.host, name, addresses: unique, ttlS, items: unique.map((a) => ({ cidr: parseHostAddress(`DESTINATION_HOSTS ${h.host}`, a), ports: h.ports })) };
         break;
       }
     }

@@ -33,7 +33,8 @@ export interface FindOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
-const CLI_TIMEOUT_MS = 30_000;
+/** crictl or docker inspect: a runtime that does not answer in this time is treated as unavailable. */
+const CLI_TIMEOUT_MS = 10_000;
 
 interface CrictlInspect {
   info: {

@@ -105,6 +105,7 @@ export function fakeDeps(ns: FakeNetns = new FakeNetns(), opts: FakeDepsOptions 
     namespaceId: async (p) => {
       await Promise.resolve();
       if (opts.nsId) return opts.nsId(p);
+      if (p === '/proc/1/ns/net' || p === '/proc/self/ns/net') return 'net:[4026531840]'; // the node's (and the runner's): not the target's
       return ns.exists && p.length > 0 ? 'net:[4026532001]' : undefined;
     },
   };

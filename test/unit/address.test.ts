@@ -28,13 +28,15 @@ describe('addresses: parsed by hand, checked against ipaddr.js (an independent p
       ['::', '::'],
       ['::1', '::1'],
       ['1::', '1::'],
-      ['::ffff:192.0.2.1', '::ffff:c000:201'],
+      ['::ffff:192.0.2.1', '192.0.2.1'], // one IPv4-mapped host is the IPv4 host its packets go to (a u32 match on the v6 form never matches)
+      ['::ffff:0:0/96', '::ffff:0:0'], // a network is left as written
       ['64:ff9b::192.0.2.1', '64:ff9b::c000:201'],
-      ['::1.2.3.4', '::102:304'], // RFC 4291 2.5.5.1 and inet_pton; ipaddr.js reads it as ::ffff:1.2.3.4
       ['0.0.0.0', '0.0.0.0'],
       ['255.255.255.255', '255.255.255.255'],
     ];
     for (const [text, canonical] of cases) assert.equal(parseCidr('V', text).address, canonical, text);
+    // RFC 4291 2.5.5.1: `::1.2.3.4` (IPv4-compatible, deprecated) is ::102:304 for inet_pton and ::ffff:1.2.3.4 for ipaddr.js: refused.
+    assert.throws(() => parseCidr('V', '::1.2.3.4'), /deprecated IPv4-compatible IPv6 address .*give the IPv4 address 1\.2\.3\.4/);
   });
 
   test('refused: what is not strictly an address, with the variable and the value in the message', () => {

@@ -278,7 +278,7 @@ describe('netchaos run with targets on several nodes (helper pods)', () => {
     assert.deepEqual([out.phase, out.verdict, out.errorOutput.errorCode], ['Error', 'Error', 'CHAOS_INJECT_ERROR']);
     assert.match(out.errorOutput.reason, /helper pod\(s\) failed on 1 of 3 node\(s\): node node-c: helper pod runner-1-helper-3 did not start within 5 s \(HELPER_START_TIMEOUT\): ImagePullBackOff: Back-off pulling image/);
     assert.deepEqual(r.result?.status.history.targets.map((t: Obj) => `${t.name}:${t.chaosStatus}`).sort(), ['frontend-1:reverted', 'frontend-2:reverted', 'frontend-3:targeted']);
-    assert.ok(kubelet.events.includes('delete runner-1-helper-3 grace=10'));
+    assert.ok(kubelet.events.includes('delete runner-1-helper-3 grace=30'));
     assert.deepEqual(r.podCalls.filter((c) => c.startsWith('delete ')).map((c) => c.slice(7)).sort(), created(r.podCalls));
   });
 
@@ -291,7 +291,7 @@ describe('netchaos run with targets on several nodes (helper pods)', () => {
     assert.equal(out.errorOutput.errorCode, 'CONTAINER_RUNTIME_ERROR');
     assert.match(out.errorOutput.reason, /node node-b: helper pod runner-1-helper-2 failed \(exit 1\): CONTAINER_RUNTIME_ERROR: cannot find container bbbb/);
     for (const n of ['runner-1-helper-1', 'runner-1-helper-3']) {
-      assert.ok(kubelet.events.includes(`delete ${n} grace=10`), `${n} stopped with a grace period`);
+      assert.ok(kubelet.events.includes(`delete ${n} grace=30`), `${n} stopped with a grace period`);
       const h = kubelet.helpers.get(n)!;
       assert.equal(h.code, 143);
       assert.deepEqual(h.ns.tcOps.filter((o) => o === 'apply' || o === 'revert'), ['apply', 'revert']);
@@ -328,12 +328,12 @@ describe('netchaos run with targets on several nodes (helper pods)', () => {
     assert.equal(r.code, 143, r.stderr);
     const out = r.result?.status.experimentStatus;
     assert.deepEqual([out.phase, out.verdict, out.errorOutput.errorCode], ['Stopped', 'Stopped', 'EXPERIMENT_ABORTED']);
-    assert.match(out.errorOutput.reason, /helper pods were deleted with a 10 s grace period so they revert first: node node-a: stopped by SIGTERM; stopped \(exit 143\)/);
+    assert.match(out.errorOutput.reason, /helper pods were deleted with a 30 s grace period so they revert first: node node-a: stopped by SIGTERM; stopped \(exit 143\)/);
     for (const h of kubelet.helpers.values()) {
       assert.equal(h.code, 143);
       assert.deepEqual(h.ns.tcOps.filter((o) => o === 'apply' || o === 'revert'), ['apply', 'revert']);
     }
-    assert.deepEqual(kubelet.events.filter((e) => e.startsWith('delete')).sort(), ['delete runner-1-helper-1 grace=10', 'delete runner-1-helper-2 grace=10', 'delete runner-1-helper-3 grace=10']);
+    assert.deepEqual(kubelet.events.filter((e) => e.startsWith('delete')).sort(), ['delete runner-1-helper-1 grace=30', 'delete runner-1-helper-2 grace=30', 'delete runner-1-helper-3 grace=30']);
     assert.deepEqual(r.result?.status.history.targets.map((t: Obj) => `${t.name}:${t.chaosStatus}`).sort(), ['frontend-1:reverted', 'frontend-2:reverted', 'frontend-3:reverted']);
   });
 

@@ -130,6 +130,16 @@ describe('netchaos run (Litmus mode)', () => {
     assert.equal(r.result?.status.experimentStatus.errorOutput.errorCode, 'TARGET_SELECTION_ERROR');
     assert.match(r.stderr, /not on this node node-c.*nodeSelector/);
   });
+  test('a target pod with hostNetwork: true: refused before any change (its namespace is the node\'s), Error verdict, exit 5', async () => {
+    const p = pod({ name: 'hostnet-1', namespace: 'shop', node: 'node-a', labels: { app: 'hostnet' }, owner: { kind: 'ReplicaSet', name: 'hostnet-5d8f' }, containerId: `containerd://${ID}` });
+    p.spec.hostNetwork = true;
+    api.add('pods', p);
+    const r = await litmusRun({ ...baseEnv(), TARGETS: 'deployment:shop:[app=hostnet]' });
+    assert.equal(r.code, 5, r.stderr);
+    assert.deepEqual(r.ns.calls, []);
+    assert.deepEqual([r.result?.status.experimentStatus.phase, r.result?.status.experimentStatus.verdict], ['Error', 'Error']);
+    assert.match(r.result?.status.experimentStatus.errorOutput.reason, /pod shop\/hostnet-1 runs with hostNetwork: true: its network namespace is node node-a's own.*nothing was changed/);
+  });
   test('a dependency Service without endpoints: Error before any change', async () => {
     api.add('services', { metadata: { name: 'down', namespace: 'shop' }, spec: { clusterIP: '10.96.0.99', ports: [{ port: 80 }] } });
     const r = await litmusRun({ ...baseEnv(), DESTINATION_SERVICES: 'shop/down' });
