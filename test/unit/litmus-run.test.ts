@@ -12,6 +12,8 @@ import { createKubeApi } from '../../src/kube/api.ts';
 import { litmusRunner } from '../support/apiserver/rbac.ts';
 import { ApiDouble, pod } from './kube-double.ts';
 import { forbiddenRequest, internalError } from '../support/apiserver/status.ts';
+import { Peer, httpProbe } from './probe-fixtures.ts';
+import { realClock } from '../../src/host/clock.ts';
 import { FakeNetns } from '../support/fake-tc.ts';
 import { fakeDeps } from '../support/fake-ports.ts';
 import { crictlOnly, fakeRuntime } from '../support/fake-runtime.ts';
@@ -215,4 +217,58 @@ describe('netchaos run: the exit contract (as litmus-go: exit 0 once the verdict
       assert.equal(resultOf(id)?.status.experimentStatus.phase, 'Running', 'the double kept what it was last told');
     });
   }
+});
+
+describe('netchaos run: resilience probes (wired as litmus-go runs them: pkg/probe/probe.go, pkg/result/chaosresult.go)', () => {
+  const peer = new Peer();
+  before(async () => { await peer.start(); });
+  after(async () => { await peer.stop(); });
+  const withEngine = (name: string, probes: unknown[]): Record<string, string> => {
+    api.add('chaosengines', { metadata: { name, namespace: 'litmus' }, spec: { engineState: 'active', experiments: [{ name: 'pod-dependency-latency', spec: { probe: probes } }] } });
+    return { ...baseEnv(), CHAOSENGINE: name };
+  };
+  // Real time: the probes run on it, so the chaos window must last (TOTAL_CHAOS_DURATION).
+  const probeRun = (env: Record<string, string>, slowMs: number) => litmusRun({ ...env, TOTAL_CHAOS_DURATION: env['TOTAL_CHAOS_DURATION'] ?? '2' }, (f, ns) => {
+    Object.assign(f.host, { clock: realClock });
+    // The application answers slowly while the fault is in place (it waits on the delayed dependency).
+    ns.afterCall = (c) => { if (c.op === 'apply') peer.delayMs = slowMs; if (c.op === 'revertOnce') peer.delayMs = 0; };
+  });
+  test('an SOT probe that passes and an OnChaos probe slower than its timeout: one Passed one Failed, "50", Completed_With_Probe_Failure, Fail, exit 0', async () => {
+    const env = withEngine('probes-a', [
+      httpProbe('front-up', 'SOT', peer.url('/'), { run: { probeTimeout: '2s' } }),
+      httpProbe('front-fast', 'OnChaos', peer.url('/'), { run: { probeTimeout: '300ms', interval: '100ms', probePollingInterval: '200ms' } }),
+    ]);
+    const before = api.list('events', 'litmus').length;
+    const r = await probeRun(env, 1000);
+    assert.equal(r.code, 0, r.stderr);
+    const st = api.get('chaosresults', 'litmus', 'probes-a-pod-dependency-latency')?.status;
+    assert.deepEqual(st.probeStatuses.map((p: { name: string; status: { verdict: string } }) => `${p.name}:${p.status.verdict}`), ['front-up:Passed', 'front-fast:Failed']);
+    assert.deepEqual([st.experimentStatus.phase, st.experimentStatus.verdict, st.experimentStatus.probeSuccessPercentage], ['Completed_With_Probe_Failure', 'Fail', '50']);
+    assert.equal(st.history.failedRuns, 1);
+    assert.deepEqual(r.ns.tcOps.filter((o) => o !== 'show'), ['apply', 'revert']);
+    const events = api.list('events', 'litmus').slice(before);
+    assert.match(events.find((e) => e.reason === 'PreChaosCheck')?.message, /AUT: Running, Probes: Successful/);
+    assert.match(events.find((e) => e.reason === 'PostChaosCheck')?.message, /Probes: Unsuccessful/);
+    assert.match(events.find((e) => e.reason === 'Summary')?.message, /resilience probes: 1 of 2 passed/);
+  });
+  test('invalid probes: Error before any change (no tc call), the problem named', async () => {
+    const r = await probeRun(withEngine('probes-bad', [httpProbe('x', 'SOT', peer.url('/'), { run: { probeTimeout: '5' } })]), 0);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.ns.calls, []);
+    const st = api.get('chaosresults', 'litmus', 'probes-bad-pod-dependency-latency')?.status;
+    assert.deepEqual([st.experimentStatus.phase, st.experimentStatus.verdict], ['Error', 'Error']);
+    assert.match(st.experimentStatus.errorOutput.reason, /probe "x": runProperties.probeTimeout/);
+  });
+  test('a Continuous probe with stopOnFailure fails during the chaos: reverted at once, Stopped/Stopped, engine set to stop', async () => {
+    const env = withEngine('probes-stop', [httpProbe('guard', 'Continuous', peer.url('/'), { run: { probeTimeout: '300ms', interval: '100ms', probePollingInterval: '200ms', stopOnFailure: true } })]);
+    const t0 = Date.now();
+    const r = await probeRun({ ...env, TOTAL_CHAOS_DURATION: '20' }, 1000);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(Date.now() - t0 < 15_000, 'the run did not wait for the whole chaos');
+    assert.deepEqual(r.ns.tcOps.filter((o) => o !== 'show'), ['apply', 'revert']);
+    const st = api.get('chaosresults', 'litmus', 'probes-stop-pod-dependency-latency')?.status;
+    assert.deepEqual([st.experimentStatus.phase, st.experimentStatus.verdict], ['Stopped', 'Stopped']);
+    assert.equal(st.history.stoppedRuns, 1);
+    assert.equal(api.get('chaosengines', 'litmus', 'probes-stop')?.spec.engineState, 'stop');
+  });
 });
