@@ -12,7 +12,7 @@
  * only when the verdict could not be written. Without CHAOSENGINE (not run by Litmus) the exit codes are
  * those of the local commands.
  */
-import { EffectNotVerifiedError, ExitCode, HealthCheckError, RevertError, TargetSelectionError, exitCodeOf, litmusCodeOf, messageOf, verdictOf } from '../model/errors.js';
+import { EffectNotVerifiedError, ExitCode, HealthCheckError, RevertError, exitCodeOf, litmusCodeOf, messageOf, verdictOf } from '../model/errors.js';
 import type { KubeCache } from '../model/destinations.js';
 import { type TargetPod, podText } from '../model/kube.js';
 import type { LitmusSpec } from '../model/litmus.js';
@@ -20,7 +20,7 @@ import type { Spec } from '../model/spec.js';
 import type { StopSignalName } from '../model/stop.js';
 import type { Deps } from '../ports.js';
 import type { EffectReport } from '../effect/effect.js';
-import { checkHealth, selectTargets } from '../kube/targets.js';
+import { checkHealth, checkTargetsHealth, selectTargets } from '../kube/targets.js';
 import { type Final, type Recorded, Reporter } from './report.js';
 import { type ProbeKube, ProbeRunError, ProbeStop, RunProbes } from './probes.js';
 import { refindPod } from './refind.js';
@@ -185,17 +185,18 @@ class LitmusRun {
   }
 
   /**
-   * DEFAULT_HEALTH_CHECK before (TARGET_SELECTION_ERROR) and after the chaos (verdict Fail), then the probes of
-   * that phase (PreChaos / PostChaos); the PreChaosCheck/PostChaosCheck Event also when the check is off.
+   * DEFAULT_HEALTH_CHECK before and after the chaos, as litmus-go: every pod of each TARGETS entry, retried every
+   * STATUS_CHECK_DELAY up to STATUS_CHECK_TIMEOUT (STATUS_CHECKS_ERROR, Warning "AUT: Not Running"); then the
+   * probes of that phase (PreChaos / PostChaos); the PreChaosCheck/PostChaosCheck Event also when the check is off.
    */
   private async healthCheck(when: 'pre' | 'post', targets: readonly TargetPod[]): Promise<void> {
     const event = when === 'pre' ? 'PreChaosCheck' : 'PostChaosCheck';
     if (this.l.healthCheck) {
-      const problems = await checkHealth(this.deps.kube, targets, this.deps.stop.signal);
+      const problems = await this.statusCheck(targets);
       if (problems.length > 0) {
-        this.reporter?.event('engine', event, `AUT: Not Running: ${problems.join('; ')}`, 'Warning');
-        if (when === 'pre') throw new TargetSelectionError(`pre-chaos health check failed: ${problems.join('; ')}`);
-        throw new HealthCheckError(`post-chaos health check failed: ${problems.join('; ')}`);
+        this.reporter?.event('engine', 'StatusCheck', `AUT: Not Running: ${problems.join('; ')}`, 'Warning');
+        if (when === 'pre') throw new HealthCheckError(`pre-chaos status check failed after ${this.l.statusCheck.timeoutMs / 1000} s (STATUS_CHECK_TIMEOUT): ${problems.join('; ')}`);
+        throw new HealthCheckError(`post-chaos status check failed after ${this.l.statusCheck.timeoutMs / 1000} s (STATUS_CHECK_TIMEOUT): ${problems.join('; ')}`);
       }
     }
     if (this.probes) {
@@ -203,6 +204,21 @@ class LitmusRun {
       await (when === 'pre' ? this.probes.beforeChaos() : this.probes.afterChaos());
     }
     this.reporter?.event('engine', event, this.probes ? this.probes.checkMessage(this.l.healthCheck) : this.l.healthCheck ? 'AUT: Running' : 'Skipped the default checks');
+  }
+
+  /** The status check, retried every STATUS_CHECK_DELAY until it passes or STATUS_CHECK_TIMEOUT is over: what is still wrong. */
+  private async statusCheck(targets: readonly TargetPod[]): Promise<string[]> {
+    const { deps, l } = this;
+    const selectors = l.targetPods.length > 0 ? [] : l.targets;
+    const deadline = deps.clock.now() + l.statusCheck.timeoutMs;
+    for (;;) {
+      const problems = selectors.length > 0
+        ? await checkTargetsHealth(deps.kube, selectors, deps.stop.signal)
+        : await checkHealth(deps.kube, targets, deps.stop.signal);
+      if (problems.length === 0 || deps.clock.now() >= deadline || deps.stop.stopped) return problems;
+      deps.log.info({ problems }, `status check: ${problems.join('; ')}; trying again in ${l.statusCheck.delayMs / 1000} s`);
+      await deps.clock.sleep(Math.max(l.statusCheck.delayMs, 100), deps.stop.signal);
+    }
   }
 
   /** Every target on this node: prepare all before the first change, then inject (SEQUENCE). */

@@ -188,20 +188,33 @@ describe('netchaos run: the exit contract (as litmus-go: exit 0 once the verdict
     assert.equal(r.ns.root.kind, 'noqueue', 'nothing left in the namespace');
     assert.match(r.stderr, /verdict|netchaos: /);
   });
-  test('failedRuns counts Fail only: an Error leaves it, a Fail (status check after the chaos) adds one', async () => {
+  test('failedRuns counts Fail only; a status check that keeps failing after the chaos: retried every STATUS_CHECK_DELAY up to STATUS_CHECK_TIMEOUT, then Error/STATUS_CHECKS_ERROR and "AUT: Not Running"', async () => {
     await litmusRun({ ...fresh('counts'), NODE_NAME: 'node-c' });
     assert.deepEqual(resultOf('counts')?.status.history, { passedRuns: 0, failedRuns: 0, stoppedRuns: 0, targets: [] });
-    // The target's container turns unready during the chaos: the post-chaos status check fails (verdict Fail).
-    const target = api.get('pods', 'shop', 'frontend-1')!;
+    // Every pod of the TARGETS entry is checked: frontend-2 (node-b, not injected) turns unready during the chaos.
+    const other = api.get('pods', 'shop', 'frontend-2')!;
+    const before = api.list('events', 'litmus').length;
+    let sleeps: number[] = [];
     try {
-      await litmusRun(fresh('counts'), (_f, ns) => {
-        ns.afterCall = (c) => { if (c.op === 'apply') for (const cs of target.status.containerStatuses) cs.ready = false; };
+      await litmusRun({ ...fresh('counts'), STATUS_CHECK_DELAY: '2', STATUS_CHECK_TIMEOUT: '10' }, (f, ns) => {
+        ns.afterCall = (c) => { if (c.op === 'apply') for (const cs of other.status.containerStatuses) cs.ready = false; };
+        sleeps = f.clock.sleeps;
       });
     } finally {
-      for (const cs of target.status.containerStatuses) cs.ready = true;
+      for (const cs of other.status.containerStatuses) cs.ready = true;
     }
-    const h = resultOf('counts')?.status.history;
-    assert.deepEqual([h.passedRuns, h.failedRuns, h.stoppedRuns], [0, 1, 0]);
+    const st = resultOf('counts')?.status;
+    assert.deepEqual([st.experimentStatus.phase, st.experimentStatus.verdict, st.experimentStatus.errorOutput.errorCode], ['Error', 'Error', 'STATUS_CHECKS_ERROR']);
+    assert.match(st.experimentStatus.errorOutput.reason, /shop\/frontend-2: container\(s\) .* not ready/);
+    assert.equal(sleeps.filter((ms) => ms === 2000).length, 5, 'tried every 2 s for 10 s');
+    assert.ok(api.list('events', 'litmus').slice(before).some((e) => e.type === 'Warning' && /^AUT: Not Running/.test(e.message)));
+    assert.deepEqual([st.history.passedRuns, st.history.failedRuns, st.history.stoppedRuns], [0, 0, 0]);
+  });
+  test('TARGETS=deployment:shop:[] (only appns in the engine) selects the deployment pods of the namespace; SEQUENCE=random is accepted', async () => {
+    const r = await litmusRun({ ...fresh('all'), TARGETS: 'deployment:shop:[]', SEQUENCE: 'random' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.ns.tcOps.filter((o) => o !== 'show'), ['apply', 'revert']);
+    assert.deepEqual(resultOf('all')?.status.experimentStatus.verdict, 'Pass', r.stderr);
   });
   for (const [what, answer] of [['403', () => forbiddenRequest({ user: 'system:serviceaccount:litmus:runner', verb: 'patch', resource: 'chaosresults', group: 'litmuschaos.io', namespace: 'litmus', name: 'x' })], ['500', () => internalError('etcdserver: request timed out')]] as const) {
     test(`the final patch refused (${what}): the verdict is not recorded → non-zero exit and a loud stderr line; the fault is reverted`, async () => {
@@ -242,7 +255,7 @@ describe('netchaos run: resilience probes (wired as litmus-go runs them: pkg/pro
     const r = await probeRun(env, 1000);
     assert.equal(r.code, 0, r.stderr);
     const st = api.get('chaosresults', 'litmus', 'probes-a-pod-dependency-latency')?.status;
-    assert.deepEqual(st.probeStatuses.map((p: { name: string; status: { verdict: string } }) => `${p.name}:${p.status.verdict}`), ['front-up:Passed', 'front-fast:Failed']);
+    assert.deepEqual((st.probeStatuses as { name: string; status: { verdict: string } }[]).map((p) => `${p.name}:${p.status.verdict}`), ['front-up:Passed', 'front-fast:Failed']);
     assert.deepEqual([st.experimentStatus.phase, st.experimentStatus.verdict, st.experimentStatus.probeSuccessPercentage], ['Completed_With_Probe_Failure', 'Fail', '50']);
     assert.equal(st.history.failedRuns, 1);
     assert.deepEqual(r.ns.tcOps.filter((o) => o !== 'show'), ['apply', 'revert']);
