@@ -21,7 +21,7 @@ const floors = {
   probes: ['model', 'ports', 'kube'],
   connections: ['model', 'ports', 'tc', 'kube', 'resolve'],
   lifecycle: ['model', 'ports', 'tc', 'netns', 'runtime', 'resolve', 'effect'],
-  litmus: ['model', 'ports', 'tc', 'config', 'host', 'netns', 'runtime', 'kube', 'resolve', 'effect', 'lifecycle', 'connections'],
+  litmus: ['model', 'ports', 'tc', 'config', 'host', 'netns', 'runtime', 'kube', 'resolve', 'effect', 'probes', 'lifecycle', 'connections'],
 };
 
 /** An import of another folder of src/ (or of src/ports.ts) that is not among the allowed ones. */

@@ -55,6 +55,8 @@ export function buildLitmusSpec(input: RawInput): LitmusSpec {
   const helperMode = r.value('HELPER_MODE', parseHelperMode);
   const helperStartTimeoutS = r.value('HELPER_START_TIMEOUT', (l, t) => parseSeconds(l, t, { min: 1 }));
   const healthCheck = r.value('DEFAULT_HEALTH_CHECK', parseBoolean);
+  const statusDelayS = r.value('STATUS_CHECK_DELAY', (l, t) => parseSeconds(l, t, { min: 0 }));
+  const statusTimeoutS = r.value('STATUS_CHECK_TIMEOUT', (l, t) => parseSeconds(l, t, { min: 0 }));
   const chaosNamespace = r.value('CHAOS_NAMESPACE', parseNamespace);
   const engine = r.optional('CHAOSENGINE', parseObjectName);
   const chaosUid = r.value('CHAOS_UID', parseUid);
@@ -74,7 +76,8 @@ export function buildLitmusSpec(input: RawInput): LitmusSpec {
   r.done();
   return {
     ...targets, podsAffected: defined(podsAffected), nodeLabel, targetContainer, sequence: defined(sequence), helperMode: defined(helperMode),
-    helperStartTimeoutS: defined(helperStartTimeoutS), healthCheck: defined(healthCheck), chaosNamespace: defined(chaosNamespace), engine,
+    helperStartTimeoutS: defined(helperStartTimeoutS), healthCheck: defined(healthCheck),
+    statusCheck: { delayMs: defined(statusDelayS) * 1000, timeoutMs: defined(statusTimeoutS) * 1000 }, chaosNamespace: defined(chaosNamespace), engine,
     chaosUid: defined(chaosUid), experimentName: experimentName ?? '', instanceId, podName: defined(podName), nodeName: defined(nodeName),
   };
 }
@@ -100,7 +103,9 @@ function readTargets(r: Reader): Pick<LitmusSpec, 'targets' | 'targetPods'> {
 function parseSequence(label: string, raw: string): Sequence {
   const t = raw.trim().toLowerCase();
   if (t === 'parallel' || t === 'serial') return t;
-  throw new UsageError(label, `expected parallel or serial, got ${JSON.stringify(raw)}`);
+  // litmus-go's random: one after the other in a random order; the target selection is already shuffled.
+  if (t === 'random') return 'serial';
+  throw new UsageError(label, `expected parallel, serial or random, got ${JSON.stringify(raw)}`);
 }
 
 function parseHelperMode(label: string, raw: string): HelperMode {

@@ -68,12 +68,16 @@ function splitEntries(variable: string, raw: string): string[] {
   return splitList(variable, text, ';');
 }
 
-/** TARGETS: `<kind>:<namespace>:[<labels>|<names>]` entries separated by ';'. */
+/**
+ * TARGETS: `<kind>:<namespace>:[<labels>|<names>]` entries separated by ';'. `[]` is what the chaos-operator
+ * passes when the engine's appinfo has only `appns`: every pod of that kind in the namespace (litmus-go getTargets).
+ */
 export function parseTargets(variable: string, raw: string): TargetSelector[] {
   return splitEntries(variable, raw).map((entry) => {
     const m = /^([^:]*):([^:]*):(\[.*\])$/.exec(entry);
     if (!m) throw new UsageError(variable, `${show(entry)} is not <kind>:<namespace>:[<labels>|<names>], e.g. deployment:shop:[app=frontend]`);
-    return { kind: parseKind(variable, m[1] ?? ''), namespace: parseNamespace(variable, m[2] ?? ''), pods: parsePodSelector(variable, m[3] ?? '') };
+    const pods = (m[3] ?? '').replace(/\s/g, '') === '[]' ? { kind: 'all' as const } : parsePodSelector(variable, m[3] ?? '');
+    return { kind: parseKind(variable, m[1] ?? ''), namespace: parseNamespace(variable, m[2] ?? ''), pods };
   });
 }
 

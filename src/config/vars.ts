@@ -190,7 +190,7 @@ export const variables = [
   },
   {
     env: 'SEQUENCE', flag: '--sequence <mode>', default: 'parallel', section: 'targets', litmus: true, manifest: true, litmusOnly: true,
-    doc: 'parallel: all target pods at once (with helper pods: all nodes at once); serial: one after the other, each for TOTAL_CHAOS_DURATION (with helper pods: one node after the other, and one pod after the other on each).',
+    doc: 'parallel: all target pods at once (with helper pods: all nodes at once); serial: one after the other, each for TOTAL_CHAOS_DURATION (with helper pods: one node after the other, and one pod after the other on each); random: serial in a random order (the selection is shuffled).',
   },
   {
     env: 'HELPER_MODE', flag: '--helper-mode <mode>', default: 'auto', section: 'targets', litmus: false, manifest: true, litmusOnly: true,
@@ -202,7 +202,15 @@ export const variables = [
   },
   {
     env: 'DEFAULT_HEALTH_CHECK', flag: '--default-health-check <bool>', default: 'false', section: 'targets', litmus: true, manifest: false, litmusOnly: true,
-    doc: 'Check before and after the chaos that the target pods are Running with all containers ready (a failed check after the chaos is verdict Fail).',
+    doc: 'Check before and after the chaos that every pod of each TARGETS entry is Running with all containers ready, retried every STATUS_CHECK_DELAY up to STATUS_CHECK_TIMEOUT (a failed check is Warning event "AUT: Not Running").',
+  },
+  {
+    env: 'STATUS_CHECK_DELAY', flag: '--status-check-delay <seconds>', default: '2', section: 'targets', litmus: true, manifest: false, litmusOnly: true,
+    doc: 'Seconds between two tries of the status check (set by the chaos-runner from the engine\'s components.statusCheckTimeouts.delay).',
+  },
+  {
+    env: 'STATUS_CHECK_TIMEOUT', flag: '--status-check-timeout <seconds>', default: '180', section: 'targets', litmus: true, manifest: false, litmusOnly: true,
+    doc: 'How long the status check (and a cmdProbe\'s probe pod start) may keep trying, in seconds (set by the chaos-runner from components.statusCheckTimeouts.timeout).',
   },
   {
     env: 'CHAOS_NAMESPACE', flag: '--chaos-namespace <namespace>', default: 'litmus', section: 'litmus', litmus: true, manifest: false, litmusOnly: true,

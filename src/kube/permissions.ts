@@ -20,7 +20,10 @@ export const apiPermissions = [
   { apiGroup: '', resource: 'services', verbs: ['get'], clusterScoped: false, when: 'DESTINATION_SERVICES is set (again every DEPENDENCY_REFRESH_INTERVAL during the run)' },
   { apiGroup: '', resource: 'services', verbs: ['list'], clusterScoped: false, when: '`deps`: name the target\'s peers (PEER_NAMESPACES, the target pods\' namespaces and those of DESTINATION_PODS/SERVICES)' },
   { apiGroup: 'discovery.k8s.io', resource: 'endpointslices', verbs: ['list'], clusterScoped: false, when: 'DESTINATION_SERVICES is set (again every DEPENDENCY_REFRESH_INTERVAL during the run); `deps`: name the target\'s peers behind Services' },
-  { apiGroup: 'litmuschaos.io', resource: 'chaosengines', verbs: ['get'], clusterScoped: false, when: 'CHAOSENGINE is set (CHAOS_NAMESPACE)' },
+  { apiGroup: 'litmuschaos.io', resource: 'chaosengines', verbs: ['get'], clusterScoped: false, when: 'CHAOSENGINE is set (CHAOS_NAMESPACE): its uid for Events, and its resilience probes' },
+  { apiGroup: 'litmuschaos.io', resource: 'chaosengines', verbs: ['patch'], clusterScoped: false, when: 'a resilience probe with stopOnFailure failed: engineState: stop (as litmus-go)' },
+  { apiGroup: '', resource: 'pods', verbs: ['get', 'create', 'delete'], clusterScoped: false, when: 'a cmdProbe with source: its probe pod in CHAOS_NAMESPACE' },
+  { apiGroup: '', resource: 'pods/exec', verbs: ['create'], clusterScoped: false, when: 'a cmdProbe with source: its command runs in the probe pod' },
   { apiGroup: 'litmuschaos.io', resource: 'chaosresults', verbs: ['get', 'create', 'patch'], clusterScoped: false, when: 'CHAOSENGINE is set (CHAOS_NAMESPACE)' },
   { apiGroup: '', resource: 'events', verbs: ['create'], clusterScoped: false, when: 'CHAOSENGINE is set (CHAOS_NAMESPACE)' },
 ] as const satisfies readonly ApiPermission[];

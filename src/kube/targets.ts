@@ -2,7 +2,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { RefusedError, TargetSelectionError } from '../model/errors.js';
 import type { LitmusSpec, PercentRange } from '../model/litmus.js';
-import { type PodRef, type PodSelector, type TargetPod, type TargetSelector, type WorkloadKind, selectorText } from '../model/kube.js';
+import { type PodRef, type PodSelector, type TargetPod, type TargetPods, type TargetSelector, type WorkloadKind, selectorText } from '../model/kube.js';
 import type { Deps, KubeApi } from '../ports.js';
 
 export interface Selection {
@@ -34,11 +34,16 @@ function ownedBy(pod: V1Pod, kind: WorkloadKind, name: string | undefined): bool
   });
 }
 
+const isLitmusPod = (p: V1Pod): boolean => {
+  const labels = p.metadata?.labels ?? {};
+  return labels['chaosUID'] !== undefined || labels['app.kubernetes.io/part-of'] === 'litmus' || labels['name'] === 'chaos-operator';
+};
+
 const isLive = (p: V1Pod): boolean => p.metadata?.deletionTimestamp === undefined && p.status?.phase === 'Running';
 
 export interface PodQuery {
   readonly namespace: string;
-  readonly pods: PodSelector;
+  readonly pods: PodSelector | TargetPods;
   readonly kind: WorkloadKind;
   readonly signal?: AbortSignal | undefined;
 }
@@ -46,6 +51,12 @@ export interface PodQuery {
 /** The pods a selector names in a namespace, owned by a workload of that kind. */
 export async function findPods(api: KubeApi, q: PodQuery): Promise<V1Pod[]> {
   const { namespace, pods, kind, signal } = q;
+  if (pods.kind === 'all') {
+    // `KIND:<ns>:[]`: every pod of that kind in the namespace, except Litmus's own (runner, experiment, helper
+    // and probe pods carry a chaosUID label or are part of litmus), as litmus-go leaves its own pods out.
+    const list = await api.listPods(namespace, { signal });
+    return list.filter((p) => !isLitmusPod(p) && ownedBy(p, kind, undefined));
+  }
   if (pods.kind === 'labels') {
     const list = await api.listPods(namespace, { labelSelector: pods.labels, signal });
     return list.filter((p) => ownedBy(p, kind, undefined));
@@ -141,6 +152,26 @@ export function targetPod(p: V1Pod, wanted: string | undefined): TargetPod {
     throw new TargetSelectionError(`container ${container} of pod ${r.namespace}/${r.name} is not running (no containerID yet): wait until it is, or pick another TARGET_CONTAINER`);
   }
   return { ...r, uid: p.metadata?.uid ?? '', container, containerId };
+}
+
+/**
+ * The status check of litmus-go (pkg/status/application.go): every pod matching each TARGETS entry is Running
+ * with all its containers ready (an entry matching no pod is a problem too). One try; the caller retries.
+ */
+export async function checkTargetsHealth(api: KubeApi, selectors: readonly TargetSelector[], signal?: AbortSignal): Promise<string[]> {
+  const problems: string[] = [];
+  for (const s of selectors) {
+    const pods = await findPods(api, { namespace: s.namespace, pods: s.pods, kind: s.kind, signal });
+    if (pods.length === 0) problems.push(`no pod matches ${targetsText(s)}`);
+    for (const p of pods) {
+      const name = `${s.namespace}/${p.metadata?.name ?? '?'}`;
+      if (p.metadata?.deletionTimestamp !== undefined) { problems.push(`${name} is terminating`); continue; }
+      if (p.status?.phase !== 'Running') problems.push(`${name} is ${p.status?.phase ?? 'in an unknown phase'}, not Running`);
+      const unready = (p.status?.containerStatuses ?? []).filter((c) => !c.ready).map((c) => c.name);
+      if (unready.length > 0) problems.push(`${name}: container(s) ${unready.join(', ')} not ready`);
+    }
+  }
+  return problems;
 }
 
 /** Health check (DEFAULT_HEALTH_CHECK): every pod still exists, is Running, and all its containers are ready. */

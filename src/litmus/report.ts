@@ -12,8 +12,9 @@ import { type RunIdentity, resultName } from '../model/litmus.js';
 import type { KubeApi, Logger } from '../ports.js';
 import { KubeError, LITMUS_GROUP, LITMUS_VERSION } from '../kube/api.js';
 import { type EffectReport, summarizeEffect } from '../effect/effect.js';
+import type { ProbeErrorCode, ProbeStatus } from '../probes/index.js';
 
-export type Phase = 'Running' | 'Completed' | 'Stopped' | 'Error';
+export type Phase = 'Running' | 'Completed' | 'Completed_With_Probe_Failure' | 'Stopped' | 'Error';
 export type Verdict = 'Awaited' | 'Pass' | 'Fail' | 'Stopped' | 'Error';
 export type EventType = 'Normal' | 'Warning';
 
@@ -26,7 +27,15 @@ export interface ResultTarget {
 export interface Final {
   readonly phase: Exclude<Phase, 'Running'>;
   readonly verdict: Exclude<Verdict, 'Awaited'>;
-  readonly error?: { readonly errorCode: LitmusErrorCode; readonly reason: string };
+  readonly error?: { readonly errorCode: LitmusErrorCode | ProbeErrorCode; readonly reason: string };
+  /** The resilience probes' part (src/probes finalResult); without probes "100" for Pass, else "0" (litmus-go). */
+  readonly probes?: { readonly probeSuccessPercentage: string; readonly probeStatuses: readonly ProbeStatus[]; readonly summary: string };
+}
+
+/** Whether the verdict reached the ChaosResult (`failure`: why not). */
+export interface Recorded {
+  readonly written: boolean;
+  readonly failure: string;
 }
 
 interface History {
@@ -129,32 +138,53 @@ export class Reporter {
     this.enqueue(() => this.o.api.patchChaosResult(this.namespace, this.name, { status: { netchaosEffect } }));
   }
 
-  /** Writes the verdict, the counters and the closing Events; waits at most `timeoutMs` in all. */
-  async finish(f: Final, timeoutMs: number): Promise<boolean> {
+  /** Queues status.probeStatuses (all Awaited at the start, as litmus-go writes them). */
+  setProbeStatuses(probeStatuses: readonly ProbeStatus[]): void {
+    this.enqueue(() => this.o.api.patchChaosResult(this.namespace, this.name, { status: { probeStatuses } }));
+  }
+
+  /**
+   * Writes the verdict, the counters and the closing Events; waits at most `timeoutMs` in all. `written`:
+   * the verdict reached the ChaosResult (the chaos-runner copies it from there); failedRuns counts Fail only.
+   */
+  async finish(f: Final, timeoutMs: number): Promise<Recorded> {
     const { litmus } = this.o;
     const h = { ...this.history };
     if (f.verdict === 'Pass') h.passedRuns++;
     else if (f.verdict === 'Stopped') h.stoppedRuns++;
-    else h.failedRuns++;
+    else if (f.verdict === 'Fail') h.failedRuns++;
     const patch = {
       status: {
         experimentStatus: {
           phase: f.phase,
           verdict: f.verdict,
-          probeSuccessPercentage: f.verdict === 'Pass' ? '100' : '0',
+          probeSuccessPercentage: f.probes?.probeSuccessPercentage ?? (f.verdict === 'Pass' ? '100' : '0'),
           errorOutput: f.error ?? null,
         },
+        ...(f.probes ? { probeStatuses: f.probes.probeStatuses } : {}),
         history: { ...h, targets: [...this.targets] },
       },
     };
-    this.enqueue(() => this.o.api.patchChaosResult(this.namespace, this.name, patch));
+    let written = false;
+    let failure = `no answer from the Kubernetes API within ${timeoutMs} ms`;
+    this.enqueue(async () => {
+      try {
+        await this.o.api.patchChaosResult(this.namespace, this.name, patch);
+        written = true;
+      } catch (error) {
+        failure = messageOf(error);
+        throw error;
+      }
+    });
     const word = { Pass: 'Passed', Fail: 'Failed', Stopped: 'Stopped', Error: 'Errored' }[f.verdict];
     const type: EventType = f.verdict === 'Pass' ? 'Normal' : 'Warning';
     const reason = f.error ? `, Reason: ${f.error.reason}` : '';
     this.event('result', f.verdict, `experiment: ${litmus.experimentName}, Result: ${f.verdict}${reason}`, type);
     const effect = Object.entries(this.effects).map(([pod, e]) => `${pod}: ${summarizeEffect(e)}`).join(' | ');
-    this.event('engine', 'Summary', `${litmus.experimentName} experiment has been ${word}${reason}${effect ? `; ${effect}` : ''}`, type);
-    return this.flush(timeoutMs);
+    const parts = [f.probes ? f.probes.summary : '', effect ? `MEASURE_EFFECT: ${effect}` : ''].filter((x) => x !== '');
+    this.event('engine', 'Summary', `${litmus.experimentName} experiment has been ${word}${reason}${parts.length > 0 ? `; ${parts.join('; ')}` : ''}`, type);
+    await this.flush(timeoutMs);
+    return { written, failure };
   }
 
   /** Waits for queued updates, at most `timeoutMs`; false when they did not all get through in time. */
@@ -211,18 +241,21 @@ export class Reporter {
 }
 
 /**
- * Bad input in Litmus mode: nothing was changed and the run exits 2, but ChaosCenter should still
- * show why. Writes ChaosResult Error/Error with the problems when the run can be named; a failure
- * to report is logged, never thrown (the usage error is what the user must see).
+ * Bad input in Litmus mode: nothing was changed, and ChaosCenter should still show why. Writes ChaosResult
+ * Error/Error with the problems when the run can be named; true when it was written. A failure to report is
+ * logged, never thrown (the usage error is what the user must see).
  */
-export async function reportBadInput(o: ReporterOptions, reason: string, timeoutMs = 5000): Promise<void> {
+export async function reportBadInput(o: ReporterOptions, reason: string, timeoutMs = 5000): Promise<boolean> {
   const reporter = new Reporter(o);
   try {
     const started = reporter.start();
     const timer = new Promise<'timeout'>((resolve) => { setTimeout(() => { resolve('timeout'); }, timeoutMs).unref(); });
     if ((await Promise.race([started.then(() => 'ok' as const), timer])) === 'timeout') throw new Error(`no answer from the API within ${timeoutMs} ms`);
-    await reporter.finish({ phase: 'Error', verdict: 'Error', error: { errorCode: 'GENERIC_ERROR', reason } }, timeoutMs);
+    const recorded = await reporter.finish({ phase: 'Error', verdict: 'Error', error: { errorCode: 'GENERIC_ERROR', reason } }, timeoutMs);
+    if (!recorded.written) throw new Error(recorded.failure);
+    return true;
   } catch (error) {
     o.log.warn({ err: messageOf(error) }, 'could not write the bad input to the ChaosResult');
+    return false;
   }
 }

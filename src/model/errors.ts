@@ -61,7 +61,7 @@ export const errorTable = {
   'target-selection': { exit: ExitCode.failure, litmus: 'TARGET_SELECTION_ERROR', verdict: 'Error' },
   'container-runtime': { exit: ExitCode.failure, litmus: 'CONTAINER_RUNTIME_ERROR', verdict: 'Error' },
   dependency: { exit: ExitCode.failure, litmus: 'TARGET_SELECTION_ERROR', verdict: 'Error' },
-  'health-check': { exit: ExitCode.failure, litmus: 'STATUS_CHECKS_ERROR', verdict: 'Fail' },
+  'health-check': { exit: ExitCode.failure, litmus: 'STATUS_CHECKS_ERROR', verdict: 'Error' },
   'helper-failed': { exit: ExitCode.failure, litmus: 'reported', verdict: 'Error' },
 } as const satisfies Record<ErrorCode, ErrorMeaning>;
 
@@ -163,7 +163,7 @@ export class DependencyError extends RuntimeError {
   override readonly code = 'dependency';
 }
 
-/** The post-chaos health check failed: verdict Fail. */
+/** The status check (DEFAULT_HEALTH_CHECK) failed before or after the chaos: Error/STATUS_CHECKS_ERROR, as litmus-go (pkg/status/application.go). */
 export class HealthCheckError extends RuntimeError {
   override readonly name = 'HealthCheckError';
   override readonly code = 'health-check';

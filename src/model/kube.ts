@@ -9,14 +9,17 @@ export const workloadKinds = ['deployment', 'statefulset', 'daemonset', 'replica
 export type WorkloadKind = (typeof workloadKinds)[number];
 
 /** One TARGETS entry: `deployment:shop:[app=frontend]`. */
+/** A TARGETS entry's pods: by labels or names, or `[]` (every pod of that kind in the namespace but Litmus's own). */
+export type TargetPods = PodSelector | { readonly kind: 'all' };
+
 export interface TargetSelector {
   readonly kind: WorkloadKind;
   readonly namespace: string;
-  readonly pods: PodSelector;
+  readonly pods: TargetPods;
 }
 
-/** `[app=web]` or `[web-0,web-1]`, as in the TARGETS format. */
-export const selectorText = (p: PodSelector): string => (p.kind === 'labels' ? `[${p.labels}]` : `[${p.names.join(',')}]`);
+/** `[app=web]`, `[web-0,web-1]` or `[]`, as in the TARGETS format. */
+export const selectorText = (p: TargetPods): string => (p.kind === 'labels' ? `[${p.labels}]` : p.kind === 'names' ? `[${p.names.join(',')}]` : '[]');
 
 /** A pod, and the node it runs on. */
 export interface PodRef {

@@ -21,6 +21,8 @@ export interface LitmusSpec {
   readonly helperMode: HelperMode;
   readonly helperStartTimeoutS: number;
   readonly healthCheck: boolean;
+  /** STATUS_CHECK_DELAY / STATUS_CHECK_TIMEOUT, in ms. */
+  readonly statusCheck: { readonly delayMs: number; readonly timeoutMs: number };
   readonly chaosNamespace: string;
   /** Undefined: not run by Litmus; no ChaosResult and no Events. */
   readonly engine: string | undefined;

@@ -21,7 +21,7 @@ const rows: [unknown, number, string, string, 'Fail' | 'Error'][] = [
   [new TargetSelectionError('no pod'), 1, 'TARGET_SELECTION_ERROR', 'TARGET_SELECTION_ERROR', 'Error'],
   [new ContainerRuntimeError('no socket'), 1, 'CONTAINER_RUNTIME_ERROR', 'CONTAINER_RUNTIME_ERROR', 'Error'],
   [new DependencyError('no endpoints'), 1, 'TARGET_SELECTION_ERROR', 'TARGET_SELECTION_ERROR', 'Error'],
-  [new HealthCheckError('not ready'), 1, 'STATUS_CHECKS_ERROR', 'STATUS_CHECKS_ERROR', 'Fail'],
+  [new HealthCheckError('not ready'), 1, 'STATUS_CHECKS_ERROR', 'STATUS_CHECKS_ERROR', 'Error'],
   [new HelperFailure('node b failed', 'CONTAINER_RUNTIME_ERROR'), 1, 'CONTAINER_RUNTIME_ERROR', 'CONTAINER_RUNTIME_ERROR', 'Error'],
   [new Error('a bug'), 1, 'GENERIC_ERROR', 'CHAOS_INJECT_ERROR', 'Error'],
   ['thrown text', 1, 'GENERIC_ERROR', 'CHAOS_INJECT_ERROR', 'Error'],

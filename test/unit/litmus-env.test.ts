@@ -41,9 +41,9 @@ describe('Litmus ENV', () => {
     assert.throws(() => parsePercentRange('P', '50-20'), /runs backwards/);
     const env: Record<string, string> = { TARGETS: 'pod:shop:[a]', NODE_NAME: 'n1', CHAOSENGINE: 'e', EXPERIMENT_NAME: 'x', INSTANCE_ID: 'r1' };
     assert.equal(resultName(buildLitmusSpec({ get: (n) => (env[n] ? { value: env[n], label: n } : undefined) })), 'e-x-r1');
-    const bad: Record<string, string> = { TARGETS: 'pod:shop:[a]\nx', SEQUENCE: 'random', CHAOSENGINE: 'e' };
+    const bad: Record<string, string> = { TARGETS: 'pod:shop:[a]\nx', SEQUENCE: 'shuffle', CHAOSENGINE: 'e' };
     assert.throws(() => buildLitmusSpec({ get: (n) => (bad[n] ? { value: bad[n], label: n } : undefined) }), (e: Error) => {
-      for (const re of [/TARGETS: control character/, /SEQUENCE: expected parallel or serial/, /NODE_NAME: unknown node/, /EXPERIMENT_NAME: required with CHAOSENGINE/]) assert.match(e.message, re);
+      for (const re of [/TARGETS: control character/, /SEQUENCE: expected parallel, serial or random/, /NODE_NAME: unknown node/, /EXPERIMENT_NAME: required with CHAOSENGINE/]) assert.match(e.message, re);
       return true;
     });
   });

@@ -11,13 +11,16 @@ import { run } from '../../src/cli/main.ts';
 import { createKubeApi } from '../../src/kube/api.ts';
 import { litmusRunner } from '../support/apiserver/rbac.ts';
 import { ApiDouble, pod } from './kube-double.ts';
+import { forbiddenRequest, internalError } from '../support/apiserver/status.ts';
+import { Peer, httpProbe } from './probe-fixtures.ts';
+import { realClock } from '../../src/host/clock.ts';
 import { FakeNetns } from '../support/fake-tc.ts';
 import { fakeDeps } from '../support/fake-ports.ts';
 import { crictlOnly, fakeRuntime } from '../support/fake-runtime.ts';
 import type { EffectProber } from '../../src/ports.ts';
 import type { EffectReport } from '../../src/effect/effect.ts';
 
-/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-argument -- API objects are raw JSON here */
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-assignment -- API objects are raw JSON here */
 
 const ID = '5e0c7a3b9d2f41e8a6c4b1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0';
 const api = new ApiDouble();
@@ -32,7 +35,7 @@ before(async () => {
   await api.start();
   kubeconfig = api.kubeconfig();
   runtime = await fakeRuntime(dir, { id: ID });
-  api.add('chaosengines', { metadata: { name: 'shop-chaos', namespace: 'litmus', uid: 'engine-uid' }, spec: {} });
+  api.add('chaosengines', { metadata: { name: 'shop-chaos', namespace: 'litmus', uid: 'engine-uid' }, spec: { engineState: 'active', experiments: [{ name: 'pod-dependency-latency', spec: {} }] } });
   api.add('pods', pod({ name: 'frontend-1', namespace: 'shop', node: 'node-a', labels: { app: 'frontend' }, owner: { kind: 'ReplicaSet', name: 'frontend-5d8f' }, containerId: `containerd://${ID}` }));
   api.add('pods', pod({ name: 'frontend-2', namespace: 'shop', node: 'node-b', labels: { app: 'frontend' }, owner: { kind: 'ReplicaSet', name: 'frontend-5d8f' } }));
   api.add('services', { metadata: { name: 'api', namespace: 'shop' }, spec: { clusterIP: '10.96.0.20', clusterIPs: ['10.96.0.20'], ports: [{ name: 'http', port: 80 }] } });
@@ -41,7 +44,7 @@ before(async () => {
 after(async () => {
   // Event names repeat across runs here (a fixed fake clock and random): the Reporter takes another name on a
   // 409 AlreadyExists, as it would on a real clash. Anything else refused is a finding.
-  assert.deepEqual(api.refusals((c) => c.resource === 'events' && c.reason === 'AlreadyExists'), [], 'every request is one a real apiserver accepts');
+  assert.deepEqual(api.refusals((c) => (c.resource === 'events' && c.reason === 'AlreadyExists') || /-final-(403|500)$/.test(c.name ?? '')), [], 'every request is one a real apiserver accepts');
   assert.deepEqual(api.warnings, [], 'no field we send is dropped by the apiserver');
   runtime.close();
   await api.stop();
@@ -101,7 +104,7 @@ describe('netchaos run (Litmus mode)', () => {
         };
         Object.assign(f.host, { prober });
       });
-      assert.equal(r.code, verdict === 'Pass' ? 0 : 6, r.stderr);
+      assert.equal(r.code, 0, r.stderr);
       assert.equal(r.result?.status.experimentStatus.verdict, verdict);
       const effect = r.result?.status.netchaosEffect['frontend-1'] as EffectReport;
       assert.equal(effect.dependencies[0]?.id, '192.0.2.11');
@@ -112,19 +115,19 @@ describe('netchaos run (Litmus mode)', () => {
       assert.match(summary?.message, new RegExp(`frontend-1: effect \\(egress\\): 192\\.0\\.2\\.11 \\+${addedMs} ms \\(expected \\+100\\)`));
     });
   }
-  test('SIGTERM (the engine is stopped): revert first, then Stopped/Stopped, exit 143', async () => {
+  test('SIGTERM (the engine is stopped): revert first, then Stopped/Stopped, exit 0 (recorded)', async () => {
     const r = await litmusRun(baseEnv(), (f, ns) => {
       ns.afterCall = (c) => { if (c.op === 'apply') f.signals.send('SIGTERM'); };
     });
-    assert.equal(r.code, 143, r.stderr);
+    assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(r.ns.tcOps.filter((o) => o !== 'show'), ['apply', 'revert']);
     assert.deepEqual([r.result?.status.experimentStatus.phase, r.result?.status.experimentStatus.verdict], ['Stopped', 'Stopped']);
     assert.equal(r.result?.status.experimentStatus.errorOutput.errorCode, 'EXPERIMENT_ABORTED');
     assert.match(r.result?.status.experimentStatus.errorOutput.reason, /stopped by SIGTERM.*the fault was reverted first/);
   });
-  test('no target on this node: Error with the reason, exit 1, nothing changed', async () => {
+  test('no target on this node: Error with the reason, exit 0 (recorded), nothing changed', async () => {
     const r = await litmusRun({ ...baseEnv(), NODE_NAME: 'node-c' });
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 0);
     assert.deepEqual(r.ns.calls, []);
     assert.deepEqual([r.result?.status.experimentStatus.phase, r.result?.status.experimentStatus.verdict], ['Error', 'Error']);
     assert.equal(r.result?.status.experimentStatus.errorOutput.errorCode, 'TARGET_SELECTION_ERROR');
@@ -143,14 +146,14 @@ describe('netchaos run (Litmus mode)', () => {
   test('a dependency Service without endpoints: Error before any change', async () => {
     api.add('services', { metadata: { name: 'down', namespace: 'shop' }, spec: { clusterIP: '10.96.0.99', ports: [{ port: 80 }] } });
     const r = await litmusRun({ ...baseEnv(), DESTINATION_SERVICES: 'shop/down' });
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 0);
     assert.deepEqual(r.ns.tcOps.filter((o) => o !== 'show'), []);
     assert.match(r.result?.status.experimentStatus.errorOutput.reason, /shop\/down has no ready endpoints/);
   });
-  test('a plan that discovery makes impossible (a Service address given another fault): Error/Error, not Running; exit 2, nothing changed', async () => {
+  test('a plan that discovery makes impossible (a Service address given another fault): Error/Error, not Running; exit 0 (recorded), nothing changed', async () => {
     // The input alone is fine (buildSpec passes); the Service's ClusterIP, found at run time, is also FAULTS #1's destination.
     const r = await litmusRun({ ...baseEnv(), FAULTS: 'loss=5@10.96.0.20|80' });
-    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(r.ns.calls, [], 'no tc call: nothing was changed');
     assert.deepEqual([r.result?.status.experimentStatus.phase, r.result?.status.experimentStatus.verdict], ['Error', 'Error']);
     assert.equal(r.result?.status.experimentStatus.errorOutput.errorCode, 'GENERIC_ERROR');
@@ -159,14 +162,14 @@ describe('netchaos run (Litmus mode)', () => {
   });
   test('the runtime socket missing and no cgroup match: CONTAINER_RUNTIME_ERROR', async () => {
     const r = await litmusRun({ ...baseEnv(), SOCKET_PATH: join(dir, 'missing.sock'), CONTAINER_RUNTIME: 'containerd' });
-    assert.equal(r.code, 1);
+    assert.equal(r.code, 0);
     assert.equal(r.result?.status.experimentStatus.errorOutput.errorCode, 'CONTAINER_RUNTIME_ERROR');
     assert.match(r.stderr, /missing.sock does not exist/);
   });
-  test('malformed TARGETS and a missing NODE_NAME: exit 2, nothing changed, ChaosResult Error says why', async () => {
+  test('malformed TARGETS and a missing NODE_NAME: exit 0 (Error recorded), nothing changed, ChaosResult Error says why', async () => {
     const calls = api.calls.length;
     const r = await litmusRun({ ...baseEnv(), TARGETS: 'deployment:shop:app=frontend', NODE_NAME: '' });
-    assert.equal(r.code, 2);
+    assert.equal(r.code, 0);
     assert.match(r.stderr, /TARGETS: "deployment:shop:app=frontend" is not <kind>:<namespace>:\[<labels>\|<names>\]/);
     assert.match(r.stderr, /NODE_NAME: unknown node/);
     assert.deepEqual(r.ns.calls, [], 'no tc call: nothing was changed');
@@ -182,5 +185,115 @@ describe('netchaos run (Litmus mode)', () => {
     const r = await litmusRun({ ...env, TARGETS: 'nope' });
     assert.equal(r.code, 2);
     assert.equal(api.calls.length, calls);
+  });
+});
+
+describe('netchaos run: the exit contract (as litmus-go: exit 0 once the verdict is recorded)', () => {
+  const fresh = (id: string): Record<string, string> => ({ ...baseEnv(), INSTANCE_ID: id });
+  const resultOf = (id: string) => api.get('chaosresults', 'litmus', `shop-chaos-pod-dependency-latency-${id}`);
+  test('tc refusing the batch: Error/CHAOS_INJECT_ERROR recorded (never left Running), exit 0, nothing left', async () => {
+    const r = await litmusRun(fresh('apply-fails'), (_f, ns) => { ns.batchFailsAt = 1; });
+    assert.equal(r.code, 0, r.stderr);
+    const st = resultOf('apply-fails')?.status;
+    assert.deepEqual([st.experimentStatus.phase, st.experimentStatus.verdict], ['Error', 'Error']);
+    assert.match(st.experimentStatus.errorOutput.errorCode, /CHAOS_INJECT_ERROR|GENERIC_ERROR/);
+    assert.equal(r.ns.root.kind, 'noqueue', 'nothing left in the namespace');
+    assert.match(r.stderr, /verdict|netchaos: /);
+  });
+  test('failedRuns counts Fail only; a status check that keeps failing after the chaos: retried every STATUS_CHECK_DELAY up to STATUS_CHECK_TIMEOUT, then Error/STATUS_CHECKS_ERROR and "AUT: Not Running"', async () => {
+    await litmusRun({ ...fresh('counts'), NODE_NAME: 'node-c' });
+    assert.deepEqual(resultOf('counts')?.status.history, { passedRuns: 0, failedRuns: 0, stoppedRuns: 0, targets: [] });
+    // Every pod of the TARGETS entry is checked: frontend-2 (node-b, not injected) turns unready during the chaos.
+    const other = api.get('pods', 'shop', 'frontend-2')!;
+    const before = api.list('events', 'litmus').length;
+    let sleeps: number[] = [];
+    try {
+      await litmusRun({ ...fresh('counts'), STATUS_CHECK_DELAY: '2', STATUS_CHECK_TIMEOUT: '10' }, (f, ns) => {
+        ns.afterCall = (c) => { if (c.op === 'apply') for (const cs of other.status.containerStatuses) cs.ready = false; };
+        sleeps = f.clock.sleeps;
+      });
+    } finally {
+      for (const cs of other.status.containerStatuses) cs.ready = true;
+    }
+    const st = resultOf('counts')?.status;
+    assert.deepEqual([st.experimentStatus.phase, st.experimentStatus.verdict, st.experimentStatus.errorOutput.errorCode], ['Error', 'Error', 'STATUS_CHECKS_ERROR']);
+    assert.match(st.experimentStatus.errorOutput.reason, /shop\/frontend-2: container\(s\) .* not ready/);
+    assert.equal(sleeps.filter((ms) => ms === 2000).length, 5, 'tried every 2 s for 10 s');
+    assert.ok(api.list('events', 'litmus').slice(before).some((e) => e.type === 'Warning' && /^AUT: Not Running/.test(e.message)));
+    assert.deepEqual([st.history.passedRuns, st.history.failedRuns, st.history.stoppedRuns], [0, 0, 0]);
+  });
+  test('TARGETS=deployment:shop:[] (only appns in the engine) selects the deployment pods of the namespace; SEQUENCE=random is accepted', async () => {
+    const r = await litmusRun({ ...fresh('all'), TARGETS: 'deployment:shop:[]', SEQUENCE: 'random' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.ns.tcOps.filter((o) => o !== 'show'), ['apply', 'revert']);
+    assert.deepEqual(resultOf('all')?.status.experimentStatus.verdict, 'Pass', r.stderr);
+  });
+  for (const [what, answer] of [['403', () => forbiddenRequest({ user: 'system:serviceaccount:litmus:runner', verb: 'patch', resource: 'chaosresults', group: 'litmuschaos.io', namespace: 'litmus', name: 'x' })], ['500', () => internalError('etcdserver: request timed out')]] as const) {
+    test(`the final patch refused (${what}): the verdict is not recorded → non-zero exit and a loud stderr line; the fault is reverted`, async () => {
+      const id = `final-${what}`;
+      const r = await litmusRun(fresh(id), (_f, ns) => {
+        // Every patch of the ChaosResult after the fault is reverted fails (the verdict's included).
+        ns.afterCall = (c) => { if (c.op === 'revertOnce') api.failNext({ verb: 'patch', resource: 'chaosresults', times: 50, answer: answer() }); };
+      });
+      (api as unknown as { failures: unknown[] }).failures.length = 0; // what was not used up must not reach the next test
+      assert.notEqual(r.code, 0);
+      assert.match(r.stderr, /THE VERDICT WAS NOT RECORDED: ChaosResult litmus\/shop-chaos-pod-dependency-latency-final-\d+ could not be updated .*This run's verdict: Pass/);
+      assert.deepEqual(r.ns.tcOps.filter((o) => o !== 'show'), ['apply', 'revert']);
+      assert.equal(resultOf(id)?.status.experimentStatus.phase, 'Running', 'the double kept what it was last told');
+    });
+  }
+});
+
+describe('netchaos run: resilience probes (wired as litmus-go runs them: pkg/probe/probe.go, pkg/result/chaosresult.go)', () => {
+  const peer = new Peer();
+  before(async () => { await peer.start(); });
+  after(async () => { await peer.stop(); });
+  const withEngine = (name: string, probes: unknown[]): Record<string, string> => {
+    api.add('chaosengines', { metadata: { name, namespace: 'litmus' }, spec: { engineState: 'active', experiments: [{ name: 'pod-dependency-latency', spec: { probe: probes } }] } });
+    return { ...baseEnv(), CHAOSENGINE: name };
+  };
+  // Real time: the probes run on it, so the chaos window must last (TOTAL_CHAOS_DURATION).
+  const probeRun = (env: Record<string, string>, slowMs: number) => litmusRun({ ...env, TOTAL_CHAOS_DURATION: env['TOTAL_CHAOS_DURATION'] ?? '2' }, (f, ns) => {
+    Object.assign(f.host, { clock: realClock });
+    // The application answers slowly while the fault is in place (it waits on the delayed dependency).
+    ns.afterCall = (c) => { if (c.op === 'apply') peer.delayMs = slowMs; if (c.op === 'revertOnce') peer.delayMs = 0; };
+  });
+  test('an SOT probe that passes and an OnChaos probe slower than its timeout: one Passed one Failed, "50", Completed_With_Probe_Failure, Fail, exit 0', async () => {
+    const env = withEngine('probes-a', [
+      httpProbe('front-up', 'SOT', peer.url('/'), { run: { probeTimeout: '2s' } }),
+      httpProbe('front-fast', 'OnChaos', peer.url('/'), { run: { probeTimeout: '300ms', interval: '100ms', probePollingInterval: '200ms' } }),
+    ]);
+    const before = api.list('events', 'litmus').length;
+    const r = await probeRun(env, 1000);
+    assert.equal(r.code, 0, r.stderr);
+    const st = api.get('chaosresults', 'litmus', 'probes-a-pod-dependency-latency')?.status;
+    assert.deepEqual((st.probeStatuses as { name: string; status: { verdict: string } }[]).map((p) => `${p.name}:${p.status.verdict}`), ['front-up:Passed', 'front-fast:Failed']);
+    assert.deepEqual([st.experimentStatus.phase, st.experimentStatus.verdict, st.experimentStatus.probeSuccessPercentage], ['Completed_With_Probe_Failure', 'Fail', '50']);
+    assert.equal(st.history.failedRuns, 1);
+    assert.deepEqual(r.ns.tcOps.filter((o) => o !== 'show'), ['apply', 'revert']);
+    const events = api.list('events', 'litmus').slice(before);
+    assert.match(events.find((e) => e.reason === 'PreChaosCheck')?.message, /AUT: Running, Probes: Successful/);
+    assert.match(events.find((e) => e.reason === 'PostChaosCheck')?.message, /Probes: Unsuccessful/);
+    assert.match(events.find((e) => e.reason === 'Summary')?.message, /resilience probes: 1 of 2 passed/);
+  });
+  test('invalid probes: Error before any change (no tc call), the problem named', async () => {
+    const r = await probeRun(withEngine('probes-bad', [httpProbe('x', 'SOT', peer.url('/'), { run: { probeTimeout: '5' } })]), 0);
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(r.ns.calls, []);
+    const st = api.get('chaosresults', 'litmus', 'probes-bad-pod-dependency-latency')?.status;
+    assert.deepEqual([st.experimentStatus.phase, st.experimentStatus.verdict], ['Error', 'Error']);
+    assert.match(st.experimentStatus.errorOutput.reason, /probe "x": runProperties.probeTimeout/);
+  });
+  test('a Continuous probe with stopOnFailure fails during the chaos: reverted at once, Stopped/Stopped, engine set to stop', async () => {
+    const env = withEngine('probes-stop', [httpProbe('guard', 'Continuous', peer.url('/'), { run: { probeTimeout: '300ms', interval: '100ms', probePollingInterval: '200ms', stopOnFailure: true } })]);
+    const t0 = Date.now();
+    const r = await probeRun({ ...env, TOTAL_CHAOS_DURATION: '20' }, 1000);
+    assert.equal(r.code, 0, r.stderr);
+    assert.ok(Date.now() - t0 < 15_000, 'the run did not wait for the whole chaos');
+    assert.deepEqual(r.ns.tcOps.filter((o) => o !== 'show'), ['apply', 'revert']);
+    const st = api.get('chaosresults', 'litmus', 'probes-stop-pod-dependency-latency')?.status;
+    assert.deepEqual([st.experimentStatus.phase, st.experimentStatus.verdict], ['Stopped', 'Stopped']);
+    assert.equal(st.history.stoppedRuns, 1);
+    assert.equal(api.get('chaosengines', 'litmus', 'probes-stop')?.spec.engineState, 'stop');
   });
 });

@@ -147,7 +147,8 @@ describe('RBAC', () => {
     }
     const writes = accessSet(def.permissions).filter((a) => /:(create|update|patch|delete)/.test(a));
     // pods create/delete: one helper pod per node for targets on other nodes (HELPER_MODE), in the Role's namespace only.
-    assert.deepEqual(writes, ['/events:create', '/pods:create', '/pods:delete', 'litmuschaos.io/chaosresults:create', 'litmuschaos.io/chaosresults:patch']);
+    // pods/exec and chaosengines patch: resilience probes (a cmdProbe's probe pod; stopOnFailure sets engineState: stop, as litmus-go).
+    assert.deepEqual(writes, ['/events:create', '/pods/exec:create', '/pods:create', '/pods:delete', 'litmuschaos.io/chaosengines:patch', 'litmuschaos.io/chaosresults:create', 'litmuschaos.io/chaosresults:patch']);
   });
 });
 

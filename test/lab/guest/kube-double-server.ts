@@ -8,9 +8,9 @@
  * writes the API objects, the requests a real apiserver would have refused and the fields it would have
  * dropped to <dir>/api-state.json and exits.
  *
- *   node --import tsx kube-double-server.ts <dir> <app-pid>
+ *   node --import tsx kube-double-server.ts <dir> <app-pid> [<probes.json>]
  */
-import { chmodSync, copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { ApiDouble, pod } from '../../unit/kube-double.ts';
@@ -18,7 +18,7 @@ import { litmusRunner } from '../../support/apiserver/rbac.ts';
 
 /* eslint-disable @typescript-eslint/no-unsafe-member-access -- API objects are raw JSON here */
 
-const [dir = '', pidText = ''] = process.argv.slice(2);
+const [dir = '', pidText = '', probesFile = ''] = process.argv.slice(2);
 const appPid = Number(pidText);
 if (!dir || !(appPid > 0)) throw new Error('usage: kube-double-server.ts <dir> <app-pid>');
 const ID = 'a'.repeat(64);
@@ -27,7 +27,10 @@ mkdirSync(join(dir, 'bin'), { recursive: true });
 const api = new ApiDouble();
 api.rbac = litmusRunner({ namespace: 'litmus', alsoIn: ['shop'] });
 await api.start();
-api.add('chaosengines', { metadata: { name: 'lab-chaos', namespace: 'litmus', uid: 'engine-uid' }, spec: {} });
+// The engine as the operator runs it: its experiment, with the resilience probes of <probes.json> when given.
+const probes: unknown = probesFile ? JSON.parse(readFileSync(probesFile, 'utf8')) : undefined;
+api.add('chaosengines', { metadata: { name: 'lab-chaos', namespace: 'litmus', uid: 'engine-uid' },
+  spec: { engineState: 'active', experiments: [{ name: 'pod-dependency-latency', spec: probes === undefined ? {} : { probe: probes } }] } });
 api.add('pods', pod({ name: 'frontend-1', namespace: 'shop', node: 'lab-node', labels: { app: 'frontend' }, ip: '192.0.2.10',
   owner: { kind: 'ReplicaSet', name: 'frontend-5d8f' }, containerId: `containerd://${ID}` }));
 api.add('services', { metadata: { name: 'b', namespace: 'shop' }, spec: { clusterIP: '192.0.2.11', clusterIPs: ['192.0.2.11'], ports: [{ name: 'http', port: 8080 }] } });
@@ -56,6 +59,7 @@ process.on('SIGTERM', () => {
   writeFileSync(join(dir, 'api-state.json'), JSON.stringify({
     chaosresult: api.get('chaosresults', 'litmus', 'lab-chaos-pod-dependency-latency'),
     events: api.list('events', 'litmus').map((e) => `${String(e.involvedObject.kind)}/${String(e.reason)}`),
+    messages: api.list('events', 'litmus').map((e) => `${String(e.reason)}: ${String(e.message)}`),
     refusals: api.refusals(),
     warnings: api.warnings,
   }));
