@@ -27,9 +27,9 @@ export interface CatalogApi {
 
 /** RBAC for naming peers through the API, to merge into src/kube/permissions.ts's apiPermissions. */
 export const catalogPermissions = [
-  { apiGroup: '', resource: 'services', verbs: ['list'], clusterScoped: false, when: 'deps, and plan with a target: name the target\'s peers (the target\'s namespace and the named dependencies\' namespaces)' },
-  { apiGroup: 'discovery.k8s.io', resource: 'endpointslices', verbs: ['list'], clusterScoped: false, when: 'deps, and plan with a target: name the target\'s peers behind Services' },
-  { apiGroup: '', resource: 'pods', verbs: ['list'], clusterScoped: false, when: 'deps, and plan with a target: name the target\'s peers that are pods (only for addresses no Service explains)' },
+  { apiGroup: '', resource: 'services', verbs: ['list'], clusterScoped: false, when: 'deps, and plan with a target: name the target\'s peers (the target\'s namespace and the named dependencies\' namespaces)', role: 'targets' },
+  { apiGroup: 'discovery.k8s.io', resource: 'endpointslices', verbs: ['list'], clusterScoped: false, when: 'deps, and plan with a target: name the target\'s peers behind Services', role: 'targets' },
+  { apiGroup: '', resource: 'pods', verbs: ['list'], clusterScoped: false, when: 'deps, and plan with a target: name the target\'s peers that are pods (only for addresses no Service explains)', role: 'targets' },
 ] as const satisfies readonly ApiPermission[];
 
 export interface ServiceInfo {
