@@ -165,7 +165,9 @@ export function renderExperiment(text: string, src: Sources): string {
 
 /**
  * rbac.yaml with its generated rules brought up to date: the Role named after the fault gets the namespaced
- * rules, the ClusterRole named after the fault the cluster-scoped ones. Other documents stay as written.
+ * rules of CHAOS_NAMESPACE except the helper pods', `<fault>-targets` the read-only ones to bind in target and
+ * dependency namespaces, `<fault>-helpers` the helper pods' (HELPER_MODE auto/always only), the ClusterRole named
+ * after the fault the cluster-scoped ones. Other documents stay as written.
  */
 export function renderRbac(text: string, src: Sources): string {
   const docs = parseAllDocuments(text);
@@ -174,7 +176,9 @@ export function renderRbac(text: string, src: Sources): string {
     if (doc.errors.length) throw new Error(`rbac.yaml: ${doc.errors.map(String).join('; ')}`);
     const kind: unknown = doc.get('kind');
     const name: unknown = doc.getIn(['metadata', 'name']);
-    if (kind === 'Role' && name === FAULT) doc.set('rules', rulesNode(doc, src.perms.filter((p) => !p.clusterScoped), 2));
+    if (kind === 'Role' && name === FAULT) doc.set('rules', rulesNode(doc, src.perms.filter((p) => !p.clusterScoped && p.role !== 'helpers'), 2));
+    if (kind === 'Role' && name === `${FAULT}-targets`) doc.set('rules', rulesNode(doc, src.perms.filter((p) => !p.clusterScoped && p.role === 'targets'), 2));
+    if (kind === 'Role' && name === `${FAULT}-helpers`) doc.set('rules', rulesNode(doc, src.perms.filter((p) => !p.clusterScoped && p.role === 'helpers'), 2));
     if (kind === 'ClusterRole' && name === FAULT) doc.set('rules', rulesNode(doc, src.perms.filter((p) => p.clusterScoped), 2));
     const labels = doc.getIn(['metadata', 'labels'], true);
     if (isMap(labels) && labels.has('app.kubernetes.io/version')) labels.set('app.kubernetes.io/version', src.version);

@@ -143,8 +143,11 @@ export interface TcPort {
   readMarker(netns: NetnsRef, dev: string): Promise<Owner | 'none' | 'gone'>;
   /** Runs the lines as one `tc -batch`: undefined on success, or where it failed. */
   apply(netns: NetnsRef, lines: readonly string[]): Promise<BatchFailure | undefined>;
-  /** Deletes our root on `dev` (the kernel refuses unless its handle is ours) and reads back what is left. */
-  revertOnce(netns: NetnsRef, dev: string): Promise<RevertResult>;
+  /**
+   * Deletes our root on `dev` (the kernel refuses unless its handle is ours) and reads back what is left. With
+   * `runId`, only when that run's marker is there, checked in the same tc batch (else `otherRun`/not removed).
+   */
+  revertOnce(netns: NetnsRef, dev: string, runId?: string): Promise<RevertResult>;
   /** The ingress slot of `dev`, its filters and our ifb, read after running `first` (deletes) in the same batch. */
   readIngress(netns: NetnsRef, dev: string, first?: readonly string[]): Promise<IngressState>;
   /** Runs `ip -batch` lines (create the ifb and set it up): an error text when it failed. */

@@ -7,8 +7,7 @@ import { type NetnsRef, describeNetns, netnsPath } from '../model/netns.js';
 import type { RestartMode, Spec } from '../model/spec.js';
 import type { Owner } from '../model/tc.js';
 import type { Deps } from '../ports.js';
-import type { Plan } from '../tc/plan.js';
-import { locateNamespace, netnsOf } from '../netns/namespaces.js';
+import { type Plan, ifbName } from '../tc/plan.js';
 import { type Tree, applyTree } from './apply.js';
 import { disarm } from './deadman.js';
 import type { LifecycleEvent } from './events.js';
@@ -136,39 +135,44 @@ export class Restarts {
    */
   private async holdsOurTree(at: Found, tree: Tree): Promise<boolean> {
     if (at.nsId !== tree.nsId) return false;
-    const owner = await this.deps.tc.readMarker(at.netns, this.o.spec.interface).catch(() => 'none' as const);
+    const owner = await this.deps.tc.readMarker(at.netns, markerDevice(this.o.spec)).catch(() => 'none' as const);
     return typeof owner === 'object' && owner.runId === this.o.owner.runId;
   }
 
   /**
-   * A tree whose target left: if its namespace lives on somewhere reachable (a pod's pause
-   * process, a bind mount), remove the tree there; then the dead-man has nothing left to do.
+   * A tree whose target left: if its namespace lives on somewhere reachable (a pod's pause process, a bind
+   * mount), the revert finds it by its inode and removes the tree there; the dead-man is cancelled once the tree
+   * is removed or nothing on the node holds its namespace any more.
    */
   private async retire(tree: Tree, why: string): Promise<string> {
-    const found = await locateNamespace(this.deps, tree.nsId, netnsPath(tree.netns));
-    const where = found !== undefined && await this.holdsOurTree({ netns: netnsOf(found), nsId: found.nsId }, tree) ? found : undefined;
-    let result: string;
-    if (where === undefined) {
-      this.o.emit({ kind: 'target-gone', detail: why });
-      result = `the old namespace ${tree.nsId} is gone, and its tc tree with it`;
-    } else {
-      const r = await this.revertKeeping(tree, netnsOf(where));
-      result = r === 'gone'
-        ? `the old namespace ${tree.nsId} is gone, and its tc tree with it`
-        : `the old namespace ${tree.nsId} lives on (${where.describe}): the tree was removed from it`;
-    }
-    await disarm(tree.deadman, this.o.emit);
-    return result;
+    const r = await this.revertKeeping(tree, tree.netns);
+    this.deps.log.debug({ why }, 'retiring the tree of a target that left');
+    return r === 'gone'
+      ? `the old namespace ${tree.nsId} is gone, and its tc tree with it`
+      : `the old namespace ${tree.nsId} lived on: the tree was removed from it`;
   }
 
-  /** revert(), keeping the dead-man armed (and saying so) when it throws. */
+  /**
+   * revert() of this run's tree (only with its marker; the namespace checked by its inode, and looked for by
+   * it), then the dead-man is cancelled; it is kept armed (and said so) when the revert throws.
+   */
   private async revertKeeping(tree: Tree, at: NetnsRef): Promise<'reverted' | 'gone'> {
-    try {
-      return await revert(this.deps, { netns: at, interface: this.o.spec.interface, direction: this.o.spec.direction, emit: this.o.emit, attempts: this.o.revertAttempts });
-    } catch (error) {
+    const keep = (): void => {
       if (tree.deadman.mode !== 'off') this.o.emit({ kind: 'deadman', action: 'kept', mode: tree.deadman.mode, detail: tree.deadman.detail, deadlineS: this.o.owner.deadlineS });
+    };
+    let r: 'reverted' | 'gone';
+    try {
+      r = await revert(this.deps, {
+        netns: at, interface: this.o.spec.interface, direction: this.o.spec.direction, emit: this.o.emit, attempts: this.o.revertAttempts,
+        runId: this.o.owner.runId, nsId: tree.nsId,
+      });
+    } catch (error) {
+      keep();
       throw error;
     }
+    // 'gone': the namespace was looked for by its inode too and nothing holds it: the tree went with it.
+    await disarm(tree.deadman, this.o.emit);
+    return r;
   }
 
   /** The end of the wait (duration, signal, error): revert what is in place; a reason when the target is gone. */
@@ -176,9 +180,8 @@ export class Restarts {
     const state = this.state;
     if (state.kind === 'live') {
       const r = await this.revertKeeping(state.tree, state.tree.netns);
-      await disarm(state.tree.deadman, this.o.emit);
       if (r === 'gone') {
-        return `the target's network namespace went away during the run (${netnsPath(state.tree.netns)} disappeared before the revert); its tc tree went with it, nothing is left to revert`;
+        return `the target's network namespace went away during the run (${netnsPath(state.tree.netns)} disappeared before the revert, and no process or mount on this node holds ${state.tree.nsId} any more); its tc tree went with it, nothing is left to revert`;
       }
       return undefined;
     }
@@ -187,4 +190,9 @@ export class Restarts {
     this.state = { kind: 'waiting', old: undefined };
     return `the target went away during the run and did not come back (ON_TARGET_RESTART=reinject): ${retired}`;
   }
+}
+
+/** Where a run's owner marker sits: on the interface, or on the ifb when only ingress is shaped. */
+export function markerDevice(spec: Pick<Spec, 'direction' | 'interface'>): string {
+  return spec.direction === 'ingress' ? ifbName(spec.interface) : spec.interface;
 }

@@ -11,8 +11,8 @@ import type { Deps } from '../ports.js';
 import { type NamespaceDirs, type ReachableNamespace, defaultDirs, listNamespaces, locateNamespace, netnsOf } from '../netns/namespaces.js';
 import { describeDeadline } from '../tc/marker.js';
 import { isOurs } from '../tc/parse.js';
-import { ROOT_HANDLE, ifbName } from '../tc/plan.js';
-import { revertIngressOnce } from './revert.js';
+import { ROOT_HANDLE, ifbName, isIfbName } from '../tc/plan.js';
+import { type IngressRevert, revertIngressOnce } from './revert.js';
 
 export type TreeStatus =
   /** Expired and removed. */
@@ -113,23 +113,35 @@ async function sweepTree(deps: SweepDeps, at: TreeAt): Promise<SweptTree | undef
   }
   if (at.only && owner.runId !== at.only.runId) return undefined;
   if (owner.deadlineS > nowS) return { ...base, status: 'live', owner, detail: `run ${owner.runId} is active until ${describeDeadline(owner.deadlineS, nowS)}: left alone` };
-  const r = await deps.tc.revertOnce(netns, dev).catch((error: unknown) => ({ kind: 'still-there', error: messageOf(error) } as const));
+  // The delete is guarded by this run's marker in the same tc batch: a tree replaced meanwhile is not touched.
+  const r = await deps.tc.revertOnce(netns, dev, owner.runId).catch((error: unknown) => ({ kind: 'still-there', error: messageOf(error) } as const));
   const expired = `run ${owner.runId}, deadline ${describeDeadline(owner.deadlineS, nowS)}`;
   if (r.kind === 'gone') return { ...base, status: 'gone', owner, detail: `expired (${expired}); went away before the delete: ${r.error}` };
   if (r.kind === 'still-there') {
     return { ...base, status: 'failed', owner, detail: `expired (${expired}), but the delete FAILED: ${r.error}. Remove it with: netchaos revert --netns ${ns.path} --interface ${dev}` };
   }
-  // DIRECTION=ingress|both: the redirect on the interface and the ifb (with its tree) go too. The
-  // marker sits on the interface (egress, both) or on the ifb (ingress only).
-  const parent = dev.startsWith('nc-ifb-') ? at.allDevs.find((d) => d !== dev && ifbName(d) === dev) : dev;
-  const ingress = parent === undefined ? undefined
-    : await revertIngressOnce(deps, netns, parent).catch((error: unknown) => ({ kind: 'still-there', error: messageOf(error), leftover: `the ingress side of ${parent}` } as const));
-  if (parent !== undefined) at.handled.add(ifbName(parent));
+  if (!r.removed) return { ...base, status: 'gone', owner, detail: `expired (${expired}), but replaced or removed before the delete: left alone` };
+  // DIRECTION=ingress|both: the redirect on the interface and the ifb it points to go too. The marker sits on
+  // the interface (egress, both: the redirect there is this run's) or on the ifb (ingress only: the redirect
+  // of the interface whose ifb it is, only when it points to this ifb).
+  const ifbTree = isIfbName(dev);
+  const parent = ifbTree ? at.allDevs.find((d) => d !== dev && ifbName(d) === dev) : dev;
+  const guard = { runId: owner.runId, proven: true, ...(ifbTree ? { ifb: dev } : {}) };
+  let ingress: IngressRevert | undefined;
+  if (parent !== undefined) {
+    ingress = await revertIngressOnce(deps, netns, parent, guard).catch((error: unknown) => ({ kind: 'still-there', error: messageOf(error), leftover: `the ingress side of ${parent}` } as const));
+  } else if (ifbTree) {
+    // No interface of this namespace is named for it: the expired tree's ifb, without a redirect to keep.
+    const del = await deps.tc.deleteLink(netns, dev);
+    ingress = del.left?.includes(dev) === false ? { kind: 'clean', removed: [`ifb device ${dev}`], left: [] } : { kind: 'still-there', error: del.error || `${dev} is still there`, leftover: `ifb device ${dev}` };
+  }
+  // The ifb removed with it is not looked at again (its tree went with it).
+  at.handled.add(ifbTree ? dev : ifbName(dev));
   if (ingress?.kind === 'still-there') {
     return { ...base, status: 'failed', owner, detail: `expired (${expired}): the tree was removed, but ${ingress.leftover} is still there (${ingress.error}). Remove it with: netchaos revert --netns ${ns.path} --interface ${parent ?? dev}` };
   }
   const also = ingress?.kind === 'clean' && ingress.removed.length > 0 ? `; also removed ${ingress.removed.join(' and ')}` : '';
-  return { ...base, status: r.removed ? 'removed' : 'gone', owner, detail: r.removed ? `expired (${expired}): removed${also}` : `expired (${expired}), but gone before the delete${also}` };
+  return { ...base, status: 'removed', owner, detail: `expired (${expired}): removed${also}` };
 }
 
 /** The text `netchaos sweep` prints. */

@@ -2,7 +2,7 @@
  * The runner's side of multi-node runs: one short-lived helper pod per node with targets, created in
  * CHAOS_NAMESPACE from this runner's own pod (image, service account, tolerations, pull secrets, hostPath
  * mounts), pinned with nodeName, privileged only as far as the injection needs (hostPID, NET_ADMIN,
- * SYS_ADMIN, SYS_PTRACE, NET_RAW: see `capabilities`). The runner waits for each (bounded: start and run time), reads its result from
+ * SYS_ADMIN, SYS_PTRACE; NET_RAW and SYS_CHROOT only when its settings need them: see `capabilitiesFor`). The runner waits for each (bounded: start and run time), reads its result from
  * the termination message, and deletes it on every path; on SIGTERM it deletes them with a short grace so
  * their own SIGTERM handling reverts first.
  */
@@ -110,6 +110,8 @@ export interface HelperPodOptions {
   readonly targets: readonly TargetPod[];
   /** The kubelet stops the helper (SIGTERM: it reverts) after this long, even when the runner is gone. */
   readonly activeDeadlineSeconds: number;
+  /** The capabilities its run needs (`capabilitiesFor`); default: all of `capabilities`. */
+  readonly capabilities?: readonly string[];
 }
 
 /** The helper pod, exactly as it is created. Pure. */
@@ -151,7 +153,7 @@ export function helperPod(o: HelperPodOptions): V1Pod {
           { name: 'NODE_NAME', valueFrom: { fieldRef: { fieldPath: 'spec.nodeName' } } },
         ],
         securityContext: {
-          capabilities: { drop: ['ALL'], add: [...capabilities] },
+          capabilities: { drop: ['ALL'], add: [...(o.capabilities ?? capabilities)] },
           runAsUser: 0,
           readOnlyRootFilesystem: true,
           seccompProfile: { type: 'RuntimeDefault' },

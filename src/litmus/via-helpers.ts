@@ -10,6 +10,7 @@ import { type TargetPod, podText } from '../model/kube.js';
 import type { LitmusSpec } from '../model/litmus.js';
 import type { Spec } from '../model/spec.js';
 import type { Deps } from '../ports.js';
+import { capabilitiesFor } from '../kube/permissions.js';
 import { prepare } from '../lifecycle/prepare.js';
 import { resolveInCluster } from '../resolve/destinations.js';
 import { encodeJob, wireDependencies, wireTarget } from './helper-job.js';
@@ -85,7 +86,7 @@ async function buildJobs(deps: Deps, o: ViaHelpers): Promise<{ jobs: NodeJob[]; 
       dependencies: wireDependencies(dependencies), targets: mine.map(wireTarget),
     });
     const deadline = l.helperStartTimeoutS + onNodeS(spec, l, mine.length) + 60 + HELPER_GRACE_S;
-    return { node, targets: mine, pod: helperPod({ name: helperName(runner.name, i + 1), namespace: l.chaosNamespace, node, runner, job, chaosUid: l.chaosUid, runtime: spec.runtime, targets: mine, activeDeadlineSeconds: deadline }) };
+    return { node, targets: mine, pod: helperPod({ name: helperName(runner.name, i + 1), namespace: l.chaosNamespace, node, runner, job, chaosUid: l.chaosUid, runtime: spec.runtime, targets: mine, activeDeadlineSeconds: deadline, capabilities: capabilitiesFor(spec) }) };
   });
   return { jobs, bands: preview.plan.bands.map((b) => b.description).join(', ') };
 }

@@ -24,14 +24,17 @@ export interface BatchFailure {
 }
 
 export type RevertResult =
-  /** Our root was deleted, or was not there; `root` is what the interface has now. */
-  | { readonly kind: 'clean'; readonly removed: boolean; readonly root: Qdisc | undefined }
+  /**
+   * Our root was deleted, or was not there; `root` is what the interface has now. `otherRun`: a delete guarded
+   * by a run's marker found a prio 4e43: that is not that run's (another run's, or unmarked) and left it.
+   */
+  | { readonly kind: 'clean'; readonly removed: boolean; readonly root: Qdisc | undefined; readonly otherRun?: boolean }
   /** Our root is still there (the delete failed). */
   | { readonly kind: 'still-there'; readonly error: string }
   /** The namespace or the interface is gone, and our tree with it. */
   | { readonly kind: 'gone'; readonly error: string };
 
-/** Whose is the ingress slot: none, ours (only our redirect to our ifb), ours next to others (mixed), or someone else's. */
+/** Whose is the ingress slot: none, ours (only our redirect to an ifb of ours), ours next to others (mixed), or someone else's. */
 export type IngressOwner = 'none' | 'ours' | 'mixed' | 'foreign';
 
 /** The ingress side of an interface, as one read sees it. */
@@ -39,6 +42,9 @@ export interface IngressState {
   readonly owner: IngressOwner;
   /** The qdisc in the ingress slot (ingress or clsact), if any. */
   readonly slot: Qdisc | undefined;
+  /** The device our redirect (pref 0x4e43) sends to; `*` when that device is gone (an orphaned redirect); undefined: no redirect of ours. */
+  readonly redirect: string | undefined;
+  /** Whether the ifb named after this interface (`ifbName(dev)`) exists. */
   readonly ifbExists: boolean;
 }
 

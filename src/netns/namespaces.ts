@@ -85,3 +85,27 @@ export async function checkNetns(deps: Pick<Deps, 'files'>, n: NetnsRef): Promis
   }
   return id;
 }
+
+/**
+ * `/proc/<pid>/ns/net` of the oldest process in the namespace `nsId` (by start time): in a pod, its pause
+ * process, which holds the namespace for the pod's life while the containers in it restart. Undefined when no
+ * process is in it.
+ */
+export async function oldestHolder(deps: Pick<Deps, 'files'>, nsId: string, dirs: NamespaceDirs = defaultDirs): Promise<string | undefined> {
+  let best: { path: string; start: number } | undefined;
+  for (const name of deps.files.list(dirs.proc)) {
+    if (!/^\d+$/.test(name)) continue;
+    const path = `${dirs.proc}/${name}/ns/net`;
+    if ((await deps.files.namespaceId(path)) !== nsId) continue;
+    let start = Number.MAX_SAFE_INTEGER;
+    try {
+      // Field 22 (starttime); the fields after the command's closing parenthesis start at field 3.
+      const stat = deps.files.readText(`${dirs.proc}/${name}/stat`);
+      start = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? Number.MAX_SAFE_INTEGER);
+    } catch {
+      continue; // it ended meanwhile
+    }
+    if (best === undefined || start < best.start) best = { path, start };
+  }
+  return best?.path;
+}

@@ -3,17 +3,18 @@
  * array (a batch goes on stdin). What they print is read by src/tc/parse.ts.
  *
  * Exec count: a show 1; the apply 1 (`tc -batch`, plus 1 `ip -batch` for the ifb with DIRECTION=ingress|both);
- * the revert 1 (delete + read back in one batch), and for the ingress side 3 more (read; delete + read back;
- * `ip -batch`: delete the ifb + list the ifbs left).
+ * the revert 1 (delete + read back in one batch; a run's own revert puts its marker guard first in that batch,
+ * and reads the qdiscs once more when the guard stops it), and for the ingress side 3 more (read; delete + read
+ * back; `ip -batch`: delete the ifb + list the ifbs left).
  */
 import { RuntimeError } from '../model/errors.js';
 import { type NetnsRef, describeNetns, nsenterArgs } from '../model/netns.js';
 import type { Exec, ExecResult, TcPort } from '../ports.js';
 import { ifbName, revertLines } from '../tc/plan.js';
-import { markerShowArgs, parseMarker } from '../tc/marker.js';
+import { markerGuardLine, markerShowArgs, parseMarker } from '../tc/marker.js';
 import {
-  deviceMissing, nsenterFailed, parseBatchFailure, parseIngressState, parseInterfaceNames, parseLinkNames, parseQdiscs,
-  parseRevertOutput, showResults,
+  deviceMissing, isOurs, nsenterFailed, parseBatchFailure, parseIngressState, parseInterfaceNames, parseLinkNames, parseQdiscs,
+  parseRevertOutput, rootOf, showResults,
 } from '../tc/parse.js';
 
 /** Batches of 10k filters take seconds under emulation; a hung tc must not hang the run. */
@@ -69,9 +70,23 @@ export function nsenterTc(exec: Exec): TcPort {
       return parseBatchFailure(r.exitCode, r.stderr, lines);
     },
 
-    revertOnce: async (netns, dev) => {
-      const r = await run(netns, 'tc', ['-j', '-force', '-batch', '-'], revertLines(dev));
-      return parseRevertOutput(r.stdout, r.stderr);
+    revertOnce: async (netns, dev, runId) => {
+      if (runId === undefined) {
+        const r = await run(netns, 'tc', ['-j', '-force', '-batch', '-'], revertLines(dev));
+        return parseRevertOutput(r.stdout, r.stderr);
+      }
+      // Guarded: without -force the batch stops at its first failure, so the delete runs only when the
+      // guard found this run's marker node under our root, in the same batch.
+      const r = await run(netns, 'tc', ['-j', '-batch', '-'], [markerGuardLine(dev, runId), ...revertLines(dev)]);
+      if (nsenterFailed(r.stderr) || deviceMissing(r.stderr)) return { kind: 'gone', error: r.stderr.trim() };
+      if (/Command failed -:[23]\b/.test(r.stderr)) return { kind: 'still-there', error: r.stderr.trim() };
+      if (!/Command failed -:1\b/.test(r.stderr)) return parseRevertOutput(r.stdout, r.stderr);
+      // Not this run's tree (another run's, an unmarked one) or no tree: nothing was deleted; say what is there.
+      const show = await run(netns, 'tc', ['-j', 'qdisc', 'show', 'dev', dev]);
+      if (nsenterFailed(show.stderr) || deviceMissing(show.stderr)) return { kind: 'gone', error: show.stderr.trim() };
+      if (show.exitCode !== 0) return { kind: 'still-there', error: `tc qdisc show dev ${dev} failed: ${show.stderr.trim()}` };
+      const root = rootOf(parseQdiscs(show.stdout.trim() || '[]'));
+      return { kind: 'clean', removed: false, root, otherRun: isOurs(root) };
     },
 
     readIngress: async (netns, dev, first = []) => {
@@ -80,7 +95,7 @@ export function nsenterTc(exec: Exec): TcPort {
       const r = await run(netns, 'tc', ['-j', '-force', '-batch', '-'], lines);
       if (nsenterFailed(r.stderr)) throw enterError(netns, r.stderr);
       // The deletes print nothing; a failed one is seen in what the shows read back.
-      const state = parseIngressState(showResults(r.stdout, r.stderr, lines.length).slice(first.length), ifb);
+      const state = parseIngressState(showResults(r.stdout, r.stderr, lines.length).slice(first.length));
       if (state === undefined) throw new RuntimeError(`tc qdisc show dev ${dev} failed in ${describeNetns(netns)}: ${r.stderr.trim()}`);
       return state;
     },

@@ -4,7 +4,9 @@
  * It lives inside the tree itself, so it exists exactly as long as the tree and any later process
  * can read it with tc, without the runner and without a file on the host: one u32 hash table
  * (`7ff:`) under our root, in a filter of its own (prio 9) whose protocol is the unused ethertype
- * 0x4e43, holding one node whose four match keys are the data:
+ * 0x4e43, holding one node whose four match keys are the data, and whose node id is taken from the run id
+ * (`markerNode`), so that a delete can be guarded in the kernel: `filter get … handle 7ff::<id>` as the first
+ * line of a `tc -batch` (without -force) stops the batch before the delete unless that node is there:
  *
  *   at 0   4e430001   "NC" + format version 1
  *   at 4   deadline   unix seconds (unsigned 32 bit)
@@ -20,7 +22,6 @@ import { ROOT_HANDLE } from './plan.js';
 export const MARKER_PRIO = 9;
 export const MARKER_PROTOCOL = '0x4e43';
 export const MARKER_TABLE = '7ff:';
-export const MARKER_NODE = '7ff::1';
 export const MARKER_MAGIC = 0x4e430001;
 
 const RUN_ID = /^[0-9a-f]{16}$/;
@@ -39,11 +40,25 @@ function words(owner: Owner): [number, number, number, number] {
 
 const hex8 = (n: number): string => n.toString(16).padStart(8, '0');
 
-/** The batch lines that add the marker (appended to the tree's batch, same `tc -batch`). */
+/** The marker node's handle for a run: `7ff::<1..fff>`: 1 + (the run id's low 32 bits mod 4095). */
+export function markerNode(runId: string): string {
+  if (!isRunId(runId)) throw new Error(`unreachable: run id ${JSON.stringify(runId)} is not 16 hex digits`);
+  return `${MARKER_TABLE}:${(1 + (parseInt(runId.slice(8), 16) % 0xfff)).toString(16)}`;
+}
+
+/** The batch lines that add the marker (in the tree's batch, right after the root they sit under). */
 export function markerLines(dev: string, owner: Owner): string[] {
   const head = `filter add dev ${dev} parent ${ROOT_HANDLE} protocol ${MARKER_PROTOCOL} prio ${MARKER_PRIO}`;
   const keys = words(owner).map((w, i) => `match u32 0x${hex8(w)} 0xffffffff at ${i * 4}`).join(' ');
-  return [`${head} handle ${MARKER_TABLE} u32 divisor 1`, `${head} handle ${MARKER_NODE} u32 ht ${MARKER_TABLE}0: ${keys}`];
+  return [`${head} handle ${MARKER_TABLE} u32 divisor 1`, `${head} handle ${markerNode(owner.runId)} u32 ht ${MARKER_TABLE}0: ${keys}`];
+}
+
+/**
+ * The batch line that guards a delete: it fails (and a `tc -batch` without -force stops there, before the
+ * delete) unless the marker node of this run is under our root on `dev`.
+ */
+export function markerGuardLine(dev: string, runId: string): string {
+  return `filter get dev ${dev} parent ${ROOT_HANDLE} protocol ${MARKER_PROTOCOL} prio ${MARKER_PRIO} handle ${markerNode(runId)} u32`;
 }
 
 /** The tc arguments that print the marker: `tc filter show dev <dev> parent 4e43: prio 9` (text). */
@@ -63,7 +78,8 @@ export function markerKeyTexts(owner: Owner): string[] {
  */
 export function parseMarker(text: string): Owner | undefined {
   const lines = text.split('\n');
-  const start = lines.findIndex((l) => `${l} `.includes(` fh ${MARKER_NODE} `));
+  // The node's id is the run's (markerNode); older trees have 7ff::1.
+  const start = lines.findIndex((l) => /\sfh 7ff::[0-9a-f]{1,3}\s/.test(`${l} `));
   if (start === -1) return undefined;
   const keys = new Map<number, number>();
   for (const line of lines.slice(start + 1)) {

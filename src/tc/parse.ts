@@ -5,7 +5,7 @@
 import { RuntimeError } from '../model/errors.js';
 import { isObject, numberField, parseJson, stringField, tryParseJson } from '../model/json.js';
 import type { BatchFailure, IngressOwner, IngressState, Qdisc, QdiscCounter, RevertResult } from '../model/tc.js';
-import { INGRESS_FILTER_PRIO, ROOT_HANDLE } from './plan.js';
+import { INGRESS_FILTER_PRIO, ROOT_HANDLE, isIfbName } from './plan.js';
 
 /** The parent of the qdisc in the ingress slot (ingress or clsact). */
 export const INGRESS_PARENT = 'ffff:fff1';
@@ -104,26 +104,41 @@ export function parseIngressFilters(json: string): IngressFilter[] {
   });
 }
 
-/** Whose is the ingress slot: ours = an `ingress` qdisc whose only filters are our redirect (pref 0x4e43) to our ifb. */
-export function ingressOwner(qdiscs: readonly Qdisc[], filters: readonly IngressFilter[], ifb: string): IngressOwner {
+/**
+ * A filter of ours on the ingress qdisc: pref 0x4e43 ("NC") whose actions only redirect to a device named like
+ * our ifbs, or to nothing (`*`: its ifb was deleted under it, an orphaned redirect of ours). The u32 table
+ * header tc lists under the same pref has no actions.
+ */
+const isOurRedirect = (f: IngressFilter): boolean => f.pref === INGRESS_FILTER_PRIO && f.redirects.every((d) => d === ORPHANED || isIfbName(d));
+
+/** How tc names the target of a mirred action whose device is gone. */
+export const ORPHANED = '*';
+
+/** Whose is the ingress slot: ours = an `ingress` qdisc whose only filters are our redirect (pref 0x4e43) to an ifb of ours (or to nothing). */
+export function ingressOwner(qdiscs: readonly Qdisc[], filters: readonly IngressFilter[]): IngressOwner {
   const slot = qdiscs.find((q) => q.parent === INGRESS_PARENT);
   if (!slot) return 'none';
-  const mine = (f: IngressFilter): boolean => f.pref === INGRESS_FILTER_PRIO && f.redirects.every((d) => d === ifb);
-  const hasRedirect = filters.some((f) => mine(f) && f.redirects.includes(ifb));
+  const hasRedirect = filters.some((f) => isOurRedirect(f) && f.redirects.length > 0);
   if (!hasRedirect) return 'foreign';
-  return slot.kind === 'ingress' && filters.every(mine) ? 'ours' : 'mixed';
+  return slot.kind === 'ingress' && filters.every(isOurRedirect) ? 'ours' : 'mixed';
+}
+
+/** The device our redirect sends to (`*`: gone), or undefined when there is no redirect of ours. */
+export function ourRedirect(filters: readonly IngressFilter[]): string | undefined {
+  return filters.find((f) => isOurRedirect(f) && f.redirects.length > 0)?.redirects[0];
 }
 
 /**
  * The ingress side from the three shows `qdisc show dev X`, `filter show dev X ingress`, `qdisc show dev <ifb>`
  * (undefined: that show failed); undefined when the qdiscs of X could not be read.
  */
-export function parseIngressState(shows: readonly (string | undefined)[], ifb: string): IngressState | undefined {
+export function parseIngressState(shows: readonly (string | undefined)[]): IngressState | undefined {
   const [qdiscs, filters, ifbQdiscs] = shows;
   if (qdiscs === undefined) return undefined;
   const q = parseQdiscs(qdiscs);
-  const owner = ingressOwner(q, filters === undefined ? [] : parseIngressFilters(filters), ifb);
-  return { owner, slot: q.find((x) => x.parent === INGRESS_PARENT), ifbExists: ifbQdiscs !== undefined };
+  const f = filters === undefined ? [] : parseIngressFilters(filters);
+  const slot = q.find((x) => x.parent === INGRESS_PARENT);
+  return { owner: ingressOwner(q, f), slot, redirect: slot === undefined ? undefined : ourRedirect(f), ifbExists: ifbQdiscs !== undefined };
 }
 
 /** The names in the last link list of an `ip -j -force -batch` output; undefined when there is none or it is not a list. */

@@ -38,9 +38,27 @@ const ALL_TRAFFIC_PRIO = 3;
 /** The pref of our redirect filter on the ingress qdisc ("NC"): with the ifb as its target, it marks the ingress qdisc as ours. */
 export const INGRESS_FILTER_PRIO = 0x4e43;
 
-/** The ifb device that carries the ingress tree: named so it marks itself as ours, derived from the interface (≤ 15 chars). */
+/**
+ * The ifb device that carries the ingress tree (≤ 15 chars, the kernel's limit), one per interface and never
+ * shared: `nc-ifb-<dev>` when the interface's name fits as it is (≤ 8 of A-Z a-z 0-9 _ . -), else
+ * `nc-ifh-<8 hex digits>` of a hash of the whole name (`enp0s31f6` and `enp0s31f6.100` differ in their hash,
+ * where cutting both to 8 characters made them one device). The two prefixes keep the forms apart.
+ */
 export function ifbName(dev: string): string {
-  return `nc-ifb-${dev.replace(/[^A-Za-z0-9_.-]/g, '-')}`.slice(0, 15);
+  return /^[A-Za-z0-9_.-]{1,8}$/.test(dev) ? `nc-ifb-${dev}` : `nc-ifh-${fnv1a(dev).toString(16).padStart(8, '0')}`;
+}
+
+/** True for a device named like one of our ifbs (either form, and the older `nc-ifb-<first 8 chars>`). */
+export const isIfbName = (name: string): boolean => /^nc-if[bh]-/.test(name);
+
+/** FNV-1a, 32 bit, over the name's UTF-8 bytes. */
+function fnv1a(text: string): number {
+  let h = 0x811c9dc5;
+  for (const byte of new TextEncoder().encode(text)) {
+    h ^= byte;
+    h = Math.imul(h, 0x01000193) >>> 0;
+  }
+  return h >>> 0;
 }
 
 /**

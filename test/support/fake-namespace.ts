@@ -23,11 +23,13 @@ export class FakeNamespace {
   revertFailures = 0;
   /** The owner marker's four keys (hex) of the tree in place, as the apply batch wrote them. */
   marker: string[] | undefined;
+  /** The marker node's id (hex), as the apply batch chose it. */
+  markerNodeId = '1';
   /** What `tc filter show … prio 9` prints for the marker (as iproute2 6.1 does). */
   markerText(): string {
     if (!this.marker) return '';
     return ['filter protocol [20035] u32 chain 0 ', 'filter protocol [20035] u32 chain 0 fh 7ff: ht divisor 1 ',
-      'filter protocol [20035] u32 chain 0 fh 7ff::1 order 1 key ht 7ff bkt 0 not_in_hw ',
+      `filter protocol [20035] u32 chain 0 fh 7ff::${this.markerNodeId} order 1 key ht 7ff bkt 0 not_in_hw `,
       ...this.marker.map((k, i) => `  match ${k}/ffffffff at ${i * 4}`), 'filter protocol [20035] u32 chain 0 fh 801: ht divisor 1 ', ''].join('\n');
   }
   /** Called after each exec, e.g. to send a signal mid-run. */
@@ -76,8 +78,22 @@ export class FakeNamespace {
       }
       if (lines.some((l) => /^qdisc add dev \S+ handle ffff: ingress$/.test(l))) this.ingress = 'ours';
       if (lines.some((l) => /^qdisc (add|replace) dev eth0 root handle 4e43:/.test(l))) this.root = { kind: 'prio', handle: '4e43:' };
-      this.marker = lines.find((l) => l.includes('handle 7ff::1 '))?.match(/0x[0-9a-f]{8}(?= 0xffffffff at \d+)/g)?.map((w) => w.slice(2));
+      const markerLine = lines.find((l) => / handle 7ff::[0-9a-f]+ /.test(l));
+      this.markerNodeId = / handle 7ff::([0-9a-f]+) /.exec(markerLine ?? '')?.[1] ?? '1';
+      this.marker = markerLine?.match(/0x[0-9a-f]{8}(?= 0xffffffff at \d+)/g)?.map((w) => w.slice(2));
       return { exitCode: 0, stdout: '', stderr: '' };
+    }
+    if (rest.join(' ') === '-j -batch -' && (input ?? '').startsWith('filter get ')) {
+      // The guarded revert: the batch stops at the guard unless this run's marker node is there.
+      const dev = /dev (\S+)/.exec(input ?? '')?.[1] ?? '';
+      if (!this.interfaces.includes(dev)) return { exitCode: 1, stdout: '', stderr: `Cannot find device "${dev}"\nCommand failed -:1\n` };
+      const node = / handle 7ff::([0-9a-f]+) /.exec(input ?? '')?.[1];
+      if (this.root.handle !== '4e43:' || this.marker === undefined || node !== this.markerNodeId) {
+        return { exitCode: 1, stdout: '', stderr: 'Error: Specified filter handle not found.\nWe have an error talking to the kernel\nCommand failed -:1\n' };
+      }
+      this.root = { kind: 'noqueue', handle: '0:' };
+      this.marker = undefined;
+      return { exitCode: 0, stdout: `[{"parent":"4e43:","pref":9,"kind":"u32","options":{"fh":"7ff::${node}"}}]\n${show(dev).stdout}`, stderr: '' };
     }
     if (rest.join(' ') === '-j -force -batch -' && /^(qdisc show|qdisc del dev \S+ ingress|filter del)/.test(input ?? '')) return this.ingressBatch(input ?? '');
     if (rest.join(' ') === '-j -force -batch -') {

@@ -16,15 +16,17 @@ export interface TcCall {
   readonly dev?: string;
   /** The lines of a batch (apply, addLinks, the deletes before a readIngress). */
   readonly lines?: readonly string[];
+  /** The run whose marker guards a revertOnce. */
+  readonly runId?: string;
 }
 
 const short: Record<TcOp, string> = {
   qdiscs: 'show', allQdiscs: 'show', readMarker: 'marker', apply: 'apply', revertOnce: 'revert', readIngress: 'ingress', addLinks: 'links', deleteLink: 'link-del',
 };
 
-/** The owner in the marker lines of a batch (`handle 7ff::1 … match u32 0x<word> 0xffffffff at <n>`). */
+/** The owner in the marker lines of a batch (`handle 7ff::<id> … match u32 0x<word> 0xffffffff at <n>`). */
 function ownerIn(lines: readonly string[]): Owner | undefined {
-  const words = lines.find((l) => l.includes('handle 7ff::1 '))?.match(/0x[0-9a-f]{8}(?= 0xffffffff at \d+)/g)?.map((w) => w.slice(2));
+  const words = lines.find((l) => / handle 7ff::[0-9a-f]+ /.test(l))?.match(/0x[0-9a-f]{8}(?= 0xffffffff at \d+)/g)?.map((w) => w.slice(2));
   if (words?.length !== 4 || words[0] !== '4e430001') return undefined;
   return { deadlineS: parseInt(words[1] ?? '0', 16), runId: `${words[2] ?? ''}${words[3] ?? ''}` };
 }
@@ -44,6 +46,8 @@ export class FakeNetns implements TcPort {
   ingress: 'none' | 'ours' | 'foreign' = 'none';
   /** Whether our ifb device nc-ifb-eth0 exists. */
   ifb = false;
+  /** DIRECTION=ingress: the marker of the tree on the ifb (whose root is ours while it is set). */
+  ifbMarker: Owner | undefined;
   /** Called after each call, e.g. to send a signal mid-run. */
   afterCall: ((call: TcCall) => void) | undefined;
 
@@ -91,6 +95,7 @@ export class FakeNetns implements TcPort {
   });
 
   readMarker = (netns: NetnsRef, dev: string): Promise<Owner | 'none' | 'gone'> => this.call({ op: 'readMarker', netns, dev }, () => {
+    if (dev === 'nc-ifb-eth0' && this.exists && this.ifb) return this.ifbMarker ?? 'none';
     if (!this.exists || !this.interfaces.includes(dev)) return 'gone';
     return this.root.handle === '4e43:' && this.marker ? this.marker : 'none';
   });
@@ -98,25 +103,40 @@ export class FakeNetns implements TcPort {
   apply = (netns: NetnsRef, lines: readonly string[]): Promise<BatchFailure | undefined> => this.call({ op: 'apply', netns, lines }, () => {
     this.enter(netns);
     if (this.batchFailsAt !== undefined) {
+      // The lines before the failing one ran: the root (line 1), and the marker right after it.
       if (this.batchFailsAt > 1) this.root = { kind: 'prio', handle: '4e43:' };
+      this.marker = ownerIn(lines.slice(0, this.batchFailsAt - 1)) ?? this.marker;
       return { line: this.batchFailsAt, text: lines[this.batchFailsAt - 1], error: 'Error: Specified qdisc kind is unknown.' };
     }
     if (lines[0]?.startsWith('qdisc add') && this.root.handle !== '0:') return { line: 1, text: lines[0], error: 'Error: Exclusivity flag on, cannot modify.' };
     if (lines.some((l) => /^qdisc del dev eth0 parent ffff:fff1$/.test(l))) this.ingress = 'none';
     if (lines.some((l) => /^qdisc add dev \S+ handle ffff: ingress$/.test(l))) this.ingress = 'ours';
     if (lines.some((l) => /^qdisc (add|replace) dev eth0 root handle 4e43:/.test(l))) this.root = { kind: 'prio', handle: '4e43:' };
-    this.marker = ownerIn(lines) ?? this.marker;
+    const owner = ownerIn(lines);
+    if (lines.some((l) => / handle 7ff::[0-9a-f]+ /.test(l) && l.includes(' dev nc-ifb-eth0 '))) this.ifbMarker = owner;
+    else this.marker = owner ?? this.marker;
     return undefined;
   });
 
-  revertOnce = (netns: NetnsRef, dev: string): Promise<RevertResult> => this.call({ op: 'revertOnce', netns, dev }, () => {
+  revertOnce = (netns: NetnsRef, dev: string, runId?: string): Promise<RevertResult> => this.call({ op: 'revertOnce', netns, dev, ...(runId !== undefined ? { runId } : {}) }, () => {
+    if (dev === 'nc-ifb-eth0' && this.exists && this.ifb) {
+      if (runId !== undefined && this.ifbMarker?.runId !== runId) return { kind: 'clean', removed: false, root: undefined, otherRun: this.ifbMarker !== undefined };
+      const removed = this.ifbMarker !== undefined;
+      this.ifbMarker = undefined;
+      return { kind: 'clean', removed, root: undefined };
+    }
     if (!this.exists || !this.interfaces.includes(dev)) return { kind: 'gone', error: `Cannot find device "${dev}"` };
+    // The marker guard (same batch): without this run's marker, nothing is deleted.
+    if (runId !== undefined && this.marker?.runId !== runId) return { kind: 'clean', removed: false, root: this.rootQdisc, otherRun: this.root.handle === '4e43:' };
     if (this.revertFailures > 0) {
       this.revertFailures--;
       return { kind: 'still-there', error: 'Error: RTNETLINK answers: Device or resource busy' };
     }
     const removed = this.root.handle === '4e43:';
-    if (removed) this.root = { kind: 'noqueue', handle: '0:' };
+    if (removed) {
+      this.root = { kind: 'noqueue', handle: '0:' };
+      this.marker = undefined;
+    }
     return { kind: 'clean', removed, root: this.rootQdisc };
   });
 
@@ -124,7 +144,7 @@ export class FakeNetns implements TcPort {
     this.enter(netns);
     if (first.includes(`qdisc del dev ${dev} ingress`)) this.ingress = 'none';
     const slot = this.ingress === 'none' ? undefined : { kind: this.ingress === 'ours' ? 'ingress' : 'clsact', handle: 'ffff:', parent: 'ffff:fff1' };
-    return { owner: this.ingress, slot, ifbExists: this.ifb };
+    return { owner: this.ingress, slot, redirect: this.ingress === 'ours' ? 'nc-ifb-eth0' : undefined, ifbExists: this.ifb };
   });
 
   addLinks = (netns: NetnsRef, lines: readonly string[]): Promise<string | undefined> => this.call({ op: 'addLinks', netns, lines }, () => {
@@ -137,6 +157,7 @@ export class FakeNetns implements TcPort {
     this.enter(netns);
     const existed = this.ifb;
     this.ifb = false;
+    this.ifbMarker = undefined;
     return { left: [], error: existed ? '' : `Cannot find device "${name}"` };
   });
 }
@@ -156,7 +177,7 @@ export function tcRouter(namespaces: Record<string, FakeNetns>): TcPort {
     allQdiscs: (n) => at(n).allQdiscs(n),
     readMarker: (n, dev) => at(n).readMarker(n, dev),
     apply: (n, lines) => at(n).apply(n, lines),
-    revertOnce: (n, dev) => at(n).revertOnce(n, dev),
+    revertOnce: (n, dev, runId) => at(n).revertOnce(n, dev, runId),
     readIngress: (n, dev, first) => at(n).readIngress(n, dev, first),
     addLinks: (n, lines) => at(n).addLinks(n, lines),
     deleteLink: (n, name) => at(n).deleteLink(n, name),

@@ -9,7 +9,7 @@ import type { NetnsRef } from '../../src/model/netns.ts';
 import { RevertError, RuntimeError, TargetGoneError, exitCodeOf } from '../../src/model/errors.ts';
 import type { Deps, Exec } from '../../src/ports.ts';
 import { plan } from '../../src/tc/plan.ts';
-import { markerKeyTexts, markerLines, parseMarker } from '../../src/tc/marker.ts';
+import { markerGuardLine, markerKeyTexts, markerLines, markerNode, parseMarker } from '../../src/tc/marker.ts';
 import { inject } from '../../src/lifecycle/inject.ts';
 import { armDeadman, systemdArmArgs, systemdCommands, watchdogArgs } from '../../src/lifecycle/deadman.ts';
 import { describeSweep, sweep } from '../../src/lifecycle/sweep.ts';
@@ -26,8 +26,16 @@ describe('owner marker', () => {
   test('rendered as an unlinked u32 table under our root, protocol 0x4e43, one node with four keys', () => {
     assert.deepEqual(markerLines('eth0', { runId: RUN_ID, deadlineS: 0x6543abcd }), [
       'filter add dev eth0 parent 4e43: protocol 0x4e43 prio 9 handle 7ff: u32 divisor 1',
-      'filter add dev eth0 parent 4e43: protocol 0x4e43 prio 9 handle 7ff::1 u32 ht 7ff:0: match u32 0x4e430001 0xffffffff at 0 match u32 0x6543abcd 0xffffffff at 4 match u32 0x01234567 0xffffffff at 8 match u32 0x89abcdef 0xffffffff at 12',
+      'filter add dev eth0 parent 4e43: protocol 0x4e43 prio 9 handle 7ff::936 u32 ht 7ff:0: match u32 0x4e430001 0xffffffff at 0 match u32 0x6543abcd 0xffffffff at 4 match u32 0x01234567 0xffffffff at 8 match u32 0x89abcdef 0xffffffff at 12',
     ]);
+  });
+  test('the marker node id comes from the run id (1..fff), and the guard line gets exactly that node', () => {
+    assert.equal(markerNode(RUN_ID), '7ff::936');
+    assert.equal(markerNode('0000000000000000'), '7ff::1');
+    assert.equal(markerNode('00000000ffffffff'), `7ff::${(1 + (0xffffffff % 0xfff)).toString(16)}`);
+    assert.equal(markerGuardLine('eth0', RUN_ID), 'filter get dev eth0 parent 4e43: protocol 0x4e43 prio 9 handle 7ff::936 u32');
+    // What the marker lines add is what the guard asks for.
+    assert.ok(markerLines('eth0', { runId: RUN_ID, deadlineS: 1 })[1]?.includes(' handle 7ff::936 '));
   });
   test('read back from what tc 6.1 prints (measured in the lab VM), leading zeros included', () => {
     const text = ['filter protocol [20035] u32 chain 0 ', 'filter protocol [20035] u32 chain 0 fh 7ff: ht divisor 1 ',
@@ -35,6 +43,8 @@ describe('owner marker', () => {
       '  match 4e430001/ffffffff at 0', '  match 6543abcd/ffffffff at 4', '  match 01020304/ffffffff at 8', '  match a0b0c0d0/ffffffff at 12',
       'filter protocol [20035] u32 chain 0 fh 801: ht divisor 1 '].join('\n');
     assert.deepEqual(parseMarker(text), { runId: '01020304a0b0c0d0', deadlineS: 0x6543abcd });
+    // The node id of this version (from the run id) reads the same.
+    assert.deepEqual(parseMarker(text.replace(' fh 7ff::1 ', ' fh 7ff::d1 ')), { runId: '01020304a0b0c0d0', deadlineS: 0x6543abcd });
   });
   test('no marker, another format version, or a missing key: undefined (never a guess)', () => {
     assert.equal(parseMarker(''), undefined);
@@ -305,7 +315,8 @@ describe('ON_TARGET_RESTART', () => {
     const r = restart({ mode: 'end', goneAt: 5000, backAt: 99_000, newId: 'net:[2]', oldLivesOn: true });
     const { error } = await r.result;
     assert.ok(error instanceof TargetGoneError);
-    assert.match(error.message, /old namespace net:\[1\] lives on \(netns pause\): the tree was removed from it/);
+    assert.match(error.message, /old namespace net:\[1\] lived on: the tree was removed from it/);
+    assert.ok(r.events.some((e) => e.kind === 'target-followed' && /net:\[1\] lives on in netns pause: reverting there/.test(e.detail)), 'found by its inode, said where');
     assert.equal(r.oldNs.root.handle, '0:');
   });
 

@@ -3,9 +3,9 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Spec } from '../../src/model/spec.ts';
 import { RefusedError, UsageErrors, exitCodeOf } from '../../src/model/errors.ts';
-import { ifbName, plan } from '../../src/tc/plan.ts';
+import { ifbName, isIfbName, plan } from '../../src/tc/plan.ts';
 import { describePlan } from '../../src/tc/describe.ts';
-import { ingressOwner, parseIngressFilters, parseQdiscs } from '../../src/tc/parse.ts';
+import { ingressOwner, ourRedirect, parseIngressFilters, parseQdiscs } from '../../src/tc/parse.ts';
 import { inject } from '../../src/lifecycle/inject.ts';
 import { type Env, specOf } from '../support/spec.ts';
 import { FakeNetns } from '../support/fake-tc.ts';
@@ -29,7 +29,19 @@ describe('DIRECTION: the planner', () => {
   test('ifb names mark themselves as ours and fit IFNAMSIZ', () => {
     assert.equal(ifbName('eth0'), 'nc-ifb-eth0');
     assert.ok(ifbName('enp0s31f6.1234').length <= 15);
-    assert.equal(ifbName('veth@if3'), 'nc-ifb-veth-if3');
+    assert.match(ifbName('veth@if3'), /^nc-ifh-[0-9a-f]{8}$/);
+  });
+
+  test('ifb names never collide: interfaces with a common 8-char prefix, and names that differ only in characters tc cannot take', () => {
+    const names = ['enp0s31f6', 'enp0s31f6.100', 'enp0s31f6.101', 'enp0s31f', 'enp0s31', 'veth@if3', 'veth-if3', 'vethif3', 'eth0', 'eth0.1', 'br-1a2b3c4d5e6f', 'br-1a2b3c4d5e6e'];
+    const ifbs = names.map(ifbName);
+    assert.equal(new Set(ifbs).size, names.length, JSON.stringify(ifbs));
+    for (const i of ifbs) {
+      assert.ok(i.length <= 15 && /^[A-Za-z0-9_.-]+$/.test(i), i);
+      assert.ok(isIfbName(i));
+    }
+    assert.equal(ifbName('enp0s31f6'), ifbName('enp0s31f6'), 'the same interface always gets the same ifb');
+    assert.ok(!isIfbName('eth0') && !isIfbName('nc-other'));
   });
 
   test('ingress: the same tree on the ifb, matched on the source; the redirect comes last; nothing on eth0 root', () => {
@@ -77,13 +89,19 @@ describe('DIRECTION: whose ingress qdisc (measured tc 6.1 JSON)', () => {
   const withIngress = parseQdiscs('[{"kind":"noqueue","handle":"0:","root":true,"refcnt":2,"options":{}},{"kind":"ingress","handle":"ffff:","parent":"ffff:fff1","options":{}}]');
   const withClsact = parseQdiscs('[{"kind":"noqueue","handle":"0:","root":true,"refcnt":2,"options":{}},{"kind":"clsact","handle":"ffff:","parent":"ffff:fff1","options":{}}]');
   test('ours: an ingress qdisc whose only filters are our redirect to our ifb', () => {
-    assert.equal(ingressOwner(withIngress, parseIngressFilters(oursFilters), 'nc-ifb-eth0'), 'ours');
+    assert.equal(ingressOwner(withIngress, parseIngressFilters(oursFilters)), 'ours');
   });
   test('no ingress qdisc: none; a redirect to another ifb, or none of ours: foreign; ours next to others: mixed', () => {
-    assert.equal(ingressOwner(parseQdiscs('[{"kind":"noqueue","handle":"0:","root":true}]'), [], 'nc-ifb-eth0'), 'none');
-    assert.equal(ingressOwner(withIngress, parseIngressFilters(oursFilters), 'nc-ifb-net1'), 'foreign');
-    assert.equal(ingressOwner(withClsact, [], 'nc-ifb-eth0'), 'foreign');
-    assert.equal(ingressOwner(withIngress, [...parseIngressFilters(oursFilters), { pref: 1, redirects: [] }], 'nc-ifb-eth0'), 'mixed');
+    assert.equal(ingressOwner(parseQdiscs('[{"kind":"noqueue","handle":"0:","root":true}]'), []), 'none');
+    assert.equal(ourRedirect(parseIngressFilters(oursFilters)), 'nc-ifb-eth0');
+    // Our redirect whose ifb was deleted under it (tc prints its target as "*") is still ours, not "foreign".
+    const orphaned = parseIngressFilters(oursFilters.replace('"to_dev":"nc-ifb-eth0"', '"to_dev":"*"'));
+    assert.equal(ingressOwner(withIngress, orphaned), 'ours');
+    assert.equal(ourRedirect(orphaned), '*');
+    // A pref 0x4e43 redirect to a device that is not named like our ifbs is someone else's.
+    assert.equal(ingressOwner(withIngress, parseIngressFilters(oursFilters.replace('"to_dev":"nc-ifb-eth0"', '"to_dev":"eth1"'))), 'foreign');
+    assert.equal(ingressOwner(withClsact, []), 'foreign');
+    assert.equal(ingressOwner(withIngress, [...parseIngressFilters(oursFilters), { pref: 1, redirects: [] }]), 'mixed');
   });
 });
 
@@ -112,6 +130,7 @@ describe('DIRECTION: the lifecycle (fake TcPort)', () => {
       'apply: qdisc add dev nc-ifb-eth0 root handle 4e43: prio bands 4', // apply 2 (the one tc batch)
       'revertOnce eth0', // revert: egress root (not there: nothing happens)
       'readIngress eth0', // revert: read the ingress side
+      'revertOnce nc-ifb-eth0', // the ifb's tree, guarded by this run's marker (it sits on the ifb): proves the redirect ours
       'readIngress eth0: qdisc del dev eth0 ingress', // ours: delete, and read back in the same batch
       'deleteLink nc-ifb-eth0', // ifb, and the list of ifbs left
     ]);

@@ -260,7 +260,7 @@ describe('RBAC: the runner may do what our manifests grant, nothing else', () =>
     const rule = '  # DESTINATION_SERVICES is set (again every DEPENDENCY_REFRESH_INTERVAL during the run)\n  - apiGroups: [""]\n    resources: ["services"]\n    verbs: ["get"]\n';
     assert.ok(text.includes(rule), 'rbac.yaml has the rule for reading Services');
     assert.equal((await kube.getService('shop', 'api')).spec?.clusterIP, '10.96.0.20');
-    api.rbac = { ...runner, policies: [shippedRbac({ namespace: 'litmus', alsoIn: ['shop'], text: text.replace(rule, '') }), experimentPermissions({ namespace: 'litmus' })] };
+    api.rbac = { ...runner, policies: [shippedRbac({ namespace: 'litmus', alsoIn: ['shop'], text: text.replaceAll(rule, '') }), experimentPermissions({ namespace: 'litmus' })] };
     try {
       await assert.rejects(kube.getService('shop', 'api'), (e: Error) => {
         assert.equal(e.message, 'Kubernetes API refused to get services "api" in namespace shop: forbidden (403, RBAC). Give the runner\'s service account the verb "get" on "services" (apiGroup "") in its Role (the ChaosExperiment\'s permissions list). API said: services "api" is forbidden: User "system:serviceaccount:litmus:pod-dependency-latency-sa" cannot get resource "services" in API group "" in the namespace "shop"');
@@ -298,7 +298,7 @@ describe('RBAC: the runner may do what our manifests grant, nothing else', () =>
 
 describe('error shapes, and what netchaos makes of them', () => {
   test('404 for a missing object: a NotFound Status with details; netchaos reads it as "gone"', async () => {
-    const r = await raw('GET', '/api/v1/namespaces/shop/pods/nope');
+    const r = await raw('GET', '/api/v1/namespaces/litmus/pods/nope');
     assert.equal(r.status, 404);
     assert.deepEqual(r.json, { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'pods "nope" not found', reason: 'NotFound', details: { name: 'nope', kind: 'pods' }, code: 404 });
     assert.equal(await kube.getPod('litmus', 'nope'), undefined);

@@ -41,7 +41,8 @@ describe('inject → wait → revert', () => {
     const apply = ns.calls[1]!;
     assert.deepEqual(apply.netns, netns, 'applied in the target\'s namespace');
     const owner = { runId: RUN_ID, deadlineS: 1000 + 30 + 30 };
-    assert.deepEqual(apply.lines, [...plan(spec()).apply, ...markerLines('eth0', owner)], 'the batch is exactly the plan, then the owner marker');
+    const [root, ...rest] = plan(spec()).apply;
+    assert.deepEqual(apply.lines, [root, ...markerLines('eth0', owner), ...rest], 'the batch is the plan with the owner marker right after the root: the tree is marked from its second line on');
   });
 
   test('a namespace path is worked on as given', async () => {
@@ -99,13 +100,40 @@ describe('inject → wait → revert', () => {
 
   test('the batch fails midway: what it created is removed, then the error (exit 1)', async () => {
     const ns = new FakeNetns();
-    ns.batchFailsAt = 2;
+    ns.batchFailsAt = 4;
     const r = await run(ns);
     assert.ok(r.error instanceof RuntimeError);
     assert.equal(exitCodeOf(r.error), 1);
-    assert.match(r.error.message, /tc rejected line 2 of the batch .*netem.*Specified qdisc kind is unknown.*was removed/);
-    assert.deepEqual(ns.tcOps, ['show', 'apply', 'revert']);
+    assert.match(r.error.message, /tc rejected line 4 of the batch .*netem.*Specified qdisc kind is unknown.*was removed/);
+    assert.deepEqual(ns.tcOps, ['show', 'apply', 'revert'], 'the marker was in place: one guarded revert');
+    assert.equal(ns.calls.at(-1)?.runId, RUN_ID, 'the revert is guarded by this run\'s marker');
     assert.equal(ns.root.handle, '0:');
+  });
+
+  test('the marker line itself fails (no u32 in the kernel): the unmarked root this batch created is removed too', async () => {
+    const ns = new FakeNetns();
+    ns.batchFailsAt = 2;
+    const r = await run(ns);
+    assert.ok(r.error instanceof RuntimeError);
+    assert.deepEqual(ns.tcOps, ['show', 'apply', 'revert', 'marker', 'revert'], 'guarded revert (nothing), marker read (none), then the root by handle');
+    assert.equal(ns.root.handle, '0:');
+  });
+
+  test('two runs at once: the second run\'s failed batch removes nothing of the first run\'s tree (issue 12, point 6)', async () => {
+    const ns = new FakeNetns();
+    const first = { runId: 'fedcba9876543210', deadlineS: 5000 };
+    // The first run applies between the second run's preflight and its batch.
+    ns.afterCall = (c) => {
+      if (c.op === 'qdiscs' && ns.marker === undefined) {
+        ns.root = { kind: 'prio', handle: '4e43:' };
+        ns.marker = first;
+      }
+    };
+    const r = await run(ns);
+    assert.ok(r.error instanceof RuntimeError, String(r.error));
+    assert.match(r.error.message, /tc rejected line 1 of the batch/);
+    assert.deepEqual(ns.root, { kind: 'prio', handle: '4e43:' }, 'the first run\'s tree is still there');
+    assert.deepEqual(ns.marker, first, 'with its marker');
   });
 
   test('a revert that fails is retried', async () => {

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
 import { variables } from '../../src/config/vars.ts';
-import { apiPermissions, capabilities } from '../../src/kube/permissions.ts';
+import { apiPermissions, capabilities, capabilitiesFor } from '../../src/kube/permissions.ts';
 import {
   CATEGORY, FAULT, IMAGE_REPOSITORY, SERVICE_ACCOUNT, type PolicyRule,
   accessSet, codeRules, experimentDir, files, generated, manifestEnv, packageVersion, repoPath,
@@ -123,18 +123,31 @@ describe('RBAC', () => {
   const rulesOf = (d: { rules: PolicyRule[] }): PolicyRule[] => d.rules;
   test('Role + ClusterRole named after the fault grant exactly the ChaosExperiment permissions', () => {
     const role = find(rbac, 'Role', FAULT);
+    const helpers = find(rbac, 'Role', `${FAULT}-helpers`);
     const clusterRole = find(rbac, 'ClusterRole', FAULT);
-    assert.deepEqual(accessSet([...rulesOf(role), ...rulesOf(clusterRole)]), accessSet(def.permissions));
-    assert.deepEqual(accessSet(rulesOf(role)), accessSet(codeRules(apiPermissions, false)));
+    assert.deepEqual(accessSet([...rulesOf(role), ...rulesOf(helpers), ...rulesOf(clusterRole)]), accessSet(def.permissions));
+    assert.deepEqual(accessSet([...rulesOf(role), ...rulesOf(helpers)]), accessSet(codeRules(apiPermissions, false)));
     assert.deepEqual(accessSet(rulesOf(clusterRole)), accessSet(codeRules(apiPermissions, true)));
   });
-  test('the bindings give both roles and the runner role to the engine\'s ServiceAccount, in its namespace', () => {
+  test('least privilege: the Role for target/dependency namespaces only reads (pods list, services get, endpointslices list); pod creation is in the helpers Role alone', () => {
+    const targets = find(rbac, 'Role', `${FAULT}-targets`);
+    assert.deepEqual(accessSet(rulesOf(targets)), ['/pods:list', '/services:get', 'discovery.k8s.io/endpointslices:list']);
+    assert.deepEqual(accessSet(rulesOf(find(rbac, 'Role', `${FAULT}-helpers`))), ['/pods:create', '/pods:delete', '/pods:get']);
+    assert.ok(!accessSet(rulesOf(find(rbac, 'Role', FAULT))).some((a) => a.endsWith(':create') && a.startsWith('/pods')), 'the main Role cannot create pods');
+  });
+  test('capabilities per setting: SYS_CHROOT only for the systemd dead-man, NET_RAW only for the ping probes', () => {
+    assert.deepEqual(capabilitiesFor({ deadman: 'process', measureEffect: false }), ['NET_ADMIN', 'SYS_ADMIN', 'SYS_PTRACE']);
+    assert.deepEqual(capabilitiesFor({ deadman: 'systemd', measureEffect: false }), ['NET_ADMIN', 'SYS_ADMIN', 'SYS_PTRACE', 'SYS_CHROOT']);
+    assert.deepEqual(capabilitiesFor({ deadman: 'off', measureEffect: true }), ['NET_ADMIN', 'SYS_ADMIN', 'SYS_PTRACE', 'NET_RAW']);
+    assert.deepEqual(capabilitiesFor({ deadman: 'auto', measureEffect: true }), [...capabilities]);
+  });
+  test('the bindings give every role (the targets Role is the one to copy to other namespaces) to the engine\'s ServiceAccount, in its namespace', () => {
     const ns = engine.metadata.namespace;
     assert.equal(engine.spec.chaosServiceAccount, SERVICE_ACCOUNT);
     assert.equal(find(rbac, 'ServiceAccount', SERVICE_ACCOUNT).metadata.namespace, ns);
     const bindings = rbac.filter((d) => d.kind === 'RoleBinding' || d.kind === 'ClusterRoleBinding');
     assert.deepEqual(bindings.map((b) => `${b.kind}→${b.roleRef.kind}/${b.roleRef.name}`).sort(), [
-      `ClusterRoleBinding→ClusterRole/${FAULT}`, `RoleBinding→Role/${FAULT}`, `RoleBinding→Role/${FAULT}-runner`,
+      `ClusterRoleBinding→ClusterRole/${FAULT}`, `RoleBinding→Role/${FAULT}`, `RoleBinding→Role/${FAULT}-helpers`, `RoleBinding→Role/${FAULT}-runner`, `RoleBinding→Role/${FAULT}-targets`,
     ]);
     for (const b of bindings) {
       assert.deepEqual(b.subjects, [{ kind: 'ServiceAccount', name: SERVICE_ACCOUNT, namespace: ns }]);

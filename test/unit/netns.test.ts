@@ -66,7 +66,7 @@ describe('nsenter + tc', () => {
   test('the ingress side: one read of the slot, its filters and our ifb; the ifb deleted with `ip -batch`', async () => {
     const ns = new FakeNamespace();
     const tc = nsenterTc(ns.exec);
-    assert.deepEqual(await tc.readIngress(pid, 'eth0'), { owner: 'none', slot: undefined, ifbExists: false });
+    assert.deepEqual(await tc.readIngress(pid, 'eth0'), { owner: 'none', slot: undefined, redirect: undefined, ifbExists: false });
     ns.ingress = 'ours';
     ns.ifb = true;
     const state = await tc.readIngress(pid, 'eth0');

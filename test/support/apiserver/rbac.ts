@@ -132,10 +132,12 @@ export interface RbacSetup {
 }
 
 const NETCHAOS_ROLE = 'pod-dependency-latency';
+/** The read-only Role rbac.yaml says to copy into the namespaces of targets and dependencies. */
+const TARGETS_ROLE = 'pod-dependency-latency-targets';
 
 /**
  * rbac.yaml as a user applies it for a ChaosEngine in `namespace`: `default` replaced by it, and the
- * netchaos Role copied and bound in each of `alsoIn` (the namespaces of targets and dependencies).
+ * read-only targets Role copied and bound in each of `alsoIn` (the namespaces of targets and dependencies).
  */
 export function shippedRbac(o: { namespace: string; alsoIn?: readonly string[]; text?: string }): Rbac {
   const text = o.text ?? readFileSync(files.rbac, 'utf8');
@@ -146,9 +148,10 @@ export function shippedRbac(o: { namespace: string; alsoIn?: readonly string[]; 
     ...b, ...(b.namespace ? { namespace: ns(b.namespace)! } : {}),
     subjects: b.subjects.map((s) => ({ ...s, ...(s.namespace ? { namespace: ns(s.namespace)! } : {}) })),
   }));
-  const role = roles.find((r) => r.kind === 'Role' && r.name === NETCHAOS_ROLE);
-  const binding = bindings.find((b) => b.kind === 'RoleBinding' && b.roleRef.name === NETCHAOS_ROLE);
-  if (!role || !binding) throw new Error(`rbac.yaml has no Role ${NETCHAOS_ROLE} with a RoleBinding`);
+  const role = roles.find((r) => r.kind === 'Role' && r.name === TARGETS_ROLE);
+  const binding = bindings.find((b) => b.kind === 'RoleBinding' && b.roleRef.name === TARGETS_ROLE);
+  if (!role || !binding) throw new Error(`rbac.yaml has no Role ${TARGETS_ROLE} with a RoleBinding`);
+  if (!roles.some((r) => r.kind === 'Role' && r.name === NETCHAOS_ROLE)) throw new Error(`rbac.yaml has no Role ${NETCHAOS_ROLE}`);
   for (const other of o.alsoIn ?? []) {
     if (other === o.namespace) continue;
     roles.push({ ...role, namespace: other });
