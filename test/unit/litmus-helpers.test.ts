@@ -307,7 +307,11 @@ describe('netchaos run with targets on several nodes (helper pods)', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.result?.status.experimentStatus.errorOutput.errorCode, 'CHAOS_REVERT_ERROR');
     assert.match(r.result?.status.experimentStatus.errorOutput.reason, /node node-b: .*left behind: root qdisc prio 4e43: on eth0 in pid 23917; remove it with: netchaos revert --pid 23917/);
-    assert.deepEqual(r.result?.status.history.targets.map((t: Obj) => `${t.name}:${t.chaosStatus}`).sort(), ['frontend-1:reverted', 'frontend-2:injected', 'frontend-3:reverted']);
+    // frontend-2 is left faulted (its helper says so); the other nodes' helpers are stopped when node-b fails:
+    // reverted if they had applied by then, still only targeted if not (a race the runner does not control), never left injected.
+    const statuses = new Map(r.result?.status.history.targets.map((t: Obj) => [t.name, t.chaosStatus]));
+    assert.equal(statuses.get('frontend-2'), 'injected');
+    for (const other of ['frontend-1', 'frontend-3']) assert.match(String(statuses.get(other)), /^(reverted|targeted)$/, other);
     assert.deepEqual(r.podCalls.filter((c) => c.startsWith('delete ')).map((c) => c.slice(7)).sort(), created(r.podCalls));
   });
 

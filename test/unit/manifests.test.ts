@@ -129,10 +129,10 @@ describe('RBAC', () => {
     assert.deepEqual(accessSet([...rulesOf(role), ...rulesOf(helpers)]), accessSet(codeRules(apiPermissions, false)));
     assert.deepEqual(accessSet(rulesOf(clusterRole)), accessSet(codeRules(apiPermissions, true)));
   });
-  test('least privilege: the Role for target/dependency namespaces only reads (pods list, services get, endpointslices list); pod creation is in the helpers Role alone', () => {
+  test('least privilege: the Role for target/dependency namespaces only reads (pods list, services get and list, endpointslices list); pod creation and exec (helper pods, cmdProbe source pods) are in the helpers Role alone', () => {
     const targets = find(rbac, 'Role', `${FAULT}-targets`);
-    assert.deepEqual(accessSet(rulesOf(targets)), ['/pods:list', '/services:get', 'discovery.k8s.io/endpointslices:list']);
-    assert.deepEqual(accessSet(rulesOf(find(rbac, 'Role', `${FAULT}-helpers`))), ['/pods:create', '/pods:delete', '/pods:get']);
+    assert.deepEqual(accessSet(rulesOf(targets)), ['/pods:list', '/services:get', '/services:list', 'discovery.k8s.io/endpointslices:list']);
+    assert.deepEqual(accessSet(rulesOf(find(rbac, 'Role', `${FAULT}-helpers`))), ['/pods/exec:create', '/pods:create', '/pods:delete', '/pods:get']);
     assert.ok(!accessSet(rulesOf(find(rbac, 'Role', FAULT))).some((a) => a.endsWith(':create') && a.startsWith('/pods')), 'the main Role cannot create pods');
   });
   test('capabilities per setting: SYS_CHROOT only for the systemd dead-man, NET_RAW only for the ping probes', () => {
