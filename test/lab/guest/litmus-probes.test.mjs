@@ -26,13 +26,17 @@ function started(child, what) {
   });
 }
 
+let addedBridgeAddress = false;
+
 before(async () => {
   PID = ensureLab();
   dir = mkdtempSync(path.join(OUT, 'litmus-probes-'));
   // The runner's namespace (the root one) reaches the app as a client would: an address on the bridge.
+  // Added here and removed in after(): the scenarios that follow put their DNS server on this address.
   if (!spawnSync('ip', ['-4', 'addr', 'show', 'dev', 'br0'], { encoding: 'utf8' }).stdout.includes('192.0.2.1/')) {
     const r = spawnSync('ip', ['addr', 'add', '192.0.2.1/24', 'dev', 'br0'], { encoding: 'utf8' });
     assert.equal(r.status, 0, r.stderr);
+    addedBridgeAddress = true;
   }
   app = spawn('ip', ['netns', 'exec', 'app', 'node', path.join(GUEST_DIR, 'app-http.mjs'), String(APP_PORT), '192.0.2.11:8080'], { stdio: ['ignore', 'pipe', 'inherit'] });
   await started(app, 'the app endpoint');
@@ -53,6 +57,7 @@ after(async () => {
       await new Promise((resolve) => c.on('exit', resolve));
     }
   }
+  if (addedBridgeAddress) spawnSync('ip', ['addr', 'del', '192.0.2.1/24', 'dev', 'br0']);
 });
 
 test('40. netchaos run with two httpProbes on the app endpoint (calls B): SOT Passed, OnChaos Failed, "50", Completed_With_Probe_Failure, Fail, exit 0, reverted', async (t) => {
