@@ -78,7 +78,10 @@ function icmp(t: WorkerDestination, deadline: number): Promise<WorkerResult> {
 
 export async function runProbe(req: WorkerRequest): Promise<Record<string, WorkerResult>> {
   const deadline = Date.now() + req.budgetMs;
-  const results = await Promise.all(req.destinations.map((t) => (t.kind === 'tcp' ? tcp(t, deadline) : icmp(t, deadline))));
+  // The ping processes are started first: spawning one (fork + exec) holds this thread for a while (tens of ms
+  // under emulation), and a TCP connect whose 'connect' event waits behind it would be timed as that much slower.
+  const pings = new Map(req.destinations.filter((t) => t.kind !== 'tcp').map((t) => [t.id, icmp(t, deadline)]));
+  const results = await Promise.all(req.destinations.map((t) => pings.get(t.id) ?? tcp(t, deadline)));
   return Object.fromEntries(req.destinations.map((t, i) => [t.id, results[i] ?? { samples: [], errors: {}, error: 'not run' }]));
 }
 

@@ -71,10 +71,10 @@ describe('the report and its verdict', () => {
     assert.match(text, /VERIFY_EFFECT: ok \(3 faulted dependencies within tolerance\)/);
   });
   test('too little delay, a slowed exclusion, loss far off, still slow after the revert: each is a reason', () => {
-    const r = effectReport({ plan: p, selection: sel, baseline: base, during: during(40, 25, 0), after: { ...base, '192.0.2.13:8080': ok(same(5, 30)) } });
+    const r = effectReport({ plan: p, selection: sel, baseline: base, during: during(40, 60, 0), after: { ...base, '192.0.2.13:8080': ok(same(5, 30)) } });
     assert.equal(r.verdict.ok, false);
     assert.deepEqual(r.verdict.reasons, [
-      '192.0.2.11:9090: untouched (port exclusion) but slowed by 24.6 ms (limit < 10 ms)',
+      '192.0.2.11:9090: untouched (port exclusion) but slowed by 59.6 ms (limit < 50 ms)',
       '192.0.2.13:8080: added 39.6 ms, expected 100 ± 30 ms',
       '192.0.2.13:8080: still slowed by 29.6 ms after the revert',
       '192.0.2.12: lost 0 % of the samples, expected 30 ± 25.62 %',

@@ -139,7 +139,8 @@ test('32. MEASURE_EFFECT with ports and loss: B delayed (ping), B:9090 excluded 
     const c = dep(effect, C.v4);
     show(t, 'reported', { b, excluded, c });
     check(b && Math.abs(b.addedMs - add[B.v4]) <= 10, 'B: reported added = lab ping within 10 ms', { reported: b?.addedMs, lab: add[B.v4] });
-    check(excluded && excluded.role === 'untouched' && excluded.addedMs < 10, 'B:9090 (excluded) is probed and reported untouched', excluded);
+    // Untouched: well below the fault it escapes (the worker's TCP connect times under emulation are noisy: 8-28 ms seen).
+    check(excluded && excluded.role === 'untouched' && excluded.check === 'ok' && excluded.addedMs < LAT / 2, `B:9090 (excluded) is probed and reported untouched (< ${LAT / 2} ms)`, excluded);
     check(c && Math.abs(c.lossPct - during[C.v4].lossPct) <= 30, 'C: reported loss (20 pings) = lab loss (300 pings) within 30 points', { reported: c?.lossPct, lab: during[C.v4].lossPct });
     check(r.code === 0, 'VERIFY_EFFECT=true must pass (exit 0)', { code: r.code, stdout: r.stdout.slice(-1500) });
   } finally {
