@@ -1,24 +1,9 @@
 /** Hostnames resolved the way the target would, against a real DNS server (dnsmasq on 127.0.0.1, a free port). */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { createSocket } from 'node:dgram';
 import { candidates, nodeResolver, parseResolvConf, resolveHosts } from '../../src/resolve/dns.ts';
+import { type Dnsmasq, freePort, haveDnsmasq, startDnsmasq } from '../support/dnsmasq.ts';
 
-function haveDnsmasq(): boolean {
-  if (spawnSync('sh', ['-c', 'command -v dnsmasq']).status === 0) return true;
-  if (process.getuid?.() !== 0) return false;
-  spawnSync('apt-get', ['install', '-y', '-q', 'dnsmasq-base'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  return spawnSync('sh', ['-c', 'command -v dnsmasq']).status === 0;
-}
-
-async function freePort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
-  const port = s.address().port;
-  await new Promise<void>((resolve) => s.close(() => { resolve(); }));
-  return port;
-}
 
 describe('resolv.conf', () => {
   test('nameservers, the last search line, ndots/timeout/attempts, comments', () => {
@@ -35,29 +20,22 @@ describe('resolv.conf', () => {
 
 const available = haveDnsmasq();
 describe('against dnsmasq', { skip: available ? false : 'dnsmasq is not installed (apt-get install dnsmasq-base)' }, () => {
-  let server: ChildProcess | undefined;
+  let server: Dnsmasq | undefined;
   let port = 0;
   before(async () => {
-    port = await freePort();
-    server = spawn('dnsmasq', [
-      '--keep-in-foreground', '--no-daemon', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', '--bind-interfaces',
-      '--listen-address=127.0.0.1', `--port=${port}`, '--user=root', '--pid-file=',
-      '--host-record=api.shop.svc.cluster.local,10.96.0.20',
-      '--host-record=db.shop.svc.cluster.local,10.96.0.30,fd00::30',
-      '--host-record=payments.example.com,192.0.2.44',
-      '--address=/#/',
-    ], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    server.stderr?.on('data', (d: Buffer) => { err += d.toString(); });
-    // Wait until it answers.
-    const r = nodeResolver(port)(parseResolvConf('nameserver 127.0.0.1\noptions timeout:1 attempts:1'));
-    r.setServers(['127.0.0.1']);
-    for (let i = 0; i < 50; i++) {
-      try { await r.resolve4('payments.example.com'); return; } catch { await new Promise((res) => setTimeout(res, 100)); }
-    }
-    throw new Error(`dnsmasq did not start: ${err}`);
+    server = await startDnsmasq([
+      'api.shop.svc.cluster.local,10.96.0.20',
+      'db.shop.svc.cluster.local,10.96.0.30,fd00::30',
+      'payments.example.com,192.0.2.44',
+    ], async (p) => {
+      // Answers through our own resolver.
+      const r = nodeResolver(p)(parseResolvConf('nameserver 127.0.0.1\noptions timeout:1 attempts:1'));
+      r.setServers(['127.0.0.1']);
+      await r.resolve4('payments.example.com');
+    });
+    port = server.port;
   });
-  after(() => { server?.kill('SIGTERM'); });
+  after(() => { server?.stop(); });
 
   const conf = () => parseResolvConf('nameserver 127.0.0.1\nsearch shop.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5 timeout:1 attempts:1\n');
 

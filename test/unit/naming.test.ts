@@ -5,7 +5,6 @@
  */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createSocket } from 'node:dgram';
 import { buildSpec } from '../../src/config/spec.ts';
 import type { VariableName } from '../../src/config/vars.ts';
@@ -20,6 +19,7 @@ import { nameConnections } from '../../src/connections/naming.ts';
 import { nodeReverseResolver, ptrName, reverseLookup } from '../../src/connections/reverse.ts';
 import type { Socket } from '../../src/connections/procnet.ts';
 import { ApiDouble, pod } from './kube-double.ts';
+import { type Dnsmasq, freePort, haveDnsmasq, startDnsmasq } from '../support/dnsmasq.ts';
 
 /** A connected socket from the target (192.0.2.10 / 2001:db8::10) to a peer. */
 function sock(remote: string, port: number, opts: { proto?: 'tcp' | 'udp'; localPort?: number } = {}): Socket {
@@ -44,20 +44,6 @@ const connections: Connections = groupSockets([
   sock('192.0.2.44', 443), // resolved from DESTINATION_HOSTS payments.example.com
 ]);
 
-function haveDnsmasq(): boolean {
-  if (spawnSync('sh', ['-c', 'command -v dnsmasq']).status === 0) return true;
-  if (process.getuid?.() !== 0) return false;
-  spawnSync('apt-get', ['install', '-y', '-q', 'dnsmasq-base'], { stdio: 'ignore', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } });
-  return spawnSync('sh', ['-c', 'command -v dnsmasq']).status === 0;
-}
-
-async function freePort(): Promise<number> {
-  const s = createSocket('udp4');
-  await new Promise<void>((resolve) => s.bind(0, '127.0.0.1', resolve));
-  const port = s.address().port;
-  await new Promise<void>((resolve) => s.close(() => { resolve(); }));
-  return port;
-}
 
 const spec = (env: Partial<Record<VariableName, string>>) =>
   buildSpec({ get: (name) => (env[name] !== undefined ? { value: env[name], label: name } : undefined), readFile: () => '' });
@@ -181,28 +167,21 @@ describe('Kubernetes through the API double', () => {
 
 const available = haveDnsmasq();
 describe('reverse DNS against dnsmasq', { skip: available ? false : 'dnsmasq is not installed (apt-get install dnsmasq-base)' }, () => {
-  let server: ChildProcess | undefined;
+  let server: Dnsmasq | undefined;
   let port = 0;
   before(async () => {
-    port = await freePort();
-    server = spawn('dnsmasq', [
-      '--keep-in-foreground', '--no-daemon', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', '--bind-interfaces',
-      '--listen-address=127.0.0.1', `--port=${port}`, '--user=root', '--pid-file=',
-      '--host-record=api.other.svc.cluster.local,203.0.113.20',
-      '--host-record=d.example.org,2001:db8::99',
-      '--host-record=b-0.b.shop.svc.cluster.local,192.0.2.11',
-      '--address=/#/',
-    ], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let err = '';
-    server.stderr?.on('data', (d: Buffer) => { err += d.toString(); });
-    const r = nodeReverseResolver(port)({ timeoutMs: 500 });
-    r.setServers(['127.0.0.1']);
-    for (let i = 0; i < 50; i++) {
-      try { await r.reverse('203.0.113.20'); return; } catch { await new Promise((res) => setTimeout(res, 100)); }
-    }
-    throw new Error(`dnsmasq did not start: ${err}`);
+    server = await startDnsmasq([
+      'api.other.svc.cluster.local,203.0.113.20',
+      'd.example.org,2001:db8::99',
+      'b-0.b.shop.svc.cluster.local,192.0.2.11',
+    ], async (p) => {
+      const r = nodeReverseResolver(p)({ timeoutMs: 500 });
+      r.setServers(['127.0.0.1']);
+      await r.reverse('203.0.113.20');
+    });
+    port = server.port;
   });
-  after(() => { server?.kill('SIGTERM'); });
+  after(() => { server?.stop(); });
 
   const resolvConf = 'nameserver 127.0.0.1\nsearch shop.svc.cluster.local svc.cluster.local cluster.local\noptions ndots:5 timeout:1 attempts:2\n';
   const files = { readText: (p: string): string => { if (p === '/proc/4242/root/etc/resolv.conf') return resolvConf; throw new Error(`ENOENT ${p}`); } };
