@@ -65,6 +65,12 @@ export interface ReporterOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
+/**
+ * Event names only need to be unique in the namespace: time, a sequence shared by every Reporter of this process
+ * (two runs in one process — tests — never reuse one) and a random part (two runner pods at the same millisecond).
+ */
+let eventSeq = 0;
+
 export class Reporter {
   readonly namespace: string;
   readonly name: string;
@@ -74,7 +80,6 @@ export class Reporter {
   /** MEASURE_EFFECT per target pod: status.netchaosEffect (the ChaosResult CRD keeps unknown status fields). */
   private readonly effects: Record<string, EffectReport> = {};
   private queue: Promise<void> = Promise.resolve();
-  private seq = 0;
 
   constructor(private readonly o: ReporterOptions) {
     this.namespace = o.litmus.chaosNamespace;
@@ -210,7 +215,7 @@ export class Reporter {
     const involved = on === 'engine'
       ? { apiVersion: `${LITMUS_GROUP}/${LITMUS_VERSION}`, kind: 'ChaosEngine', name: litmus.engine ?? '', namespace: this.namespace, uid: this.engineUid }
       : { apiVersion: `${LITMUS_GROUP}/${LITMUS_VERSION}`, kind: 'ChaosResult', name: this.name, namespace: this.namespace };
-    const name = (): string => `${involved.name}.${now().toString(16)}${(this.seq++).toString(16)}${Math.floor(random() * 0xffffff).toString(16)}`;
+    const name = (): string => `${involved.name}.${now().toString(16)}${(eventSeq++).toString(16)}${Math.floor(random() * 0xffffff).toString(16)}`;
     /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- the V1* classes are generated data holders (public fields only): the client serializes this plain object through its type map like one of them */
     const body: CoreV1Event = {
       metadata: { name: name(), namespace: this.namespace },

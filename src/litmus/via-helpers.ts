@@ -95,7 +95,11 @@ async function buildJobs(deps: Deps, o: ViaHelpers): Promise<{ jobs: NodeJob[]; 
 function failIfAnyFailed(outcomes: readonly NodeOutcome[], injected: boolean): void {
   const bad = outcomes.filter((x) => x.kind !== 'completed');
   if (bad.length === 0) return;
-  const reason = `helper pod(s) failed on ${bad.length} of ${outcomes.length} node(s): ${bad.map(describeOutcome).join('; ')}`;
+  // A node stopped (or never started) because another one failed is not a failure of its own: named apart.
+  const failed = bad.filter((x) => x.kind !== 'stopped' && x.kind !== 'skipped');
+  const knockOn = failed.length > 0 ? bad.filter((x) => !failed.includes(x)) : [];
+  const reason = `helper pod(s) failed on ${(failed.length > 0 ? failed : bad).length} of ${outcomes.length} node(s): ${(failed.length > 0 ? failed : bad).map(describeOutcome).join('; ')}`
+    + (knockOn.length > 0 ? `; stopped as a consequence: ${knockOn.map(describeOutcome).join('; ')}` : '');
   const revertFailed = bad.filter((x) => x.result?.error?.code === 'CHAOS_REVERT_ERROR');
   if (revertFailed.length > 0) {
     throw new RevertError(reason, revertFailed.map((x) => `on node ${x.node}: ${x.result?.error?.message ?? ''}`).join('; '), `netchaos revert --pid <pid> on each of node(s) ${revertFailed.map((x) => x.node).join(', ')} (the pid and command are in the message)`);
