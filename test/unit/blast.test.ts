@@ -205,7 +205,7 @@ describe('cost', () => {
     const ms = performance.now() - started;
     assert.equal(br.totals.faulted, 2000);
     assert.ok(br.warnings.length > 8000);
-    assert.ok(ms < 2000, `${ms} ms`);
+    assert.ok(ms < 4000, `${ms} ms`); // at least twice the 0.8 s measured, on a busy machine
   });
 });
 
