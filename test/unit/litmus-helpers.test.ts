@@ -284,7 +284,9 @@ describe('netchaos run with targets on several nodes (helper pods)', () => {
 
   test('a helper that fails: reported by node with its own error code; the other nodes are stopped (they revert); all deleted', async () => {
     const failed = encodeResult({ version: 1, node: 'node-b', outcome: 'failed', exitCode: 1, targets: [{ pod: 'shop/frontend-2', status: 'targeted' }], error: { code: 'CONTAINER_RUNTIME_ERROR', message: 'cannot find container bbbb' } });
-    kubelet.behave = (p) => (p.spec.nodeName === 'node-b' ? { exitCode: 1, message: failed } : 'hang');
+    // node-b's failure is seen once the other helpers have applied their trees (so that they have something to revert).
+    const othersApplied = (): boolean => ['runner-1-helper-1', 'runner-1-helper-3'].every((n) => kubelet.helpers.get(n)?.ns.tcOps.includes('apply'));
+    kubelet.behave = (p) => (p.spec.nodeName !== 'node-b' ? 'hang' : p.status?.phase === 'Running' && !othersApplied() ? 'pending' : { exitCode: 1, message: failed });
     const r = await litmusRun(baseEnv());
     assert.equal(r.code, 0, r.stderr);
     const out = r.result?.status.experimentStatus;
@@ -325,9 +327,13 @@ describe('netchaos run with targets on several nodes (helper pods)', () => {
 
   test('SIGTERM (the engine is stopped): helpers deleted with a short grace, they revert, Stopped, exit 0 (recorded)', async () => {
     kubelet.behave = () => 'hang';
-    let gets = 0;
+    let sent = false;
     let f: ReturnType<typeof fakeDeps> | undefined;
-    kubelet.onGet = () => { if (++gets === 4) f?.signals.send('SIGTERM'); };
+    // The stop comes once every helper has applied its tree (on a loaded machine that is not after a fixed number of polls).
+    kubelet.onGet = () => {
+      const all = [...kubelet.helpers.values()];
+      if (!sent && all.length === 3 && all.every((h) => h.ns.tcOps.includes('apply'))) { sent = true; f?.signals.send('SIGTERM'); }
+    };
     const r = await litmusRun(baseEnv(), (x) => { f = x; });
     assert.equal(r.code, 0, r.stderr);
     const out = r.result?.status.experimentStatus;
