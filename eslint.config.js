@@ -31,7 +31,7 @@ const upward = (/** @type {string[]} */ allowed) => ({
 });
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'hub/', 'test/lab/.out/', 'bench/.out/'] },
+  { ignores: ['dist/', 'node_modules/', 'hub/', 'test/lab/.out/', 'bench/.out/', '.lab-build/'] },
   js.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

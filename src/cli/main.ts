@@ -4,25 +4,11 @@
  * error's (the error table), is the process's. The Litmus runner's code and the Kubernetes client are loaded
  * when a command needs them; the rest is one bundle (a handful of files to read at start-up).
  */
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode, RevertError, UsageError, UsageErrors, exitCodeOf, messageOf } from '../model/errors.js';
-import { stringField, tryParseJson } from '../model/json.js';
 import { type Action, Context, type Io, type Options } from './context.js';
 import type { HostFactory } from './host.js';
-
-/** The package version, from package.json next to dist/ (the bundle) or src/ (this file under src/cli/). */
-function version(): string {
-  for (const path of ['../package.json', '../../package.json']) {
-    try {
-      const v = stringField(tryParseJson(readFileSync(new URL(path, import.meta.url), 'utf8')), 'version');
-      if (v !== undefined) return v;
-    } catch {
-      // not there: the next place
-    }
-  }
-  return 'unknown';
-}
+import { version } from './version.js';
 
 /**
  * Each command's code, loaded when that command runs: `--version` loads none of it, `revert` no planner,

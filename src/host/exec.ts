@@ -1,5 +1,4 @@
 /** The real Exec port: execa with an argv array, never a shell; actionable errors when a binary cannot start. */
-import { execa } from 'execa';
 import { RuntimeError } from '../model/errors.js';
 import type { Exec } from '../ports.js';
 
@@ -9,7 +8,11 @@ const installHints: Readonly<Record<string, string>> = {
   ip: 'install iproute2',
 };
 
+/** execa is loaded by the first exec: commands that run nothing (`plan` without a target, `--version`) do not pay for it. */
+let loaded: Promise<typeof import('execa')> | undefined;
+
 export const realExec: Exec = async (file, args, options = {}) => {
+  const { execa } = await (loaded ??= import('execa'));
   const result = await execa(file, [...args], {
     reject: false,
     stripFinalNewline: false,

@@ -20,6 +20,7 @@ for (const raw of readFileSync(log, 'utf8').split('\n')) {
   if (!m) continue;
   const [, mark, name, ms] = m;
   if (name.startsWith('/')) continue; // a whole file (it failed or timed out): its tests are listed on their own
+  if (mark === '﹣') continue; // not run (--test-name-pattern, skip): neither a scenario's time nor a failure
   tests.push({ name, ok: mark === '✔', s: Math.round(Number(ms) / 100) / 10 });
 }
 const total = Math.round(tests.reduce((n, t) => n + t.s, 0));

@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
-# Build dist/ when it is missing or older than src/ (host side; the VM only runs it).
+# Build dist/ when it is missing or older than src/, and the lab's bundled Kubernetes API double
+# (.lab-build/kube-double-server.mjs) when it is missing or older than what it is made of
+# (host side; the VM only runs them).
 set -euo pipefail
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
 cd "$REPO"
 [[ -d src ]] || exit 0
-if [[ -f dist/cli.js ]] && [[ -z "$(find src -newer dist/cli.js -type f -print -quit)" ]]; then
-  exit 0
+if [[ ! -f dist/cli.js ]] || [[ -n "$(find src -newer dist/cli.js -type f -print -quit)" ]]; then
+  [[ -d node_modules ]] || npm ci --no-audit --no-fund >&2
+  echo "lab: building dist/ (npm run build)" >&2
+  npm run build >&2
+  [[ -f dist/cli.js ]] || { echo "lab: npm run build did not produce dist/cli.js" >&2; exit 1; }
 fi
-[[ -d node_modules ]] || npm ci --no-audit --no-fund >&2
-echo "lab: building dist/ (npm run build)" >&2
-npm run build >&2
-[[ -f dist/cli.js ]] || { echo "lab: npm run build did not produce dist/cli.js" >&2; exit 1; }
+double=.lab-build/kube-double-server.mjs
+if [[ ! -f "$double" ]] || [[ -n "$(find src scripts test/unit test/support test/lab/guest/kube-double-server.ts test/lab/bundle-double.mjs package-lock.json -newer "$double" -type f -print -quit)" ]]; then
+  [[ -d node_modules ]] || npm ci --no-audit --no-fund >&2
+  node test/lab/bundle-double.mjs
+fi

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DEPS, OUT, CLI, GUEST_DIR, REPO, ensureLab, cliExists, cli, run, mustRun, hasOurTree, sleep, record } from './lib.mjs';
+import { DEPS, OUT, CLI, GUEST_DIR, REPO, ensureLab, cliExists, cli, run, mustRun, hasOurTree, sleep, record, kubeDoubleArgv } from './lib.mjs';
 
 const DNS = '192.0.2.1';
 const HOSTS = path.join(OUT, 'deps-hosts');
@@ -47,7 +47,7 @@ before(async () => {
   assert.match(readFileSync(ready, 'utf8'), /ready/, 'hold-conns connected to B, C and D');
   assert.match(readFileSync(`/proc/${PID}/root/etc/resolv.conf`, 'utf8'), /nameserver 192\.0\.2\.1/, 'the app sees its own resolv.conf');
   dir = mkdtempSync(path.join(OUT, 'deps-'));
-  double = spawn('node', ['--import', 'tsx', path.join(GUEST_DIR, 'kube-double-server.ts'), dir, String(PID)], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
+  double = spawn('node', kubeDoubleArgv(dir, String(PID)), { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise((resolve, reject) => {
     let out = '';
     double.stdout.on('data', (c) => { out += c; if (out.includes('READY')) resolve(); });

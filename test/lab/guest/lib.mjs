@@ -13,6 +13,15 @@ export const OUT = process.env.NCLAB_OUT ?? '/tmp/nclab-out';
 // NCLAB_CLI: run another CLI build (e.g. a stand-in while testing the lab itself).
 export const CLI = process.env.NCLAB_CLI ?? path.join(REPO, 'dist', 'cli.js');
 export const OUR_HANDLE = '4e43:';
+/**
+ * node's arguments that start the Kubernetes API double (kube-double-server.ts) with `args`: the bundle
+ * test/lab/ensure-build.sh makes on the host (.lab-build/, one file, plain node), else the TypeScript through tsx
+ * (under TCG the tsx start costs scenarios 10, 40 and 60 tens of seconds each).
+ */
+export function kubeDoubleArgv(...args) {
+  const bundle = path.join(REPO, '.lab-build', 'kube-double-server.mjs');
+  return existsSync(bundle) ? [bundle, ...args] : ['--import', 'tsx', path.join(GUEST_DIR, 'kube-double-server.ts'), ...args];
+}
 // "Untouched" means a dependency's added median stays well below the fault: a packet the filters send
 // to the wrong band gets the whole 100 ms, so 10 ms still tells the two apart by a factor of 10. Under
 // emulation on a busy 2-core machine an untouched port measured up to 3.6 ms added (CI, 2026-11-30);

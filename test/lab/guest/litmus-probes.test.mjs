@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { OUT, CLI, GUEST_DIR, REPO, APP, ensureLab, cliEnv, hasOurTree, tcState, sleep, record } from './lib.mjs';
+import { OUT, CLI, GUEST_DIR, REPO, APP, ensureLab, cliEnv, hasOurTree, tcState, sleep, record, kubeDoubleArgv } from './lib.mjs';
 
 let PID;
 let double;
@@ -46,7 +46,7 @@ before(async () => {
     { name: 'front-fast', type: 'httpProbe', mode: 'OnChaos', 'httpProbe/inputs': { url, method: { get: { criteria: '==', responseCode: '200' } } }, runProperties: { probeTimeout: '250ms', interval: '500ms', probePollingInterval: '1s', attempt: 1 } },
   ];
   writeFileSync(path.join(dir, 'probes.json'), JSON.stringify(probes));
-  double = spawn('node', ['--import', 'tsx', path.join(GUEST_DIR, 'kube-double-server.ts'), dir, String(PID), path.join(dir, 'probes.json')], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
+  double = spawn('node', kubeDoubleArgv(dir, String(PID), path.join(dir, 'probes.json')), { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
   await started(double, 'the API double');
 });
 

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  DEPS, OUT, CLI, GUEST_DIR, REPO, CONTROL, hp, ensureLab, cliEnv, probeTcp, addedTcp, hasOurTree, tcState, sleep, record,
+  DEPS, OUT, CLI, REPO, CONTROL, hp, ensureLab, cliEnv, probeTcp, addedTcp, hasOurTree, tcState, sleep, record, kubeDoubleArgv,
 } from './lib.mjs';
 
 let PID;
@@ -20,7 +20,7 @@ let dir;
 before(async () => {
   PID = ensureLab();
   dir = mkdtempSync(path.join(OUT, 'litmus-'));
-  double = spawn('node', ['--import', 'tsx', path.join(GUEST_DIR, 'kube-double-server.ts'), dir, String(PID)], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
+  double = spawn('node', kubeDoubleArgv(dir, String(PID)), { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
   await new Promise((resolve, reject) => {
     let out = '';
     double.stdout.on('data', (c) => { out += c; if (out.includes('READY')) resolve(); });
