@@ -49,6 +49,8 @@ export interface SweepOptions {
   readonly interface?: string;
   /** Only this run's tree in this namespace (the watchdog); `hint` is tried first. */
   readonly only?: { readonly nsId: string; readonly runId: string; readonly hint?: string };
+  /** Only this namespace, every run's expired tree in it (a run's preflight: the target's namespace). */
+  readonly namespace?: ReachableNamespace;
   readonly dirs?: NamespaceDirs;
 }
 
@@ -57,7 +59,9 @@ type SweepDeps = Pick<Deps, 'tc' | 'files' | 'clock'>;
 export async function sweep(deps: SweepDeps, opts: SweepOptions = {}): Promise<SweepReport> {
   const dirs = opts.dirs ?? defaultDirs;
   let namespaces: ReachableNamespace[];
-  if (opts.only) {
+  if (opts.namespace) {
+    namespaces = [opts.namespace];
+  } else if (opts.only) {
     const found = await locateNamespace(deps, opts.only.nsId, opts.only.hint, dirs);
     namespaces = found ? [found] : [];
   } else {

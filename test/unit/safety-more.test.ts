@@ -7,8 +7,14 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Deps } from '../../src/ports.ts';
+import type { Spec } from '../../src/model/spec.ts';
+import { RefusedError, exitCodeOf } from '../../src/model/errors.ts';
+import { inject } from '../../src/lifecycle/inject.ts';
+import type { LifecycleEvent } from '../../src/lifecycle/events.ts';
+import { type Env, specOf } from '../support/spec.ts';
+import { FakeNetns } from '../support/fake-tc.ts';
 import { markerGuardLine, markerNode, parseMarker } from '../../src/tc/marker.ts';
-import { legacyIfbName } from '../../src/tc/plan.ts';
+import { legacyIfbName, plan } from '../../src/tc/plan.ts';
 import { nsenterTc } from '../../src/netns/tc.ts';
 import { sweep } from '../../src/lifecycle/sweep.ts';
 import { FakeNamespace } from '../support/fake-namespace.ts';
@@ -69,5 +75,83 @@ describe('sweep of a first-format tree (the real tc adapter on recorded tc outpu
     const { ns, report } = await sweepAt(undefined);
     assert.deepEqual(report.trees.map((t) => t.status), ['unmarked']);
     assert.equal(ns.root.handle, '4e43:');
+  });
+});
+
+describe('the next run removes a killed run\'s expired tree before it injects', () => {
+  const OTHER = 'fedcba9876543210';
+  const spec = (env: Env = {}): Spec => specOf({ DESTINATION_IPS: '192.0.2.11', NETWORK_LATENCY: '100', TOTAL_CHAOS_DURATION: '30', ...env });
+  /** One run (run id RUN_ID) at t = 1000 s against `ns`; every event, whole. */
+  async function run(ns: FakeNetns, s: Spec = spec()) {
+    const f = fakeDeps(ns);
+    const events: LifecycleEvent[] = [];
+    let outcome: Awaited<ReturnType<typeof inject>> | undefined;
+    let error: unknown;
+    try {
+      outcome = await inject(f.deps, { spec: s, plan: plan(s), netns: { kind: 'pid', pid: 4242 }, runId: RUN_ID, onEvent: (e) => events.push(e) });
+    } catch (e) {
+      error = e;
+    }
+    return { events, outcome, error, lines: f.lines };
+  }
+
+  test('egress: the expired tree of another run is removed (guarded by that run\'s marker), said so, then this run injects and reverts', async () => {
+    const ns = new FakeNetns();
+    ns.root = { kind: 'prio', handle: '4e43:' };
+    ns.marker = { runId: OTHER, deadlineS: 990 };
+    const r = await run(ns);
+    assert.equal(r.error, undefined, String(r.error));
+    assert.deepEqual(r.outcome, { status: 'completed', reinjected: 0 });
+    const leftover = r.events.find((e) => e.kind === 'leftover');
+    assert.deepEqual(leftover && { ...leftover, detail: undefined }, { kind: 'leftover', action: 'removed', interface: 'eth0', runId: OTHER, detail: undefined });
+    assert.equal(r.events[0]?.kind, 'leftover', 'before anything else of this run');
+    assert.deepEqual(ns.calls.filter((c) => c.op === 'revertOnce').map((c) => c.runId), [OTHER, RUN_ID], 'the leftover\'s delete carries its own run\'s guard');
+    assert.ok(r.lines.some((l) => /removed the expired netchaos tree of run fedcba9876543210 on eth0 before injecting/.test(l.msg)), JSON.stringify(r.lines));
+    assert.equal(ns.root.handle, '0:');
+  });
+  test('a live tree of another run is still refused (exit 5) and untouched; no leftover event', async () => {
+    const ns = new FakeNetns();
+    ns.root = { kind: 'prio', handle: '4e43:' };
+    ns.marker = { runId: OTHER, deadlineS: 1100 };
+    const r = await run(ns);
+    assert.ok(r.error instanceof RefusedError);
+    assert.equal(exitCodeOf(r.error), 5);
+    assert.match(r.error.message, /belongs to run fedcba9876543210, active until/);
+    assert.deepEqual(r.events.filter((e) => e.kind === 'leftover'), []);
+    assert.deepEqual(ns.marker, { runId: OTHER, deadlineS: 1100 });
+    assert.equal(ns.calls.filter((c) => c.op === 'revertOnce' || c.op === 'apply').length, 0, 'nothing deleted, nothing applied');
+  });
+  test('a tree without our marker is still refused and untouched', async () => {
+    const ns = new FakeNetns();
+    ns.root = { kind: 'prio', handle: '4e43:' };
+    const r = await run(ns);
+    assert.ok(r.error instanceof RefusedError);
+    assert.equal(ns.root.handle, '4e43:');
+    assert.equal(ns.calls.filter((c) => c.op === 'revertOnce' || c.op === 'apply').length, 0);
+  });
+  test('DIRECTION=ingress: the expired leftover on the ifb goes with its redirect and the ifb, then this run injects', async () => {
+    const ns = new FakeNetns();
+    ns.ifb = true;
+    ns.ifbMarker = { runId: OTHER, deadlineS: 990 };
+    ns.ingress = 'ours';
+    const r = await run(ns, spec({ DIRECTION: 'ingress' }));
+    assert.equal(r.error, undefined, String(r.error));
+    assert.deepEqual(r.outcome, { status: 'completed', reinjected: 0 });
+    const leftover = r.events.find((e) => e.kind === 'leftover');
+    assert.equal(leftover?.kind === 'leftover' ? `${leftover.action} ${leftover.interface} ${leftover.runId ?? ''}` : undefined, `removed nc-ifb-eth0 ${OTHER}`);
+    assert.match(leftover?.kind === 'leftover' ? leftover.detail : '', /also removed ingress qdisc on eth0 and ifb device nc-ifb-eth0/);
+    assert.equal(ns.ifb, false, 'this run\'s own ifb went at its revert');
+    assert.equal(ns.ingress, 'none');
+  });
+  test('a leftover that cannot be removed: said so, and the run is refused as before', async () => {
+    const ns = new FakeNetns();
+    ns.root = { kind: 'prio', handle: '4e43:' };
+    ns.marker = { runId: OTHER, deadlineS: 990 };
+    ns.revertFailures = 5;
+    const r = await run(ns);
+    assert.ok(r.error instanceof RefusedError);
+    assert.match(r.error.message, /whose deadline passed/);
+    assert.deepEqual(r.events.filter((e) => e.kind === 'leftover').map((e) => e.kind === 'leftover' && e.action), ['failed']);
+    assert.equal(ns.calls.filter((c) => c.op === 'apply').length, 0);
   });
 });
