@@ -52,6 +52,7 @@ export async function applyTree(deps: ApplyDeps, o: ApplyOptions): Promise<{ tre
   const before = ingress ? await preflightIngress(deps, { spec, netns, emit: o.emit }) : [];
   const request = {
     runId: o.owner.runId, generation: o.generation, deadlineS: o.owner.deadlineS, nsId: o.nsId, path: await deadmanPath(deps, netns, o.nsId), interface: spec.interface,
+    direction: spec.direction,
   };
   // The process dead-man (a second node process) is spawned while the first change runs, so its start does not
   // delay the apply; the systemd one is armed first (DEADMAN=systemd that cannot be armed is an error before any change).

@@ -45,7 +45,7 @@ export interface SweepReport {
 }
 
 export interface SweepOptions {
-  /** Only this interface (default: all). */
+  /** Only this interface and its ifb (default: all). */
   readonly interface?: string;
   /** Only this run's tree in this namespace (the watchdog); `hint` is tried first. */
   readonly only?: { readonly nsId: string; readonly runId: string; readonly hint?: string };
@@ -84,13 +84,16 @@ export async function sweep(deps: SweepDeps, opts: SweepOptions = {}): Promise<S
     /** ifb devices removed with the ingress side of an expired run: not looked at again. */
     const handled = new Set<string>();
     for (const dev of devs) {
-      if (handled.has(dev) || (opts.interface !== undefined && dev !== opts.interface)) continue;
+      if (handled.has(dev) || (opts.interface !== undefined && !ofInterface(dev, opts.interface))) continue;
       const tree = await sweepTree(deps, { ns, netns, dev, allDevs, handled, only: opts.only });
       if (tree) trees.push(tree);
     }
   }
   return { nowS: Math.floor(deps.clock.now() / 1000), namespaces: namespaces.length, skipped, trees };
 }
+
+/** The interface itself, or its ifb (DIRECTION=ingress puts the tree and its marker there), either name form. */
+const ofInterface = (dev: string, iface: string): boolean => dev === iface || dev === ifbName(iface) || dev === legacyIfbName(iface);
 
 interface TreeAt {
   readonly ns: ReachableNamespace;

@@ -13,7 +13,8 @@ import { inject } from '../../src/lifecycle/inject.ts';
 import type { LifecycleEvent } from '../../src/lifecycle/events.ts';
 import { type Env, specOf } from '../support/spec.ts';
 import { FakeNetns } from '../support/fake-tc.ts';
-import { markerGuardLine, markerNode, parseMarker } from '../../src/tc/marker.ts';
+import { markerGuardLine, markerKeyTexts, markerNode, parseMarker } from '../../src/tc/marker.ts';
+import { systemdArmArgs, systemdCommands } from '../../src/lifecycle/deadman.ts';
 import { legacyIfbName, plan } from '../../src/tc/plan.ts';
 import { nsenterTc } from '../../src/netns/tc.ts';
 import { sweep } from '../../src/lifecycle/sweep.ts';
@@ -153,5 +154,54 @@ describe('the next run removes a killed run\'s expired tree before it injects', 
     assert.match(r.error.message, /whose deadline passed/);
     assert.deepEqual(r.events.filter((e) => e.kind === 'leftover').map((e) => e.kind === 'leftover' && e.action), ['failed']);
     assert.equal(ns.calls.filter((c) => c.op === 'apply').length, 0);
+  });
+});
+
+describe('the dead-men and DIRECTION=ingress|both', () => {
+  const OTHER = 'fedcba9876543210';
+  test('the process dead-man (sweep of one run, one interface) removes an ingress-only tree: it sits on the interface\'s ifb', async () => {
+    const ns = new FakeNetns();
+    ns.ifb = true;
+    ns.ifbMarker = { runId: OTHER, deadlineS: 990 };
+    ns.ingress = 'ours';
+    const f = fakeDeps(ns, { nsId: (p) => (p === '/proc/4242/ns/net' ? 'net:[5]' : undefined) });
+    const report = await sweep(f.deps, { interface: 'eth0', only: { nsId: 'net:[5]', runId: OTHER, hint: '/proc/4242/ns/net' } });
+    assert.deepEqual(report.trees.map((t) => [t.interface, t.status]), [['nc-ifb-eth0', 'removed']], JSON.stringify(report));
+    assert.equal(ns.ifb, false);
+    assert.equal(ns.ingress, 'none');
+  });
+  const request = { runId: RUN_ID, generation: 1, deadlineS: 2000, nsId: 'net:[4026532001]', path: '/proc/4242/ns/net', interface: 'eth0' };
+  const text = (argv: readonly string[]): string => argv.join(' ');
+  const MARKER = `/run/netchaos-revert-${RUN_ID}-1.marker`;
+  test('systemd, DIRECTION=both: after the four marker checks on eth0, its root, our redirect, the ifb, then the ingress qdisc only when no other filter is on it', () => {
+    const c = systemdCommands({ ...request, direction: 'both' });
+    assert.deepEqual(c.pre.map(text), [
+      'nsenter --net=/proc/4242/ns/net -- tc filter show dev eth0 parent 4e43: prio 9',
+      ...markerKeyTexts({ runId: RUN_ID, deadlineS: 2000 }).map((k) => `grep -qF ${k} ${MARKER}`),
+      'nsenter --net=/proc/4242/ns/net -- tc qdisc del dev eth0 root handle 4e43:',
+      'nsenter --net=/proc/4242/ns/net -- tc filter del dev eth0 parent ffff: prio 20035',
+      'nsenter --net=/proc/4242/ns/net -- ip link del dev nc-ifb-eth0',
+      `rm -f ${MARKER}`,
+      'nsenter --net=/proc/4242/ns/net -- tc filter show dev eth0 ingress',
+      `test ! -s ${MARKER}`,
+    ]);
+    assert.equal(text(c.main), 'nsenter --net=/proc/4242/ns/net -- tc qdisc del dev eth0 ingress');
+    assert.equal(text(c.post), `rm -f ${MARKER}`);
+  });
+  test('systemd, DIRECTION=ingress: the marker is read on the ifb; no root delete on eth0 (its egress was never ours)', () => {
+    const c = systemdCommands({ ...request, direction: 'ingress' });
+    assert.equal(text(c.pre[0] ?? []), 'nsenter --net=/proc/4242/ns/net -- tc filter show dev nc-ifb-eth0 parent 4e43: prio 9');
+    assert.ok(!c.pre.some((a) => text(a).includes('root handle 4e43:')));
+    const at = (needle: string): number => c.pre.findIndex((a) => text(a).includes(needle));
+    assert.ok(at('grep') < at('filter del') && at('filter del') < at('ip link del'), 'the checks, then the redirect, then the ifb (a redirect to a deleted device drops every packet)');
+  });
+  test('systemd, egress: unchanged (five checks, one delete); every unit sends stderr to the journal, not into the marker file', () => {
+    const c = systemdCommands(request);
+    assert.equal(c.pre.length, 5);
+    assert.equal(text(c.main), 'nsenter --net=/proc/4242/ns/net -- tc qdisc del dev eth0 root handle 4e43:');
+    const args = systemdArmArgs({ ...request, direction: 'both' }, 1960);
+    assert.ok(args.includes('--property=StandardError=journal'));
+    assert.ok(args.includes(`--property=ExecStartPre=test ! -s ${MARKER}`));
+    assert.equal(args.filter((a) => a === 'sh' || a === '/bin/sh' || a.includes('$') || a.includes('%')).length, 0, 'no shell, no $ or %');
   });
 });
