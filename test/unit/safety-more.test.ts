@@ -8,7 +8,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import type { Deps } from '../../src/ports.ts';
 import type { Spec } from '../../src/model/spec.ts';
-import { RefusedError, exitCodeOf } from '../../src/model/errors.ts';
+import { RefusedError, TargetGoneError, exitCodeOf } from '../../src/model/errors.ts';
 import { inject } from '../../src/lifecycle/inject.ts';
 import type { LifecycleEvent } from '../../src/lifecycle/events.ts';
 import { type Env, specOf } from '../support/spec.ts';
@@ -19,7 +19,7 @@ import { legacyIfbName, plan } from '../../src/tc/plan.ts';
 import { nsenterTc } from '../../src/netns/tc.ts';
 import { sweep } from '../../src/lifecycle/sweep.ts';
 import { FakeNamespace } from '../support/fake-namespace.ts';
-import { FakeClock, fakeDeps } from '../support/fake-ports.ts';
+import { FakeClock, FakeProcesses, fakeDeps } from '../support/fake-ports.ts';
 
 /** What `tc filter show dev eth0 parent 4e43: prio 9` printed for a tree of the first format (iproute2 6.1, lab VM). */
 const FIRST_FORMAT = ['filter protocol [20035] u32 chain 0 ', 'filter protocol [20035] u32 chain 0 fh 7ff: ht divisor 1 ',
@@ -203,5 +203,45 @@ describe('the dead-men and DIRECTION=ingress|both', () => {
     assert.ok(args.includes('--property=StandardError=journal'));
     assert.ok(args.includes(`--property=ExecStartPre=test ! -s ${MARKER}`));
     assert.equal(args.filter((a) => a === 'sh' || a === '/bin/sh' || a.includes('$') || a.includes('%')).length, 0, 'no shell, no $ or %');
+  });
+});
+
+describe('the namespace identity, checked again right before the apply and before every revert', () => {
+  /** /proc/4242/ns/net leads to net:[1] until `moved()`, then to net:[2] (the PID reused, a --netns path bound again). */
+  function moving() {
+    let id = 'net:[1]';
+    const ns = new FakeNetns();
+    const processes = new FakeProcesses();
+    const f = fakeDeps(ns, { processes, nsId: (p) => (p === '/proc/4242/ns/net' ? id : p === '/proc/1/ns/net' || p === '/proc/self/ns/net' ? 'net:[4026531840]' : undefined) });
+    return { ns, f, processes, moved: () => { id = 'net:[2]'; } };
+  }
+  const s = specOf({ DESTINATION_IPS: '192.0.2.11', NETWORK_LATENCY: '100', TOTAL_CHAOS_DURATION: '30' });
+  test('moved after preflight (during RAMP_TIME or the effect baseline): refused, nothing applied in the namespace it leads to now, no dead-man left', async () => {
+    const { ns, f, processes, moved } = moving();
+    let error: unknown;
+    try {
+      await inject(f.deps, { spec: s, plan: plan(s), netns: { kind: 'pid', pid: 4242 }, runId: RUN_ID, onEvent: (e) => { if (e.kind === 'preflight-ok') moved(); } });
+    } catch (e) {
+      error = e;
+    }
+    assert.ok(error instanceof TargetGoneError, String(error));
+    assert.equal(exitCodeOf(error), 4);
+    assert.match(error.message, /\/proc\/4242\/ns\/net now leads to the network namespace net:\[2\], not to net:\[1\] that preflight checked: nothing was changed/);
+    assert.deepEqual(ns.calls.filter((c) => c.op === 'apply' || c.op === 'addLinks' || c.op === 'revertOnce'), [], 'no batch, no ifb, no delete');
+    assert.equal(ns.root.handle, '0:');
+    assert.equal(processes.started.length, 0, 'no watchdog was started for a tree that was never built');
+  });
+  test('moved after the apply, the tree\'s namespace gone: the revert does not delete anything in the namespace the path leads to now', async () => {
+    const { ns, f, moved } = moving();
+    const events: LifecycleEvent[] = [];
+    let error: unknown;
+    try {
+      await inject(f.deps, { spec: s, plan: plan(s), netns: { kind: 'pid', pid: 4242 }, runId: RUN_ID, onEvent: (e) => { events.push(e); if (e.kind === 'injected') moved(); } });
+    } catch (e) {
+      error = e;
+    }
+    assert.ok(error instanceof TargetGoneError, String(error));
+    assert.deepEqual(ns.calls.filter((c) => c.op === 'revertOnce'), [], 'no delete through a reference that leads elsewhere');
+    assert.ok(events.some((e) => e.kind === 'target-gone'), JSON.stringify(events.map((e) => e.kind)));
   });
 });
