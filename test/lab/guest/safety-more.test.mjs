@@ -55,7 +55,7 @@ test('73. a pod kill (SIGKILL of the runner AND its watchdog\'s process group): 
   const before0 = tcState('app');
   let h;
   try {
-    h = await startInject(['--pid', String(PID)], { env: { NETWORK_LATENCY: String(LAT), DESTINATION_IPS: B.v4, TOTAL_CHAOS_DURATION: '6', DEADMAN: 'process', DEADMAN_GRACE: '1' } });
+    h = await startInject(['--pid', String(PID)], { env: { NETWORK_LATENCY: String(LAT), DESTINATION_IPS: B.v4, TOTAL_CHAOS_DURATION: '25', DEADMAN: 'process', DEADMAN_GRACE: '1' } });
     check(h.applied, 'our tree never appeared', h.output);
     const m = marker('app');
     check(m !== null, 'the tree carries an owner marker', tc('app', ['filter', 'show', 'dev', 'eth0']).stdout.slice(0, 1500));
@@ -69,7 +69,7 @@ test('73. a pod kill (SIGKILL of the runner AND its watchdog\'s process group): 
     const wdGoneMs = await waitFor(() => !existsSync(`/proc/${wd}`), 5000, 20);
     check(wdGoneMs !== null, 'the watchdog is gone with the "pod"', { wd });
 
-    // A next run while the deadline is in the future: refused, the tree untouched.
+    // A next run while the deadline is in the future (25 s of duration: a run under emulation starts in 4-13 s): refused, the tree untouched.
     const live = cli(['inject', '--pid', String(PID)], { env: { NETWORK_LATENCY: String(LAT), DESTINATION_IPS: B.v4, TOTAL_CHAOS_DURATION: '2', DEADMAN: 'off' } });
     const liveOk = live.code === 5 && /active until/.test(live.stderr) && hasOurTree('app');
     // Past the deadline nothing removes it by itself (the dead-man died with the pod).
@@ -219,7 +219,7 @@ test('75. the systemd dead-man\'s commands for DIRECTION=both and ingress (run i
     check(h.applied, 'the ingress tree never appeared', h.output);
     await waitFor(() => redirectOf('app', 'eth0') !== null, 10000);
     const mi = marker('app', 'nc-ifb-eth0');
-    const foreign = tc('app', ['filter', 'add', 'dev', 'eth0', 'parent', 'ffff:', 'protocol', 'ip', 'prio', '1', 'u32', 'match', 'ip', 'dst', '203.0.113.99/32', 'action', 'pass']);
+    const foreign = tc('app', ['filter', 'add', 'dev', 'eth0', 'parent', 'ffff:', 'protocol', 'ip', 'prio', '1', 'u32', 'match', 'ip', 'dst', '203.0.113.99/32', 'action', 'mirred', 'egress', 'mirror', 'dev', 'lo']);
     assert.equal(foreign.code, 0, foreign.stderr);
     const unit = runUnit(unitFor(mi.runId, mi.deadlineS, 'ingress').commands);
     const after = { ...appState(), redirect: redirectOf('app', 'eth0'), filters: tc('app', ['filter', 'show', 'dev', 'eth0', 'ingress']).stdout.trim().slice(0, 400) };
