@@ -356,5 +356,6 @@ describe('command line', () => {
     const r = await cli(['plan', '--destination-ips', '192.0.2.11']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /Owner marker \(inject appends it.*DEADMAN=auto\):\n {2}filter add dev eth0 parent 4e43: protocol 0x4e43 prio 9 handle 7ff: u32 divisor 1\n/);
+    assert.match(r.stdout, /\nDead-man: systemd on a node whose PID 1 is systemd .*else the process watchdog \(it dies with a pod\).*the next run on the target removes an expired tree of ours before it injects/);
   });
 });
