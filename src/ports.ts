@@ -145,9 +145,10 @@ export interface TcPort {
   apply(netns: NetnsRef, lines: readonly string[]): Promise<BatchFailure | undefined>;
   /**
    * Deletes our root on `dev` (the kernel refuses unless its handle is ours) and reads back what is left. With
-   * `runId`, only when that run's marker is there, checked in the same tc batch (else `otherRun`/not removed).
+   * `runId`, only when that run's marker is there, checked in the same tc batch (else `otherRun`/not removed):
+   * its node `node` as read from the tree (a tree of the 7ff::1 format), else `markerNode(runId)`.
    */
-  revertOnce(netns: NetnsRef, dev: string, runId?: string): Promise<RevertResult>;
+  revertOnce(netns: NetnsRef, dev: string, runId?: string, node?: string): Promise<RevertResult>;
   /** The ingress slot of `dev`, its filters and our ifb, read after running `first` (deletes) in the same batch. */
   readIngress(netns: NetnsRef, dev: string, first?: readonly string[]): Promise<IngressState>;
   /** Runs `ip -batch` lines (create the ifb and set it up): an error text when it failed. */

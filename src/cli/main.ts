@@ -85,7 +85,7 @@ async function program(argv: readonly string[], io: Io, run: (load: () => Promis
   // Prints the systemd dead-man's `nsenter … systemd-run …` argv and its commands (JSON), changing nothing: for review and the lab.
   p.command('deadman-unit', { hidden: true })
     .requiredOption('--run-id <id>').requiredOption('--netns-id <id>').requiredOption('--deadline <unix-seconds>')
-    .requiredOption('--interface <name>').requiredOption('--path <path>').option('--generation <n>', '', '1')
+    .requiredOption('--interface <name>').requiredOption('--path <path>').option('--generation <n>', '', '1').option('--direction <egress|ingress|both>', '', 'egress')
     .action(run(actions['deadman-unit']));
   return p;
 }

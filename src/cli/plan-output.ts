@@ -26,8 +26,16 @@ export interface PlanView {
 /** What `plan` shows of the owner marker: inject appends these lines to the batch, with its own run id and deadline. */
 function ownerPreview(spec: Spec, nowMs: number) {
   const owner = { runId: '0000000000000000', deadlineS: Math.ceil(nowMs / 1000) + spec.rampS + spec.durationS + spec.deadmanGraceS };
-  return { example: owner, deadman: spec.deadman, lines: markerLines(spec.interface, owner) };
+  return { example: owner, deadman: spec.deadman, deadmanDoes: DEADMAN_DOES[spec.deadman], lines: markerLines(spec.interface, owner) };
 }
+
+/** What each DEADMAN mode does after a crash, and what it survives (docs/how-it-works.md has the table). */
+const DEADMAN_DOES: Record<Spec['deadman'], string> = {
+  auto: 'systemd on a node whose PID 1 is systemd (a timer there: it outlives SIGKILL of the runner and of its pod), else the process watchdog (it dies with a pod); the log line "dead-man armed" says which',
+  systemd: 'a systemd timer on the node: it outlives SIGKILL of the runner and of its pod; refused before any change when it cannot be armed',
+  process: 'a detached watchdog process: it outlives SIGKILL of the runner process, not of its pod',
+  off: 'none',
+};
 
 const containerInfo = (v: PlanView) => {
   const c = v.prepared.container;
@@ -53,7 +61,8 @@ export function planText(v: PlanView): string {
   const c = containerInfo(v);
   const head = c ? `Container ${v.containerId ?? '?'}: pid ${c.pid}, netns ${c.netns} (via ${c.via}, runtime ${c.runtime})\n` : '';
   const owner = ownerPreview(spec, v.nowMs);
-  const ownerText = `\nOwner marker (inject appends it to the batch with its run id and deadline = apply time + duration + DEADMAN_GRACE; dead-man: DEADMAN=${owner.deadman}):\n${owner.lines.map((l) => `  ${l}`).join('\n')}\n`;
+  const ownerText = `\nOwner marker (inject appends it to the batch with its run id and deadline = apply time + duration + DEADMAN_GRACE; dead-man: DEADMAN=${owner.deadman}):\n${owner.lines.map((l) => `  ${l}`).join('\n')}\n`
+    + `Dead-man: ${owner.deadmanDoes}. Whatever it is, the next run on the target removes an expired tree of ours before it injects, and \`netchaos sweep\` does on the node.\n`;
   const probes = spec.measureEffect
     ? `\n${describeProbes(probeDestinations(p.plan)).join('\n')}\n${spec.verifyEffect ? 'VERIFY_EFFECT=true: a measured effect outside the tolerance fails the run (exit 6)\n' : ''}`
     : '';

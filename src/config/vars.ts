@@ -130,7 +130,7 @@ export const variables = [
   },
   {
     env: 'DEADMAN', flag: '--deadman <mode>', default: 'auto', section: 'safety', litmus: false, manifest: true,
-    doc: 'What removes the tree after its deadline (end of the duration + DEADMAN_GRACE) if the runner is killed: systemd (a transient timer on the node through `nsenter -t 1`; needs hostPID, SYS_ADMIN, SYS_CHROOT), process (a detached `netchaos watchdog`; survives SIGKILL of the runner but not the end of its container), auto (systemd when the node\'s PID 1 is systemd, else process) or off (`netchaos sweep` only). See docs/how-it-works.md.',
+    doc: 'What removes the tree after its deadline (end of the duration + DEADMAN_GRACE) if the runner is killed: systemd (a transient timer on the node through `nsenter -t 1`; needs hostPID, SYS_ADMIN, SYS_CHROOT), process (a detached `netchaos watchdog`; survives SIGKILL of the runner but not the end of its container), auto (systemd when the node\'s PID 1 is systemd, else process) or off (`netchaos sweep` only). Whatever the mode, the next run on the target removes an expired tree of ours before it injects. See docs/how-it-works.md.',
   },
   {
     env: 'DEADMAN_GRACE', flag: '--deadman-grace <seconds>', default: '30', section: 'safety', litmus: false, manifest: true,

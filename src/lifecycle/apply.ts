@@ -49,9 +49,10 @@ export async function applyTree(deps: ApplyDeps, o: ApplyOptions): Promise<{ tre
   // DIRECTION=ingress/both: the ingress slot and our ifb are checked here, before the first change (and again
   // before a re-injection); FORCE over a foreign ingress qdisc deletes it first, in the same batch.
   const ingress = plan.links !== undefined && plan.links.length > 0;
-  const before = ingress ? await preflightIngress(deps, { spec, netns }) : [];
+  const before = ingress ? await preflightIngress(deps, { spec, netns, emit: o.emit }) : [];
   const request = {
     runId: o.owner.runId, generation: o.generation, deadlineS: o.owner.deadlineS, nsId: o.nsId, path: await deadmanPath(deps, netns, o.nsId), interface: spec.interface,
+    direction: spec.direction,
   };
   // The process dead-man (a second node process) is spawned while the first change runs, so its start does not
   // delay the apply; the systemd one is armed first (DEADMAN=systemd that cannot be armed is an error before any change).

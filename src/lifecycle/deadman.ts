@@ -18,9 +18,9 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RuntimeError, messageOf } from '../model/errors.js';
-import type { DeadmanMode } from '../model/spec.js';
+import type { DeadmanMode, Direction } from '../model/spec.js';
 import type { Deps } from '../ports.js';
-import { ROOT_HANDLE } from '../tc/plan.js';
+import { INGRESS_FILTER_PRIO, ROOT_HANDLE, ifbName } from '../tc/plan.js';
 import { markerKeyTexts, markerShowArgs } from '../tc/marker.js';
 import type { LifecycleEvent } from './events.js';
 
@@ -35,6 +35,8 @@ export interface DeadmanRequest {
   /** The path the runner enters it by (tried first; the namespace is also looked up by inode). */
   readonly path: string;
   readonly interface: string;
+  /** The run's direction (default egress): with ingress|both the systemd unit also removes the redirect and the ifb. */
+  readonly direction?: Direction | undefined;
 }
 
 export interface Armed {
@@ -61,30 +63,58 @@ export interface SystemdCommands {
   readonly main: readonly string[];
   /** Always run at the end (ExecStopPost=). */
   readonly post: readonly string[];
-  /** Where the first `pre` command's output goes (StandardOutput=file:). */
+  /**
+   * Where every command's standard output goes (StandardOutput=file:, opened for each command at its start,
+   * created if missing, not truncated; standard error goes to the journal): the marker the `grep`s read, and
+   * with ingress|both the ingress filters left (`test ! -s`: none).
+   */
   readonly markerFile: string;
 }
 
 /**
- * What the unit does at the deadline, with the node's own binaries (the netchaos image is gone by
- * then): print the marker of the tree into a file in /run, check with one `grep -qF` per key that
- * all four keys are this run's (the marker has one node, so four fixed-string checks equal one
- * match of the whole marker), and only then delete the root. A tree of another run, a tree
- * without a marker, or a namespace that is gone: the unit stops before the delete.
+ * What the unit does at the deadline, with the node's own binaries (the netchaos image is gone by then): print
+ * the marker of the tree into a file in /run, check with one `grep -qF` per key that all four keys are this
+ * run's (the marker has one node, so four fixed-string checks equal one match of the whole marker), and only
+ * then delete. A tree of another run, a tree without a marker, or a namespace that is gone: the unit stops
+ * before any delete.
+ *
+ * egress   delete the root (main).
+ * both     the marker is on the interface: delete its root, then as ingress.
+ * ingress  the marker is on the ifb (`ifbName`): delete our redirect on the interface (its fixed prio, ours
+ *          alone), then the ifb (its tree goes with it), then list the filters left on the ingress qdisc and
+ *          delete the qdisc (main) only when none is (someone else's filter added meanwhile keeps it, and the
+ *          unit ends failed, in the journal). The redirect goes before the ifb: a redirect to a deleted device
+ *          drops every packet.
  */
 export function systemdCommands(r: DeadmanRequest): SystemdCommands {
   if (!SAFE_PATH.test(r.path)) throw new RuntimeError(`the namespace path ${JSON.stringify(r.path)} cannot be passed to a systemd unit as it is (allowed: A-Z a-z 0-9 _ . / : @ + -)`);
   if (!/^[A-Za-z0-9_.@:+-]{1,15}$/.test(r.interface)) throw new Error(`unreachable: interface ${r.interface}`);
   const markerFile = `/run/${unitName(r)}.marker`;
-  const enter = ['nsenter', `--net=${r.path}`, '--', 'tc'];
+  const enter = ['nsenter', `--net=${r.path}`, '--'];
+  const tc = [...enter, 'tc'];
+  const direction = r.direction ?? 'egress';
+  const ifb = ifbName(r.interface);
+  const markerDev = direction === 'ingress' ? ifb : r.interface;
+  const check = [
+    [...tc, ...markerShowArgs(markerDev)],
+    ...markerKeyTexts({ runId: r.runId, deadlineS: r.deadlineS }).map((k) => ['grep', '-qF', k, markerFile]),
+  ];
+  const deleteRoot = [...tc, 'qdisc', 'del', 'dev', r.interface, 'root', 'handle', ROOT_HANDLE];
+  const post = ['rm', '-f', markerFile];
+  if (direction === 'egress') return { markerFile, pre: check, main: deleteRoot, post };
   return {
     markerFile,
     pre: [
-      [...enter, ...markerShowArgs(r.interface)],
-      ...markerKeyTexts({ runId: r.runId, deadlineS: r.deadlineS }).map((k) => ['grep', '-qF', k, markerFile]),
+      ...check,
+      ...(direction === 'both' ? [deleteRoot] : []),
+      [...tc, 'filter', 'del', 'dev', r.interface, 'parent', 'ffff:', 'prio', String(INGRESS_FILTER_PRIO)],
+      [...enter, 'ip', 'link', 'del', 'dev', ifb],
+      post,
+      [...tc, 'filter', 'show', 'dev', r.interface, 'ingress'],
+      ['test', '!', '-s', markerFile],
     ],
-    main: [...enter, 'qdisc', 'del', 'dev', r.interface, 'root', 'handle', ROOT_HANDLE],
-    post: ['rm', '-f', markerFile],
+    main: [...tc, 'qdisc', 'del', 'dev', r.interface, 'ingress'],
+    post,
   };
 }
 
@@ -98,7 +128,7 @@ export function systemdArmArgs(r: DeadmanRequest, nowS: number): string[] {
     ...HOST_NSENTER, 'systemd-run', `--unit=${unitName(r)}`,
     `--description=netchaos dead-man revert of run ${r.runId} (${r.interface} in ${r.nsId})`,
     `--on-active=${Math.max(1, r.deadlineS - nowS)}s`, '--timer-property=AccuracySec=1s', '--collect', '--quiet',
-    `--property=StandardOutput=file:${c.markerFile}`,
+    `--property=StandardOutput=file:${c.markerFile}`, '--property=StandardError=journal',
     ...c.pre.map((argv) => `--property=ExecStartPre=${unitCommand(argv)}`),
     `--property=ExecStopPost=${unitCommand(c.post)}`,
     '--', ...c.main,

@@ -24,6 +24,11 @@ export type LifecycleEvent =
   | { kind: 'refresh-applied'; added: number; deleted: number; tables: string[]; applyMs: number; batch: string[] }
   /** kept: the filters are as before the refresh (nothing ran, or it was rolled back); false: unknown, the run ends. */
   | { kind: 'refresh-failed'; changes: string; error: string; kept: boolean }
+  /**
+   * Before the first change: an expired tree of ours in the target's namespace (a run that was killed with its
+   * dead-man, e.g. SIGKILL of its pod) was removed (`removed`), or could not be (`failed`: the run is refused).
+   */
+  | { kind: 'leftover'; action: 'removed' | 'failed'; interface: string; runId: string | undefined; detail: string }
   | { kind: 'deadman'; action: 'armed' | 'unavailable' | 'cancelled' | 'cancel-failed' | 'kept'; mode: 'systemd' | 'process' | 'off'; detail: string; deadlineS?: number }
   /** The target's process changed but its namespace (and our tree in it) is the same. */
   | { kind: 'target-followed'; detail: string }
@@ -54,6 +59,9 @@ export function formatEvent(e: LifecycleEvent): [Level, string] {
     case 'refresh-failed': return ['error', e.kept
       ? `REFRESH NOT APPLIED (${e.changes}): ${e.error}. The filters stay as they were; trying again at the next refresh`
       : `REFRESH FAILED (${e.changes}): ${e.error}. The filters are in an unknown state: the run ends and the whole tree is removed`];
+    case 'leftover': return ['warn', e.action === 'removed'
+      ? `removed the expired netchaos tree of run ${e.runId ?? '?'} on ${e.interface} before injecting (its runner was killed and nothing reverted it): ${e.detail}`
+      : `an expired netchaos tree of run ${e.runId ?? '?'} on ${e.interface} could not be removed before injecting: ${e.detail}`];
     case 'deadman': return deadmanMessage(e);
     case 'target-followed': return ['info', `the target's process changed but its network namespace is the same (${e.detail}): the tree is still in place, following the new process`];
     case 'target-waiting': return ['warn', `the target is gone (${e.detail}); ON_TARGET_RESTART=reinject: waiting for it to come back`];
@@ -68,10 +76,16 @@ export function formatEvent(e: LifecycleEvent): [Level, string] {
   }
 }
 
+/** What each dead-man survives (docs/how-it-works.md, "What removes the tree when the runner cannot"). */
+const SURVIVES = {
+  systemd: 'a timer of the node\'s systemd, it outlives SIGKILL of this process and the deletion of its pod (grace 0 included); a node reboot takes the tree with it',
+  process: 'a detached process, it outlives SIGKILL of this process only; in a pod it dies with the pod (SIGKILL, deletion): then the next netchaos run on this target removes the expired tree before it injects, or `netchaos sweep` on the node',
+} as const;
+
 function deadmanMessage(e: Extract<LifecycleEvent, { kind: 'deadman' }>): [Level, string] {
   const at = e.deadlineS !== undefined ? ` (deadline ${new Date(e.deadlineS * 1000).toISOString()})` : '';
   switch (e.action) {
-    case 'armed': return e.mode === 'off' ? ['warn', e.detail] : ['info', `dead-man armed: ${e.detail}${at}; it removes the tree if this runner dies`];
+    case 'armed': return e.mode === 'off' ? ['warn', e.detail] : ['info', `dead-man armed: ${e.detail}${at}; it removes the tree if this runner dies: ${SURVIVES[e.mode]}`];
     case 'unavailable': return ['warn', `the systemd dead-man is unavailable (${e.detail}); using the process watchdog, which dies with this container in a pod`];
     case 'cancelled': return ['info', `dead-man cancelled: ${e.detail}`];
     case 'cancel-failed': return ['warn', `could not cancel the dead-man: ${e.detail}`];

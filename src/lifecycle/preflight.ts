@@ -11,6 +11,7 @@ import { describeDeadline } from '../tc/marker.js';
 import { INGRESS_PARENT, describeQdisc, isKernelDefault, isOurs, rootOf } from '../tc/parse.js';
 import { ifbName } from '../tc/plan.js';
 import type { LifecycleEvent } from './events.js';
+import { sweep } from './sweep.js';
 
 export interface PreflightOptions {
   readonly spec: Pick<Spec, 'interface' | 'force'>;
@@ -22,7 +23,9 @@ export interface PreflightOptions {
 export async function preflight(deps: Pick<Deps, 'tc' | 'clock' | 'files'>, o: PreflightOptions): Promise<void> {
   const { spec, netns } = o;
   await refuseNodeNamespace(deps, netns);
-  const root = rootOf(await deps.tc.qdiscs(netns, spec.interface));
+  let root = rootOf(await deps.tc.qdiscs(netns, spec.interface));
+  // A tree of ours whose deadline passed is a killed run's leftover (its dead-man died with it): removed first.
+  if (isOurs(root) && await removeExpired(deps, netns, o.emit)) root = rootOf(await deps.tc.qdiscs(netns, spec.interface));
   if (isOurs(root)) {
     const owner = await deps.tc.readMarker(netns, spec.interface).catch(() => 'none' as const);
     const nowS = Math.floor(deps.clock.now() / 1000);
@@ -43,11 +46,12 @@ export async function preflight(deps: Pick<Deps, 'tc' | 'clock' | 'files'>, o: P
  * The ingress side's preflight (DIRECTION=ingress|both). Returns the tc lines to put before the batch (FORCE
  * over a foreign ingress qdisc: delete it; it is not restored), or throws RefusedError.
  */
-export async function preflightIngress(deps: Pick<Deps, 'tc'>, o: Omit<PreflightOptions, 'emit'>): Promise<string[]> {
+export async function preflightIngress(deps: Pick<Deps, 'tc' | 'clock' | 'files'>, o: PreflightOptions): Promise<string[]> {
   const { netns } = o;
   const dev = o.spec.interface;
   const ifb = ifbName(dev);
-  const s = await deps.tc.readIngress(netns, dev);
+  let s = await deps.tc.readIngress(netns, dev);
+  if ((s.ifbExists || s.owner === 'ours' || s.owner === 'mixed') && await removeExpired(deps, netns, o.emit)) s = await deps.tc.readIngress(netns, dev);
   const revert = `netchaos revert ${netnsFlags(netns)} --interface ${dev}`;
   if (s.ifbExists) {
     throw new RefusedError(`the ifb device ${ifb} already exists in ${describeNetns(netns)}: another run is active on ${dev}, or one was killed. Let it finish, or remove it with: ${revert}`);
@@ -62,6 +66,26 @@ export async function preflightIngress(deps: Pick<Deps, 'tc'>, o: Omit<Preflight
     return [`qdisc del dev ${dev} parent ${INGRESS_PARENT}`];
   }
   return [];
+}
+
+/**
+ * Removes every expired tree of ours in the namespace (`sweep` of this namespace only: each delete guarded by the
+ * tree's own marker in the same tc batch; a live tree or one without our marker is left alone, and preflight
+ * then refuses as before). True when anything was removed or failed to be (the caller reads the state again).
+ * This is how a run whose pod was SIGKILLed (its process dead-man with it) is cleaned up by the next run.
+ */
+async function removeExpired(deps: Pick<Deps, 'tc' | 'clock' | 'files'>, netns: NetnsRef, emit: (e: LifecycleEvent) => void): Promise<boolean> {
+  const path = netnsPath(netns);
+  const nsId = await deps.files.namespaceId(path);
+  if (nsId === undefined) return false;
+  const report = await sweep(deps, { namespace: { nsId, path, describe: describeNetns(netns) } });
+  let acted = false;
+  for (const t of report.trees) {
+    if (t.status !== 'removed' && t.status !== 'failed') continue;
+    acted = true;
+    emit({ kind: 'leftover', action: t.status, interface: t.interface, runId: t.owner?.runId, detail: t.detail });
+  }
+  return acted;
 }
 
 /** The namespaces a fault must never go into: the node's (PID 1's: needs hostPID to be the node's) and this runner's own. */

@@ -11,7 +11,7 @@ import type { Deps } from '../ports.js';
 import { type NamespaceDirs, type ReachableNamespace, defaultDirs, listNamespaces, locateNamespace, netnsOf } from '../netns/namespaces.js';
 import { describeDeadline } from '../tc/marker.js';
 import { isOurs } from '../tc/parse.js';
-import { ROOT_HANDLE, ifbName, isIfbName } from '../tc/plan.js';
+import { ROOT_HANDLE, ifbName, isIfbName, legacyIfbName } from '../tc/plan.js';
 import { type IngressRevert, revertIngressOnce } from './revert.js';
 
 export type TreeStatus =
@@ -45,10 +45,12 @@ export interface SweepReport {
 }
 
 export interface SweepOptions {
-  /** Only this interface (default: all). */
+  /** Only this interface and its ifb (default: all). */
   readonly interface?: string;
   /** Only this run's tree in this namespace (the watchdog); `hint` is tried first. */
   readonly only?: { readonly nsId: string; readonly runId: string; readonly hint?: string };
+  /** Only this namespace, every run's expired tree in it (a run's preflight: the target's namespace). */
+  readonly namespace?: ReachableNamespace;
   readonly dirs?: NamespaceDirs;
 }
 
@@ -57,7 +59,9 @@ type SweepDeps = Pick<Deps, 'tc' | 'files' | 'clock'>;
 export async function sweep(deps: SweepDeps, opts: SweepOptions = {}): Promise<SweepReport> {
   const dirs = opts.dirs ?? defaultDirs;
   let namespaces: ReachableNamespace[];
-  if (opts.only) {
+  if (opts.namespace) {
+    namespaces = [opts.namespace];
+  } else if (opts.only) {
     const found = await locateNamespace(deps, opts.only.nsId, opts.only.hint, dirs);
     namespaces = found ? [found] : [];
   } else {
@@ -80,13 +84,16 @@ export async function sweep(deps: SweepDeps, opts: SweepOptions = {}): Promise<S
     /** ifb devices removed with the ingress side of an expired run: not looked at again. */
     const handled = new Set<string>();
     for (const dev of devs) {
-      if (handled.has(dev) || (opts.interface !== undefined && dev !== opts.interface)) continue;
+      if (handled.has(dev) || (opts.interface !== undefined && !ofInterface(dev, opts.interface))) continue;
       const tree = await sweepTree(deps, { ns, netns, dev, allDevs, handled, only: opts.only });
       if (tree) trees.push(tree);
     }
   }
   return { nowS: Math.floor(deps.clock.now() / 1000), namespaces: namespaces.length, skipped, trees };
 }
+
+/** The interface itself, or its ifb (DIRECTION=ingress puts the tree and its marker there), either name form. */
+const ofInterface = (dev: string, iface: string): boolean => dev === iface || dev === ifbName(iface) || dev === legacyIfbName(iface);
 
 interface TreeAt {
   readonly ns: ReachableNamespace;
@@ -114,7 +121,7 @@ async function sweepTree(deps: SweepDeps, at: TreeAt): Promise<SweptTree | undef
   if (at.only && owner.runId !== at.only.runId) return undefined;
   if (owner.deadlineS > nowS) return { ...base, status: 'live', owner, detail: `run ${owner.runId} is active until ${describeDeadline(owner.deadlineS, nowS)}: left alone` };
   // The delete is guarded by this run's marker in the same tc batch: a tree replaced meanwhile is not touched.
-  const r = await deps.tc.revertOnce(netns, dev, owner.runId).catch((error: unknown) => ({ kind: 'still-there', error: messageOf(error) } as const));
+  const r = await deps.tc.revertOnce(netns, dev, owner.runId, owner.node).catch((error: unknown) => ({ kind: 'still-there', error: messageOf(error) } as const));
   const expired = `run ${owner.runId}, deadline ${describeDeadline(owner.deadlineS, nowS)}`;
   if (r.kind === 'gone') return { ...base, status: 'gone', owner, detail: `expired (${expired}); went away before the delete: ${r.error}` };
   if (r.kind === 'still-there') {
@@ -125,7 +132,7 @@ async function sweepTree(deps: SweepDeps, at: TreeAt): Promise<SweptTree | undef
   // the interface (egress, both: the redirect there is this run's) or on the ifb (ingress only: the redirect
   // of the interface whose ifb it is, only when it points to this ifb).
   const ifbTree = isIfbName(dev);
-  const parent = ifbTree ? at.allDevs.find((d) => d !== dev && ifbName(d) === dev) : dev;
+  const parent = ifbTree ? await ifbParent(deps, at) : dev;
   const guard = { runId: owner.runId, proven: true, ...(ifbTree ? { ifb: dev } : {}) };
   let ingress: IngressRevert | undefined;
   if (parent !== undefined) {
@@ -135,13 +142,28 @@ async function sweepTree(deps: SweepDeps, at: TreeAt): Promise<SweptTree | undef
     const del = await deps.tc.deleteLink(netns, dev);
     ingress = del.left?.includes(dev) === false ? { kind: 'clean', removed: [`ifb device ${dev}`], left: [] } : { kind: 'still-there', error: del.error || `${dev} is still there`, leftover: `ifb device ${dev}` };
   }
-  // The ifb removed with it is not looked at again (its tree went with it).
-  at.handled.add(ifbTree ? dev : ifbName(dev));
+  // The ifb removed with it is not looked at again (its tree went with it); a tree of the first format has the older name.
+  for (const ifb of ifbTree ? [dev] : [ifbName(dev), legacyIfbName(dev)]) at.handled.add(ifb);
   if (ingress?.kind === 'still-there') {
     return { ...base, status: 'failed', owner, detail: `expired (${expired}): the tree was removed, but ${ingress.leftover} is still there (${ingress.error}). Remove it with: netchaos revert --netns ${ns.path} --interface ${parent ?? dev}` };
   }
   const also = ingress?.kind === 'clean' && ingress.removed.length > 0 ? `; also removed ${ingress.removed.join(' and ')}` : '';
   return { ...base, status: 'removed', owner, detail: `expired (${expired}): removed${also}` };
+}
+
+/**
+ * The interface whose ingress redirect leads to the ifb `at.dev`: the one our redirect points to it from, else
+ * the one it is named after (`ifbName`, or the older `legacyIfbName`, which two interfaces may share); undefined
+ * when no interface of the namespace is named for it.
+ */
+async function ifbParent(deps: SweepDeps, at: TreeAt): Promise<string | undefined> {
+  const named = at.allDevs.filter((d) => d !== at.dev && !isIfbName(d) && (ifbName(d) === at.dev || legacyIfbName(d) === at.dev));
+  if (named.length <= 1) return named[0];
+  for (const d of named) {
+    const s = await deps.tc.readIngress(at.netns, d).catch(() => undefined);
+    if (s?.redirect === at.dev) return d;
+  }
+  return named.find((d) => ifbName(d) === at.dev) ?? named[0];
 }
 
 /** The text `netchaos sweep` prints. */

@@ -246,6 +246,7 @@ class LitmusRun {
         }
         reporter?.setTarget({ name: p.name, kind: 'pod', chaosStatus: status });
       },
+      onLeftover: (p, message) => { reporter?.event('engine', 'ChaosLeftover', `${podText(p)}: ${message}`, 'Warning'); },
       onEffect: (p, effect) => {
         this.effects.push({ pod: podText(p), effect });
         reporter?.setEffect(p.name, effect);

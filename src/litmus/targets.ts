@@ -16,7 +16,7 @@ import type { EffectReport } from '../effect/effect.js';
 import type { ContainerNetns } from '../runtime/container.js';
 import { newRunId } from '../host/processes.js';
 import { type Outcome, inject } from '../lifecycle/inject.js';
-import type { LifecycleEvent } from '../lifecycle/events.js';
+import { type LifecycleEvent, formatEvent } from '../lifecycle/events.js';
 import { prepare } from '../lifecycle/prepare.js';
 
 export interface PreparedTarget {
@@ -56,6 +56,8 @@ export interface InjectAllOptions {
   readonly refind?: ((pod: TargetPod) => () => Promise<NetnsRef | undefined>) | undefined;
   /** MEASURE_EFFECT: a target's measured effect (after its revert). */
   readonly onEffect?: ((pod: TargetPod, effect: EffectReport) => void) | undefined;
+  /** An expired tree of a killed run was removed (or could not be) from a target's namespace before the injection. */
+  readonly onLeftover?: ((pod: TargetPod, message: string) => void) | undefined;
 }
 
 /**
@@ -67,6 +69,7 @@ export async function injectAll(deps: Deps, prepared: readonly PreparedTarget[],
     const onEvent = (e: LifecycleEvent): void => {
       if (e.kind === 'injected') o.onStatus(t.pod, 'injected');
       if (e.kind === 'reverted' && e.removed) o.onStatus(t.pod, 'reverted');
+      if (e.kind === 'leftover') o.onLeftover?.(t.pod, formatEvent(e)[1]);
     };
     const child = { ...deps, stop: deps.stop.child(), log: deps.log.child({ target: podText(t.pod), netns: describeNetns(t.netns) }) };
     try {

@@ -14,6 +14,12 @@ export interface Owner {
   /** 16 lowercase hex digits. */
   readonly runId: string;
   readonly deadlineS: number;
+  /**
+   * The marker node's handle as it was read from a tree (`7ff::<id>`): `markerNode(runId)` in trees of this
+   * format, `7ff::1` in trees of netchaos before the per-run node (src/tc/marker.ts, "Formats"). Absent: the
+   * run's own node (a tree this process builds).
+   */
+  readonly node?: string;
 }
 
 /** Where a `tc -batch` failed: the 1-based line and its text when tc said which, and tc's message. */

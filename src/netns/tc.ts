@@ -70,14 +70,14 @@ export function nsenterTc(exec: Exec): TcPort {
       return parseBatchFailure(r.exitCode, r.stderr, lines);
     },
 
-    revertOnce: async (netns, dev, runId) => {
+    revertOnce: async (netns, dev, runId, node) => {
       if (runId === undefined) {
         const r = await run(netns, 'tc', ['-j', '-force', '-batch', '-'], revertLines(dev));
         return parseRevertOutput(r.stdout, r.stderr);
       }
       // Guarded: without -force the batch stops at its first failure, so the delete runs only when the
       // guard found this run's marker node under our root, in the same batch.
-      const r = await run(netns, 'tc', ['-j', '-batch', '-'], [markerGuardLine(dev, runId), ...revertLines(dev)]);
+      const r = await run(netns, 'tc', ['-j', '-batch', '-'], [markerGuardLine(dev, runId, node), ...revertLines(dev)]);
       if (nsenterFailed(r.stderr) || deviceMissing(r.stderr)) return { kind: 'gone', error: r.stderr.trim() };
       if (/Command failed -:[23]\b/.test(r.stderr)) return { kind: 'still-there', error: r.stderr.trim() };
       if (!/Command failed -:1\b/.test(r.stderr)) return parseRevertOutput(r.stdout, r.stderr);

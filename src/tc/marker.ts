@@ -15,6 +15,16 @@
  *
  * Nothing links to table 7ff:, and no packet has ethertype 0x4e43, so the marker is never
  * evaluated per packet. It goes away with `qdisc del … root handle 4e43:` like the rest.
+ *
+ * Formats netchaos has written (every one is read, with its deadline, so `sweep` removes any expired tree):
+ *
+ *   before the marker (up to 9b00855)   prio 4e43: without table 7ff:: not provably ours; never touched by sweep
+ *   version 1, node 7ff::1 (9b00855)    the four keys above in node 7ff::1; the ifb of DIRECTION=ingress|both
+ *                                       named `nc-ifb-<first 8 characters of the interface>` (legacyIfbName)
+ *   version 1, per-run node (d1b5e65)   the same keys in node 7ff::<markerNode(run id)>; ifb `ifbName(dev)`
+ *
+ * A delete is guarded by the node the marker was read at (`Owner.node`), so an expired tree of the 7ff::1
+ * format is removed like a current one.
  */
 import type { Owner } from '../model/tc.js';
 import { ROOT_HANDLE } from './plan.js';
@@ -57,9 +67,14 @@ export function markerLines(dev: string, owner: Owner): string[] {
  * The batch line that guards a delete: it fails (and a `tc -batch` without -force stops there, before the
  * delete) unless the marker node of this run is under our root on `dev`.
  */
-export function markerGuardLine(dev: string, runId: string): string {
-  return `filter get dev ${dev} parent ${ROOT_HANDLE} protocol ${MARKER_PROTOCOL} prio ${MARKER_PRIO} handle ${markerNode(runId)} u32`;
+export function markerGuardLine(dev: string, runId: string, node?: string): string {
+  const handle = node ?? markerNode(runId);
+  if (!MARKER_NODE.test(handle)) throw new Error(`unreachable: marker node ${JSON.stringify(handle)}`);
+  return `filter get dev ${dev} parent ${ROOT_HANDLE} protocol ${MARKER_PROTOCOL} prio ${MARKER_PRIO} handle ${handle} u32`;
 }
+
+/** A marker node's handle as tc prints it: `7ff::<1..fff>` (7ff::1 in the first format, markerNode(run id) since). */
+const MARKER_NODE = /^7ff::[0-9a-f]{1,3}$/;
 
 /** The tc arguments that print the marker: `tc filter show dev <dev> parent 4e43: prio 9` (text). */
 export function markerShowArgs(dev: string): string[] {
@@ -78,9 +93,13 @@ export function markerKeyTexts(owner: Owner): string[] {
  */
 export function parseMarker(text: string): Owner | undefined {
   const lines = text.split('\n');
-  // The node's id is the run's (markerNode); older trees have 7ff::1.
-  const start = lines.findIndex((l) => /\sfh 7ff::[0-9a-f]{1,3}\s/.test(`${l} `));
-  if (start === -1) return undefined;
+  // The node's id is the run's (markerNode); trees of the first format have 7ff::1.
+  let node: string | undefined;
+  const start = lines.findIndex((l) => {
+    node = /\sfh (7ff::[0-9a-f]{1,3})\s/.exec(`${l} `)?.[1];
+    return node !== undefined;
+  });
+  if (start === -1 || node === undefined) return undefined;
   const keys = new Map<number, number>();
   for (const line of lines.slice(start + 1)) {
     const m = /^\s+match ([0-9a-f]{1,8})\/ffffffff at (\d+)\s*$/.exec(line);
@@ -89,7 +108,7 @@ export function parseMarker(text: string): Owner | undefined {
   }
   const [magic, deadline, hi, lo] = [0, 4, 8, 12].map((off) => keys.get(off));
   if (magic !== MARKER_MAGIC || deadline === undefined || hi === undefined || lo === undefined) return undefined;
-  return { runId: hex8(hi) + hex8(lo), deadlineS: deadline };
+  return { runId: hex8(hi) + hex8(lo), deadlineS: deadline, node };
 }
 
 /** `in 40 s`, `2 min ago`, for messages. */

@@ -48,6 +48,15 @@ export function ifbName(dev: string): string {
   return /^[A-Za-z0-9_.-]{1,8}$/.test(dev) ? `nc-ifb-${dev}` : `nc-ifh-${fnv1a(dev).toString(16).padStart(8, '0')}`;
 }
 
+/**
+ * The ifb name netchaos gave an interface before the collision-free names (up to d1b5e65): `nc-ifb-` and the
+ * interface's name with other characters than A-Z a-z 0-9 _ . - as `-`, cut to 15 characters. Read only (sweep
+ * of an expired tree of that format); never created.
+ */
+export function legacyIfbName(dev: string): string {
+  return `nc-ifb-${dev.replace(/[^A-Za-z0-9_.-]/g, '-')}`.slice(0, 15);
+}
+
 /** True for a device named like one of our ifbs (either form, and the older `nc-ifb-<first 8 chars>`). */
 export const isIfbName = (name: string): boolean => /^nc-if[bh]-/.test(name);
 

@@ -91,7 +91,8 @@ export class FakeNetns implements TcPort {
 
   allQdiscs = (netns: NetnsRef): Promise<Qdisc[]> => this.call({ op: 'allQdiscs', netns }, () => {
     this.enter(netns);
-    return [{ kind: 'noqueue', handle: '0:', dev: 'lo', root: true }, { ...this.rootQdisc, dev: 'eth0' }];
+    const ifb = this.ifb ? [{ ...(this.ifbMarker ? { kind: 'prio', handle: '4e43:' } : { kind: 'noqueue', handle: '0:' }), dev: 'nc-ifb-eth0', root: true }] : [];
+    return [{ kind: 'noqueue', handle: '0:', dev: 'lo', root: true }, { ...this.rootQdisc, dev: 'eth0' }, ...ifb];
   });
 
   readMarker = (netns: NetnsRef, dev: string): Promise<Owner | 'none' | 'gone'> => this.call({ op: 'readMarker', netns, dev }, () => {

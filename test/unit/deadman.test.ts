@@ -42,9 +42,9 @@ describe('owner marker', () => {
       'filter protocol [20035] u32 chain 0 fh 7ff::1 order 1 key ht 7ff bkt 0 not_in_hw ',
       '  match 4e430001/ffffffff at 0', '  match 6543abcd/ffffffff at 4', '  match 01020304/ffffffff at 8', '  match a0b0c0d0/ffffffff at 12',
       'filter protocol [20035] u32 chain 0 fh 801: ht divisor 1 '].join('\n');
-    assert.deepEqual(parseMarker(text), { runId: '01020304a0b0c0d0', deadlineS: 0x6543abcd });
-    // The node id of this version (from the run id) reads the same.
-    assert.deepEqual(parseMarker(text.replace(' fh 7ff::1 ', ' fh 7ff::d1 ')), { runId: '01020304a0b0c0d0', deadlineS: 0x6543abcd });
+    assert.deepEqual(parseMarker(text), { runId: '01020304a0b0c0d0', deadlineS: 0x6543abcd, node: '7ff::1' });
+    // The node id of this version (from the run id) reads the same, with the node it was read at.
+    assert.deepEqual(parseMarker(text.replace(' fh 7ff::1 ', ' fh 7ff::d1 ')), { runId: '01020304a0b0c0d0', deadlineS: 0x6543abcd, node: '7ff::d1' });
   });
   test('no marker, another format version, or a missing key: undefined (never a guess)', () => {
     assert.equal(parseMarker(''), undefined);
@@ -356,5 +356,6 @@ describe('command line', () => {
     const r = await cli(['plan', '--destination-ips', '192.0.2.11']);
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /Owner marker \(inject appends it.*DEADMAN=auto\):\n {2}filter add dev eth0 parent 4e43: protocol 0x4e43 prio 9 handle 7ff: u32 divisor 1\n/);
+    assert.match(r.stdout, /\nDead-man: systemd on a node whose PID 1 is systemd .*else the process watchdog \(it dies with a pod\).*the next run on the target removes an expired tree of ours before it injects/);
   });
 });

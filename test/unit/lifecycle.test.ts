@@ -176,7 +176,7 @@ describe('preflight refuses before any change', () => {
     assert.ok(r.error instanceof RefusedError);
     assert.equal(exitCodeOf(r.error), 5);
     assert.match(r.error.message, /already on eth0 .*netchaos revert --pid 4242 --interface eth0/);
-    assert.deepEqual(ns.tcOps, ['show', 'marker'], 'the root, then its owner marker: nothing else');
+    assert.deepEqual(ns.tcOps, ['show', 'show', 'marker', 'marker'], 'the root, the look for expired trees (every qdisc, the marker: none, left alone), then its owner marker for the message: nothing else');
     assert.equal(ns.root.handle, '4e43:');
   });
   test('a foreign root qdisc (e.g. a CNI tbf) is refused and left untouched', async () => {

@@ -6,7 +6,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { RuntimeError } from '../../src/model/errors.ts';
 import { plan } from '../../src/tc/plan.ts';
-import { markerLines } from '../../src/tc/marker.ts';
+import { markerLines, markerNode } from '../../src/tc/marker.ts';
 import { nsenterTc } from '../../src/netns/tc.ts';
 import { FakeNamespace } from '../support/fake-namespace.ts';
 import { specOf } from '../support/spec.ts';
@@ -31,7 +31,7 @@ describe('nsenter + tc', () => {
     const tc = nsenterTc(ns.exec);
     assert.equal(await tc.readMarker(pid, 'eth0'), 'none');
     await tc.apply(pid, [...plan(spec).apply, ...markerLines('eth0', owner)]);
-    assert.deepEqual(await tc.readMarker(pid, 'eth0'), owner);
+    assert.deepEqual(await tc.readMarker(pid, 'eth0'), { ...owner, node: markerNode(owner.runId) });
     assert.equal(await tc.readMarker(pid, 'net1'), 'gone');
   });
   test('a batch that fails names its line, the line and tc\'s message', async () => {
