@@ -283,7 +283,8 @@ describe('netchaos run with targets on several nodes (helper pods)', () => {
     };
     const before = api.list('events', 'litmus').length;
     try {
-      const r = await litmusRun({ ...baseEnv(), TARGETS: 'deployment:shop:[app=solo]', HELPER_MODE: 'always', DEPENDENCY_REFRESH_INTERVAL: '1', TOTAL_CHAOS_DURATION: '3' });
+      // A clock of its own: Event names are made from the time, and the other tests' fixed clock would make them clash.
+      const r = await litmusRun({ ...baseEnv(), TARGETS: 'deployment:shop:[app=solo]', HELPER_MODE: 'always', DEPENDENCY_REFRESH_INTERVAL: '1', TOTAL_CHAOS_DURATION: '3' }, (f) => { f.clock.t = 7_000_000_000; });
       assert.equal(r.code, 0, r.stderr);
       assert.deepEqual([r.result?.status.experimentStatus.phase, r.result?.status.experimentStatus.verdict], ['Completed', 'Pass'], r.stderr);
       const [h] = [...kubelet.helpers.values()];

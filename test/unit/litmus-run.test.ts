@@ -120,12 +120,13 @@ describe('netchaos run (Litmus mode)', () => {
     const moveTo = (addr: string) => { slice().endpoints = [{ addresses: [addr], conditions: { ready: true } }]; };
     const env = () => ({ ...baseEnv(), DEPENDENCY_REFRESH_INTERVAL: '1', TOTAL_CHAOS_DURATION: '3' });
     const applies = (ns: FakeNetns) => ns.calls.filter((c) => c.op === 'apply').length;
+    // Each test sets a clock of its own: Event names are made from the time (the others' fixed clock would make them clash).
     const refreshEvents = (from: number) => api.list('events', 'litmus').slice(from).filter((e) => e.reason === 'DependencyRefresh');
 
     test('the EndpointSlice moves mid-run: the diff is applied by handle, an Event on the ChaosEngine, status.netchaosRefresh, the Summary', async () => {
       const before = api.list('events', 'litmus').length;
       try {
-        const r = await litmusRun(env(), (_f, ns) => { ns.afterCall = (c) => { if (c.op === 'apply' && applies(ns) === 1) moveTo('10.244.1.6'); }; });
+        const r = await litmusRun(env(), (f, ns) => { f.clock.t = 7_100_000_000; ns.afterCall = (c) => { if (c.op === 'apply' && applies(ns) === 1) moveTo('10.244.1.6'); }; });
         assert.equal(r.code, 0, r.stderr);
         assert.deepEqual([r.result?.status.experimentStatus.phase, r.result?.status.experimentStatus.verdict], ['Completed', 'Pass']);
         assert.deepEqual(r.ns.tcOps.filter((o) => o === 'apply' || o === 'revert'), ['apply', 'apply', 'revert'], 'the first batch, the diff, the revert');
@@ -150,7 +151,8 @@ describe('netchaos run (Litmus mode)', () => {
     test('tc refuses the diff: rolled back, a Warning Event, counted as failed; applied at the next refresh', async () => {
       const before = api.list('events', 'litmus').length;
       try {
-        const r = await litmusRun(env(), (_f, ns) => {
+        const r = await litmusRun(env(), (f, ns) => {
+          f.clock.t = 7_200_000_000;
           ns.afterCall = (c) => {
             if (c.op !== 'apply') return;
             if (applies(ns) === 1) { moveTo('10.244.1.6'); ns.batchFailsAt = 2; } else ns.batchFailsAt = undefined;
@@ -174,7 +176,7 @@ describe('netchaos run (Litmus mode)', () => {
       const before = api.list('events', 'litmus').length;
       const saved = structuredClone(slice());
       try {
-        const r = await litmusRun(env(), (_f, ns) => { ns.afterCall = (c) => { if (c.op === 'apply' && applies(ns) === 1) api.remove('endpointslices', 'shop', 'api-1'); }; });
+        const r = await litmusRun(env(), (f, ns) => { f.clock.t = 7_300_000_000; ns.afterCall = (c) => { if (c.op === 'apply' && applies(ns) === 1) api.remove('endpointslices', 'shop', 'api-1'); }; });
         assert.equal(r.code, 0, r.stderr);
         assert.equal(r.result?.status.experimentStatus.verdict, 'Pass');
         assert.deepEqual(r.ns.tcOps.filter((o) => o === 'apply' || o === 'revert'), ['apply', 'revert'], 'the filters stay');
