@@ -370,9 +370,14 @@ describe('netchaos run with targets on several nodes (helper pods)', () => {
 
   test('SIGTERM (the engine is stopped): helpers deleted with a short grace, they revert, Stopped, exit 0 (recorded)', async () => {
     kubelet.behave = () => 'hang';
-    let gets = 0;
+    let sent = false;
     let f: ReturnType<typeof fakeDeps> | undefined;
-    kubelet.onGet = () => { if (++gets === 4) f?.signals.send('SIGTERM'); };
+    // The stop comes once every helper has applied its batch (a fixed count of reads raced the helpers' start on a
+    // loaded machine: one had not applied yet, and the test saw no revert to check).
+    kubelet.onGet = () => {
+      const all = [...kubelet.helpers.values()];
+      if (!sent && all.length === 3 && all.every((h) => h.ns.calls.some((c) => c.op === 'apply'))) { sent = true; f?.signals.send('SIGTERM'); }
+    };
     const r = await litmusRun(baseEnv(), (x) => { f = x; });
     assert.equal(r.code, 0, r.stderr);
     const out = r.result?.status.experimentStatus;
