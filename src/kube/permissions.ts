@@ -15,7 +15,8 @@ export interface ApiPermission {
    * Where the account needs it, i.e. which Role of experiments/…/rbac.yaml carries it:
    *   runner   CHAOS_NAMESPACE only (the ChaosEngine's namespace: ChaosResult, Events, the engine);
    *   targets  also every namespace with targets or dependencies (read-only: pods list, services get,
-   *            endpointslices list), the only Role to bind there;
+   *            endpointslices list), the only Role to bind there; helper pods use it too (the runner's service
+   *            account, its token mounted only for DEPENDENCY_REFRESH with DESTINATION_PODS/SERVICES);
    *   helpers  CHAOS_NAMESPACE, and only with HELPER_MODE auto/always (creating pods there lets the account run
    *            a pod as any service account of that namespace: leave this Role out with HELPER_MODE=never).
    */
@@ -23,12 +24,12 @@ export interface ApiPermission {
 }
 
 export const apiPermissions = [
-  { apiGroup: '', resource: 'pods', verbs: ['list'], clusterScoped: false, when: 'always: target pods (TARGETS namespaces), DESTINATION_PODS (again every DEPENDENCY_REFRESH_INTERVAL during the run), health checks; `deps`: name the target\'s peers that are pods (only for addresses no Service explains)', role: 'targets' },
+  { apiGroup: '', resource: 'pods', verbs: ['list'], clusterScoped: false, when: 'always: target pods (TARGETS namespaces), DESTINATION_PODS (again every DEPENDENCY_REFRESH_INTERVAL during the run, by the runner or its helper pods), health checks; `deps`: name the target\'s peers that are pods (only for addresses no Service explains)', role: 'targets' },
   { apiGroup: '', resource: 'pods', verbs: ['get', 'create', 'delete'], clusterScoped: false, when: 'targets on other nodes (HELPER_MODE auto/always), in CHAOS_NAMESPACE: read this runner\'s pod, start one helper pod per node, read its result (termination message), delete it', role: 'helpers' },
   { apiGroup: '', resource: 'nodes', verbs: ['list'], clusterScoped: true, when: 'NODE_LABEL is set', role: 'runner' },
-  { apiGroup: '', resource: 'services', verbs: ['get'], clusterScoped: false, when: 'DESTINATION_SERVICES is set (again every DEPENDENCY_REFRESH_INTERVAL during the run)', role: 'targets' },
+  { apiGroup: '', resource: 'services', verbs: ['get'], clusterScoped: false, when: 'DESTINATION_SERVICES is set (again every DEPENDENCY_REFRESH_INTERVAL during the run, by the runner or its helper pods)', role: 'targets' },
   { apiGroup: '', resource: 'services', verbs: ['list'], clusterScoped: false, when: '`deps`: name the target\'s peers (PEER_NAMESPACES, the target pods\' namespaces and those of DESTINATION_PODS/SERVICES)', role: 'targets' },
-  { apiGroup: 'discovery.k8s.io', resource: 'endpointslices', verbs: ['list'], clusterScoped: false, when: 'DESTINATION_SERVICES is set (again every DEPENDENCY_REFRESH_INTERVAL during the run); `deps`: name the target\'s peers behind Services', role: 'targets' },
+  { apiGroup: 'discovery.k8s.io', resource: 'endpointslices', verbs: ['list'], clusterScoped: false, when: 'DESTINATION_SERVICES is set (again every DEPENDENCY_REFRESH_INTERVAL during the run, by the runner or its helper pods); `deps`: name the target\'s peers behind Services', role: 'targets' },
   { apiGroup: 'litmuschaos.io', resource: 'chaosengines', verbs: ['get'], clusterScoped: false, when: 'CHAOSENGINE is set (CHAOS_NAMESPACE): its uid for Events, and its resilience probes', role: 'runner' },
   { apiGroup: 'litmuschaos.io', resource: 'chaosengines', verbs: ['patch'], clusterScoped: false, when: 'a resilience probe with stopOnFailure failed: engineState: stop (as litmus-go)', role: 'runner' },
   { apiGroup: '', resource: 'pods', verbs: ['get', 'create', 'delete'], clusterScoped: false, when: 'a cmdProbe with source: its probe pod in CHAOS_NAMESPACE (keep this Role when a probe uses source, also with HELPER_MODE=never)', role: 'helpers' },

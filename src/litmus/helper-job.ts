@@ -18,6 +18,7 @@ import type { TargetPod, TargetStatus } from '../model/kube.js';
 import type { Sequence } from '../model/litmus.js';
 import { parseJson, tryParseJson } from '../model/json.js';
 import { variables } from '../config/vars.js';
+import type { RefreshEntry, WireRefresh } from './refresh-report.js';
 
 export const JOB_ENV = 'NETCHAOS_HELPER_JOB';
 export const RESULT_PATH = '/dev/termination-log';
@@ -65,7 +66,24 @@ export interface HelperResult {
   /** Targets left out so the message fits in 4096 bytes; all of them reverted. */
   readonly moreReverted?: number;
   readonly error?: { readonly code: LitmusErrorCode; readonly message: string };
+  /**
+   * DEPENDENCY_REFRESH on the helper's node: its counters and last entries (the oldest are dropped to fit;
+   * `dropped` counts them). Optional: a version-1 result without it is still read, and a runner that does not
+   * know it ignores it (the result schema allows unknown fields), so runner and helper images may differ.
+   */
+  readonly refresh?: WireRefresh;
+  /** MEASURE_EFFECT per target: the verdict and its one-line summary (cut to fit). Optional, as `refresh`. */
+  readonly effects?: readonly HelperEffect[];
 }
+
+export interface HelperEffect {
+  readonly pod: string;
+  readonly ok: boolean;
+  readonly summary: string;
+}
+
+/** The longest effect summary a result carries. */
+export const EFFECT_SUMMARY_CHARS = 400;
 
 const name = { type: 'string', minLength: 1, maxLength: 253 } as const;
 const stringMap = { type: 'object', required: [], additionalProperties: { type: 'string' } } as const;
@@ -114,6 +132,32 @@ const resultSchema: JSONSchemaType<HelperResult> = {
     error: {
       type: 'object', nullable: true, required: ['code', 'message'],
       properties: { code: { type: 'string', enum: litmusErrorCodes }, message: { type: 'string' } },
+    },
+    refresh: {
+      type: 'object', nullable: true, required: ['changes', 'stale', 'failed', 'history', 'dropped'],
+      properties: {
+        changes: { type: 'integer', minimum: 0 },
+        stale: { type: 'integer', minimum: 0 },
+        failed: { type: 'integer', minimum: 0 },
+        dropped: { type: 'integer', minimum: 0 },
+        history: {
+          type: 'array',
+          items: {
+            type: 'object', required: ['at', 'target', 'source', 'kind'],
+            properties: {
+              at: { type: 'string' }, target: { type: 'string' }, node: { type: 'string', nullable: true }, source: { type: 'string' },
+              kind: { type: 'string', enum: ['changed', 'stale', 'failed'] },
+              added: { type: 'array', nullable: true, items: { type: 'string' } },
+              removed: { type: 'array', nullable: true, items: { type: 'string' } },
+              error: { type: 'string', nullable: true },
+            },
+          },
+        },
+      },
+    },
+    effects: {
+      type: 'array', nullable: true,
+      items: { type: 'object', required: ['pod', 'ok', 'summary'], properties: { pod: { type: 'string' }, ok: { type: 'boolean' }, summary: { type: 'string' } } },
     },
   },
 };
@@ -172,10 +216,30 @@ export function cacheOf(job: HelperJob): KubeCache {
   return cache;
 }
 
-/** The result as at most `limit` bytes of JSON: the error message is shortened first, then reverted targets are counted instead of listed. */
+/**
+ * The result as at most `limit` bytes of JSON: the oldest refresh entries are dropped first (counted in
+ * `refresh.dropped`; the counters stay whole), then the effect summaries are shortened, then the error message,
+ * then reverted targets are counted instead of listed.
+ */
 export function encodeResult(result: HelperResult, limit = RESULT_LIMIT): string {
-  let r = result;
+  let r: HelperResult = result.effects ? { ...result, effects: result.effects.map((e) => ({ ...e, summary: cutText(e.summary, EFFECT_SUMMARY_CHARS) })) } : result;
   let text = JSON.stringify(r);
+  if (Buffer.byteLength(text) <= limit) return text;
+  const refresh = r.refresh;
+  if (refresh) {
+    const history: RefreshEntry[] = [...refresh.history];
+    let dropped = refresh.dropped;
+    while (Buffer.byteLength(text) > limit && history.length > 0) {
+      history.shift();
+      dropped++;
+      r = { ...r, refresh: { ...refresh, history: [...history], dropped } };
+      text = JSON.stringify(r);
+    }
+  }
+  if (Buffer.byteLength(text) > limit && r.effects) {
+    r = { ...r, effects: r.effects.map((e) => ({ ...e, summary: cutText(e.summary, 80) })) };
+    text = JSON.stringify(r);
+  }
   if (Buffer.byteLength(text) <= limit) return text;
   if (r.error) {
     const excess = Buffer.byteLength(text) - limit;
@@ -193,6 +257,8 @@ export function encodeResult(result: HelperResult, limit = RESULT_LIMIT): string
   }
   return text;
 }
+
+const cutText = (s: string, n: number): string => (s.length > n ? `${s.slice(0, n)} …` : s);
 
 /** Parses a helper's termination message; a string saying what is wrong when it is not a result. */
 export function decodeResult(text: string): HelperResult | string {

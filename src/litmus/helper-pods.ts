@@ -112,6 +112,12 @@ export interface HelperPodOptions {
   readonly activeDeadlineSeconds: number;
   /** The capabilities its run needs (`capabilitiesFor`); default: all of `capabilities`. */
   readonly capabilities?: readonly string[];
+  /**
+   * The helper lists pods / EndpointSlices again during the run (DEPENDENCY_REFRESH with DESTINATION_PODS or
+   * DESTINATION_SERVICES): it gets the runner's service account token (the `targets` Role's read-only rights in
+   * the dependencies' namespaces). Otherwise no token: the runner resolved everything it needs.
+   */
+  readonly apiAccess?: boolean;
 }
 
 /** The helper pod, exactly as it is created. Pure. */
@@ -137,8 +143,8 @@ export function helperPod(o: HelperPodOptions): V1Pod {
       activeDeadlineSeconds: o.activeDeadlineSeconds,
       terminationGracePeriodSeconds: HELPER_GRACE_S,
       ...(runner.serviceAccountName ? { serviceAccountName: runner.serviceAccountName } : {}),
-      // The helper never calls the API: the runner resolved everything it needs.
-      automountServiceAccountToken: false,
+      // Without a live Kubernetes dependency the helper never calls the API: the runner resolved everything it needs.
+      automountServiceAccountToken: o.apiAccess === true,
       enableServiceLinks: false,
       ...(runner.tolerations?.length ? { tolerations: runner.tolerations } : {}),
       ...(runner.imagePullSecrets?.length ? { imagePullSecrets: runner.imagePullSecrets } : {}),

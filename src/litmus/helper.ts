@@ -12,7 +12,9 @@ import type { StopSignalName } from '../model/stop.js';
 import type { Deps } from '../ports.js';
 import { buildSpec } from '../config/spec.js';
 import type { VariableName } from '../config/vars.js';
-import { type HelperJob, type HelperResult, JOB_ENV, cacheOf, decodeJob, encodeResult } from './helper-job.js';
+import { summarizeEffect } from '../effect/effect.js';
+import { type HelperEffect, type HelperJob, type HelperResult, JOB_ENV, cacheOf, decodeJob, encodeResult } from './helper-job.js';
+import { RefreshHistory } from './refresh-report.js';
 import { injectAll, prepareTargets } from './targets.js';
 
 export interface HelperOptions {
@@ -58,8 +60,14 @@ export async function runHelper(base: Deps, job: HelperJob, spec: Spec, o: Helpe
   const targets: TargetPod[] = job.targets.map((t) => ({ ...t }));
   const status = new Map<string, TargetStatus>(targets.map((t) => [podText(t), 'targeted']));
   let injected = false;
+  // What the targets' refresh loops did and what MEASURE_EFFECT measured, handed back to the runner in the result.
+  const refresh = new RefreshHistory(spec.refreshS);
+  const effects: HelperEffect[] = [];
   const write = (r: Omit<HelperResult, 'version' | 'node' | 'targets'>): void => {
-    const result: HelperResult = { version: 1, node: job.node, targets: [...status].map(([pod, s]) => ({ pod, status: s })), ...r };
+    const result: HelperResult = {
+      version: 1, node: job.node, targets: [...status].map(([pod, s]) => ({ pod, status: s })), ...r,
+      ...(refresh.size > 0 ? { refresh: refresh.wire() } : {}), ...(effects.length > 0 ? { effects } : {}),
+    };
     try {
       (o.writeText ?? writeFileSync)(o.resultPath, encodeResult(result));
     } catch (error) {
@@ -82,6 +90,8 @@ export async function runHelper(base: Deps, job: HelperJob, spec: Spec, o: Helpe
       await injectAll(deps, prepared, {
         spec, sequence: job.sequence, watchIntervalMs: o.watchIntervalMs,
         onStatus: (p, s) => { if (s === 'injected') injected = true; status.set(podText(p), s); },
+        onRefresh: (p, e) => { refresh.record(podText(p), e, deps.clock.now()); },
+        onEffect: (p, e) => { effects.push({ pod: podText(p), ok: e.verdict.ok, summary: summarizeEffect(e) }); },
       });
     }
     if (stop.received) return stopped(stop.received);

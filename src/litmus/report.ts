@@ -13,6 +13,7 @@ import type { KubeApi, Logger } from '../ports.js';
 import { KubeError, LITMUS_GROUP, LITMUS_VERSION } from '../kube/api.js';
 import { type EffectReport, summarizeEffect } from '../effect/effect.js';
 import type { ProbeErrorCode, ProbeStatus } from '../probes/index.js';
+import type { RefreshStatus } from './refresh-report.js';
 
 export type Phase = 'Running' | 'Completed' | 'Completed_With_Probe_Failure' | 'Stopped' | 'Error';
 export type Verdict = 'Awaited' | 'Pass' | 'Fail' | 'Stopped' | 'Error';
@@ -79,6 +80,10 @@ export class Reporter {
   private targets: ResultTarget[] = [];
   /** MEASURE_EFFECT per target pod: status.netchaosEffect (the ChaosResult CRD keeps unknown status fields). */
   private readonly effects: Record<string, EffectReport> = {};
+  /** MEASURE_EFFECT as a helper pod reported it (its verdict and summary; the full report is in the helper's log). */
+  private readonly helperEffects: Record<string, { node: string; ok: boolean; summary: string }> = {};
+  /** DEPENDENCY_REFRESH's line in the Summary Event. */
+  private refreshSummary = '';
   private queue: Promise<void> = Promise.resolve();
 
   constructor(private readonly o: ReporterOptions) {
@@ -117,7 +122,8 @@ export class Reporter {
         status: { ...status, experimentStatus: { phase: 'Running', verdict: 'Awaited', probeSuccessPercentage: 'Awaited' }, probeStatuses: [] },
       }, o);
     } else {
-      await api.patchChaosResult(this.namespace, this.name, { ...(isLabelValue(litmus.chaosUid) ? { metadata: { labels: { chaosUID: litmus.chaosUid } } } : {}), status }, o);
+      // The ChaosResult is reused by every run of this engine and experiment: the last run's refresh history goes.
+      await api.patchChaosResult(this.namespace, this.name, { ...(isLabelValue(litmus.chaosUid) ? { metadata: { labels: { chaosUID: litmus.chaosUid } } } : {}), status: { ...status, netchaosRefresh: null } }, o);
     }
     this.event('result', 'Awaited', `experiment: ${litmus.experimentName}, Result: Awaited`, 'Normal');
   }
@@ -139,8 +145,24 @@ export class Reporter {
   /** Queues a target's measured effect: status.netchaosEffect.<pod> (and a line in the Summary Event). */
   setEffect(pod: string, effect: EffectReport): void {
     this.effects[pod] = effect;
-    const netchaosEffect = { ...this.effects };
+    this.patchEffects();
+  }
+
+  /** Queues a target's effect as its helper pod reported it: status.netchaosEffect.<pod> = {node, ok, summary}. */
+  setHelperEffect(pod: string, effect: { node: string; ok: boolean; summary: string }): void {
+    this.helperEffects[pod] = effect;
+    this.patchEffects();
+  }
+
+  private patchEffects(): void {
+    const netchaosEffect = { ...this.helperEffects, ...this.effects };
     this.enqueue(() => this.o.api.patchChaosResult(this.namespace, this.name, { status: { netchaosEffect } }));
+  }
+
+  /** Queues the refresh history (status.netchaosRefresh: counters and the last entries, bounded by its producer). */
+  setRefresh(netchaosRefresh: RefreshStatus, summary: string): void {
+    this.refreshSummary = summary;
+    this.enqueue(() => this.o.api.patchChaosResult(this.namespace, this.name, { status: { netchaosRefresh } }));
   }
 
   /** Queues status.probeStatuses (all Awaited at the start, as litmus-go writes them). */
@@ -185,8 +207,8 @@ export class Reporter {
     const type: EventType = f.verdict === 'Pass' ? 'Normal' : 'Warning';
     const reason = f.error ? `, Reason: ${f.error.reason}` : '';
     this.event('result', f.verdict, `experiment: ${litmus.experimentName}, Result: ${f.verdict}${reason}`, type);
-    const effect = Object.entries(this.effects).map(([pod, e]) => `${pod}: ${summarizeEffect(e)}`).join(' | ');
-    const parts = [f.probes ? f.probes.summary : '', effect ? `MEASURE_EFFECT: ${effect}` : ''].filter((x) => x !== '');
+    const effect = [...Object.entries(this.effects).map(([pod, e]) => `${pod}: ${summarizeEffect(e)}`), ...Object.entries(this.helperEffects).map(([pod, e]) => `${pod}: ${e.summary}`)].join(' | ');
+    const parts = [f.probes ? f.probes.summary : '', effect ? `MEASURE_EFFECT: ${effect}` : '', this.refreshSummary].filter((x) => x !== '');
     this.event('engine', 'Summary', `${litmus.experimentName} experiment has been ${word}${reason}${parts.length > 0 ? `; ${parts.join('; ')}` : ''}`, type);
     await this.flush(timeoutMs);
     return { written, failure };

@@ -19,7 +19,6 @@ import type { LitmusSpec } from '../model/litmus.js';
 import type { Spec } from '../model/spec.js';
 import type { StopSignalName } from '../model/stop.js';
 import type { Deps } from '../ports.js';
-import type { EffectReport } from '../effect/effect.js';
 import { checkHealth, checkTargetsHealth, selectTargets } from '../kube/targets.js';
 import { type Final, type Recorded, Reporter } from './report.js';
 import { type ProbeKube, ProbeRunError, ProbeStop, RunProbes } from './probes.js';
@@ -28,6 +27,8 @@ import { injectAll, prepareTargets } from './targets.js';
 import { reportBlastRadius } from './blast-report.js';
 import { STOP_GRACE_S } from './helper-pods.js';
 import { type JobInputs, chaosViaHelpers } from './via-helpers.js';
+import { RefreshHistory } from './refresh-report.js';
+import type { RefreshEvent } from './targets.js';
 
 /** The longest a stopped run waits for its closing ChaosResult/Event updates (an API that hangs must not hold the exit). */
 const STOPPED_REPORT_MS = 2500;
@@ -65,13 +66,25 @@ interface Ending {
 
 class LitmusRun {
   private readonly reporter: Reporter | undefined;
-  private readonly effects: { pod: string; effect: EffectReport }[] = [];
+  /** MEASURE_EFFECT's verdict per target (measured here, or by a helper pod), for VERIFY_EFFECT. */
+  private readonly effects: { pod: string; ok: boolean; reasons: readonly string[] }[] = [];
   /** The fault may have been applied (an injected target, or a helper that started). */
   private readonly progress = { injected: false, stopDetail: '' };
   private probes: RunProbes | undefined;
+  /** DEPENDENCY_REFRESH: what every target's refresh loop did (here, or in helper pods): status.netchaosRefresh and Events. */
+  private readonly refresh: RefreshHistory;
 
   constructor(private readonly deps: Deps, private readonly spec: Spec, private readonly l: LitmusSpec, private readonly opts: RunOptions) {
     this.reporter = l.engine !== undefined ? new Reporter({ api: deps.kube, litmus: l, log: deps.log, now: deps.clock.now, random: deps.random, signal: deps.stop.signal }) : undefined;
+    this.refresh = new RefreshHistory(spec.refreshS);
+  }
+
+  /** One event of a target's refresh loop (already logged): an Event on the ChaosEngine and the ChaosResult's history. */
+  private onRefresh(pod: TargetPod, e: RefreshEvent): void {
+    const notice = this.refresh.record(podText(pod), e, this.deps.clock.now());
+    if (e.kind === 'refresh-applied') return;
+    if (notice) this.reporter?.event('engine', notice.reason, notice.message, notice.type);
+    this.reporter?.setRefresh(this.refresh.status(), this.refresh.summary());
   }
 
   async run(): Promise<number> {
@@ -120,14 +133,19 @@ class LitmusRun {
       deps.stop.phase = 'chaos';
       if (targets.viaHelpers) {
         this.probes?.chaosStarted(this.spec.durationS * 1000);
-        await chaosViaHelpers(deps, { spec: this.spec, l, targets: targets.all, reporter: this.reporter, progress: this.progress, ...this.opts });
+        await chaosViaHelpers(deps, { spec: this.spec, l, targets: targets.all, reporter: this.reporter, progress: this.progress, refresh: this.refresh,
+          onEffect: (node, e) => {
+            this.effects.push({ pod: e.pod, ok: e.ok, reasons: e.ok ? [] : [e.summary] });
+            this.reporter?.setHelperEffect(e.pod.split('/').pop() ?? e.pod, { node, ok: e.ok, summary: e.summary });
+          },
+          ...this.opts });
       } else {
         await this.inPlace(targets.here);
       }
       this.probes?.chaosEnded();
-      const off = this.effects.filter((x) => !x.effect.verdict.ok);
+      const off = this.effects.filter((x) => !x.ok);
       if (this.spec.verifyEffect && off.length > 0 && !deps.stop.received) {
-        throw new EffectNotVerifiedError(`VERIFY_EFFECT: the measured effect is not the configured one: ${off.map((x) => `${x.pod}: ${x.effect.verdict.reasons.join('; ')}`).join(' | ')}`);
+        throw new EffectNotVerifiedError(`VERIFY_EFFECT: the measured effect is not the configured one: ${off.map((x) => `${x.pod}: ${x.reasons.join('; ')}`).join(' | ')}`);
       }
       if (deps.stop.received) return this.stopped(deps.stop.received);
       await this.healthCheck('post', targets.all);
@@ -248,9 +266,10 @@ class LitmusRun {
       },
       onLeftover: (p, message) => { reporter?.event('engine', 'ChaosLeftover', `${podText(p)}: ${message}`, 'Warning'); },
       onEffect: (p, effect) => {
-        this.effects.push({ pod: podText(p), effect });
+        this.effects.push({ pod: podText(p), ok: effect.verdict.ok, reasons: effect.verdict.reasons });
         reporter?.setEffect(p.name, effect);
       },
+      onRefresh: (p, e) => { this.onRefresh(p, e); },
     });
   }
 

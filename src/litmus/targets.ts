@@ -18,6 +18,8 @@ import { newRunId } from '../host/processes.js';
 import { type Outcome, inject } from '../lifecycle/inject.js';
 import { type LifecycleEvent, formatEvent } from '../lifecycle/events.js';
 import { prepare } from '../lifecycle/prepare.js';
+import { liveRefresh } from '../lifecycle/refresh.js';
+import type { LiveSource } from '../resolve/live.js';
 
 export interface PreparedTarget {
   readonly pod: TargetPod;
@@ -26,6 +28,8 @@ export interface PreparedTarget {
   readonly plan: Plan;
   /** The named dependencies as resolved before the run (for the blast radius's warnings). */
   readonly resolved: readonly Resolved[];
+  /** The named dependencies, asked again during the wait (DEPENDENCY_REFRESH), as local `inject` does. */
+  readonly sources: readonly LiveSource[];
 }
 
 /** Everything that can fail without changing anything, for every target, before the first change. */
@@ -41,7 +45,7 @@ export async function prepareTargets(
       `${podText(pod)} container ${pod.container}: pid ${container.pid}, netns ${container.netnsPath} (via ${container.via})`);
     for (const r of p.resolved) deps.log.info({ pod: podText(pod), dependency: r.source, addresses: r.items.length, details: r.details }, `dependency ${r.source}: ${r.details.join('; ')}`);
     for (const w of p.plan.warnings) deps.log.warn(w);
-    prepared.push({ pod, container, netns, plan: p.plan, resolved: p.resolved });
+    prepared.push({ pod, container, netns, plan: p.plan, resolved: p.resolved, sources: p.sources });
   }
   return prepared;
 }
@@ -58,7 +62,15 @@ export interface InjectAllOptions {
   readonly onEffect?: ((pod: TargetPod, effect: EffectReport) => void) | undefined;
   /** An expired tree of a killed run was removed (or could not be) from a target's namespace before the injection. */
   readonly onLeftover?: ((pod: TargetPod, message: string) => void) | undefined;
+  /** DEPENDENCY_REFRESH: what the refresh of a target did (a dependency moved or did not resolve, a diff applied or refused). */
+  readonly onRefresh?: ((pod: TargetPod, event: RefreshEvent) => void) | undefined;
 }
+
+/** The lifecycle events of the dependency refresh. */
+export type RefreshEvent = Extract<LifecycleEvent, { kind: 'dependency-changed' | 'dependency-stale' | 'refresh-applied' | 'refresh-failed' }>;
+
+const isRefreshEvent = (e: LifecycleEvent): e is RefreshEvent =>
+  e.kind === 'dependency-changed' || e.kind === 'dependency-stale' || e.kind === 'refresh-applied' || e.kind === 'refresh-failed';
 
 /**
  * Injects every prepared target (parallel: all at once; serial: one after the other). The first failure
@@ -70,11 +82,14 @@ export async function injectAll(deps: Deps, prepared: readonly PreparedTarget[],
       if (e.kind === 'injected') o.onStatus(t.pod, 'injected');
       if (e.kind === 'reverted' && e.removed) o.onStatus(t.pod, 'reverted');
       if (e.kind === 'leftover') o.onLeftover?.(t.pod, formatEvent(e)[1]);
+      if (isRefreshEvent(e)) o.onRefresh?.(t.pod, e);
     };
     const child = { ...deps, stop: deps.stop.child(), log: deps.log.child({ target: podText(t.pod), netns: describeNetns(t.netns) }) };
     try {
+      // One refresh loop per target, the same as local `inject`; its waits end with this target's scope of the run's Stop.
+      const refresh = liveRefresh(child, { spec: o.spec, sources: t.sources, initial: t.resolved });
       const outcome = await inject(child, {
-        spec: o.spec, plan: t.plan, netns: t.netns, runId: newRunId(), onEvent, watchIntervalMs: o.watchIntervalMs, refind: o.refind?.(t.pod),
+        spec: o.spec, plan: t.plan, netns: t.netns, runId: newRunId(), onEvent, watchIntervalMs: o.watchIntervalMs, refind: o.refind?.(t.pod), refresh,
       });
       if (outcome.effect) o.onEffect?.(t.pod, outcome.effect);
       return outcome;

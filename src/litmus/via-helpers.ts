@@ -13,9 +13,10 @@ import type { Deps } from '../ports.js';
 import { capabilitiesFor } from '../kube/permissions.js';
 import { prepare } from '../lifecycle/prepare.js';
 import { resolveInCluster } from '../resolve/destinations.js';
-import { encodeJob, wireDependencies, wireTarget } from './helper-job.js';
+import { type HelperEffect, encodeJob, wireDependencies, wireTarget } from './helper-job.js';
 import { HELPER_GRACE_S, type NodeJob, type NodeOutcome, helperName, helperPod, readRunnerPod, runHelpers } from './helper-pods.js';
 import type { Reporter } from './report.js';
+import type { RefreshHistory } from './refresh-report.js';
 
 /** What a helper job carries of this run's input: the fault variables as given (flag or env) and the files they name. */
 export interface JobInputs {
@@ -32,6 +33,10 @@ export interface ViaHelpers {
   readonly progress: { injected: boolean; stopDetail: string };
   readonly jobInputs?: JobInputs | undefined;
   readonly helperPollMs?: number | undefined;
+  /** DEPENDENCY_REFRESH: where the helpers' refresh changes go (status.netchaosRefresh, Events). */
+  readonly refresh?: RefreshHistory | undefined;
+  /** MEASURE_EFFECT as a helper measured it, per target (`namespace/pod`). */
+  readonly onEffect?: ((node: string, effect: HelperEffect) => void) | undefined;
 }
 
 export async function chaosViaHelpers(deps: Deps, o: ViaHelpers): Promise<void> {
@@ -54,6 +59,8 @@ export async function chaosViaHelpers(deps: Deps, o: ViaHelpers): Promise<void> 
       if (out.kind === 'completed') deps.log.info({ node: out.node, pod: out.pod }, text);
       else deps.log.warn({ node: out.node, pod: out.pod, outcome: out.kind }, text);
       reporter?.event('engine', 'ChaosHelper', text, out.kind === 'completed' ? 'Normal' : 'Warning');
+      reportHelperRefresh(deps, o, out);
+      for (const e of out.result?.effects ?? []) o.onEffect?.(out.node, e);
     },
   });
   if (deps.stop.received) {
@@ -61,6 +68,22 @@ export async function chaosViaHelpers(deps: Deps, o: ViaHelpers): Promise<void> 
     return;
   }
   failIfAnyFailed(outcomes, progress.injected);
+}
+
+/** A helper's refresh changes: into the run's history (status.netchaosRefresh), one Event per node, the log. */
+function reportHelperRefresh(deps: Deps, o: ViaHelpers, out: NodeOutcome): void {
+  const r = out.result?.refresh;
+  if (!r || !o.refresh) return;
+  o.refresh.merge(out.node, r);
+  const moves = r.history.filter((e) => e.kind === 'changed').map((e) => `${e.target} ${e.source}: ${[...(e.added ?? []).map((x) => `+${x}`), ...(e.removed ?? []).map((x) => `-${x}`)].join(' ')}`);
+  const shown = moves.slice(-5);
+  const text = `node ${out.node}: the helper's dependency refresh applied ${r.changes} move(s)${shown.length > 0 ? ` (${moves.length > shown.length ? 'last: ' : ''}${shown.join('; ')})` : ''}`
+    + `${r.stale > 0 ? `, ${r.stale} lookup(s) failed (last addresses kept)` : ''}${r.failed > 0 ? `, ${r.failed} change(s) NOT applied` : ''}`;
+  const warn = r.stale > 0 || r.failed > 0;
+  if (warn) deps.log.warn({ node: out.node, refresh: r }, text);
+  else deps.log.info({ node: out.node, refresh: r }, text);
+  o.reporter?.event('engine', 'DependencyRefresh', text, warn ? 'Warning' : 'Normal');
+  o.reporter?.setRefresh(o.refresh.status(), o.refresh.summary());
 }
 
 /** The time a node's helper takes once started: ramp, chaos, ramp per target (serial: one after the other). */
@@ -86,9 +109,14 @@ async function buildJobs(deps: Deps, o: ViaHelpers): Promise<{ jobs: NodeJob[]; 
       dependencies: wireDependencies(dependencies), targets: mine.map(wireTarget),
     });
     const deadline = l.helperStartTimeoutS + onNodeS(spec, l, mine.length) + 60 + HELPER_GRACE_S;
-    return { node, targets: mine, pod: helperPod({ name: helperName(runner.name, i + 1), namespace: l.chaosNamespace, node, runner, job, chaosUid: l.chaosUid, runtime: spec.runtime, targets: mine, activeDeadlineSeconds: deadline, capabilities: capabilitiesFor(spec) }) };
+    return { node, targets: mine, pod: helperPod({ name: helperName(runner.name, i + 1), namespace: l.chaosNamespace, node, runner, job, chaosUid: l.chaosUid, runtime: spec.runtime, targets: mine, activeDeadlineSeconds: deadline, capabilities: capabilitiesFor(spec), apiAccess: refreshesKube(spec) }) };
   });
   return { jobs, bands: preview.plan.bands.map((b) => b.description).join(', ') };
+}
+
+/** DEPENDENCY_REFRESH with pods or Services named: the helpers list them again during the run (they need the API). */
+export function refreshesKube(spec: Spec): boolean {
+  return spec.refreshS > 0 && spec.groups.some((g) => g.named !== undefined && g.named.pods.length + g.named.services.length > 0);
 }
 
 /** A node that did not complete fails the run: a revert failure first (exit 3), else by the helpers' error codes. */

@@ -257,7 +257,7 @@ describe('RBAC: the runner may do what our manifests grant, nothing else', () =>
 
   test('removing a rule from rbac.yaml makes the matching call fail', async () => {
     const text = readFileSync(files.rbac, 'utf8');
-    const rule = '  # DESTINATION_SERVICES is set (again every DEPENDENCY_REFRESH_INTERVAL during the run)\n  - apiGroups: [""]\n    resources: ["services"]\n    verbs: ["get"]\n';
+    const rule = '  # DESTINATION_SERVICES is set (again every DEPENDENCY_REFRESH_INTERVAL during the run, by the\n  # runner or its helper pods)\n  - apiGroups: [""]\n    resources: ["services"]\n    verbs: ["get"]\n';
     assert.ok(text.includes(rule), 'rbac.yaml has the rule for reading Services');
     assert.equal((await kube.getService('shop', 'api')).spec?.clusterIP, '10.96.0.20');
     api.rbac = { ...runner, policies: [shippedRbac({ namespace: 'litmus', alsoIn: ['shop'], text: text.replaceAll(rule, '') }), experimentPermissions({ namespace: 'litmus' })] };

@@ -53,6 +53,8 @@ class Kubelet {
   readonly events: string[] = [];
   behave: (pod: Obj) => 'run' | 'hang' | 'pending' | { exitCode: number; message?: string; reason?: string } = () => 'run';
   onGet: ((pod: Obj) => void) | undefined;
+  /** Called with each helper's fake namespace when it starts (e.g. to change the cluster after its first apply). */
+  onStart: ((ns: FakeNetns) => void) | undefined;
 
   readonly hook = async (e: { verb: 'create' | 'get' | 'delete'; pod: Obj; gracePeriodSeconds: number | undefined }): Promise<void> => {
     const name: string = e.pod.metadata.name;
@@ -100,8 +102,11 @@ class Kubelet {
     const env: Record<string, string> = {};
     for (const e of c.env) env[e.name] = e.value ?? (e.valueFrom?.fieldRef?.fieldPath === 'spec.nodeName' ? p.spec.nodeName : '');
     const ns = new FakeNetns();
-    // No kube: a helper must not call the API (fakeDeps' default refuses every call).
-    const f = fakeDeps(ns, { searchPath: runtime.bin, ...(frozen ? { clock: new FrozenClock() } : {}) });
+    this.onStart?.(ns);
+    // The API only with the service account's token mounted (DEPENDENCY_REFRESH of pods/Services, as the runner's
+    // account); else fakeDeps' default refuses every call: such a helper must not call the API.
+    const kube = p.spec.automountServiceAccountToken === true ? { kube: createKubeApi({ KUBECONFIG: kubeconfig }) } : {};
+    const f = fakeDeps(ns, { searchPath: runtime.bin, ...kube, ...(frozen ? { clock: new FrozenClock() } : {}) });
     Object.assign(f.host, { exec: crictlOnly(runtime.bin) });
     const resultFile = join(dir, `${String(p.metadata.name)}.result`);
     const h: Helper = { pod: p, ns, resultFile, signals: f.signals, settled: false, done: Promise.resolve(0) };
@@ -226,7 +231,8 @@ describe('netchaos run with targets on several nodes (helper pods)', () => {
     const { containers, ...podSpec } = b.spec;
     assert.deepEqual(podSpec, {
       nodeName: 'node-b', hostPID: true, restartPolicy: 'Never', activeDeadlineSeconds: 120 + 3 + 60 + 30, terminationGracePeriodSeconds: 30,
-      serviceAccountName: 'pod-dependency-latency-sa', automountServiceAccountToken: false, enableServiceLinks: false,
+      // DEPENDENCY_REFRESH (default on) with DESTINATION_SERVICES: the helper lists the EndpointSlices again, with the runner's account.
+      serviceAccountName: 'pod-dependency-latency-sa', automountServiceAccountToken: true, enableServiceLinks: false,
       tolerations: [{ key: 'dedicated', operator: 'Equal', value: 'chaos', effect: 'NoSchedule' }],
       imagePullSecrets: [{ name: 'registry-cred' }],
       volumes: [{ name: 'runtime-socket', hostPath: { path: '/run/containerd/containerd.sock' } }],
@@ -268,6 +274,45 @@ describe('netchaos run with targets on several nodes (helper pods)', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(r.podCalls, ['create runner-1-helper-1', 'delete runner-1-helper-1']);
     assert.deepEqual(r.ns.calls, []);
+  });
+
+  test('DEPENDENCY_REFRESH in a helper pod: the EndpointSlice moves mid-run, the helper applies the diff, the runner puts its report into status.netchaosRefresh and an Event; no token without live Kubernetes dependencies', async () => {
+    const slice = api.get('endpointslices', 'shop', 'api-1')!;
+    kubelet.onStart = (ns) => {
+      ns.afterCall = (c) => { if (c.op === 'apply' && ns.calls.filter((x) => x.op === 'apply').length === 1) slice.endpoints = [{ addresses: ['10.244.1.6'], conditions: { ready: true } }]; };
+    };
+    const before = api.list('events', 'litmus').length;
+    try {
+      // A clock of its own: Event names are made from the time, and the other tests' fixed clock would make them clash.
+      const r = await litmusRun({ ...baseEnv(), TARGETS: 'deployment:shop:[app=solo]', HELPER_MODE: 'always', DEPENDENCY_REFRESH_INTERVAL: '1', TOTAL_CHAOS_DURATION: '3' }, (f) => { f.clock.t = 7_000_000_000; });
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual([r.result?.status.experimentStatus.phase, r.result?.status.experimentStatus.verdict], ['Completed', 'Pass'], r.stderr);
+      const [h] = [...kubelet.helpers.values()];
+      assert.equal(h?.pod.spec.automountServiceAccountToken, true, 'the helper lists the EndpointSlices itself');
+      assert.deepEqual(h?.ns.tcOps.filter((o) => o === 'apply' || o === 'revert'), ['apply', 'apply', 'revert'], 'the first batch, the diff, the revert');
+      const diff = h?.ns.batches[1]?.join('\n') ?? '';
+      assert.match(diff, /filter del .*handle/, 'the old endpoint deleted by handle');
+      assert.match(diff, /match ip dst 10\.244\.1\.6\/32 match ip dport 8080 0xffff/, 'the new endpoint added');
+      const refresh = r.result?.status.netchaosRefresh;
+      assert.deepEqual([refresh?.intervalS, refresh?.changes, refresh?.stale, refresh?.failed, refresh?.dropped], [1, 1, 0, 0, 0]);
+      assert.deepEqual(refresh?.history.map((e: Obj) => ({ target: e.target, node: e.node, source: e.source, kind: e.kind, added: e.added, removed: e.removed })),
+        [{ target: 'shop/solo-1', node: 'node-a', source: 'service shop/api', kind: 'changed', added: ['10.244.1.6|8080'], removed: ['10.244.1.5|8080'] }]);
+      const events = api.list('events', 'litmus').slice(before);
+      const ev = events.find((e) => e.reason === 'DependencyRefresh');
+      assert.equal(ev?.type, 'Normal');
+      assert.equal(ev?.involvedObject.kind, 'ChaosEngine');
+      assert.match(ev?.message, /node node-a: the helper's dependency refresh applied 1 move\(s\) \(shop\/solo-1 service shop\/api: \+10\.244\.1\.6\|8080 -10\.244\.1\.5\|8080\)/);
+      assert.match(events.find((e) => e.reason === 'Summary')?.message, /DEPENDENCY_REFRESH: 1 move\(s\) applied, 0 failed lookup\(s\)/);
+    } finally {
+      slice.endpoints = [{ addresses: ['10.244.1.5'], conditions: { ready: true } }];
+    }
+  });
+
+  test('no live Kubernetes dependency (DEPENDENCY_REFRESH=false): the helper gets no token; the last run\'s refresh history is cleared', async () => {
+    const off = await litmusRun({ ...baseEnv(), TARGETS: 'deployment:shop:[app=solo]', HELPER_MODE: 'always', DEPENDENCY_REFRESH: 'false' });
+    assert.equal(off.code, 0, off.stderr);
+    assert.equal([...kubelet.helpers.values()][0]?.pod.spec.automountServiceAccountToken, false);
+    assert.equal(off.result?.status.netchaosRefresh, undefined, 'a ChaosResult is reused by the next run: status.netchaosRefresh is this run\'s only');
   });
 
   test('a helper that never starts: its node is reported after HELPER_START_TIMEOUT, it is deleted, the others reverted', async () => {

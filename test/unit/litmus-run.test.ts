@@ -20,7 +20,7 @@ import { crictlOnly, fakeRuntime } from '../support/fake-runtime.ts';
 import type { EffectProber } from '../../src/ports.ts';
 import type { EffectReport } from '../../src/effect/effect.ts';
 
-/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-assignment -- API objects are raw JSON here */
+/* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return -- API objects are raw JSON here */
 
 const ID = '5e0c7a3b9d2f41e8a6c4b1d0e9f8a7b6c5d4e3f2a1b0c9d8e7f6a5b4c3d2e1f0';
 const api = new ApiDouble();
@@ -115,6 +115,83 @@ describe('netchaos run (Litmus mode)', () => {
       assert.match(summary?.message, new RegExp(`frontend-1: effect \\(egress\\): 192\\.0\\.2\\.11 \\+${addedMs} ms \\(expected \\+100\\)`));
     });
   }
+  describe('DEPENDENCY_REFRESH in place (the refresh loop of local inject, one per target)', () => {
+    const slice = () => api.get('endpointslices', 'shop', 'api-1')!;
+    const moveTo = (addr: string) => { slice().endpoints = [{ addresses: [addr], conditions: { ready: true } }]; };
+    const env = () => ({ ...baseEnv(), DEPENDENCY_REFRESH_INTERVAL: '1', TOTAL_CHAOS_DURATION: '3' });
+    const applies = (ns: FakeNetns) => ns.calls.filter((c) => c.op === 'apply').length;
+    // Each test sets a clock of its own: Event names are made from the time (the others' fixed clock would make them clash).
+    const refreshEvents = (from: number) => api.list('events', 'litmus').slice(from).filter((e) => e.reason === 'DependencyRefresh');
+
+    test('the EndpointSlice moves mid-run: the diff is applied by handle, an Event on the ChaosEngine, status.netchaosRefresh, the Summary', async () => {
+      const before = api.list('events', 'litmus').length;
+      try {
+        const r = await litmusRun(env(), (f, ns) => { f.clock.t = 7_100_000_000; ns.afterCall = (c) => { if (c.op === 'apply' && applies(ns) === 1) moveTo('10.244.1.6'); }; });
+        assert.equal(r.code, 0, r.stderr);
+        assert.deepEqual([r.result?.status.experimentStatus.phase, r.result?.status.experimentStatus.verdict], ['Completed', 'Pass']);
+        assert.deepEqual(r.ns.tcOps.filter((o) => o === 'apply' || o === 'revert'), ['apply', 'apply', 'revert'], 'the first batch, the diff, the revert');
+        const diff = r.ns.batches[1]!.join('\n');
+        assert.match(diff, /^filter del dev eth0 parent 4e43: protocol ip prio \d+ handle [0-9a-f]+:[0-9a-f]*:[0-9a-f]+ u32$/m, 'the old endpoint deleted by its handle');
+        assert.match(diff, /match ip dst 10\.244\.1\.6\/32 match ip dport 8080 0xffff/, 'the new endpoint added');
+        assert.doesNotMatch(diff, /10\.96\.0\.20|192\.0\.2\.10/, 'the ClusterIP and DESTINATION_IPS are not touched');
+        const refresh = r.result?.status.netchaosRefresh;
+        assert.deepEqual([refresh?.intervalS, refresh?.changes, refresh?.stale, refresh?.failed], [1, 1, 0, 0]);
+        assert.deepEqual(refresh?.history.map((e: Record<string, unknown>) => ({ ...e, at: typeof e.at })),
+          [{ at: 'string', target: 'shop/frontend-1', source: 'service shop/api', kind: 'changed', added: ['10.244.1.6|8080'], removed: ['10.244.1.5|8080'] }]);
+        const events = refreshEvents(before);
+        assert.deepEqual(events.map((e) => [e.type, e.involvedObject.kind, e.message]),
+          [['Normal', 'ChaosEngine', 'shop/frontend-1: dependency service shop/api moved, filters updated: added 10.244.1.6|8080, removed 10.244.1.5|8080']]);
+        assert.match(api.list('events', 'litmus').slice(before).find((e) => e.reason === 'Summary')?.message, /DEPENDENCY_REFRESH: 1 move\(s\) applied, 0 failed lookup\(s\) \(last addresses kept\), 0 change\(s\) not applied/);
+        assert.ok(r.lines.some((l) => /dependency service shop\/api moved: added 10\.244\.1\.6\|8080, removed 10\.244\.1\.5\|8080/.test(l.msg)), 'logged');
+      } finally {
+        moveTo('10.244.1.5');
+      }
+    });
+
+    test('tc refuses the diff: rolled back, a Warning Event, counted as failed; applied at the next refresh', async () => {
+      const before = api.list('events', 'litmus').length;
+      try {
+        const r = await litmusRun(env(), (f, ns) => {
+          f.clock.t = 7_200_000_000;
+          ns.afterCall = (c) => {
+            if (c.op !== 'apply') return;
+            if (applies(ns) === 1) { moveTo('10.244.1.6'); ns.batchFailsAt = 2; } else ns.batchFailsAt = undefined;
+          };
+        });
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.result?.status.experimentStatus.verdict, 'Pass', 'a diff that was rolled back does not end the run');
+        assert.deepEqual(r.ns.tcOps.filter((o) => o === 'apply' || o === 'revert'), ['apply', 'apply', 'apply', 'apply', 'revert'], 'batch, refused diff, its rollback, the diff again, revert');
+        const refresh = r.result?.status.netchaosRefresh;
+        assert.deepEqual([refresh?.changes, refresh?.stale, refresh?.failed], [1, 0, 1]);
+        assert.deepEqual(refresh?.history.map((e: Record<string, unknown>) => e.kind), ['failed', 'changed']);
+        const events = refreshEvents(before);
+        assert.deepEqual(events.map((e) => e.type), ['Warning', 'Normal']);
+        assert.match(events[0]?.message, /^shop\/frontend-1: dependency change NOT applied \(service shop\/api: \+10\.244\.1\.6\|8080 -10\.244\.1\.5\|8080\): tc rejected line 2 of the refresh batch .*the filters stay as they were/);
+      } finally {
+        moveTo('10.244.1.5');
+      }
+    });
+
+    test('the Service stops resolving: its last addresses are kept, one Warning Event (not one per interval), every failure in the history', async () => {
+      const before = api.list('events', 'litmus').length;
+      const saved = structuredClone(slice());
+      try {
+        const r = await litmusRun(env(), (f, ns) => { f.clock.t = 7_300_000_000; ns.afterCall = (c) => { if (c.op === 'apply' && applies(ns) === 1) api.remove('endpointslices', 'shop', 'api-1'); }; });
+        assert.equal(r.code, 0, r.stderr);
+        assert.equal(r.result?.status.experimentStatus.verdict, 'Pass');
+        assert.deepEqual(r.ns.tcOps.filter((o) => o === 'apply' || o === 'revert'), ['apply', 'revert'], 'the filters stay');
+        const refresh = r.result?.status.netchaosRefresh;
+        assert.ok(refresh?.stale >= 2, `every failed lookup counted: ${JSON.stringify(refresh)}`);
+        assert.equal(refresh?.history.length, refresh?.stale);
+        const events = refreshEvents(before);
+        assert.equal(events.length, 1, 'one Warning per target and source a minute');
+        assert.equal(events[0]?.type, 'Warning');
+        assert.match(events[0]?.message, /^shop\/frontend-1: dependency service shop\/api did not resolve \(.*\): keeping its last addresses, asking again in 1s$/);
+      } finally {
+        api.add('endpointslices', { metadata: { name: saved.metadata.name, namespace: 'shop', labels: saved.metadata.labels }, addressType: saved.addressType, ports: saved.ports, endpoints: saved.endpoints });
+      }
+    });
+  });
   test('SIGTERM (the engine is stopped): revert first, then Stopped/Stopped, exit 0 (recorded)', async () => {
     const r = await litmusRun(baseEnv(), (f, ns) => {
       ns.afterCall = (c) => { if (c.op === 'apply') f.signals.send('SIGTERM'); };

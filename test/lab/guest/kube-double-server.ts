@@ -6,7 +6,8 @@
  * and whose endpoint is B's IPv6 address (there is no kube-proxy in the lab), writes a kubeconfig, a
  * fake crictl that reports the app process, and a runtime socket; prints `READY <dir>`; on SIGTERM
  * writes the API objects, the requests a real apiserver would have refused and the fields it would have
- * dropped to <dir>/api-state.json and exits.
+ * dropped to <dir>/api-state.json and exits. On SIGUSR2 it replaces the objects listed in <dir>/mutate.json
+ * (`[{resource, object}]`, as a controller would: a moved endpoint) and prints `MUTATED <n>`.
  *
  *   node --import tsx kube-double-server.ts <dir> <app-pid> [<probes.json>]
  */
@@ -55,12 +56,25 @@ cat "${join(dir, 'inspect.json')}"
 chmodSync(join(dir, 'bin', 'crictl'), 0o755);
 copyFileSync(api.kubeconfig(), join(dir, 'kubeconfig'));
 
+// A controller's change mid-run (e.g. an EndpointSlice whose endpoint moved): the objects of <dir>/mutate.json replace theirs.
+let mutations = 0;
+process.on('SIGUSR2', () => {
+  const list = JSON.parse(readFileSync(join(dir, 'mutate.json'), 'utf8')) as { resource: string; object: { metadata: { namespace?: string; name: string } } }[];
+  for (const m of list) {
+    api.remove(m.resource, m.object.metadata.namespace, m.object.metadata.name);
+    api.add(m.resource, m.object);
+  }
+  process.stdout.write(`MUTATED ${++mutations}\n`);
+});
+
 process.on('SIGTERM', () => {
   writeFileSync(join(dir, 'api-state.json'), JSON.stringify({
     chaosresult: api.get('chaosresults', 'litmus', 'lab-chaos-pod-dependency-latency'),
     events: api.list('events', 'litmus').map((e) => `${String(e.involvedObject.kind)}/${String(e.reason)}`),
     messages: api.list('events', 'litmus').map((e) => `${String(e.reason)}: ${String(e.message)}`),
     refusals: api.refusals(),
+    // What was asked, in order (`verb resource`): the refresh lists the EndpointSlices again during the run.
+    requests: api.calls.map((c) => `${c.verb} ${c.resource}`),
     warnings: api.warnings,
   }));
   server.close();

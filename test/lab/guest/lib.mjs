@@ -270,3 +270,44 @@ export function addedPing(base, during) {
   const md = pingMedians(during);
   return Object.fromEntries(Object.keys(mb).map((k) => [k, round(md[k] - mb[k])]));
 }
+
+/**
+ * The Kubernetes API double of the Litmus scenarios (kube-double-server.ts: strict schemas and RBAC, a ChaosEngine,
+ * the target pod = the lab's `app` process, Service shop/b, a fake crictl), started in `dir` and ready.
+ * `probes`: a file with the ChaosEngine's resilience probes. Returns:
+ *   mutate(objects)  replaces these API objects ([{resource, object}], as a controller would), resolves once done;
+ *   stop()           stops it and resolves with <dir>/api-state.json (ChaosResult, Events, requests, refusals).
+ */
+export async function startApiDouble({ dir, pid, probes }) {
+  const child = spawn('node', ['--import', 'tsx', path.join(GUEST_DIR, 'kube-double-server.ts'), dir, String(pid), ...(probes ? [probes] : [])],
+    { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const waiters = [];
+  child.stdout.on('data', (c) => {
+    out += c;
+    for (const w of [...waiters]) if (out.includes(w.text)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(); }
+  });
+  const seen = (text) => new Promise((resolve, reject) => {
+    if (out.includes(text)) { resolve(); return; }
+    waiters.push({ text, resolve });
+    child.once('exit', (code) => reject(new Error(`the API double exited with ${code} before printing ${text}`)));
+  });
+  await seen('READY');
+  let mutations = 0;
+  return {
+    child,
+    mutate: async (objects) => {
+      writeFileSync(path.join(dir, 'mutate.json'), JSON.stringify(objects));
+      child.kill('SIGUSR2');
+      await seen(`MUTATED ${++mutations}`);
+    },
+    stop: async () => {
+      if (child.exitCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        child.kill('SIGTERM');
+        await exited;
+      }
+      return JSON.parse(readFileSync(path.join(dir, 'api-state.json'), 'utf8'));
+    },
+  };
+}
