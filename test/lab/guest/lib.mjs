@@ -279,7 +279,7 @@ export function addedPing(base, during) {
  *   stop()           stops it and resolves with <dir>/api-state.json (ChaosResult, Events, requests, refusals).
  */
 export async function startApiDouble({ dir, pid, probes }) {
-  const child = spawn('node', ['--import', 'tsx', path.join(GUEST_DIR, 'kube-double-server.ts'), dir, String(pid), ...(probes ? [probes] : [])],
+  const child = spawn('node', kubeDoubleArgv(dir, String(pid), ...(probes ? [probes] : [])),
     { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   const waiters = [];
