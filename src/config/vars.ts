@@ -201,6 +201,18 @@ export const variables = [
     doc: 'How long a helper pod may take to start (scheduling, image pull) before its node is reported as failed and the run is stopped, in seconds (also 90s, 5m).',
   },
   {
+    env: 'LIB_IMAGE', flag: '--lib-image <image>', default: '', section: 'targets', litmus: false, manifest: true, litmusOnly: true,
+    doc: 'Image of the helper pods. Empty = this runner\'s own image (litmus-go\'s default is a fixed go-runner image): it follows ChaosCenter\'s rewrite of the fault\'s image to your image registry, which does not touch this variable.',
+  },
+  {
+    env: 'LIB_IMAGE_PULL_POLICY', flag: '--lib-image-pull-policy <policy>', default: '', section: 'targets', litmus: false, manifest: false, litmusOnly: true,
+    doc: 'imagePullPolicy of the helper pods: Always, IfNotPresent or Never (the chaos-runner sets it to the ChaosExperiment\'s imagePullPolicy). Empty = this runner container\'s own.',
+  },
+  {
+    env: 'TERMINATION_GRACE_PERIOD_SECONDS', flag: '--termination-grace-period-seconds <seconds>', default: '', section: 'targets', litmus: false, manifest: false, litmusOnly: true,
+    doc: 'terminationGracePeriodSeconds of the helper pods, and the grace the runner deletes them with when the run stops (the chaos-runner sets it from the ChaosEngine\'s spec.terminationGracePeriodSeconds). Empty or 0 (the chaos-runner\'s value when the engine has none) = 30 s: a helper reverts on SIGTERM and needs a few seconds for it; below 10 s is allowed but warned about.',
+  },
+  {
     env: 'DEFAULT_HEALTH_CHECK', flag: '--default-health-check <bool>', default: 'false', section: 'targets', litmus: true, manifest: false, litmusOnly: true,
     doc: 'Check before and after the chaos that every pod of each TARGETS entry is Running with all containers ready, retried every STATUS_CHECK_DELAY up to STATUS_CHECK_TIMEOUT (a failed check is Warning event "AUT: Not Running").',
   },
@@ -234,7 +246,7 @@ export const variables = [
   },
   {
     env: 'POD_NAME', flag: '--pod-name <name>', default: '', section: 'litmus', litmus: false, manifest: false, litmusOnly: true,
-    doc: 'This runner\'s pod (set by the chaos-runner); the source of Events, and, in CHAOS_NAMESPACE, where helper pods take their image, service account, tolerations and pull secrets from.',
+    doc: 'This runner\'s pod (set by the chaos-runner); the source of Events, and, in CHAOS_NAMESPACE, where helper pods take their image, service account, tolerations, pull secrets, labels, annotations and resources from.',
   },
   {
     env: 'NODE_NAME', flag: '--node-name <name>', default: '', section: 'litmus', litmus: false, manifest: true, litmusOnly: true, fieldRef: 'spec.nodeName',

@@ -26,7 +26,7 @@ import { type ProbeKube, ProbeRunError, ProbeStop, RunProbes } from './probes.js
 import { refindPod } from './refind.js';
 import { injectAll, prepareTargets } from './targets.js';
 import { reportBlastRadius } from './blast-report.js';
-import { STOP_GRACE_S } from './helper-pods.js';
+import { helperGraceS } from './helper-pods.js';
 import { type JobInputs, chaosViaHelpers } from './via-helpers.js';
 
 /** The longest a stopped run waits for its closing ChaosResult/Event updates (an API that hangs must not hold the exit). */
@@ -264,7 +264,7 @@ class LitmusRun {
 
   private stopped(signal: StopSignalName): Ending {
     const { stopDetail, injected } = this.progress;
-    const how = stopDetail !== '' ? `; helper pods were deleted with a ${STOP_GRACE_S} s grace period so they revert first: ${stopDetail}` : injected ? '; the fault was reverted first' : ' before any change';
+    const how = stopDetail !== '' ? `; helper pods were deleted with a ${helperGraceS(this.l.helperPod)} s grace period so they revert first: ${stopDetail}` : injected ? '; the fault was reverted first' : ' before any change';
     const reason = `experiment stopped by ${signal} (the ChaosEngine was stopped or the runner pod deleted)${how}`;
     this.deps.log.warn({ verdict: 'Stopped' }, reason);
     const final = this.withProbes({ phase: 'Stopped', verdict: 'Stopped', error: { errorCode: 'EXPERIMENT_ABORTED', reason } });

@@ -14,7 +14,7 @@ import { capabilitiesFor } from '../kube/permissions.js';
 import { prepare } from '../lifecycle/prepare.js';
 import { resolveInCluster } from '../resolve/destinations.js';
 import { encodeJob, wireDependencies, wireTarget } from './helper-job.js';
-import { HELPER_GRACE_S, type NodeJob, type NodeOutcome, helperName, helperPod, readRunnerPod, runHelpers } from './helper-pods.js';
+import { SHORT_GRACE_S, type NodeJob, type NodeOutcome, helperGraceS, helperName, helperPod, readRunnerPod, runHelpers } from './helper-pods.js';
 import type { Reporter } from './report.js';
 
 /** What a helper job carries of this run's input: the fault variables as given (flag or env) and the files they name. */
@@ -42,7 +42,7 @@ export async function chaosViaHelpers(deps: Deps, o: ViaHelpers): Promise<void> 
   reporter?.event('engine', 'ChaosInject', `Injecting ${l.experimentName} chaos on application pod(s) ${o.targets.map(podText).join(', ')} through helper pods on node(s) ${nodes.join(', ')} (${bands})`);
   const outcomes = await runHelpers(deps, {
     namespace: l.chaosNamespace, jobs, sequence: l.sequence,
-    startTimeoutS: l.helperStartTimeoutS, runTimeoutS: Math.max(...jobs.map((j) => onNodeS(spec, l, j.targets.length))) + 60,
+    startTimeoutS: l.helperStartTimeoutS, runTimeoutS: Math.max(...jobs.map((j) => onNodeS(spec, l, j.targets.length))) + 60, graceS: helperGraceS(l.helperPod),
     ...(o.helperPollMs !== undefined ? { pollMs: o.helperPollMs } : {}),
     onOutcome: (out) => {
       if (out.started) progress.injected = true;
@@ -78,6 +78,10 @@ async function buildJobs(deps: Deps, o: ViaHelpers): Promise<{ jobs: NodeJob[]; 
   const runnerPod = await deps.kube.getPod(l.chaosNamespace, l.podName, { signal: deps.stop.signal });
   if (!runnerPod) throw new RuntimeError(`this runner's pod ${l.chaosNamespace}/${l.podName} was not found (POD_NAME, CHAOS_NAMESPACE): helper pods copy its image`);
   const runner = readRunnerPod(runnerPod, l.experimentName);
+  const graceS = helperGraceS(l.helperPod);
+  if (graceS < SHORT_GRACE_S) {
+    deps.log.warn({ graceS }, `TERMINATION_GRACE_PERIOD_SECONDS=${graceS}: a helper pod stopped mid-run has ${graceS} s to revert and report; a revert takes a few seconds (more on a loaded node), and a helper killed before it leaves the fault until the dead-man reverts it`);
+  }
   const nodes = [...new Set(o.targets.map((t) => t.node))];
   const jobs = nodes.map((node, i): NodeJob => {
     const mine = o.targets.filter((t) => t.node === node);
@@ -85,8 +89,8 @@ async function buildJobs(deps: Deps, o: ViaHelpers): Promise<{ jobs: NodeJob[]; 
       version: 1, node, sequence: l.sequence, variables: inputs.variables, files: inputs.files,
       dependencies: wireDependencies(dependencies), targets: mine.map(wireTarget),
     });
-    const deadline = l.helperStartTimeoutS + onNodeS(spec, l, mine.length) + 60 + HELPER_GRACE_S;
-    return { node, targets: mine, pod: helperPod({ name: helperName(runner.name, i + 1), namespace: l.chaosNamespace, node, runner, job, chaosUid: l.chaosUid, runtime: spec.runtime, targets: mine, activeDeadlineSeconds: deadline, capabilities: capabilitiesFor(spec) }) };
+    const deadline = l.helperStartTimeoutS + onNodeS(spec, l, mine.length) + 60 + graceS;
+    return { node, targets: mine, pod: helperPod({ name: helperName(runner.name, i + 1), namespace: l.chaosNamespace, node, runner, job, chaosUid: l.chaosUid, runtime: spec.runtime, targets: mine, activeDeadlineSeconds: deadline, capabilities: capabilitiesFor(spec), settings: l.helperPod }) };
   });
   return { jobs, bands: preview.plan.bands.map((b) => b.description).join(', ') };
 }

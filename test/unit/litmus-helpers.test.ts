@@ -249,6 +249,51 @@ describe('netchaos run with targets on several nodes (helper pods)', () => {
     assert.ok(reasons.filter((x) => x === 'ChaosHelper').length >= 3);
   });
 
+  test('LIB_IMAGE, LIB_IMAGE_PULL_POLICY, TERMINATION_GRACE_PERIOD_SECONDS; the runner pod\'s labels (not the Job\'s), annotations and resources (litmus-go pkg/utils/common/pods.go SetHelperData)', async () => {
+    const runner = api.get('pods', 'litmus', 'runner-1')!;
+    const saved = structuredClone({ metadata: runner.metadata, spec: runner.spec });
+    // As the chaos-runner's Job and a ChaosCenter workflow label the experiment pod.
+    runner.metadata.labels = { 'job-name': 'pod-dependency-latency-x1y2z3', 'batch.kubernetes.io/job-name': 'pod-dependency-latency-x1y2z3', 'controller-uid': 'c-uid', 'batch.kubernetes.io/controller-uid': 'c-uid', workflow_run_id: 'run-42', 'app.kubernetes.io/component': 'experiment-job', chaosUID: 'engine-uid' };
+    runner.metadata.annotations = { 'sidecar.istio.io/inject': 'false', 'example.com/team': 'sre' };
+    runner.spec.containers[0].resources = { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '128Mi' } };
+    try {
+      // A failed node: the others are stopped, so the delete grace shows too.
+      const failed = encodeResult({ version: 1, node: 'node-b', outcome: 'failed', exitCode: 1, targets: [{ pod: 'shop/frontend-2', status: 'targeted' }], error: { code: 'CONTAINER_RUNTIME_ERROR', message: 'x' } });
+      kubelet.behave = (p) => (p.spec.nodeName === 'node-b' ? { exitCode: 1, message: failed } : 'hang');
+      const first = api.calls.length;
+      const r = await litmusRun({ ...baseEnv(), LIB_IMAGE: 'mirror.example/chaos/netchaos:0.1.0', LIB_IMAGE_PULL_POLICY: 'ifnotpresent', TERMINATION_GRACE_PERIOD_SECONDS: '45' });
+      assert.equal(r.code, 0, r.stderr);
+      const specs = api.calls.slice(first).filter((c) => c.verb === 'create' && c.resource === 'pods').map((c) => c.body as Obj);
+      assert.equal(specs.length, 3);
+      for (const b of specs) {
+        assert.deepEqual(b.metadata.labels, {
+          workflow_run_id: 'run-42', chaosUID: 'engine-uid',
+          'app.kubernetes.io/name': 'netchaos', 'app.kubernetes.io/component': 'experiment-job-helper', 'app.kubernetes.io/part-of': 'litmus',
+          'netchaos.io/runner-uid': runner.metadata.uid,
+        });
+        assert.deepEqual(b.metadata.annotations, { 'sidecar.istio.io/inject': 'false', 'example.com/team': 'sre' });
+        assert.equal(b.spec.terminationGracePeriodSeconds, 45);
+        assert.equal(b.spec.activeDeadlineSeconds, 120 + 3 + 60 + 45);
+        assert.deepEqual([b.spec.containers[0].image, b.spec.containers[0].imagePullPolicy], ['mirror.example/chaos/netchaos:0.1.0', 'IfNotPresent']);
+        assert.deepEqual(b.spec.containers[0].resources, { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '128Mi' } });
+      }
+      for (const n of ['runner-1-helper-1', 'runner-1-helper-3']) assert.ok(kubelet.events.includes(`delete ${n} grace=45`), `${n} deleted with the engine's grace: ${kubelet.events.join(', ')}`);
+    } finally {
+      Object.assign(runner, saved);
+    }
+  });
+  test('LIB_IMAGE_PULL_POLICY, TERMINATION_GRACE_PERIOD_SECONDS, LIB_IMAGE are checked at the edge; 0 (the chaos-runner\'s "unset") is the default grace', () => {
+    const spec = (env: Record<string, string>) => buildLitmusSpec({ get: (n) => (env[n] ? { value: env[n], label: n } : undefined) });
+    const base = { TARGETS: 'pod:shop:[a]', NODE_NAME: 'n1' };
+    assert.deepEqual(spec(base).helperPod, { image: undefined, pullPolicy: undefined, graceS: undefined });
+    assert.deepEqual(spec({ ...base, TERMINATION_GRACE_PERIOD_SECONDS: '0', LIB_IMAGE_PULL_POLICY: 'Always' }).helperPod, { image: undefined, pullPolicy: 'Always', graceS: undefined });
+    assert.throws(() => spec({ ...base, LIB_IMAGE_PULL_POLICY: 'sometimes', TERMINATION_GRACE_PERIOD_SECONDS: '30s', LIB_IMAGE: 'a b' }), (e: Error) => {
+      assert.match(e.message, /LIB_IMAGE_PULL_POLICY: expected Always, IfNotPresent or Never, got "sometimes"/);
+      assert.match(e.message, /TERMINATION_GRACE_PERIOD_SECONDS: .*whole number/);
+      assert.match(e.message, /LIB_IMAGE: expected an image reference/);
+      return true;
+    });
+  });
   test('SEQUENCE=serial: one node after the other (each helper is deleted before the next is created)', async () => {
     const r = await litmusRun({ ...baseEnv(), SEQUENCE: 'serial' });
     assert.equal(r.code, 0, r.stderr);
