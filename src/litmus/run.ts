@@ -200,7 +200,8 @@ class LitmusRun {
     if (this.l.healthCheck) {
       const problems = await this.statusCheck(targets);
       if (problems.length > 0) {
-        this.reporter?.event('engine', 'StatusCheck', `AUT: Not Running: ${problems.join('; ')}`, 'Warning');
+        // litmus-go: reason PreChaosCheck/PostChaosCheck, message "AUT: Not Running", Warning (experiments/generic/pod-network-latency/experiment/pod-network-latency.go).
+        this.reporter?.event('engine', event, `AUT: Not Running: ${problems.join('; ')}`, 'Warning');
         if (when === 'pre') throw new HealthCheckError(`pre-chaos status check failed after ${this.l.statusCheck.timeoutMs / 1000} s (STATUS_CHECK_TIMEOUT): ${problems.join('; ')}`);
         throw new HealthCheckError(`post-chaos status check failed after ${this.l.statusCheck.timeoutMs / 1000} s (STATUS_CHECK_TIMEOUT): ${problems.join('; ')}`);
       }

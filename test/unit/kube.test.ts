@@ -199,6 +199,40 @@ describe('ChaosResult and Events', () => {
     const last = api.list('events', 'litmus').at(-1)!;
     assert.deepEqual([last.reason, last.type], ['Summary', 'Warning']);
   });
+  test('the ChaosResult carries the runner pod\'s labels (replaced on the next run) and chaosUID; Events on it carry its uid (litmus-go pkg/result/chaosresult.go, pkg/types/types.go SetResultEventAttributes)', async () => {
+    const name = 'shop-chaos-pod-dependency-latency-labels';
+    const runnerPod = (job: string) => pod({ name: 'pod-dependency-latency-abc12', namespace: 'litmus', node: 'node-a', containers: ['pod-dependency-latency'],
+      labels: { 'job-name': job, 'controller-uid': `${job}-uid`, name: 'pod-dependency-latency', workflow_run_id: job === 'job-1' ? 'wf-1' : 'wf-2', chaosUID: 'engine-uid-1', ...(job === 'job-1' ? { 'only-first': 'yes' } : {}) } });
+    api.add('pods', runnerPod('job-1'));
+    try {
+      const r = new Reporter({ api: kube, litmus: { ...l(), instanceId: 'labels' }, log: memoryLogger().log, now: () => 1_700_000_000_000, random: () => 0.5 });
+      const before = api.list('events', 'litmus').length;
+      await r.start();
+      let res = api.get('chaosresults', 'litmus', name)!;
+      assert.deepEqual(res.metadata.labels, {
+        'job-name': 'job-1', 'controller-uid': 'job-1-uid', name: 'pod-dependency-latency', workflow_run_id: 'wf-1', chaosUID: 'engine-uid-1', 'only-first': 'yes',
+        'app.kubernetes.io/component': 'experiment-job', 'app.kubernetes.io/part-of': 'litmus',
+      });
+      assert.equal((await r.finish({ phase: 'Completed', verdict: 'Pass' }, 5000)).written, true);
+      const uid: unknown = res.metadata.uid;
+      assert.ok(typeof uid === 'string' && uid !== '');
+      const onResult = api.list('events', 'litmus').slice(before).filter((e) => e.involvedObject.kind === 'ChaosResult');
+      assert.deepEqual(onResult.map((e) => `${e.reason}:${e.involvedObject.name}:${e.involvedObject.uid}`), [`Awaited:${name}:${uid}`, `Pass:${name}:${uid}`]);
+      // The next run (another Job): its labels replace the first run's; the existing result's uid is used.
+      api.remove('pods', 'litmus', 'pod-dependency-latency-abc12');
+      api.add('pods', runnerPod('job-2'));
+      const r2 = new Reporter({ api: kube, litmus: { ...l(), instanceId: 'labels' }, log: memoryLogger().log, now: () => 1_700_000_000_001, random: () => 0.25 });
+      await r2.start();
+      assert.equal((await r2.finish({ phase: 'Completed', verdict: 'Pass' }, 5000)).written, true);
+      res = api.get('chaosresults', 'litmus', name)!;
+      assert.equal(res.metadata.labels['job-name'], 'job-2');
+      assert.equal(res.metadata.labels.workflow_run_id, 'wf-2');
+      assert.equal(res.metadata.labels['only-first'], undefined, 'a label of the previous run\'s pod does not stay');
+      assert.ok(api.list('events', 'litmus').filter((e) => e.involvedObject.kind === 'ChaosResult').slice(-2).every((e) => e.involvedObject.uid === uid));
+    } finally {
+      api.remove('pods', 'litmus', 'pod-dependency-latency-abc12');
+    }
+  });
   test('403 (RBAC): without the rule for creating ChaosResults in rbac.yaml, the create fails and the message says which verb to grant', async () => {
     api.rbac = { ...runner, policies: runner.policies.map((p) => p.without('litmuschaos.io', 'chaosresults', 'create')) };
     try {
