@@ -82,7 +82,11 @@ export const variables = [
   },
   {
     env: 'DESTINATION_HOSTS', flag: '--destination-hosts <list>', default: '', section: 'destinations', litmus: true, manifest: true,
-    doc: 'Comma list of hostnames, each optionally with destination ports: `api.example.com|443,db.shop.svc`. Resolved (A and AAAA) the way the target resolves them: with the nameservers, search list and ndots of its /etc/resolv.conf (`/proc/<pid>/root/etc/resolv.conf`). A name that does not resolve is an error, never "all traffic". Applies to the DESTINATION_IPS group.',
+    doc: 'Comma list of hostnames, each optionally with destination ports: `api.example.com|443,db.shop.svc`. Resolved (A and AAAA) the way the target resolves them: with the nameservers, search list and ndots of its /etc/resolv.conf (`/proc/<pid>/root/etc/resolv.conf`). A name that does not resolve is an error, never "all traffic" (UNRESOLVED_HOSTS=skip leaves such names out instead, as litmus-go does). Applies to the DESTINATION_IPS group.',
+  },
+  {
+    env: 'UNRESOLVED_HOSTS', flag: '--unresolved-hosts <mode>', default: 'fail', section: 'destinations', litmus: false, manifest: true,
+    doc: 'A DESTINATION_HOSTS name with no A or AAAA record: `fail` (default) = an error before any change (a typo is not silently a smaller blast radius); `skip` = left out with a warning and a line in the plan, an error only when none of the names resolves (litmus-go\'s behaviour). A nameserver that does not answer is an error either way. During the run (DEPENDENCY_REFRESH) a skipped name that starts resolving is added.',
   },
   {
     env: 'DESTINATION_PODS', flag: '--destination-pods <list>', default: '', section: 'destinations', litmus: false, manifest: true, semicolonList: true,

@@ -39,7 +39,10 @@ export async function prepareTargets(
     if (container === undefined || netns === undefined) throw new Error('unreachable: prepare without its container');
     deps.log.info({ pod: podText(pod), container: pod.container, pid: container.pid, netns: container.netnsPath, via: container.via, ...(container.note ? { note: container.note } : {}) },
       `${podText(pod)} container ${pod.container}: pid ${container.pid}, netns ${container.netnsPath} (via ${container.via})`);
-    for (const r of p.resolved) deps.log.info({ pod: podText(pod), dependency: r.source, addresses: r.items.length, details: r.details }, `dependency ${r.source}: ${r.details.join('; ')}`);
+    for (const r of p.resolved) {
+      // No address: a DESTINATION_HOSTS name left out (UNRESOLVED_HOSTS=skip).
+      deps.log[r.items.length === 0 ? 'warn' : 'info']({ pod: podText(pod), dependency: r.source, addresses: r.items.length, details: r.details }, `dependency ${r.source}: ${r.details.join('; ')}`);
+    }
     for (const w of p.plan.warnings) deps.log.warn(w);
     prepared.push({ pod, container, netns, plan: p.plan, resolved: p.resolved });
   }

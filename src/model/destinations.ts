@@ -27,6 +27,8 @@ export interface NamedDestinations {
   readonly hosts: readonly HostDestination[];
   readonly pods: readonly PodDestination[];
   readonly services: readonly ServiceDestination[];
+  /** UNRESOLVED_HOSTS=skip: a hostname without records is left out (an error only when none resolves); else it is an error. */
+  readonly skipUnresolved?: boolean;
 }
 
 export const hasNamedDestinations = (n: NamedDestinations | undefined): boolean =>

@@ -34,7 +34,7 @@ export async function discover(d: DiscoveryDeps, spec: Spec, o: DiscoverOptions)
   const named = spec.groups[index]?.named;
   if (named === undefined) return { facts: {}, resolved: [] };
   const resolved: Resolved[] = [];
-  if (o.hostnames !== false) resolved.push(...(await resolveHostDependencies(d, named.hosts, o.pid, o.signal)));
+  if (o.hostnames !== false) resolved.push(...(await resolveHostDependencies(d, named.hosts, o.pid, o.signal, named.skipUnresolved === true)));
   resolved.push(...(await resolveInCluster(d, spec, o.cache ?? new Map<string, Promise<Resolved>>(), o.signal)).map(([, r]) => r));
   const items: DestinationItem[] = resolved.flatMap((r) => r.items);
   const discovered: DestinationItem[][] = spec.groups.map((_g, i) => (i === index ? items : []));
@@ -44,9 +44,14 @@ export async function discover(d: DiscoveryDeps, spec: Spec, o: DiscoverOptions)
 /** The resolv.conf a target's names are resolved with. */
 export const resolvConfPath = (pid: number | undefined): string => (pid === undefined ? '/etc/resolv.conf' : `/proc/${pid}/root/etc/resolv.conf`);
 
-/** Hostnames → addresses with the target's resolv.conf (read again on every call: DEPENDENCY_REFRESH calls it per host). */
+/**
+ * Hostnames → addresses with the target's resolv.conf (read again on every call: DEPENDENCY_REFRESH calls it per
+ * host, without `skipUnresolved`, so that a name that stops resolving keeps its last addresses). With
+ * `skipUnresolved` (UNRESOLVED_HOSTS=skip) a name without records is one Resolved with no items and a detail
+ * saying it was left out.
+ */
 export async function resolveHostDependencies(
-  d: Pick<Deps, 'files' | 'resolver'>, hosts: readonly HostDestination[], pid: number | undefined, signal?: AbortSignal,
+  d: Pick<Deps, 'files' | 'resolver'>, hosts: readonly HostDestination[], pid: number | undefined, signal?: AbortSignal, skipUnresolved = false,
 ): Promise<Resolved[]> {
   if (hosts.length === 0) return [];
   const path = resolvConfPath(pid);
@@ -57,7 +62,7 @@ export async function resolveHostDependencies(
     throw new RuntimeError(`cannot read ${path} to resolve DESTINATION_HOSTS the way the target does (${messageOf(error)}): the runner needs hostPID and root`);
   }
   const conf = parseResolvConf(text);
-  return (await resolveHosts(hosts, d.resolver, { conf, where: path, signal })).map((h) => ({
+  return (await resolveHosts(hosts, d.resolver, { conf, where: path, signal, skipUnresolved })).map((h) => (h.skipped !== undefined ? { source: `host ${h.host}`, items: [], details: [h.skipped] } : {
     source: `host ${h.host}`,
     items: h.items,
     ttlS: h.ttlS,
