@@ -94,7 +94,7 @@ export const variables = [
   },
   {
     env: 'DESTINATION_SERVICES', flag: '--destination-services <list>', default: '', section: 'destinations', litmus: false, manifest: true,
-    doc: 'Comma list of Services `<namespace>/<name>`, each optionally limited to some of its ports (number or name): `shop/db|5432,shop/api|http`. A Service contributes its ClusterIP(s) with its ports AND its ready endpoint addresses (EndpointSlices) with the mapped target ports, because the target\'s packets carry one or the other depending on kube-proxy/CNI; a headless Service contributes its endpoints only. A Service without ready endpoints is an error. Needs the Kubernetes API. Applies to the DESTINATION_IPS group.',
+    doc: 'Comma list of Services `<namespace>/<name>`, each optionally limited to some of its ports (number or name): `shop/db|5432,shop/api|http`. A Service contributes its ClusterIP(s) with its ports AND its ready endpoint addresses (EndpointSlices) with the mapped target ports, because the target\'s packets carry one or the other depending on kube-proxy/CNI; a headless Service contributes its endpoints only. A Service without ready endpoints is an error. Needs the Kubernetes API; an account that may not list EndpointSlices (ChaosCenter\'s litmus-admin) gets the Ready pods of the Service\'s selector instead, with a warning. Applies to the DESTINATION_IPS group.',
   },
   {
     env: 'DESTINATION_PORTS', flag: '--destination-ports <list>', default: '', section: 'destinations', litmus: true, manifest: true,

@@ -42,6 +42,7 @@ export async function prepareTargets(
     for (const r of p.resolved) {
       // No address: a DESTINATION_HOSTS name left out (UNRESOLVED_HOSTS=skip).
       deps.log[r.items.length === 0 ? 'warn' : 'info']({ pod: podText(pod), dependency: r.source, addresses: r.items.length, details: r.details }, `dependency ${r.source}: ${r.details.join('; ')}`);
+      if (r.warning !== undefined) deps.log.warn({ pod: podText(pod), dependency: r.source }, r.warning);
     }
     for (const w of p.plan.warnings) deps.log.warn(w);
     prepared.push({ pod, container, netns, plan: p.plan, resolved: p.resolved });

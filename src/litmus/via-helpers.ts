@@ -75,6 +75,7 @@ async function buildJobs(deps: Deps, o: ViaHelpers): Promise<{ jobs: NodeJob[]; 
   const cache: KubeCache = new Map();
   const preview = await prepare(deps, { spec, cache, hostnames: false });
   const dependencies = await resolveInCluster(deps, spec, cache, deps.stop.signal);
+  for (const [, r] of dependencies) if (r.warning !== undefined) deps.log.warn({ dependency: r.source }, r.warning);
   const runnerPod = await deps.kube.getPod(l.chaosNamespace, l.podName, { signal: deps.stop.signal });
   if (!runnerPod) throw new RuntimeError(`this runner's pod ${l.chaosNamespace}/${l.podName} was not found (POD_NAME, CHAOS_NAMESPACE): helper pods copy its image`);
   const runner = readRunnerPod(runnerPod, l.experimentName);

@@ -98,6 +98,7 @@ export function describeResolved(resolved: readonly Resolved[]): string {
   for (const r of resolved) {
     out.push(`  ${r.source}: ${r.items.map(formatDestinationItem).join(', ')}`);
     for (const d of r.details) out.push(`    ${d}`);
+    if (r.warning !== undefined) out.push(`    WARNING: ${r.warning}`);
   }
   return out.join('\n') + '\n';
 }

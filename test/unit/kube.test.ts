@@ -5,7 +5,7 @@ import { ApiDouble, pod } from './kube-double.ts';
 import { memoryLogger } from '../support/fake-ports.ts';
 import { createKubeApi } from '../../src/kube/api.ts';
 import type { KubeApi } from '../../src/ports.ts';
-import { litmusRunner } from '../support/apiserver/rbac.ts';
+import { Rbac, litmusRunner, serviceAccountUser } from '../support/apiserver/rbac.ts';
 import { checkHealth, selectTargets } from '../../src/kube/targets.ts';
 import { resolvePods, resolveService } from '../../src/kube/dependencies.ts';
 import { apiPermissions } from '../../src/kube/permissions.ts';
@@ -139,6 +139,54 @@ describe('dependencies as Kubernetes objects', () => {
     const all = await resolveService(kube, { namespace: 'shop', name: 'api', ports: [] });
     assert.deepEqual(text(all.items), ['10.96.0.20/32|80|9090', 'fd00::20/128|80|9090', '10.244.1.5/32|8080|9000', '10.244.3.7/32|8080|9000']);
     assert.ok(all.details.some((d) => d.includes('pod api-1')));
+  });
+  test('EndpointSlices forbidden (ChaosCenter\'s litmus-admin ClusterRole, chaoscenter/graphql/server/manifests/cluster/2b_litmus_admin_rbac.yaml, has no discovery.k8s.io nor endpoints): the Service\'s Ready pods by its selector, the same addresses, and a warning', async () => {
+    const withPort = (o: Parameters<typeof pod>[0], ready: boolean) => {
+      const p = pod({ ...o, labels: { app: 'orders', tier: 'backend' } });
+      p.spec.containers[0].ports = [{ name: 'grpc', containerPort: 9000, protocol: 'TCP' }, { name: 'web', containerPort: 8080, protocol: 'TCP' }];
+      p.status.conditions = [{ type: 'Ready', status: ready ? 'True' : 'False' }];
+      return p;
+    };
+    api.add('services', { metadata: { name: 'orders', namespace: 'shop' }, spec: { clusterIP: '10.96.0.40', clusterIPs: ['10.96.0.40'], selector: { app: 'orders' }, ports: [{ name: 'http', port: 80, targetPort: 'web', protocol: 'TCP' }, { name: 'grpc', port: 9090, targetPort: 9000, protocol: 'TCP' }] } });
+    api.add('pods', withPort({ name: 'orders-1', namespace: 'shop', node: 'node-a', ip: '10.244.1.41' }, true));
+    api.add('pods', withPort({ name: 'orders-2', namespace: 'shop', node: 'node-b', ip: '10.244.2.42' }, false));
+    // What the endpoints controller would publish for it.
+    api.add('endpointslices', { metadata: { name: 'orders-x', namespace: 'shop', labels: { 'kubernetes.io/service-name': 'orders' } }, addressType: 'IPv4',
+      ports: [{ name: 'http', port: 8080, protocol: 'TCP' }, { name: 'grpc', port: 9000, protocol: 'TCP' }],
+      endpoints: [{ addresses: ['10.244.1.41'], conditions: { ready: true } }, { addresses: ['10.244.2.42'], conditions: { ready: false } }] });
+    const exact = await resolveService(kube, { namespace: 'shop', name: 'orders', ports: [] });
+    assert.equal(exact.warning, undefined);
+    // The rules of litmus-admin that matter here: services and pods, nothing of discovery.k8s.io or endpoints.
+    const admin = new Rbac(
+      [{ kind: 'ClusterRole', name: 'litmus-admin-cluster-role', rules: [
+        { apiGroups: [''], resources: ['pods'], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'deletecollection'] },
+        { apiGroups: [''], resources: ['services'], verbs: ['create', 'get', 'list'] },
+        { apiGroups: ['litmuschaos.io'], resources: ['chaosengines', 'chaosexperiments', 'chaosresults'], verbs: ['create', 'list', 'get', 'patch', 'update', 'delete'] },
+      ] }],
+      [{ kind: 'ClusterRoleBinding', name: 'litmus-admin-cluster-role-binding', roleRef: { kind: 'ClusterRole', name: 'litmus-admin-cluster-role' }, subjects: [{ kind: 'ServiceAccount', name: 'litmus-admin', namespace: 'litmus' }] }],
+      'litmus-admin');
+    api.rbac = { user: serviceAccountUser('litmus', 'litmus-admin'), policies: [admin], serviceAccounts: ['litmus/litmus-admin'] };
+    const from = api.calls.length;
+    try {
+      const r = await resolveService(kube, { namespace: 'shop', name: 'orders', ports: [] });
+      assert.deepEqual(text(r.items), text(exact.items));
+      assert.deepEqual(text(r.items), ['10.96.0.40/32|80|9090', '10.244.1.41/32|8080|9000']);
+      assert.match(r.warning ?? '', /EndpointSlices cannot be listed \(403, e\.g\. ChaosCenter's litmus-admin account\): its endpoints were taken from the Ready pods of its selector app=orders/);
+      assert.ok(r.details.some((d) => d === 'endpoint 10.244.1.41 (pod orders-1, by selector) ports 8080,9000'), r.details.join('\n'));
+      const only = await resolveService(kube, { namespace: 'shop', name: 'orders', ports: ['grpc'] });
+      assert.deepEqual(text(only.items), ['10.96.0.40/32|9090', '10.244.1.41/32|9000']);
+      assert.deepEqual(api.calls.slice(from).map((c) => `${c.verb} ${c.resource} ${c.code ?? ''}`), [
+        'get services 200', 'list endpointslices 403', 'list pods 200', 'get services 200', 'list endpointslices 403', 'list pods 200',
+      ]);
+      // A Service without a selector (endpoints managed by hand) cannot be found that way: an error that says what to grant.
+      await assert.rejects(resolveService(kube, { namespace: 'shop', name: 'api', ports: [] }), /its EndpointSlices cannot be listed \(403\) and the Service has no selector .*grant "list" on endpointslices.discovery.k8s.io in shop/);
+    } finally {
+      api.rbac = runner;
+      api.remove('services', 'shop', 'orders');
+      api.remove('endpointslices', 'shop', 'orders-x');
+      api.remove('pods', 'shop', 'orders-1');
+      api.remove('pods', 'shop', 'orders-2');
+    }
   });
   test('a headless Service contributes its endpoints only', async () => {
     const r = await resolveService(kube, { namespace: 'shop', name: 'db', ports: [] });
