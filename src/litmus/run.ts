@@ -27,6 +27,7 @@ import { refindPod } from './refind.js';
 import { injectAll, prepareTargets } from './targets.js';
 import { reportBlastRadius } from './blast-report.js';
 import { helperGraceS } from './helper-pods.js';
+import { meshNote } from '../kube/mesh.js';
 import { type JobInputs, chaosViaHelpers } from './via-helpers.js';
 
 /** The longest a stopped run waits for its closing ChaosResult/Event updates (an API that hangs must not hold the exit). */
@@ -186,6 +187,7 @@ class LitmusRun {
       deps.log.warn({ elsewhere: selection.skipped }, `selected pod(s) on other nodes are NOT touched by this runner (HELPER_MODE=never): ${selection.skipped.map((p) => `${podText(p)} (${p.node})`).join(', ')}`);
     }
     for (const p of all) reporter?.setTarget({ name: p.name, kind: 'pod', chaosStatus: 'targeted' });
+    for (const p of all) if (p.mesh) reporter?.event('engine', 'ServiceMesh', `${podText(p)}: ${meshNote(p.mesh)}`);
     for (const p of selection.skipped) reporter?.event('engine', 'TargetSelection', `pod ${podText(p)} was selected but runs on node ${p.node}, not ${l.nodeName}: not injected (HELPER_MODE=never)`, 'Warning');
     return { all, here: selection.here, viaHelpers };
   }

@@ -18,6 +18,7 @@ import { newRunId } from '../host/processes.js';
 import { type Outcome, inject } from '../lifecycle/inject.js';
 import type { LifecycleEvent } from '../lifecycle/events.js';
 import { prepare } from '../lifecycle/prepare.js';
+import { meshNote } from '../kube/mesh.js';
 
 export interface PreparedTarget {
   readonly pod: TargetPod;
@@ -34,7 +35,8 @@ export async function prepareTargets(
 ): Promise<PreparedTarget[]> {
   const prepared: PreparedTarget[] = [];
   for (const pod of pods) {
-    const p = await prepare(deps, { spec, container: parseContainerId('containerID', pod.containerId), cache: opts.cache, procRoot: opts.procRoot });
+    if (pod.mesh) deps.log.info({ pod: podText(pod), mesh: pod.mesh }, `${podText(pod)}: ${meshNote(pod.mesh)}`);
+    const p = await prepare(deps, { spec, container: parseContainerId('containerID', pod.containerId), cache: opts.cache, procRoot: opts.procRoot, mesh: pod.mesh });
     const { container, netns } = p;
     if (container === undefined || netns === undefined) throw new Error('unreachable: prepare without its container');
     deps.log.info({ pod: podText(pod), container: pod.container, pid: container.pid, netns: container.netnsPath, via: container.via, ...(container.note ? { note: container.note } : {}) },

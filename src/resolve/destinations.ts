@@ -4,10 +4,11 @@
  */
 import { RuntimeError, messageOf } from '../model/errors.js';
 import { type DestinationItem, formatDestinationItem } from '../model/addresses.js';
-import type { HostDestination, KubeCache, Resolved } from '../model/destinations.js';
+import type { HostDestination, KubeCache, Resolved, ServiceDestination } from '../model/destinations.js';
 import type { Spec } from '../model/spec.js';
 import type { Deps } from '../ports.js';
 import { resolvePods, resolveService } from '../kube/dependencies.js';
+import { serviceOfHost } from '../kube/mesh.js';
 import type { Facts } from '../tc/plan.js';
 import { parseResolvConf, resolveHosts } from './dns.js';
 
@@ -25,6 +26,8 @@ export interface DiscoverOptions {
   readonly cache?: KubeCache | undefined;
   /** false: hostnames are left to each target's node (the runner of helper pods resolves only pods and Services). */
   readonly hostnames?: boolean;
+  /** The target has a service-mesh sidecar (src/kube/mesh.ts): Service names in DESTINATION_HOSTS become their Service's endpoints. */
+  readonly mesh?: string | undefined;
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -34,8 +37,11 @@ export async function discover(d: DiscoveryDeps, spec: Spec, o: DiscoverOptions)
   const named = spec.groups[index]?.named;
   if (named === undefined) return { facts: {}, resolved: [] };
   const resolved: Resolved[] = [];
-  if (o.hostnames !== false) resolved.push(...(await resolveHostDependencies(d, named.hosts, o.pid, o.signal, named.skipUnresolved === true)));
-  resolved.push(...(await resolveInCluster(d, spec, o.cache ?? new Map<string, Promise<Resolved>>(), o.signal)).map(([, r]) => r));
+  const cache = o.cache ?? new Map<string, Promise<Resolved>>();
+  const { dns, mesh } = splitHosts(named.hosts, o.mesh);
+  if (o.hostnames !== false) resolved.push(...(await resolveHostDependencies(d, dns, o.pid, o.signal, named.skipUnresolved === true)));
+  if (mesh.length > 0) resolved.push(...(await resolveMeshHosts(d, mesh, cache, o.signal)).map(([, r]) => r));
+  resolved.push(...(await resolveInCluster(d, spec, cache, o.signal)).map(([, r]) => r));
   const items: DestinationItem[] = resolved.flatMap((r) => r.items);
   const discovered: DestinationItem[][] = spec.groups.map((_g, i) => (i === index ? items : []));
   return { facts: { discovered }, resolved };
@@ -68,6 +74,50 @@ export async function resolveHostDependencies(
     ttlS: h.ttlS,
     details: [`${h.name} → ${h.addresses.join(', ')}${h.items[0]?.ports.length ? ` ports ${h.items[0].ports.join(',')}` : ''} (nameserver ${conf.nameservers.join(', ')})`],
   }));
+}
+
+/** A DESTINATION_HOSTS Service name behind a mesh sidecar, and the Service it is resolved as. */
+export interface MeshHost {
+  readonly host: HostDestination;
+  readonly service: ServiceDestination;
+}
+
+/** The hosts to ask DNS for, and (for a target in a mesh) the Service names to resolve as their Service's endpoints. */
+export function splitHosts(hosts: readonly HostDestination[], mesh: string | undefined): { dns: HostDestination[]; mesh: MeshHost[] } {
+  if (!mesh) return { dns: [...hosts], mesh: [] };
+  const out: { dns: HostDestination[]; mesh: MeshHost[] } = { dns: [], mesh: [] };
+  for (const host of hosts) {
+    const service = serviceOfHost(host.host, host.ports);
+    if (service) out.mesh.push({ host, service });
+    else out.dns.push(host);
+  }
+  return out;
+}
+
+/** A mesh host as its Service (ClusterIP and endpoints, ports mapped), under the host's own source name. */
+export async function resolveMeshHost(d: Pick<Deps, 'kube'>, m: MeshHost, signal?: AbortSignal): Promise<Resolved> {
+  const r = await resolveService(d.kube, m.service, signal);
+  return {
+    source: `host ${m.host.host}`,
+    items: r.items,
+    details: [`behind a service-mesh sidecar: Service ${m.service.namespace}/${m.service.name}'s endpoints (the sidecar connects to pod IPs, never to the ClusterIP)`, ...r.details],
+    ...(r.warning !== undefined ? { warning: r.warning } : {}),
+  };
+}
+
+/** The mesh hosts, each resolved once into `cache` (the runner of helper pods fills it for them: a helper has no API access). */
+export async function resolveMeshHosts(d: Pick<Deps, 'kube'>, hosts: readonly MeshHost[], cache: KubeCache, signal?: AbortSignal): Promise<[string, Resolved][]> {
+  const out: [string, Resolved][] = [];
+  for (const m of hosts) {
+    const key = `mesh-host ${JSON.stringify(m.host)}`;
+    let p = cache.get(key);
+    if (!p) {
+      p = resolveMeshHost(d, m, signal);
+      cache.set(key, p);
+    }
+    out.push([key, await p]);
+  }
+  return out;
 }
 
 /**

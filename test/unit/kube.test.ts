@@ -2,12 +2,16 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiDouble, pod } from './kube-double.ts';
-import { memoryLogger } from '../support/fake-ports.ts';
+import { fakeDeps, memoryLogger } from '../support/fake-ports.ts';
 import { createKubeApi } from '../../src/kube/api.ts';
 import type { KubeApi } from '../../src/ports.ts';
 import { Rbac, litmusRunner, serviceAccountUser } from '../support/apiserver/rbac.ts';
 import { checkHealth, selectTargets } from '../../src/kube/targets.ts';
 import { resolvePods, resolveService } from '../../src/kube/dependencies.ts';
+import { meshOf, serviceOfHost } from '../../src/kube/mesh.ts';
+import { discover } from '../../src/resolve/destinations.ts';
+import { liveSources } from '../../src/resolve/live.ts';
+import { specOf } from '../support/spec.ts';
 import { apiPermissions } from '../../src/kube/permissions.ts';
 import { buildLitmusSpec } from '../../src/config/litmus.ts';
 import type { LitmusSpec } from '../../src/model/litmus.ts';
@@ -187,6 +191,36 @@ describe('dependencies as Kubernetes objects', () => {
       api.remove('pods', 'shop', 'orders-1');
       api.remove('pods', 'shop', 'orders-2');
     }
+  });
+  test('service mesh (litmus-go network-chaos.go isServiceMeshEnabledForPod): istio/envoy/linkerd sidecars (also native sidecars, init containers) and the injectors\' annotations are found', () => {
+    const withContainers = (containers: string[], init: string[] = [], annotations: Record<string, string> = {}) => {
+      const p = pod({ name: 'x', namespace: 'shop', node: 'node-a', containers });
+      p.metadata.annotations = annotations;
+      p.spec.initContainers = init.map((name) => ({ name, image: 'registry.example/x:1' }));
+      return p;
+    };
+    assert.equal(meshOf(withContainers(['app', 'istio-proxy'])), 'istio (container istio-proxy)');
+    assert.equal(meshOf(withContainers(['app'], ['linkerd-init', 'linkerd-proxy'])), 'linkerd (container linkerd-proxy)');
+    assert.equal(meshOf(withContainers(['app', 'envoy'])), 'envoy (container envoy)');
+    assert.equal(meshOf(withContainers(['app'], [], { 'sidecar.istio.io/status': '{}' })), 'istio (annotation sidecar.istio.io/status)');
+    assert.equal(meshOf(withContainers(['app', 'nginx'])), undefined);
+    assert.deepEqual(serviceOfHost('api.shop.svc.cluster.local', [80]), { namespace: 'shop', name: 'api', ports: [80] });
+    assert.deepEqual(serviceOfHost('api.shop.svc', []), { namespace: 'shop', name: 'api', ports: [] });
+    assert.equal(serviceOfHost('api', []), undefined, 'a short name means what the search list says: not mapped');
+    assert.equal(serviceOfHost('payments.example.com', []), undefined);
+  });
+  test('a target behind a mesh sidecar: a DESTINATION_HOSTS Service name becomes the Service\'s endpoints (ports mapped), in discovery and in the refresh; without a sidecar it is asked from DNS', async () => {
+    const spec = specOf({ DESTINATION_HOSTS: 'api.shop.svc.cluster.local|80' });
+    // Real API (the double), no DNS: a query would throw.
+    const noDns = fakeDeps(undefined, { kube, resolver: () => { throw new Error('no DNS query expected'); } }).deps;
+    const found = await discover(noDns, spec, { pid: undefined, mesh: 'istio (container istio-proxy)' });
+    assert.deepEqual(found.resolved.map((r) => r.source), ['host api.shop.svc.cluster.local']);
+    assert.deepEqual(text(found.resolved[0]!.items), ['10.96.0.20/32|80', 'fd00::20/128|80', '10.244.1.5/32|8080', '10.244.3.7/32|8080']);
+    assert.match(found.resolved[0]!.details[0] ?? '', /behind a service-mesh sidecar: Service shop\/api's endpoints/);
+    const live = liveSources(noDns, spec, undefined, 'istio (container istio-proxy)');
+    assert.deepEqual(live.map((l) => [l.source, l.kind]), [['host api.shop.svc.cluster.local', 'kube']]);
+    assert.deepEqual(text((await live[0]!.resolve()).items), text(found.resolved[0]!.items));
+    assert.deepEqual(liveSources(noDns, spec, undefined).map((l) => l.kind), ['dns'], 'no sidecar: DNS as always');
   });
   test('a headless Service contributes its endpoints only', async () => {
     const r = await resolveService(kube, { namespace: 'shop', name: 'db', ports: [] });

@@ -294,6 +294,26 @@ describe('netchaos run with targets on several nodes (helper pods)', () => {
       return true;
     });
   });
+  test('a target behind an istio sidecar on another node: the runner resolves the DESTINATION_HOSTS Service name to its endpoints and the helper (no API access) filters those', async () => {
+    const target = api.get('pods', 'shop', 'frontend-2')!;
+    target.spec.containers.push({ name: 'istio-proxy', image: 'registry.example/proxyv2:1' });
+    try {
+      const first = api.calls.length;
+      const r = await litmusRun({ ...baseEnv(), TARGETS: 'pod:shop:[frontend-2]', DESTINATION_SERVICES: '', DESTINATION_IPS: '', DESTINATION_HOSTS: 'api.shop.svc.cluster.local|80' });
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual([r.result?.status.experimentStatus.verdict, created(r.podCalls)], ['Pass', ['runner-1-helper-1']]);
+      const spec = api.calls.slice(first).find((c) => c.verb === 'create' && c.resource === 'pods')!.body as Obj;
+      const job = jobOf(spec);
+      assert.equal(job.targets[0]?.mesh, 'istio (container istio-proxy)');
+      assert.deepEqual(job.dependencies.map((d) => [d.source, d.items]), [['host api.shop.svc.cluster.local', ['10.96.0.20/32|80', '10.244.1.5/32|8080']]]);
+      const h = kubelet.helpers.get('runner-1-helper-1')!;
+      assert.equal(h.code, 0);
+      const batch = h.ns.calls.find((c) => c.op === 'apply')!.lines!.join('\n');
+      assert.match(batch, /10\.244\.1\.5/, 'the endpoint pod IP the sidecar connects to is filtered');
+    } finally {
+      target.spec.containers.pop();
+    }
+  });
   test('SEQUENCE=serial: one node after the other (each helper is deleted before the next is created)', async () => {
     const r = await litmusRun({ ...baseEnv(), SEQUENCE: 'serial' });
     assert.equal(r.code, 0, r.stderr);
