@@ -146,7 +146,7 @@ export function describeResolved(resolved: readonly Resolved[]): string {
   if (resolved.length === 0) return '';
   const out = ['Resolved dependencies:'];
   for (const r of resolved) {
-    out.push(`  ${r.source}: ${r.items.map(formatDestinationItem).join(', ')}`);
+    out.push(`  ${r.source}: ${r.items.length > 0 ? r.items.map(formatDestinationItem).join(', ') : 'no address'}`);
     for (const d of r.details) out.push(`    ${d}`);
     if (r.warning !== undefined) out.push(`    WARNING: ${r.warning}`);
   }
