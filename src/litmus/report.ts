@@ -235,7 +235,7 @@ export class Reporter {
     const t = new Date(now());
     const involved = on === 'engine'
       ? { apiVersion: `${LITMUS_GROUP}/${LITMUS_VERSION}`, kind: 'ChaosEngine', name: litmus.engine ?? '', namespace: this.namespace, uid: this.engineUid }
-      : { apiVersion: `${LITMUS_GROUP}/${LITMUS_VERSION}`, kind: 'ChaosResult', name: this.name, namespace: this.namespace, ...(this.resultUid ? { uid: this.resultUid } : {}) };
+      : { apiVersion: `${LITMUS_GROUP}/${LITMUS_VERSION}`, kind: 'ChaosResult', name: this.name, namespace: this.namespace };
     const name = (): string => `${involved.name}.${now().toString(16)}${(this.seq++).toString(16)}${Math.floor(random() * 0xffffff).toString(16)}`;
     /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- the V1* classes are generated data holders (public fields only): the client serializes this plain object through its type map like one of them */
     const body: CoreV1Event = {
@@ -253,6 +253,8 @@ export class Reporter {
       action: reason,
     };
     /* eslint-enable @typescript-eslint/no-unsafe-class-instance-assignment */
+    // Events on the ChaosResult carry its uid, as litmus-go's SetResultEventAttributes sets ResourceUID.
+    if (on === 'result' && this.resultUid !== '') body.involvedObject.uid = this.resultUid;
     for (let attempt = 1; ; attempt++) {
       try {
         await api.createEvent(this.namespace, body);
