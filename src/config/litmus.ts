@@ -112,7 +112,8 @@ function readHelperPod(r: Reader): HelperPodSettings {
   const image = r.optional('LIB_IMAGE', parseImage);
   const pullPolicy = r.optional('LIB_IMAGE_PULL_POLICY', parsePullPolicy);
   const graceS = r.optional('TERMINATION_GRACE_PERIOD_SECONDS', (l, t) => parseNumber(l, t, { max: 3600, unit: 'seconds (0-3600)', integer: true }));
-  return { image, pullPolicy, graceS: graceS === 0 ? undefined : graceS };
+  const copyRunnerData = r.value('SET_HELPER_DATA', parseBoolean) ?? true;
+  return { image, pullPolicy, graceS: graceS === 0 ? undefined : graceS, copyRunnerData };
 }
 
 const pullPolicies: readonly PullPolicy[] = ['Always', 'IfNotPresent', 'Never'];

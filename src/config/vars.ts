@@ -217,6 +217,10 @@ export const variables = [
     doc: 'terminationGracePeriodSeconds of the helper pods, and the grace the runner deletes them with when the run stops (the chaos-runner sets it from the ChaosEngine\'s spec.terminationGracePeriodSeconds). Empty or 0 (the chaos-runner\'s value when the engine has none) = 30 s: a helper reverts on SIGTERM and needs a few seconds for it; below 10 s is allowed but warned about.',
   },
   {
+    env: 'SET_HELPER_DATA', flag: '--set-helper-data <bool>', default: 'true', section: 'targets', litmus: true, manifest: false, litmusOnly: true,
+    doc: 'Helper pods take this runner pod\'s annotations and its container\'s requests and limits (as litmus-go); false = labels only. Unlike litmus-go, tolerations and pull secrets are copied either way: a helper must be scheduled on the target\'s node and pull the image.',
+  },
+  {
     env: 'DEFAULT_HEALTH_CHECK', flag: '--default-health-check <bool>', default: 'false', section: 'targets', litmus: true, manifest: false, litmusOnly: true,
     doc: 'Check before and after the chaos that every pod of each TARGETS entry is Running with all containers ready, retried every STATUS_CHECK_DELAY up to STATUS_CHECK_TIMEOUT (a failed check is Warning event "AUT: Not Running").',
   },

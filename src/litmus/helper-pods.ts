@@ -141,7 +141,9 @@ export interface HelperPodOptions {
 export function helperPod(o: HelperPodOptions): V1Pod {
   const { runner } = o;
   const { volumes, mounts } = helperHostPaths(runner, o.runtime, o.targets);
-  const settings = o.settings ?? { image: undefined, pullPolicy: undefined, graceS: undefined };
+  const settings = o.settings ?? { image: undefined, pullPolicy: undefined, graceS: undefined, copyRunnerData: true };
+  const annotations = settings.copyRunnerData ? runner.annotations : {};
+  const resources = settings.copyRunnerData ? runner.resources : undefined;
   // The runner's labels (engine labels such as workflow_run_id, chaosUID: the operator's abort deletes every pod
   // labelled chaosUID=<uid>), ours on top.
   const labels: Record<string, string> = { ...inheritedLabels(runner.labels), ...HELPER_LABELS, [RUNNER_UID_LABEL]: runner.uid };
@@ -154,7 +156,7 @@ export function helperPod(o: HelperPodOptions): V1Pod {
       name: o.name,
       namespace: o.namespace,
       labels,
-      ...(Object.keys(runner.annotations).length > 0 ? { annotations: { ...runner.annotations } } : {}),
+      ...(Object.keys(annotations).length > 0 ? { annotations: { ...annotations } } : {}),
       // Garbage-collected with the runner's pod; no blockOwnerDeletion (that needs update on the owner's finalizers).
       ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: runner.name, uid: runner.uid }],
     },
@@ -186,7 +188,7 @@ export function helperPod(o: HelperPodOptions): V1Pod {
           readOnlyRootFilesystem: true,
           seccompProfile: { type: 'RuntimeDefault' },
         },
-        ...(runner.resources ? { resources: runner.resources } : {}),
+        ...(resources ? { resources } : {}),
         ...(mounts.length ? { volumeMounts: mounts } : {}),
         terminationMessagePath: RESULT_PATH,
         terminationMessagePolicy: 'File',

@@ -10,6 +10,8 @@ export interface HelperPodSettings {
   readonly image: string | undefined;
   readonly pullPolicy: PullPolicy | undefined;
   readonly graceS: number | undefined;
+  /** SET_HELPER_DATA: copy the runner pod's annotations and resources (labels are copied either way, as litmus-go). */
+  readonly copyRunnerData: boolean;
 }
 
 export interface PercentRange {

@@ -278,6 +278,17 @@ describe('netchaos run with targets on several nodes (helper pods)', () => {
         assert.deepEqual(b.spec.containers[0].resources, { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '128Mi' } });
       }
       for (const n of ['runner-1-helper-1', 'runner-1-helper-3']) assert.ok(kubelet.events.includes(`delete ${n} grace=45`), `${n} deleted with the engine's grace: ${kubelet.events.join(', ')}`);
+      // SET_HELPER_DATA=false (litmus-go SetHelperData): labels only, no annotations or resources.
+      for (const p of helperPods()) api.remove('pods', 'litmus', p.metadata.name);
+      kubelet = new Kubelet();
+      api.kubelet = kubelet.hook;
+      const from = api.calls.length;
+      const r2 = await litmusRun({ ...baseEnv(), TARGETS: 'pod:shop:[frontend-2]', SET_HELPER_DATA: 'false' });
+      assert.equal(r2.code, 0, r2.stderr);
+      const bare = api.calls.slice(from).find((c) => c.verb === 'create' && c.resource === 'pods')!.body as Obj;
+      assert.equal(bare.metadata.labels.workflow_run_id, 'run-42');
+      assert.deepEqual([bare.metadata.annotations, bare.spec.containers[0].resources], [undefined, undefined]);
+      assert.deepEqual(bare.spec.tolerations, [{ key: 'dedicated', operator: 'Equal', value: 'chaos', effect: 'NoSchedule' }], 'tolerations are kept: the helper must be scheduled');
     } finally {
       Object.assign(runner, saved);
     }
@@ -285,8 +296,8 @@ describe('netchaos run with targets on several nodes (helper pods)', () => {
   test('LIB_IMAGE_PULL_POLICY, TERMINATION_GRACE_PERIOD_SECONDS, LIB_IMAGE are checked at the edge; 0 (the chaos-runner\'s "unset") is the default grace', () => {
     const spec = (env: Record<string, string>) => buildLitmusSpec({ get: (n) => (env[n] ? { value: env[n], label: n } : undefined) });
     const base = { TARGETS: 'pod:shop:[a]', NODE_NAME: 'n1' };
-    assert.deepEqual(spec(base).helperPod, { image: undefined, pullPolicy: undefined, graceS: undefined });
-    assert.deepEqual(spec({ ...base, TERMINATION_GRACE_PERIOD_SECONDS: '0', LIB_IMAGE_PULL_POLICY: 'Always' }).helperPod, { image: undefined, pullPolicy: 'Always', graceS: undefined });
+    assert.deepEqual(spec(base).helperPod, { image: undefined, pullPolicy: undefined, graceS: undefined, copyRunnerData: true });
+    assert.deepEqual(spec({ ...base, TERMINATION_GRACE_PERIOD_SECONDS: '0', LIB_IMAGE_PULL_POLICY: 'Always', SET_HELPER_DATA: 'false' }).helperPod, { image: undefined, pullPolicy: 'Always', graceS: undefined, copyRunnerData: false });
     assert.throws(() => spec({ ...base, LIB_IMAGE_PULL_POLICY: 'sometimes', TERMINATION_GRACE_PERIOD_SECONDS: '30s', LIB_IMAGE: 'a b' }), (e: Error) => {
       assert.match(e.message, /LIB_IMAGE_PULL_POLICY: expected Always, IfNotPresent or Never, got "sometimes"/);
       assert.match(e.message, /TERMINATION_GRACE_PERIOD_SECONDS: .*whole number/);
