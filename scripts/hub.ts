@@ -3,7 +3,7 @@
  *
  *   hub/faults/<category>/<category>.chartserviceversion.yaml
  *   hub/faults/<category>/<category>.package.yaml
- *   hub/faults/<category>/icons/<category>.svg, <fault>.svg
+ *   hub/faults/<category>/icons/<category>.svg, <fault>.svg, <category>.png, <fault>.png (the UI asks for the PNGs)
  *   hub/faults/<category>/<fault>/fault.yaml                          (the ChaosExperiment)
  *   hub/faults/<category>/<fault>/engine.yaml                         (the sample ChaosEngine)
  *   hub/faults/<category>/<fault>/<fault>.chartserviceversion.yaml
@@ -29,6 +29,9 @@ export function assembleHub(out: string): string[] {
     [files.packageYaml, `${category}/${CATEGORY}.package.yaml`],
     [files.icon, `${category}/icons/${FAULT}.svg`],
     [files.icon, `${category}/icons/${CATEGORY}.svg`],
+    // ChaosCenter's UI asks for icons/<fault>.png and icons/<category>.png (npm run icons renders it).
+    [files.iconPng, `${category}/icons/${FAULT}.png`],
+    [files.iconPng, `${category}/icons/${CATEGORY}.png`],
     [files.experiment, `${fault}/fault.yaml`],
     [files.engine, `${fault}/engine.yaml`],
     [files.faultCsv, `${fault}/${FAULT}.chartserviceversion.yaml`],

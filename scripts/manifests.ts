@@ -30,6 +30,8 @@ export const files = {
   categoryCsv: repoPath('chartserviceversion', `${CATEGORY}.chartserviceversion.yaml`),
   packageYaml: repoPath('chartserviceversion', `${CATEGORY}.package.yaml`),
   icon: repoPath('chartserviceversion', 'icons', `${FAULT}.svg`),
+  /** Rendered from the SVG by `npm run icons` (ChaosCenter's UI asks for `<fault>.png`). */
+  iconPng: repoPath('chartserviceversion', 'icons', `${FAULT}.png`),
 } as const;
 
 export function packageVersion(): string {

@@ -97,7 +97,8 @@ export interface KubeApi {
   getChaosEngineUid(namespace: string, name: string, opts?: CallOptions): Promise<string>;
   /** The ChaosResult as JSON, or undefined when there is none yet. */
   getChaosResult(namespace: string, name: string, opts?: CallOptions): Promise<unknown>;
-  createChaosResult(namespace: string, body: object, opts?: CallOptions): Promise<void>;
+  /** The ChaosResult as created (its uid). */
+  createChaosResult(namespace: string, body: object, opts?: CallOptions): Promise<unknown>;
   /** JSON merge patch (the ChaosResult CRD has no status subresource: status is patched on the object). */
   patchChaosResult(namespace: string, name: string, patch: object, opts?: CallOptions): Promise<void>;
   createEvent(namespace: string, body: CoreV1Event, opts?: CallOptions): Promise<void>;

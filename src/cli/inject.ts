@@ -22,7 +22,10 @@ export const inject: Action = async (ctx) => {
       throw error;
     });
     if (p?.netns === undefined) return stop.received === 'SIGINT' ? ExitCode.interrupted : stop.received ? ExitCode.terminated : ExitCode.ok;
-    for (const r of p.resolved) deps.log.info({ dependency: r.source, details: r.details }, `dependency ${r.source}: ${r.details.join('; ')}`);
+    for (const r of p.resolved) {
+      deps.log[r.items.length === 0 ? 'warn' : 'info']({ dependency: r.source, details: r.details }, `dependency ${r.source}: ${r.details.join('; ')}`);
+      if (r.warning !== undefined) deps.log.warn({ dependency: r.source }, r.warning);
+    }
     for (const w of p.plan.warnings) deps.log.warn(w);
     deps.log.info({ target: describeNetns(p.netns), interface: spec.interface, durationS: spec.durationS, bands: p.plan.bands.map((b) => `${b.classid}: ${b.description}`), entries: p.plan.entries.length }, 'starting');
     const refresh = liveRefresh(deps, { spec, sources: p.sources, initial: p.resolved });

@@ -3,7 +3,7 @@
  * Like buildSpec: all problems at once as UsageErrors, before anything is touched.
  */
 import { UsageError } from '../model/errors.js';
-import type { HelperMode, LitmusSpec, PercentRange, RunIdentity, Sequence } from '../model/litmus.js';
+import type { HelperMode, HelperPodSettings, LitmusSpec, PercentRange, PullPolicy, RunIdentity, Sequence } from '../model/litmus.js';
 import type { TargetSelector } from '../model/kube.js';
 import { type RawInput, Reader, defined, lenient } from './reader.js';
 import { parseKind, parseLabelSelector, parseNamespace, parseObjectName, parseTargets } from './selectors.js';
@@ -54,6 +54,7 @@ export function buildLitmusSpec(input: RawInput): LitmusSpec {
   const sequence = r.value('SEQUENCE', parseSequence);
   const helperMode = r.value('HELPER_MODE', parseHelperMode);
   const helperStartTimeoutS = r.value('HELPER_START_TIMEOUT', (l, t) => parseSeconds(l, t, { min: 1 }));
+  const helperPod = readHelperPod(r);
   const healthCheck = r.value('DEFAULT_HEALTH_CHECK', parseBoolean);
   const statusDelayS = r.value('STATUS_CHECK_DELAY', (l, t) => parseSeconds(l, t, { min: 0 }));
   const statusTimeoutS = r.value('STATUS_CHECK_TIMEOUT', (l, t) => parseSeconds(l, t, { min: 0 }));
@@ -76,7 +77,7 @@ export function buildLitmusSpec(input: RawInput): LitmusSpec {
   r.done();
   return {
     ...targets, podsAffected: defined(podsAffected), nodeLabel, targetContainer, sequence: defined(sequence), helperMode: defined(helperMode),
-    helperStartTimeoutS: defined(helperStartTimeoutS), healthCheck: defined(healthCheck),
+    helperStartTimeoutS: defined(helperStartTimeoutS), helperPod, healthCheck: defined(healthCheck),
     statusCheck: { delayMs: defined(statusDelayS) * 1000, timeoutMs: defined(statusTimeoutS) * 1000 }, chaosNamespace: defined(chaosNamespace), engine,
     chaosUid: defined(chaosUid), experimentName: experimentName ?? '', instanceId, podName: defined(podName), nodeName: defined(nodeName),
   };
@@ -98,6 +99,34 @@ function readTargets(r: Reader): Pick<LitmusSpec, 'targets' | 'targetPods'> {
     r.problem(label, 'no target pods: set TARGETS (e.g. deployment:shop:[app=frontend]) or APP_NS with APP_LABEL or TARGET_PODS (the ChaosEngine\'s spec.appinfo sets them)');
   }
   return { targets, targetPods };
+}
+
+/**
+ * LIB_IMAGE, LIB_IMAGE_PULL_POLICY, TERMINATION_GRACE_PERIOD_SECONDS, as litmus-go's network-chaos helpers read them
+ * (pkg/generic/network-chaos/environment/environment.go). The chaos-runner always sets the last two
+ * (pkg/utils/environment.go): the pull policy from the ChaosExperiment's imagePullPolicy, the grace from the
+ * ChaosEngine's spec.terminationGracePeriodSeconds, "0" when the engine has none — so 0 means "not set" here
+ * (a helper killed without grace could not revert).
+ */
+function readHelperPod(r: Reader): HelperPodSettings {
+  const image = r.optional('LIB_IMAGE', parseImage);
+  const pullPolicy = r.optional('LIB_IMAGE_PULL_POLICY', parsePullPolicy);
+  const graceS = r.optional('TERMINATION_GRACE_PERIOD_SECONDS', (l, t) => parseNumber(l, t, { max: 3600, unit: 'seconds (0-3600)', integer: true }));
+  const copyRunnerData = r.value('SET_HELPER_DATA', parseBoolean) ?? true;
+  return { image, pullPolicy, graceS: graceS === 0 ? undefined : graceS, copyRunnerData };
+}
+
+const pullPolicies: readonly PullPolicy[] = ['Always', 'IfNotPresent', 'Never'];
+
+function parsePullPolicy(label: string, raw: string): PullPolicy {
+  const found = pullPolicies.find((p) => p.toLowerCase() === raw.trim().toLowerCase());
+  if (!found) throw new UsageError(label, `expected Always, IfNotPresent or Never, got ${JSON.stringify(raw)}`);
+  return found;
+}
+
+/** A container image reference (`[registry/]path[:tag][@digest]`), as the kubelet would accept it. */
+function parseImage(label: string, raw: string): string {
+  return parseToken(label, raw, /^[a-z0-9]+([._-][a-z0-9]+)*(:[0-9]+)?(\/[a-z0-9]+([._-]{1,2}[a-z0-9]+)*)*(:[\w][\w.-]{0,127})?(@[a-z0-9]+:[a-f0-9]{32,})?$/i, 'an image reference such as registry.example/netchaos:0.1.0');
 }
 
 function parseSequence(label: string, raw: string): Sequence {

@@ -77,6 +77,7 @@ function readGroups(r: Reader, readFile: (path: string) => string): FaultGroup[]
     hosts: r.value('DESTINATION_HOSTS', parseHostDestinations) ?? [],
     pods: r.value('DESTINATION_PODS', parsePodDestinations) ?? [],
     services: r.value('DESTINATION_SERVICES', parseServiceDestinations) ?? [],
+    ...(r.value('UNRESOLVED_HOSTS', (l, t) => parseChoice(l, t, ['fail', 'skip'] as const)) === 'skip' ? { skipUnresolved: true } : {}),
   };
   const destinationPorts = r.value('DESTINATION_PORTS', parsePortFilter) ?? { mode: 'any' };
   const sourcePorts = r.value('SOURCE_PORTS', parsePortFilter) ?? { mode: 'any' };

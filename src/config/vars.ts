@@ -82,7 +82,11 @@ export const variables = [
   },
   {
     env: 'DESTINATION_HOSTS', flag: '--destination-hosts <list>', default: '', section: 'destinations', litmus: true, manifest: true,
-    doc: 'Comma list of hostnames, each optionally with destination ports: `api.example.com|443,db.shop.svc`. Resolved (A and AAAA) the way the target resolves them: with the nameservers, search list and ndots of its /etc/resolv.conf (`/proc/<pid>/root/etc/resolv.conf`). A name that does not resolve is an error, never "all traffic". Applies to the DESTINATION_IPS group.',
+    doc: 'Comma list of hostnames, each optionally with destination ports: `api.example.com|443,db.shop.svc`. Resolved (A and AAAA) the way the target resolves them: with the nameservers, search list and ndots of its /etc/resolv.conf (`/proc/<pid>/root/etc/resolv.conf`). A name that does not resolve is an error, never "all traffic" (UNRESOLVED_HOSTS=skip leaves such names out instead, as litmus-go does). Applies to the DESTINATION_IPS group.',
+  },
+  {
+    env: 'UNRESOLVED_HOSTS', flag: '--unresolved-hosts <mode>', default: 'fail', section: 'destinations', litmus: false, manifest: true,
+    doc: 'A DESTINATION_HOSTS name with no A or AAAA record: `fail` (default) = an error before any change (a typo is not silently a smaller blast radius); `skip` = left out with a warning and a line in the plan, an error only when none of the names resolves (litmus-go\'s behaviour). A nameserver that does not answer is an error either way. During the run (DEPENDENCY_REFRESH) a skipped name that starts resolving is added.',
   },
   {
     env: 'DESTINATION_PODS', flag: '--destination-pods <list>', default: '', section: 'destinations', litmus: false, manifest: true, semicolonList: true,
@@ -90,7 +94,7 @@ export const variables = [
   },
   {
     env: 'DESTINATION_SERVICES', flag: '--destination-services <list>', default: '', section: 'destinations', litmus: false, manifest: true,
-    doc: 'Comma list of Services `<namespace>/<name>`, each optionally limited to some of its ports (number or name): `shop/db|5432,shop/api|http`. A Service contributes its ClusterIP(s) with its ports AND its ready endpoint addresses (EndpointSlices) with the mapped target ports, because the target\'s packets carry one or the other depending on kube-proxy/CNI; a headless Service contributes its endpoints only. A Service without ready endpoints is an error. Needs the Kubernetes API. Applies to the DESTINATION_IPS group.',
+    doc: 'Comma list of Services `<namespace>/<name>`, each optionally limited to some of its ports (number or name): `shop/db|5432,shop/api|http`. A Service contributes its ClusterIP(s) with its ports AND its ready endpoint addresses (EndpointSlices) with the mapped target ports, because the target\'s packets carry one or the other depending on kube-proxy/CNI; a headless Service contributes its endpoints only. A Service without ready endpoints is an error. Needs the Kubernetes API; an account that may not list EndpointSlices (ChaosCenter\'s litmus-admin) gets the Ready pods of the Service\'s selector instead, with a warning. Applies to the DESTINATION_IPS group.',
   },
   {
     env: 'DESTINATION_PORTS', flag: '--destination-ports <list>', default: '', section: 'destinations', litmus: true, manifest: true,
@@ -201,6 +205,22 @@ export const variables = [
     doc: 'How long a helper pod may take to start (scheduling, image pull) before its node is reported as failed and the run is stopped, in seconds (also 90s, 5m).',
   },
   {
+    env: 'LIB_IMAGE', flag: '--lib-image <image>', default: '', section: 'targets', litmus: false, manifest: true, litmusOnly: true,
+    doc: 'Image of the helper pods. Empty = this runner\'s own image (litmus-go\'s default is a fixed go-runner image): it follows ChaosCenter\'s rewrite of the fault\'s image to your image registry, which does not touch this variable.',
+  },
+  {
+    env: 'LIB_IMAGE_PULL_POLICY', flag: '--lib-image-pull-policy <policy>', default: '', section: 'targets', litmus: false, manifest: false, litmusOnly: true,
+    doc: 'imagePullPolicy of the helper pods: Always, IfNotPresent or Never (the chaos-runner sets it to the ChaosExperiment\'s imagePullPolicy). Empty = this runner container\'s own.',
+  },
+  {
+    env: 'TERMINATION_GRACE_PERIOD_SECONDS', flag: '--termination-grace-period-seconds <seconds>', default: '', section: 'targets', litmus: false, manifest: false, litmusOnly: true,
+    doc: 'terminationGracePeriodSeconds of the helper pods, and the grace the runner deletes them with when the run stops (the chaos-runner sets it from the ChaosEngine\'s spec.terminationGracePeriodSeconds). Empty or 0 (the chaos-runner\'s value when the engine has none) = 30 s: a helper reverts on SIGTERM and needs a few seconds for it; below 10 s is allowed but warned about.',
+  },
+  {
+    env: 'SET_HELPER_DATA', flag: '--set-helper-data <bool>', default: 'true', section: 'targets', litmus: true, manifest: false, litmusOnly: true,
+    doc: 'Helper pods take this runner pod\'s annotations and its container\'s requests and limits (as litmus-go); false = labels only. Unlike litmus-go, tolerations and pull secrets are copied either way: a helper must be scheduled on the target\'s node and pull the image.',
+  },
+  {
     env: 'DEFAULT_HEALTH_CHECK', flag: '--default-health-check <bool>', default: 'false', section: 'targets', litmus: true, manifest: false, litmusOnly: true,
     doc: 'Check before and after the chaos that every pod of each TARGETS entry is Running with all containers ready, retried every STATUS_CHECK_DELAY up to STATUS_CHECK_TIMEOUT (a failed check is Warning event "AUT: Not Running").',
   },
@@ -234,7 +254,7 @@ export const variables = [
   },
   {
     env: 'POD_NAME', flag: '--pod-name <name>', default: '', section: 'litmus', litmus: false, manifest: false, litmusOnly: true,
-    doc: 'This runner\'s pod (set by the chaos-runner); the source of Events, and, in CHAOS_NAMESPACE, where helper pods take their image, service account, tolerations and pull secrets from.',
+    doc: 'This runner\'s pod (set by the chaos-runner); the source of Events, and, in CHAOS_NAMESPACE, where helper pods take their image, service account, tolerations, pull secrets, labels, annotations and resources from.',
   },
   {
     env: 'NODE_NAME', flag: '--node-name <name>', default: '', section: 'litmus', litmus: false, manifest: true, litmusOnly: true, fieldRef: 'spec.nodeName',

@@ -190,9 +190,8 @@ export function createKubeApi(env: Readonly<Record<string, string | undefined>>,
     }),
     getChaosResult: (namespace, name, o) => call({ resource: 'chaosresults', verb: 'get', namespace, name }, o?.signal, async ({ custom }, o): Promise<unknown> =>
       custom.getNamespacedCustomObject({ ...customObject(namespace, 'chaosresults'), name }, o), { value: undefined }),
-    createChaosResult: (namespace, body, o) => call({ resource: 'chaosresults', verb: 'create', namespace }, o?.signal, async ({ custom }, o) => {
-      await custom.createNamespacedCustomObject({ ...customObject(namespace, 'chaosresults'), body }, o);
-    }),
+    createChaosResult: (namespace, body, o) => call({ resource: 'chaosresults', verb: 'create', namespace }, o?.signal, async ({ custom }, o): Promise<unknown> =>
+      custom.createNamespacedCustomObject({ ...customObject(namespace, 'chaosresults'), body }, o)),
     patchChaosResult: (namespace, name, patch, o) => call({ resource: 'chaosresults', verb: 'patch', namespace, name }, o?.signal, async ({ k, custom }, o) => {
       await custom.patchNamespacedCustomObject({ ...customObject(namespace, 'chaosresults'), name, body: patch },
         k.setHeaderOptions('Content-Type', k.PatchStrategy.MergePatch, o));

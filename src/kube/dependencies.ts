@@ -3,12 +3,13 @@
  * ports AND its ready endpoints with the mapped target ports: which of the two the target's packets carry
  * depends on kube-proxy/CNI (iptables/ipvs DNAT before or after the pod's egress qdisc, eBPF socket LB).
  */
-import type { V1EndpointSlice, V1ServicePort } from '@kubernetes/client-node';
+import type { V1EndpointSlice, V1Pod, V1Service, V1ServicePort } from '@kubernetes/client-node';
 import { DependencyError } from '../model/errors.js';
 import { type DestinationItem, parseHostAddress } from '../model/addresses.js';
 import type { PodDestination, Resolved, ServiceDestination } from '../model/destinations.js';
 import { selectorText } from '../model/kube.js';
 import type { KubeApi } from '../ports.js';
+import { KubeError } from './api.js';
 import { findPods } from './targets.js';
 
 const item = (source: string, ip: string, ports: readonly number[]): DestinationItem =>
@@ -76,7 +77,15 @@ export async function resolveService(api: KubeApi, dep: ServiceDestination, sign
   if (clusterIps.length > 0) details.push(`ClusterIP ${clusterIps.join(', ')}${portsText(servicePortNumbers)}`);
   else details.push('headless: endpoints only');
 
-  const slices = await api.listEndpointSlices(dep.namespace, dep.name, { signal });
+  const slices = await readEndpointSlices(api, svc, dep, signal);
+  if (slices === 'forbidden') {
+    const fromPods = await endpointsFromPods(api, svc, dep, chosen, signal);
+    const ready = fromPods.items.length;
+    if (ready === 0) {
+      throw new DependencyError(`DESTINATION_SERVICES ${ref} has no ready pods behind its selector (kubectl get pods -n ${dep.namespace} -l ${fromPods.selector}): its pods are down or its selector matches none. Nothing was injected.`);
+    }
+    return { source, items: [...items, ...fromPods.items], details: [...details, ...fromPods.details], warning: fromPods.warning };
+  }
   let ready = 0;
   for (const slice of slices) {
     if (slice.addressType === 'FQDN') continue;
@@ -96,4 +105,62 @@ export async function resolveService(api: KubeApi, dep: ServiceDestination, sign
     throw new DependencyError(`DESTINATION_SERVICES ${ref} has no ready endpoints (kubectl get endpointslices -n ${dep.namespace} -l kubernetes.io/service-name=${dep.name}): its pods are down or its selector matches none. Nothing was injected.`);
   }
   return { source, items, details };
+}
+
+/**
+ * The Service's EndpointSlices, or 'forbidden' when the account may not list them (403) and the Service has a
+ * selector to find its pods by instead. ChaosCenter's `litmus-admin` ClusterRole
+ * (chaoscenter/graphql/server/manifests/cluster/2b_litmus_admin_rbac.yaml) grants services and pods but neither
+ * discovery.k8s.io/endpointslices nor core/v1 endpoints, so the fallback is the one it allows: the Service's
+ * selector over its pods (what litmus-go itself does for service-mesh targets, network-chaos.go getPodIPFromService).
+ */
+async function readEndpointSlices(api: KubeApi, svc: V1Service, dep: ServiceDestination, signal: AbortSignal | undefined): Promise<V1EndpointSlice[] | 'forbidden'> {
+  try {
+    return await api.listEndpointSlices(dep.namespace, dep.name, { signal });
+  } catch (error) {
+    if (!(error instanceof KubeError && error.status === 403)) throw error;
+    if (Object.keys(svc.spec?.selector ?? {}).length === 0) {
+      throw new DependencyError(`DESTINATION_SERVICES ${dep.namespace}/${dep.name}: its EndpointSlices cannot be listed (403) and the Service has no selector to find its pods by (its endpoints are managed by hand): grant "list" on endpointslices.discovery.k8s.io in ${dep.namespace}. ${error.message}`);
+    }
+    return 'forbidden';
+  }
+}
+
+/** A pod's Ready condition is True and it is not being deleted: what the endpoints controller counts as ready. */
+const isReady = (p: V1Pod): boolean =>
+  p.status?.phase === 'Running' && p.metadata?.deletionTimestamp === undefined && (p.status.conditions ?? []).some((c) => c.type === 'Ready' && c.status === 'True');
+
+/** The target port of a Service port on one pod: a number, a named container port of that pod, or the port itself. */
+function targetPortOn(p: V1Pod, sp: V1ServicePort): number | undefined {
+  const t = sp.targetPort;
+  if (t === undefined || t === '') return sp.port;
+  if (typeof t === 'number') return t;
+  if (/^\d+$/.test(t)) return Number(t);
+  for (const c of p.spec?.containers ?? []) {
+    const found = (c.ports ?? []).find((x) => x.name === t && (x.protocol ?? 'TCP') === (sp.protocol ?? 'TCP'));
+    if (found) return found.containerPort;
+  }
+  return undefined;
+}
+
+/** The Service's ready pods (by its selector) with their target ports, as the endpoints controller would list them. */
+async function endpointsFromPods(api: KubeApi, svc: V1Service, dep: ServiceDestination, chosen: readonly V1ServicePort[], signal: AbortSignal | undefined): Promise<{ items: DestinationItem[]; details: string[]; selector: string; warning: string }> {
+  const ref = `${dep.namespace}/${dep.name}`;
+  const source = `service ${ref}`;
+  const selector = Object.entries(svc.spec?.selector ?? {}).map(([k, v]) => `${k}=${v}`).join(',');
+  const pods = await api.listPods(dep.namespace, { labelSelector: selector, signal });
+  const items: DestinationItem[] = [];
+  const details: string[] = [];
+  for (const p of pods) {
+    if (!isReady(p) || p.spec?.hostNetwork) continue;
+    const ips = (p.status?.podIPs ?? []).map((x) => x.ip).filter((ip) => ip !== '');
+    if (ips.length === 0 && p.status?.podIP) ips.push(p.status.podIP);
+    const ports = chosen.map((sp) => targetPortOn(p, sp)).filter((x): x is number => x !== undefined);
+    // A pod without any of the chosen target ports is no endpoint of them (the endpoints controller leaves it out).
+    if (chosen.length > 0 && ports.length === 0) continue;
+    for (const ip of ips) items.push(item(source, ip, ports));
+    if (ips.length > 0) details.push(`endpoint ${ips.join(', ')} (pod ${p.metadata?.name ?? '?'}, by selector)${portsText(ports)}`);
+  }
+  const warning = `DESTINATION_SERVICES ${ref}: EndpointSlices cannot be listed (403, e.g. ChaosCenter's litmus-admin account): its endpoints were taken from the Ready pods of its selector ${selector} instead. Grant "list" on endpointslices.discovery.k8s.io in ${dep.namespace} for the exact endpoints (this misses endpoints not selected by pods and publishNotReadyAddresses).`;
+  return { items, details, selector, warning };
 }

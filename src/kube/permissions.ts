@@ -25,7 +25,7 @@ export interface ApiPermission {
 
 export const apiPermissions = [
   { apiGroup: '', resource: 'pods', verbs: ['list'], clusterScoped: false, when: 'always: target pods (TARGETS namespaces), DESTINATION_PODS (again every DEPENDENCY_REFRESH_INTERVAL during the run, by the runner or its helper pods), health checks; `deps`: name the target\'s peers that are pods (only for addresses no Service explains)', role: 'targets' },
-  { apiGroup: '', resource: 'pods', verbs: ['get', 'create', 'delete'], clusterScoped: false, when: 'targets on other nodes (HELPER_MODE auto/always), in CHAOS_NAMESPACE: read this runner\'s pod, start one helper pod per node, read its result (termination message), delete it', role: 'helpers' },
+  { apiGroup: '', resource: 'pods', verbs: ['get', 'create', 'delete'], clusterScoped: false, when: 'targets on other nodes (HELPER_MODE auto/always), in CHAOS_NAMESPACE: read this runner\'s pod (also, with any HELPER_MODE, to copy its labels to the ChaosResult as litmus-go does; without `get` there: a warning, chaosUID only), start one helper pod per node, read its result (termination message), delete it', role: 'helpers' },
   { apiGroup: '', resource: 'nodes', verbs: ['list'], clusterScoped: true, when: 'NODE_LABEL is set', role: 'runner' },
   { apiGroup: '', resource: 'services', verbs: ['get'], clusterScoped: false, when: 'DESTINATION_SERVICES is set (again every DEPENDENCY_REFRESH_INTERVAL during the run, by the runner or its helper pods)', role: 'targets' },
   { apiGroup: '', resource: 'services', verbs: ['list'], clusterScoped: false, when: '`deps`: name the target\'s peers (PEER_NAMESPACES, the target pods\' namespaces and those of DESTINATION_PODS/SERVICES)', role: 'targets' },

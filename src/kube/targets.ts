@@ -2,6 +2,7 @@
 import type { V1Pod } from '@kubernetes/client-node';
 import { RefusedError, TargetSelectionError } from '../model/errors.js';
 import type { LitmusSpec, PercentRange } from '../model/litmus.js';
+import { meshOf } from './mesh.js';
 import { type PodRef, type PodSelector, type TargetPod, type TargetPods, type TargetSelector, type WorkloadKind, selectorText } from '../model/kube.js';
 import type { Deps, KubeApi } from '../ports.js';
 
@@ -151,7 +152,8 @@ export function targetPod(p: V1Pod, wanted: string | undefined): TargetPod {
   if (containerId === '' || status?.state?.running === undefined) {
     throw new TargetSelectionError(`container ${container} of pod ${r.namespace}/${r.name} is not running (no containerID yet): wait until it is, or pick another TARGET_CONTAINER`);
   }
-  return { ...r, uid: p.metadata?.uid ?? '', container, containerId };
+  const mesh = meshOf(p);
+  return { ...r, uid: p.metadata?.uid ?? '', container, containerId, ...(mesh !== undefined ? { mesh } : {}) };
 }
 
 /**

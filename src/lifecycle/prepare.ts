@@ -28,6 +28,8 @@ export interface PrepareOptions {
   readonly procRoot?: string | undefined;
   /** false: hostnames are left to each target's node (the runner of helper pods plans what it can see). */
   readonly hostnames?: boolean;
+  /** The target pod's service-mesh sidecar (src/kube/mesh.ts), when it has one. */
+  readonly mesh?: string | undefined;
 }
 
 export interface Prepared {
@@ -52,9 +54,9 @@ export async function prepare(deps: PrepareDeps, o: PrepareOptions): Promise<Pre
   const netns = container?.netns ?? o.netns;
   const nsId = netns ? await checkNetns(deps, netns) : undefined;
   const pid = netns?.kind === 'pid' ? netns.pid : undefined;
-  const found = await discover(deps, spec, { pid, cache: o.cache, hostnames: o.hostnames ?? true, signal });
+  const found = await discover(deps, spec, { pid, cache: o.cache, hostnames: o.hostnames ?? true, mesh: o.mesh, signal });
   if (o.hostnames !== false) refuseAllTraffic(spec, found.facts);
-  return { netns, nsId, container, resolved: found.resolved, sources: liveSources(deps, spec, pid), plan: plan(spec, found.facts) };
+  return { netns, nsId, container, resolved: found.resolved, sources: liveSources(deps, spec, pid, o.mesh), plan: plan(spec, found.facts) };
 }
 
 /** A group whose destinations are all named and that resolved to nothing would match every packet: refused. */

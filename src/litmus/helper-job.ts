@@ -43,6 +43,8 @@ export interface WireTarget {
   readonly uid: string;
   readonly container: string;
   readonly containerId: string;
+  /** A service-mesh sidecar on the pod (DESTINATION_HOSTS Service names map to endpoints). */
+  readonly mesh?: string;
 }
 
 export interface HelperJob {
@@ -110,7 +112,7 @@ const jobSchema: JSONSchemaType<HelperJob> = {
       minItems: 1,
       items: {
         type: 'object', additionalProperties: false, required: ['namespace', 'name', 'node', 'uid', 'container', 'containerId'],
-        properties: { namespace: name, name, node: name, uid: { type: 'string' }, container: name, containerId: name },
+        properties: { namespace: name, name, node: name, uid: { type: 'string' }, container: name, containerId: name, mesh: { type: 'string', nullable: true, maxLength: 200 } },
       },
     },
   },
@@ -181,7 +183,7 @@ export function wireDependencies(pairs: readonly [string, Resolved][]): WireDepe
 }
 
 export function wireTarget(p: TargetPod): WireTarget {
-  return { namespace: p.namespace, name: p.name, node: p.node, uid: p.uid, container: p.container, containerId: p.containerId };
+  return { namespace: p.namespace, name: p.name, node: p.node, uid: p.uid, container: p.container, containerId: p.containerId, ...(p.mesh !== undefined ? { mesh: p.mesh } : {}) };
 }
 
 /** The job as the env value; a RuntimeError (before any change) when it does not fit. */

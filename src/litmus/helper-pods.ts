@@ -1,15 +1,15 @@
 /**
  * The runner's side of multi-node runs: one short-lived helper pod per node with targets, created in
- * CHAOS_NAMESPACE from this runner's own pod (image, service account, tolerations, pull secrets, hostPath
- * mounts), pinned with nodeName, privileged only as far as the injection needs (hostPID, NET_ADMIN,
+ * CHAOS_NAMESPACE from this runner's own pod (image unless LIB_IMAGE, service account, tolerations, pull secrets,
+ * hostPath mounts; labels, annotations and resources as litmus-go's SetHelperData), pinned with nodeName, privileged only as far as the injection needs (hostPID, NET_ADMIN,
  * SYS_ADMIN, SYS_PTRACE; NET_RAW and SYS_CHROOT only when its settings need them: see `capabilitiesFor`). The runner waits for each (bounded: start and run time), reads its result from
  * the termination message, and deletes it on every path; on SIGTERM it deletes them with a short grace so
  * their own SIGTERM handling reverts first.
  */
-import type { V1Container, V1Pod, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
+import type { V1Container, V1Pod, V1ResourceRequirements, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { RuntimeError, messageOf } from '../model/errors.js';
 import { type TargetPod, type TargetStatus, podText } from '../model/kube.js';
-import type { Sequence } from '../model/litmus.js';
+import type { HelperPodSettings, Sequence } from '../model/litmus.js';
 import { type RuntimeOptions, defaultSockets, parseContainerId } from '../model/runtime.js';
 import type { Deps } from '../ports.js';
 import { capabilities } from '../kube/permissions.js';
@@ -36,8 +36,21 @@ export const STOP_GRACE_S = 30;
  * itself ends within its own pod's grace; the helper reverts whether or not its result is seen.
  */
 const RESULT_WAIT_S = 20;
-/** The helper's own terminationGracePeriodSeconds (activeDeadlineSeconds, a node drain). */
+/** The helper's own terminationGracePeriodSeconds (activeDeadlineSeconds, a node drain) when TERMINATION_GRACE_PERIOD_SECONDS is not set. */
 export const HELPER_GRACE_S = 30;
+/** Below this, a helper may be killed before its revert and result are done: allowed (the user asked for it), warned about. */
+export const SHORT_GRACE_S = 10;
+
+/** The helpers' grace (TERMINATION_GRACE_PERIOD_SECONDS, else HELPER_GRACE_S): their terminationGracePeriodSeconds and the grace they are deleted with. */
+export const helperGraceS = (settings: HelperPodSettings): number => settings.graceS ?? HELPER_GRACE_S;
+
+/**
+ * The runner pod's labels a helper inherits, as litmus-go's SetHelperData (pkg/utils/common/pods.go): all but the
+ * Job's own (`*job-name`, `*controller-uid`), which would make the runner's Job count the helper as one of its pods.
+ */
+export function inheritedLabels(labels: Readonly<Record<string, string>> | undefined): Record<string, string> {
+  return Object.fromEntries(Object.entries(labels ?? {}).filter(([k]) => !k.endsWith('job-name') && !k.endsWith('controller-uid')));
+}
 
 /** What a helper pod takes from this runner's own pod. */
 export interface RunnerPod {
@@ -50,6 +63,10 @@ export interface RunnerPod {
   readonly imagePullSecrets: NonNullable<V1Pod['spec']>['imagePullSecrets'];
   /** The runner container's hostPath volumes and their mounts (the ChaosExperiment's hostFileVolumes). */
   readonly hostPaths: readonly { readonly volume: V1Volume; readonly mount: V1VolumeMount }[];
+  /** The runner pod's labels and annotations, and its container's requests and limits (litmus-go copies them to helpers). */
+  readonly labels: Readonly<Record<string, string>>;
+  readonly annotations: Readonly<Record<string, string>>;
+  readonly resources: V1ResourceRequirements | undefined;
 }
 
 /** The runner's container: the one named after the experiment (as the chaos-runner names it), else the first. */
@@ -63,9 +80,13 @@ export function readRunnerPod(pod: V1Pod, experimentName: string): RunnerPod {
     const volume = volumes.find((v) => v.name === mount.name && v.hostPath !== undefined);
     return volume ? [{ volume, mount }] : [];
   });
+  // Requests and limits only: resource claims name the runner pod's own spec.resourceClaims.
+  const { requests, limits } = c.resources ?? {};
+  const resources = requests || limits ? { ...(requests ? { requests } : {}), ...(limits ? { limits } : {}) } : undefined;
   return {
     name, uid: pod.metadata?.uid ?? '', image: c.image, imagePullPolicy: c.imagePullPolicy, serviceAccountName: pod.spec?.serviceAccountName,
     tolerations: pod.spec?.tolerations, imagePullSecrets: pod.spec?.imagePullSecrets, hostPaths,
+    labels: pod.metadata?.labels ?? {}, annotations: pod.metadata?.annotations ?? {}, resources,
   };
 }
 
@@ -118,14 +139,22 @@ export interface HelperPodOptions {
    * the dependencies' namespaces). Otherwise no token: the runner resolved everything it needs.
    */
   readonly apiAccess?: boolean;
+  /** LIB_IMAGE, LIB_IMAGE_PULL_POLICY, TERMINATION_GRACE_PERIOD_SECONDS (default: the runner's image and pull policy, HELPER_GRACE_S). */
+  readonly settings?: HelperPodSettings;
 }
 
 /** The helper pod, exactly as it is created. Pure. */
 export function helperPod(o: HelperPodOptions): V1Pod {
   const { runner } = o;
   const { volumes, mounts } = helperHostPaths(runner, o.runtime, o.targets);
-  const labels: Record<string, string> = { ...HELPER_LABELS, [RUNNER_UID_LABEL]: runner.uid };
+  const settings = o.settings ?? { image: undefined, pullPolicy: undefined, graceS: undefined, copyRunnerData: true };
+  const annotations = settings.copyRunnerData ? runner.annotations : {};
+  const resources = settings.copyRunnerData ? runner.resources : undefined;
+  // The runner's labels (engine labels such as workflow_run_id, chaosUID: the operator's abort deletes every pod
+  // labelled chaosUID=<uid>), ours on top.
+  const labels: Record<string, string> = { ...inheritedLabels(runner.labels), ...HELPER_LABELS, [RUNNER_UID_LABEL]: runner.uid };
   if (/^[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/.test(o.chaosUid)) labels['chaosUID'] = o.chaosUid;
+  const pullPolicy = settings.pullPolicy ?? runner.imagePullPolicy;
   return {
     apiVersion: 'v1',
     kind: 'Pod',
@@ -133,6 +162,7 @@ export function helperPod(o: HelperPodOptions): V1Pod {
       name: o.name,
       namespace: o.namespace,
       labels,
+      ...(Object.keys(annotations).length > 0 ? { annotations: { ...annotations } } : {}),
       // Garbage-collected with the runner's pod; no blockOwnerDeletion (that needs update on the owner's finalizers).
       ownerReferences: [{ apiVersion: 'v1', kind: 'Pod', name: runner.name, uid: runner.uid }],
     },
@@ -141,7 +171,7 @@ export function helperPod(o: HelperPodOptions): V1Pod {
       hostPID: true,
       restartPolicy: 'Never',
       activeDeadlineSeconds: o.activeDeadlineSeconds,
-      terminationGracePeriodSeconds: HELPER_GRACE_S,
+      terminationGracePeriodSeconds: helperGraceS(settings),
       ...(runner.serviceAccountName ? { serviceAccountName: runner.serviceAccountName } : {}),
       // Without a live Kubernetes dependency the helper never calls the API: the runner resolved everything it needs.
       automountServiceAccountToken: o.apiAccess === true,
@@ -150,8 +180,8 @@ export function helperPod(o: HelperPodOptions): V1Pod {
       ...(runner.imagePullSecrets?.length ? { imagePullSecrets: runner.imagePullSecrets } : {}),
       containers: [{
         name: HELPER_CONTAINER,
-        image: runner.image,
-        ...(runner.imagePullPolicy ? { imagePullPolicy: runner.imagePullPolicy } : {}),
+        image: settings.image ?? runner.image,
+        ...(pullPolicy ? { imagePullPolicy: pullPolicy } : {}),
         command: ['netchaos'],
         args: ['helper'],
         env: [
@@ -164,6 +194,7 @@ export function helperPod(o: HelperPodOptions): V1Pod {
           readOnlyRootFilesystem: true,
           seccompProfile: { type: 'RuntimeDefault' },
         },
+        ...(resources ? { resources } : {}),
         ...(mounts.length ? { volumeMounts: mounts } : {}),
         terminationMessagePath: RESULT_PATH,
         terminationMessagePolicy: 'File',
@@ -201,6 +232,8 @@ export interface HelperRunOptions {
   readonly startTimeoutS: number;
   /** How long a helper may run once started. */
   readonly runTimeoutS: number;
+  /** The grace helpers are deleted with when the run stops (their terminationGracePeriodSeconds); default STOP_GRACE_S. */
+  readonly graceS?: number;
   readonly pollMs?: number;
   /** Called once per node as soon as its outcome is known. */
   readonly onOutcome?: (o: NodeOutcome) => void;
@@ -273,9 +306,14 @@ class HelperRun {
   private readonly deleted = new Set<string>();
   private readonly outcomes: NodeOutcome[] = [];
   private readonly pollMs: number;
+  private readonly graceS: number;
+  /** How long, after deleting a helper, its result is waited for: within its grace, so the runner ends within its own. */
+  private readonly resultWaitS: number;
 
   constructor(private readonly deps: HelperDeps, private readonly o: HelperRunOptions) {
     this.pollMs = o.pollMs ?? 2000;
+    this.graceS = o.graceS ?? STOP_GRACE_S;
+    this.resultWaitS = Math.min(RESULT_WAIT_S, this.graceS);
   }
 
   async run(): Promise<NodeOutcome[]> {
@@ -289,7 +327,7 @@ class HelperRun {
         }
       }
     } finally {
-      for (const name of this.created) await this.remove(name, STOP_GRACE_S);
+      for (const name of this.created) await this.remove(name, this.graceS);
     }
     return o.jobs.map((j) => this.outcomes.find((x) => x.node === j.node)).filter((x): x is NodeOutcome => x !== undefined);
   }
@@ -361,9 +399,9 @@ class HelperRun {
 
   /** Deletes a helper with a short grace (it reverts on SIGTERM) and waits, bounded, for its result. Not cut short by the Stop. */
   private async stop(job: NodeJob, name: string, started: boolean, kind: 'stopped' | 'not-started' | 'timeout', why: string): Promise<NodeOutcome> {
-    await this.remove(name, STOP_GRACE_S);
-    const until = this.deps.clock.now() + RESULT_WAIT_S * 1000;
-    let message = `${why}; deleted with a ${STOP_GRACE_S} s grace period`;
+    await this.remove(name, this.graceS);
+    const until = this.deps.clock.now() + this.resultWaitS * 1000;
+    let message = `${why}; deleted with a ${this.graceS} s grace period`;
     for (;;) {
       const pod = await this.read(name);
       if (!pod) { message += started ? ' (its result was not seen before the pod was gone: it reverts on SIGTERM)' : ' before it started'; break; }
@@ -372,7 +410,7 @@ class HelperRun {
         const out = ended(job, name, seen, started);
         return out.kind === 'completed' || out.kind === 'failed' ? out : { ...out, kind, message: `${why}; ${out.message}` };
       }
-      if (this.deps.clock.now() >= until) { message += seen ? `, still ${seen.state} ${RESULT_WAIT_S} s later` : '; its status could not be read'; break; }
+      if (this.deps.clock.now() >= until) { message += seen ? `, still ${seen.state} ${this.resultWaitS} s later` : '; its status could not be read'; break; }
       await this.deps.clock.sleep(Math.min(this.pollMs, 1000));
     }
     return without(job, started, kind, message);

@@ -6,7 +6,7 @@
  */
 import type { CoreV1Event } from '@kubernetes/client-node';
 import { type LitmusErrorCode, messageOf } from '../model/errors.js';
-import { field } from '../model/json.js';
+import { field, isObject, stringField } from '../model/json.js';
 import type { TargetStatus } from '../model/kube.js';
 import { type RunIdentity, resultName } from '../model/litmus.js';
 import type { KubeApi, Logger } from '../ports.js';
@@ -48,6 +48,13 @@ interface History {
 /** A Kubernetes label value (at most 63 characters, alphanumeric at both ends): anything else is a 422 from the API server. */
 const isLabelValue = (v: string): boolean => v.length <= 63 && /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/.test(v);
 
+const uidOf = (obj: unknown): string => stringField(field(obj, 'metadata'), 'uid') ?? '';
+
+function labelsOf(obj: unknown): Record<string, unknown> {
+  const labels = field(field(obj, 'metadata'), 'labels');
+  return isObject(labels) ? labels : {};
+}
+
 const num = (v: unknown): number => (typeof v === 'number' && Number.isInteger(v) && v >= 0 ? v : 0);
 
 /** The run counters of an existing ChaosResult (missing fields count as 0). */
@@ -76,6 +83,8 @@ export class Reporter {
   readonly namespace: string;
   readonly name: string;
   private engineUid = '';
+  /** The ChaosResult's uid: Events on it carry it in involvedObject.uid (litmus-go SetResultEventAttributes). */
+  private resultUid = '';
   private history: History = { passedRuns: 0, failedRuns: 0, stoppedRuns: 0 };
   private targets: ResultTarget[] = [];
   /** MEASURE_EFFECT per target pod: status.netchaosEffect (the ChaosResult CRD keeps unknown status fields). */
@@ -98,34 +107,51 @@ export class Reporter {
     this.engineUid = (await api.getChaosEngineUid(this.namespace, litmus.engine ?? '', o)) || litmus.chaosUid;
     const existing = await api.getChaosResult(this.namespace, this.name, o);
     this.history = readHistory(existing);
+    const labels = { ...this.defaultLabels(), ...(await this.runnerLabels()), ...(isLabelValue(litmus.chaosUid) ? { chaosUID: litmus.chaosUid } : {}) };
     const status = {
       experimentStatus: { phase: 'Running', verdict: 'Awaited', probeSuccessPercentage: 'Awaited', errorOutput: null },
       history: { ...this.history, targets: [] },
     };
     if (existing === undefined) {
-      await api.createChaosResult(this.namespace, {
+      const created = await api.createChaosResult(this.namespace, {
         apiVersion: `${LITMUS_GROUP}/${LITMUS_VERSION}`,
         kind: 'ChaosResult',
-        metadata: {
-          name: this.name,
-          namespace: this.namespace,
-          labels: {
-            // The ChaosResult is found by its name; the `name` label (as litmus-go sets it) only when the name is a
-            // valid label value: <engine>-<experiment>[-<instance>] may be longer than 63 characters.
-            ...(isLabelValue(this.name) ? { name: this.name } : {}),
-            ...(isLabelValue(litmus.chaosUid) ? { chaosUID: litmus.chaosUid } : {}),
-            'app.kubernetes.io/component': 'experiment-job',
-            'app.kubernetes.io/part-of': 'litmus',
-          },
-        },
+        metadata: { name: this.name, namespace: this.namespace, labels },
         spec: { engine: litmus.engine, experiment: litmus.experimentName, ...(litmus.instanceId !== undefined ? { instance: litmus.instanceId } : {}) },
         status: { ...status, experimentStatus: { phase: 'Running', verdict: 'Awaited', probeSuccessPercentage: 'Awaited' }, probeStatuses: [] },
       }, o);
+      this.resultUid = uidOf(created);
     } else {
       // The ChaosResult is reused by every run of this engine and experiment: the last run's refresh history goes.
-      await api.patchChaosResult(this.namespace, this.name, { ...(isLabelValue(litmus.chaosUid) ? { metadata: { labels: { chaosUID: litmus.chaosUid } } } : {}), status: { ...status, netchaosRefresh: null } }, o);
+      // The labels are replaced, as litmus-go's PatchChaosResult updates them: a previous run's job-name does not stay.
+      const stale = Object.fromEntries(Object.keys(labelsOf(existing)).filter((k) => !(k in labels)).map((k) => [k, null]));
+      await api.patchChaosResult(this.namespace, this.name, { metadata: { labels: { ...stale, ...labels } }, status: { ...status, netchaosRefresh: null } }, o);
+      this.resultUid = uidOf(existing);
     }
     this.event('result', 'Awaited', `experiment: ${litmus.experimentName}, Result: Awaited`, 'Normal');
+  }
+
+  /** Ours, for a result made without a runner pod to copy from (`name` only when the name is a valid label value: it may be longer than 63 characters). */
+  private defaultLabels(): Record<string, string> {
+    return { ...(isLabelValue(this.name) ? { name: this.name } : {}), 'app.kubernetes.io/component': 'experiment-job', 'app.kubernetes.io/part-of': 'litmus' };
+  }
+
+  /**
+   * The runner pod's labels (the ChaosExperiment's, the engine's such as workflow_run_id, the Job's job-name), which
+   * litmus-go puts on the ChaosResult (pkg/result/chaosresult.go ChaosResult). Without POD_NAME, or when the pod
+   * cannot be read (HELPER_MODE=never binds no `get pods` in CHAOS_NAMESPACE), the result has ours and chaosUID.
+   */
+  private async runnerLabels(): Promise<Record<string, string>> {
+    const { api, litmus, log } = this.o;
+    if (litmus.podName === '') return {};
+    try {
+      const pod = await api.getPod(this.namespace, litmus.podName, { signal: this.o.signal });
+      return Object.fromEntries(Object.entries(pod?.metadata?.labels ?? {}).filter(([k, v]) => isLabelValue(v) && k !== ''));
+    } catch (error) {
+      if (this.o.signal?.aborted) throw error;
+      log.warn({ err: messageOf(error) }, `could not read this runner's pod ${this.namespace}/${litmus.podName} to copy its labels to the ChaosResult (as litmus-go does); it carries chaosUID only`);
+      return {};
+    }
   }
 
   /** Queues an Event on the ChaosEngine or the ChaosResult. */
@@ -254,6 +280,8 @@ export class Reporter {
       action: reason,
     };
     /* eslint-enable @typescript-eslint/no-unsafe-class-instance-assignment */
+    // Events on the ChaosResult carry its uid, as litmus-go's SetResultEventAttributes sets ResourceUID.
+    if (on === 'result' && this.resultUid !== '') body.involvedObject.uid = this.resultUid;
     for (let attempt = 1; ; attempt++) {
       try {
         await api.createEvent(this.namespace, body);

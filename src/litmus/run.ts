@@ -25,7 +25,8 @@ import { type ProbeKube, ProbeRunError, ProbeStop, RunProbes } from './probes.js
 import { refindPod } from './refind.js';
 import { injectAll, prepareTargets } from './targets.js';
 import { reportBlastRadius } from './blast-report.js';
-import { STOP_GRACE_S } from './helper-pods.js';
+import { helperGraceS } from './helper-pods.js';
+import { meshNote } from '../kube/mesh.js';
 import { type JobInputs, chaosViaHelpers } from './via-helpers.js';
 import { RefreshHistory } from './refresh-report.js';
 import type { RefreshEvent } from './targets.js';
@@ -204,6 +205,7 @@ class LitmusRun {
       deps.log.warn({ elsewhere: selection.skipped }, `selected pod(s) on other nodes are NOT touched by this runner (HELPER_MODE=never): ${selection.skipped.map((p) => `${podText(p)} (${p.node})`).join(', ')}`);
     }
     for (const p of all) reporter?.setTarget({ name: p.name, kind: 'pod', chaosStatus: 'targeted' });
+    for (const p of all) if (p.mesh) reporter?.event('engine', 'ServiceMesh', `${podText(p)}: ${meshNote(p.mesh)}`);
     for (const p of selection.skipped) reporter?.event('engine', 'TargetSelection', `pod ${podText(p)} was selected but runs on node ${p.node}, not ${l.nodeName}: not injected (HELPER_MODE=never)`, 'Warning');
     return { all, here: selection.here, viaHelpers };
   }
@@ -218,7 +220,8 @@ class LitmusRun {
     if (this.l.healthCheck) {
       const problems = await this.statusCheck(targets);
       if (problems.length > 0) {
-        this.reporter?.event('engine', 'StatusCheck', `AUT: Not Running: ${problems.join('; ')}`, 'Warning');
+        // litmus-go: reason PreChaosCheck/PostChaosCheck, message "AUT: Not Running", Warning (experiments/generic/pod-network-latency/experiment/pod-network-latency.go).
+        this.reporter?.event('engine', event, `AUT: Not Running: ${problems.join('; ')}`, 'Warning');
         if (when === 'pre') throw new HealthCheckError(`pre-chaos status check failed after ${this.l.statusCheck.timeoutMs / 1000} s (STATUS_CHECK_TIMEOUT): ${problems.join('; ')}`);
         throw new HealthCheckError(`post-chaos status check failed after ${this.l.statusCheck.timeoutMs / 1000} s (STATUS_CHECK_TIMEOUT): ${problems.join('; ')}`);
       }
@@ -284,7 +287,7 @@ class LitmusRun {
 
   private stopped(signal: StopSignalName): Ending {
     const { stopDetail, injected } = this.progress;
-    const how = stopDetail !== '' ? `; helper pods were deleted with a ${STOP_GRACE_S} s grace period so they revert first: ${stopDetail}` : injected ? '; the fault was reverted first' : ' before any change';
+    const how = stopDetail !== '' ? `; helper pods were deleted with a ${helperGraceS(this.l.helperPod)} s grace period so they revert first: ${stopDetail}` : injected ? '; the fault was reverted first' : ' before any change';
     const reason = `experiment stopped by ${signal} (the ChaosEngine was stopped or the runner pod deleted)${how}`;
     this.deps.log.warn({ verdict: 'Stopped' }, reason);
     const final = this.withProbes({ phase: 'Stopped', verdict: 'Stopped', error: { errorCode: 'EXPERIMENT_ABORTED', reason } });

@@ -20,6 +20,7 @@ import { type LifecycleEvent, formatEvent } from '../lifecycle/events.js';
 import { prepare } from '../lifecycle/prepare.js';
 import { liveRefresh } from '../lifecycle/refresh.js';
 import type { LiveSource } from '../resolve/live.js';
+import { meshNote } from '../kube/mesh.js';
 
 export interface PreparedTarget {
   readonly pod: TargetPod;
@@ -38,12 +39,17 @@ export async function prepareTargets(
 ): Promise<PreparedTarget[]> {
   const prepared: PreparedTarget[] = [];
   for (const pod of pods) {
-    const p = await prepare(deps, { spec, container: parseContainerId('containerID', pod.containerId), cache: opts.cache, procRoot: opts.procRoot });
+    if (pod.mesh) deps.log.info({ pod: podText(pod), mesh: pod.mesh }, `${podText(pod)}: ${meshNote(pod.mesh)}`);
+    const p = await prepare(deps, { spec, container: parseContainerId('containerID', pod.containerId), cache: opts.cache, procRoot: opts.procRoot, mesh: pod.mesh });
     const { container, netns } = p;
     if (container === undefined || netns === undefined) throw new Error('unreachable: prepare without its container');
     deps.log.info({ pod: podText(pod), container: pod.container, pid: container.pid, netns: container.netnsPath, via: container.via, ...(container.note ? { note: container.note } : {}) },
       `${podText(pod)} container ${pod.container}: pid ${container.pid}, netns ${container.netnsPath} (via ${container.via})`);
-    for (const r of p.resolved) deps.log.info({ pod: podText(pod), dependency: r.source, addresses: r.items.length, details: r.details }, `dependency ${r.source}: ${r.details.join('; ')}`);
+    for (const r of p.resolved) {
+      // No address: a DESTINATION_HOSTS name left out (UNRESOLVED_HOSTS=skip).
+      deps.log[r.items.length === 0 ? 'warn' : 'info']({ pod: podText(pod), dependency: r.source, addresses: r.items.length, details: r.details }, `dependency ${r.source}: ${r.details.join('; ')}`);
+      if (r.warning !== undefined) deps.log.warn({ pod: podText(pod), dependency: r.source }, r.warning);
+    }
     for (const w of p.plan.warnings) deps.log.warn(w);
     prepared.push({ pod, container, netns, plan: p.plan, resolved: p.resolved, sources: p.sources });
   }

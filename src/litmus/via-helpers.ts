@@ -12,9 +12,9 @@ import type { Spec } from '../model/spec.js';
 import type { Deps } from '../ports.js';
 import { capabilitiesFor } from '../kube/permissions.js';
 import { prepare } from '../lifecycle/prepare.js';
-import { resolveInCluster } from '../resolve/destinations.js';
+import { resolveInCluster, resolveMeshHosts, splitHosts } from '../resolve/destinations.js';
 import { type HelperEffect, encodeJob, wireDependencies, wireTarget } from './helper-job.js';
-import { HELPER_GRACE_S, type NodeJob, type NodeOutcome, helperName, helperPod, readRunnerPod, runHelpers } from './helper-pods.js';
+import { SHORT_GRACE_S, type NodeJob, type NodeOutcome, helperGraceS, helperName, helperPod, readRunnerPod, runHelpers } from './helper-pods.js';
 import type { Reporter } from './report.js';
 import type { RefreshHistory } from './refresh-report.js';
 
@@ -47,7 +47,7 @@ export async function chaosViaHelpers(deps: Deps, o: ViaHelpers): Promise<void> 
   reporter?.event('engine', 'ChaosInject', `Injecting ${l.experimentName} chaos on application pod(s) ${o.targets.map(podText).join(', ')} through helper pods on node(s) ${nodes.join(', ')} (${bands})`);
   const outcomes = await runHelpers(deps, {
     namespace: l.chaosNamespace, jobs, sequence: l.sequence,
-    startTimeoutS: l.helperStartTimeoutS, runTimeoutS: Math.max(...jobs.map((j) => onNodeS(spec, l, j.targets.length))) + 60,
+    startTimeoutS: l.helperStartTimeoutS, runTimeoutS: Math.max(...jobs.map((j) => onNodeS(spec, l, j.targets.length))) + 60, graceS: helperGraceS(l.helperPod),
     ...(o.helperPollMs !== undefined ? { pollMs: o.helperPollMs } : {}),
     onOutcome: (out) => {
       if (out.started) progress.injected = true;
@@ -97,10 +97,17 @@ async function buildJobs(deps: Deps, o: ViaHelpers): Promise<{ jobs: NodeJob[]; 
   const inputs = o.jobInputs;
   const cache: KubeCache = new Map();
   const preview = await prepare(deps, { spec, cache, hostnames: false });
-  const dependencies = await resolveInCluster(deps, spec, cache, deps.stop.signal);
+  // Targets behind a mesh sidecar: their DESTINATION_HOSTS Service names are resolved here too (a helper has no API access).
+  const meshHosts = splitHosts(spec.groups.find((g) => g.named !== undefined)?.named?.hosts ?? [], o.targets.find((t) => t.mesh)?.mesh).mesh;
+  const dependencies = [...(await resolveMeshHosts(deps, meshHosts, cache, deps.stop.signal)), ...(await resolveInCluster(deps, spec, cache, deps.stop.signal))];
+  for (const [, r] of dependencies) if (r.warning !== undefined) deps.log.warn({ dependency: r.source }, r.warning);
   const runnerPod = await deps.kube.getPod(l.chaosNamespace, l.podName, { signal: deps.stop.signal });
   if (!runnerPod) throw new RuntimeError(`this runner's pod ${l.chaosNamespace}/${l.podName} was not found (POD_NAME, CHAOS_NAMESPACE): helper pods copy its image`);
   const runner = readRunnerPod(runnerPod, l.experimentName);
+  const graceS = helperGraceS(l.helperPod);
+  if (graceS < SHORT_GRACE_S) {
+    deps.log.warn({ graceS }, `TERMINATION_GRACE_PERIOD_SECONDS=${graceS}: a helper pod stopped mid-run has ${graceS} s to revert and report; a revert takes a few seconds (more on a loaded node), and a helper killed before it leaves the fault until the dead-man reverts it`);
+  }
   const nodes = [...new Set(o.targets.map((t) => t.node))];
   const jobs = nodes.map((node, i): NodeJob => {
     const mine = o.targets.filter((t) => t.node === node);
@@ -108,8 +115,8 @@ async function buildJobs(deps: Deps, o: ViaHelpers): Promise<{ jobs: NodeJob[]; 
       version: 1, node, sequence: l.sequence, variables: inputs.variables, files: inputs.files,
       dependencies: wireDependencies(dependencies), targets: mine.map(wireTarget),
     });
-    const deadline = l.helperStartTimeoutS + onNodeS(spec, l, mine.length) + 60 + HELPER_GRACE_S;
-    return { node, targets: mine, pod: helperPod({ name: helperName(runner.name, i + 1), namespace: l.chaosNamespace, node, runner, job, chaosUid: l.chaosUid, runtime: spec.runtime, targets: mine, activeDeadlineSeconds: deadline, capabilities: capabilitiesFor(spec), apiAccess: refreshesKube(spec) }) };
+    const deadline = l.helperStartTimeoutS + onNodeS(spec, l, mine.length) + 60 + graceS;
+    return { node, targets: mine, pod: helperPod({ name: helperName(runner.name, i + 1), namespace: l.chaosNamespace, node, runner, job, chaosUid: l.chaosUid, runtime: spec.runtime, targets: mine, activeDeadlineSeconds: deadline, capabilities: capabilitiesFor(spec), settings: l.helperPod, apiAccess: refreshesKube(spec) }) };
   });
   return { jobs, bands: preview.plan.bands.map((b) => b.description).join(', ') };
 }

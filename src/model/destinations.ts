@@ -27,6 +27,8 @@ export interface NamedDestinations {
   readonly hosts: readonly HostDestination[];
   readonly pods: readonly PodDestination[];
   readonly services: readonly ServiceDestination[];
+  /** UNRESOLVED_HOSTS=skip: a hostname without records is left out (an error only when none resolves); else it is an error. */
+  readonly skipUnresolved?: boolean;
 }
 
 export const hasNamedDestinations = (n: NamedDestinations | undefined): boolean =>
@@ -40,6 +42,8 @@ export interface Resolved {
   readonly details: readonly string[];
   /** For a hostname: the shortest TTL of its records, in seconds (DEPENDENCY_REFRESH asks again then). */
   readonly ttlS?: number;
+  /** Something the user should act on (logged as a warning), e.g. endpoints read from pods because EndpointSlices are forbidden. */
+  readonly warning?: string;
 }
 
 /** Pod and Service lookups shared by all targets of one run, by key (a helper pod gets them from the runner). */

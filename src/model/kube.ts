@@ -34,6 +34,8 @@ export interface TargetPod extends PodRef {
   readonly container: string;
   /** As Kubernetes reports it, e.g. `containerd://4f3c…`. */
   readonly containerId: string;
+  /** A service-mesh sidecar found on the pod (src/kube/mesh.ts), e.g. `istio (container istio-proxy)`. */
+  readonly mesh?: string;
 }
 
 /** `shop/frontend-1`. */

@@ -3,6 +3,16 @@ import type { TargetSelector } from './kube.js';
 
 export type HelperMode = 'auto' | 'never' | 'always';
 export type Sequence = 'parallel' | 'serial';
+export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
+
+/** What a helper pod takes from LIB_IMAGE, LIB_IMAGE_PULL_POLICY and TERMINATION_GRACE_PERIOD_SECONDS (undefined: from the runner's pod / our default). */
+export interface HelperPodSettings {
+  readonly image: string | undefined;
+  readonly pullPolicy: PullPolicy | undefined;
+  readonly graceS: number | undefined;
+  /** SET_HELPER_DATA: copy the runner pod's annotations and resources (labels are copied either way, as litmus-go). */
+  readonly copyRunnerData: boolean;
+}
 
 export interface PercentRange {
   readonly min: number;
@@ -20,6 +30,7 @@ export interface LitmusSpec {
   /** Where pods on other nodes are injected: see HELPER_MODE. */
   readonly helperMode: HelperMode;
   readonly helperStartTimeoutS: number;
+  readonly helperPod: HelperPodSettings;
   readonly healthCheck: boolean;
   /** STATUS_CHECK_DELAY / STATUS_CHECK_TIMEOUT, in ms. */
   readonly statusCheck: { readonly delayMs: number; readonly timeoutMs: number };

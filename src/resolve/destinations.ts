@@ -4,10 +4,11 @@
  */
 import { RuntimeError, messageOf } from '../model/errors.js';
 import { type DestinationItem, formatDestinationItem } from '../model/addresses.js';
-import type { HostDestination, KubeCache, Resolved } from '../model/destinations.js';
+import type { HostDestination, KubeCache, Resolved, ServiceDestination } from '../model/destinations.js';
 import type { Spec } from '../model/spec.js';
 import type { Deps } from '../ports.js';
 import { resolvePods, resolveService } from '../kube/dependencies.js';
+import { serviceOfHost } from '../kube/mesh.js';
 import type { Facts } from '../tc/plan.js';
 import { parseResolvConf, resolveHosts } from './dns.js';
 
@@ -25,6 +26,8 @@ export interface DiscoverOptions {
   readonly cache?: KubeCache | undefined;
   /** false: hostnames are left to each target's node (the runner of helper pods resolves only pods and Services). */
   readonly hostnames?: boolean;
+  /** The target has a service-mesh sidecar (src/kube/mesh.ts): Service names in DESTINATION_HOSTS become their Service's endpoints. */
+  readonly mesh?: string | undefined;
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -34,8 +37,11 @@ export async function discover(d: DiscoveryDeps, spec: Spec, o: DiscoverOptions)
   const named = spec.groups[index]?.named;
   if (named === undefined) return { facts: {}, resolved: [] };
   const resolved: Resolved[] = [];
-  if (o.hostnames !== false) resolved.push(...(await resolveHostDependencies(d, named.hosts, o.pid, o.signal)));
-  resolved.push(...(await resolveInCluster(d, spec, o.cache ?? new Map<string, Promise<Resolved>>(), o.signal)).map(([, r]) => r));
+  const cache = o.cache ?? new Map<string, Promise<Resolved>>();
+  const { dns, mesh } = splitHosts(named.hosts, o.mesh);
+  if (o.hostnames !== false) resolved.push(...(await resolveHostDependencies(d, dns, o.pid, o.signal, named.skipUnresolved === true)));
+  if (mesh.length > 0) resolved.push(...(await resolveMeshHosts(d, mesh, cache, o.signal)).map(([, r]) => r));
+  resolved.push(...(await resolveInCluster(d, spec, cache, o.signal)).map(([, r]) => r));
   const items: DestinationItem[] = resolved.flatMap((r) => r.items);
   const discovered: DestinationItem[][] = spec.groups.map((_g, i) => (i === index ? items : []));
   return { facts: { discovered }, resolved };
@@ -44,9 +50,14 @@ export async function discover(d: DiscoveryDeps, spec: Spec, o: DiscoverOptions)
 /** The resolv.conf a target's names are resolved with. */
 export const resolvConfPath = (pid: number | undefined): string => (pid === undefined ? '/etc/resolv.conf' : `/proc/${pid}/root/etc/resolv.conf`);
 
-/** Hostnames → addresses with the target's resolv.conf (read again on every call: DEPENDENCY_REFRESH calls it per host). */
+/**
+ * Hostnames → addresses with the target's resolv.conf (read again on every call: DEPENDENCY_REFRESH calls it per
+ * host, without `skipUnresolved`, so that a name that stops resolving keeps its last addresses). With
+ * `skipUnresolved` (UNRESOLVED_HOSTS=skip) a name without records is one Resolved with no items and a detail
+ * saying it was left out.
+ */
 export async function resolveHostDependencies(
-  d: Pick<Deps, 'files' | 'resolver'>, hosts: readonly HostDestination[], pid: number | undefined, signal?: AbortSignal,
+  d: Pick<Deps, 'files' | 'resolver'>, hosts: readonly HostDestination[], pid: number | undefined, signal?: AbortSignal, skipUnresolved = false,
 ): Promise<Resolved[]> {
   if (hosts.length === 0) return [];
   const path = resolvConfPath(pid);
@@ -57,12 +68,56 @@ export async function resolveHostDependencies(
     throw new RuntimeError(`cannot read ${path} to resolve DESTINATION_HOSTS the way the target does (${messageOf(error)}): the runner needs hostPID and root`);
   }
   const conf = parseResolvConf(text);
-  return (await resolveHosts(hosts, d.resolver, { conf, where: path, signal })).map((h) => ({
+  return (await resolveHosts(hosts, d.resolver, { conf, where: path, signal, skipUnresolved })).map((h) => (h.skipped !== undefined ? { source: `host ${h.host}`, items: [], details: [h.skipped] } : {
     source: `host ${h.host}`,
     items: h.items,
     ttlS: h.ttlS,
     details: [`${h.name} → ${h.addresses.join(', ')}${h.items[0]?.ports.length ? ` ports ${h.items[0].ports.join(',')}` : ''} (nameserver ${conf.nameservers.join(', ')})`],
   }));
+}
+
+/** A DESTINATION_HOSTS Service name behind a mesh sidecar, and the Service it is resolved as. */
+export interface MeshHost {
+  readonly host: HostDestination;
+  readonly service: ServiceDestination;
+}
+
+/** The hosts to ask DNS for, and (for a target in a mesh) the Service names to resolve as their Service's endpoints. */
+export function splitHosts(hosts: readonly HostDestination[], mesh: string | undefined): { dns: HostDestination[]; mesh: MeshHost[] } {
+  if (!mesh) return { dns: [...hosts], mesh: [] };
+  const out: { dns: HostDestination[]; mesh: MeshHost[] } = { dns: [], mesh: [] };
+  for (const host of hosts) {
+    const service = serviceOfHost(host.host, host.ports);
+    if (service) out.mesh.push({ host, service });
+    else out.dns.push(host);
+  }
+  return out;
+}
+
+/** A mesh host as its Service (ClusterIP and endpoints, ports mapped), under the host's own source name. */
+export async function resolveMeshHost(d: Pick<Deps, 'kube'>, m: MeshHost, signal?: AbortSignal): Promise<Resolved> {
+  const r = await resolveService(d.kube, m.service, signal);
+  return {
+    source: `host ${m.host.host}`,
+    items: r.items,
+    details: [`behind a service-mesh sidecar: Service ${m.service.namespace}/${m.service.name}'s endpoints (the sidecar connects to pod IPs, never to the ClusterIP)`, ...r.details],
+    ...(r.warning !== undefined ? { warning: r.warning } : {}),
+  };
+}
+
+/** The mesh hosts, each resolved once into `cache` (the runner of helper pods fills it for them: a helper has no API access). */
+export async function resolveMeshHosts(d: Pick<Deps, 'kube'>, hosts: readonly MeshHost[], cache: KubeCache, signal?: AbortSignal): Promise<[string, Resolved][]> {
+  const out: [string, Resolved][] = [];
+  for (const m of hosts) {
+    const key = `mesh-host ${JSON.stringify(m.host)}`;
+    let p = cache.get(key);
+    if (!p) {
+      p = resolveMeshHost(d, m, signal);
+      cache.set(key, p);
+    }
+    out.push([key, await p]);
+  }
+  return out;
 }
 
 /**
@@ -91,8 +146,9 @@ export function describeResolved(resolved: readonly Resolved[]): string {
   if (resolved.length === 0) return '';
   const out = ['Resolved dependencies:'];
   for (const r of resolved) {
-    out.push(`  ${r.source}: ${r.items.map(formatDestinationItem).join(', ')}`);
+    out.push(`  ${r.source}: ${r.items.length > 0 ? r.items.map(formatDestinationItem).join(', ') : 'no address'}`);
     for (const d of r.details) out.push(`    ${d}`);
+    if (r.warning !== undefined) out.push(`    WARNING: ${r.warning}`);
   }
   return out.join('\n') + '\n';
 }

@@ -86,6 +86,8 @@ export interface HostResolution {
   readonly items: readonly DestinationItem[];
   /** The shortest TTL of the records found, in seconds (when to ask again). */
   readonly ttlS: number;
+  /** UNRESOLVED_HOSTS=skip: why this host was left out (no addresses, no items). */
+  readonly skipped?: string;
 }
 
 export interface HostQuery {
@@ -95,6 +97,12 @@ export interface HostQuery {
   readonly signal?: AbortSignal | undefined;
   /** One name's deadline (default DNS_LOOKUP_DEADLINE_MS). */
   readonly deadlineMs?: number | undefined;
+  /**
+   * UNRESOLVED_HOSTS=skip (litmus-go's behaviour, chaoslib/litmus/network-chaos/lib/network-chaos.go
+   * getIpsForTargetHosts): a host with no A or AAAA record is left out (`skipped`), an error only when none
+   * resolves. A nameserver that does not answer is an error either way: that is not a wrong name.
+   */
+  readonly skipUnresolved?: boolean | undefined;
 }
 
 /** Both lookups of one name, within `ms` and while `signal` has not aborted; the resolver's queries are cancelled otherwise. */
@@ -138,10 +146,12 @@ export async function resolveHosts(hosts: readonly HostDestination[], makeResolv
         break;
       }
     }
-    if (!found) {
-      throw new RuntimeError(`DESTINATION_HOSTS ${h.host} does not resolve (no A or AAAA record) with the target's resolver ${conf.nameservers.join(', ')} from ${where} (tried ${tried.join(', ')}). Fix the name; nothing was injected.`);
-    }
-    out.push(found);
+    const why = `DESTINATION_HOSTS ${h.host} does not resolve (no A or AAAA record) with the target's resolver ${conf.nameservers.join(', ')} from ${where} (tried ${tried.join(', ')})`;
+    if (!found && !q.skipUnresolved) throw new RuntimeError(`${why}. Fix the name (or set UNRESOLVED_HOSTS=skip to leave such names out, as litmus-go does); nothing was injected.`);
+    out.push(found ?? { host: h.host, name: h.host, addresses: [], items: [], ttlS: 0, skipped: `${why}: left out (UNRESOLVED_HOSTS=skip)` });
+  }
+  if (out.every((x) => x.skipped !== undefined)) {
+    throw new RuntimeError(`none of DESTINATION_HOSTS resolves with the target's resolver ${conf.nameservers.join(', ')} from ${where} (UNRESOLVED_HOSTS=skip leaves out some, not all): ${hosts.map((h) => h.host).join(', ')}. Fix the names; nothing was injected.`);
   }
   return out;
 }

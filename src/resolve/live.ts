@@ -11,7 +11,7 @@ import type { Resolved } from '../model/destinations.js';
 import { selectorText } from '../model/kube.js';
 import type { Spec } from '../model/spec.js';
 import { resolvePods, resolveService } from '../kube/dependencies.js';
-import { type DiscoveryDeps, resolvConfPath, resolveHostDependencies } from './destinations.js';
+import { type DiscoveryDeps, resolvConfPath, resolveHostDependencies, resolveMeshHost, splitHosts } from './destinations.js';
 
 /** The shortest time between two DNS queries for one hostname, whatever its TTL. */
 export const MIN_DNS_REFRESH_S = 5;
@@ -34,12 +34,19 @@ export function refreshDelayMs(kind: LiveSource['kind'], intervalS: number, ttlS
 }
 
 /** One live source per named dependency, in the order discover() reports them (hosts, pods, Services). */
-export function liveSources(d: DiscoveryDeps, spec: Spec, pid: number | undefined): LiveSource[] {
+export function liveSources(d: DiscoveryDeps, spec: Spec, pid: number | undefined, mesh?: string): LiveSource[] {
   const named = spec.groups.find((g) => g.named !== undefined)?.named;
   if (named === undefined) return [];
   const conf = resolvConfPath(pid);
+  const hosts = splitHosts(named.hosts, mesh);
   return [
-    ...named.hosts.map((h): LiveSource => ({
+    ...hosts.mesh.map((m): LiveSource => ({
+      source: `host ${m.host.host}`,
+      kind: 'kube',
+      how: `behind the service-mesh sidecar: get Service ${m.service.namespace}/${m.service.name} and list its EndpointSlices`,
+      resolve: (signal) => resolveMeshHost(d, m, signal),
+    })),
+    ...hosts.dns.map((h): LiveSource => ({
       source: `host ${h.host}`,
       kind: 'dns',
       how: `A and AAAA with the nameservers of ${conf}`,

@@ -86,6 +86,13 @@ describe('values', () => {
   });
 });
 
+describe('UNRESOLVED_HOSTS', () => {
+  test('fail by default; skip is carried with the named destinations (so a helper pod reads it too)', () => {
+    assert.equal(spec({ DESTINATION_HOSTS: 'api' }).groups[0]?.named?.skipUnresolved, undefined);
+    assert.equal(spec({ DESTINATION_HOSTS: 'api', UNRESOLVED_HOSTS: 'Skip' }).groups[0]?.named?.skipUnresolved, true);
+  });
+});
+
 describe('several faults in one run (FAULTS)', () => {
   test('groups get their own fault; the Litmus form is skipped when it names nothing', () => {
     const s = spec({ FAULTS: 'latency=100,jitter=10@192.0.2.11|8080,2001:db8::11  loss=5@192.0.2.12' });
@@ -115,6 +122,7 @@ describe('several faults in one run (FAULTS)', () => {
 describe('bad input names the variable and the value', () => {
   const cases: [Partial<Record<VariableName, string>>, RegExp][] = [
     [{ NETWORK_LATENCY: '-5' }, /NETWORK_LATENCY: expected a non-negative number of milliseconds, got "-5"/],
+    [{ DESTINATION_HOSTS: 'api', UNRESOLVED_HOSTS: 'ignore' }, /UNRESOLVED_HOSTS: expected one of fail, skip, got "ignore"/],
     [{ NETWORK_LATENCY: 'abc' }, /NETWORK_LATENCY: .*"abc"/],
     [{ NETWORK_LATENCY: '1e3' }, /NETWORK_LATENCY: .*"1e3"/],
     [{ NETWORK_LATENCY: '99999999' }, /NETWORK_LATENCY: must be at most 3600000/],

@@ -51,7 +51,18 @@ describe('against dnsmasq', { skip: available ? false : 'dnsmasq is not installe
   });
   test('an unresolvable host is an error naming it (never "all traffic")', async () => {
     await assert.rejects(resolveHosts([{ host: 'api', ports: [] }, { host: 'nope.example.org', ports: [] }], nodeResolver(port), { conf: conf(), where: '/proc/4242/root/etc/resolv.conf' }),
-      /DESTINATION_HOSTS nope.example.org does not resolve \(no A or AAAA record\) with the target's resolver 127.0.0.1 from \/proc\/4242\/root\/etc\/resolv.conf \(tried nope.example.org.shop.svc.cluster.local, .*nope.example.org\)/);
+      /DESTINATION_HOSTS nope.example.org does not resolve \(no A or AAAA record\) with the target's resolver 127.0.0.1 from \/proc\/4242\/root\/etc\/resolv.conf \(tried nope.example.org.shop.svc.cluster.local, .*nope.example.org\)\. Fix the name \(or set UNRESOLVED_HOSTS=skip/);
+  });
+  test('UNRESOLVED_HOSTS=skip (litmus-go network-chaos.go getIpsForTargetHosts): a name without records is left out and says so; none resolving is still an error', async () => {
+    const r = await resolveHosts([{ host: 'api', ports: [] }, { host: 'nope.example.org', ports: [443] }], nodeResolver(port), { conf: conf(), where: '/proc/4242/root/etc/resolv.conf', skipUnresolved: true });
+    assert.deepEqual(r.map((h) => [h.host, h.addresses, h.items.length]), [['api', ['10.96.0.20'], 1], ['nope.example.org', [], 0]]);
+    assert.match(r[1]!.skipped ?? '', /^DESTINATION_HOSTS nope.example.org does not resolve \(no A or AAAA record\) .*: left out \(UNRESOLVED_HOSTS=skip\)$/);
+    await assert.rejects(resolveHosts([{ host: 'nope.example.org', ports: [] }, { host: 'typo.example.org', ports: [] }], nodeResolver(port), { conf: conf(), where: 'resolv.conf', skipUnresolved: true }),
+      /none of DESTINATION_HOSTS resolves .*nope.example.org, typo.example.org/);
+  });
+  test('skip is no excuse for a silent nameserver: still an error', async () => {
+    const silent = await freePort();
+    await assert.rejects(resolveHosts([{ host: 'api', ports: [] }], nodeResolver(silent), { conf: conf(), where: 'resolv.conf', skipUnresolved: true }), /did not answer for api.shop.svc.cluster.local/);
   });
   test('a nameserver that does not answer is an error, not an empty answer', async () => {
     const silent = await freePort();

@@ -2,12 +2,16 @@
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { ApiDouble, pod } from './kube-double.ts';
-import { memoryLogger } from '../support/fake-ports.ts';
+import { fakeDeps, memoryLogger } from '../support/fake-ports.ts';
 import { createKubeApi } from '../../src/kube/api.ts';
 import type { KubeApi } from '../../src/ports.ts';
-import { litmusRunner } from '../support/apiserver/rbac.ts';
+import { Rbac, litmusRunner, serviceAccountUser } from '../support/apiserver/rbac.ts';
 import { checkHealth, selectTargets } from '../../src/kube/targets.ts';
 import { resolvePods, resolveService } from '../../src/kube/dependencies.ts';
+import { meshOf, serviceOfHost } from '../../src/kube/mesh.ts';
+import { discover } from '../../src/resolve/destinations.ts';
+import { liveSources } from '../../src/resolve/live.ts';
+import { specOf } from '../support/spec.ts';
 import { apiPermissions } from '../../src/kube/permissions.ts';
 import { buildLitmusSpec } from '../../src/config/litmus.ts';
 import type { LitmusSpec } from '../../src/model/litmus.ts';
@@ -140,6 +144,84 @@ describe('dependencies as Kubernetes objects', () => {
     assert.deepEqual(text(all.items), ['10.96.0.20/32|80|9090', 'fd00::20/128|80|9090', '10.244.1.5/32|8080|9000', '10.244.3.7/32|8080|9000']);
     assert.ok(all.details.some((d) => d.includes('pod api-1')));
   });
+  test('EndpointSlices forbidden (ChaosCenter\'s litmus-admin ClusterRole, chaoscenter/graphql/server/manifests/cluster/2b_litmus_admin_rbac.yaml, has no discovery.k8s.io nor endpoints): the Service\'s Ready pods by its selector, the same addresses, and a warning', async () => {
+    const withPort = (o: Parameters<typeof pod>[0], ready: boolean) => {
+      const p = pod({ ...o, labels: { app: 'orders', tier: 'backend' } });
+      p.spec.containers[0].ports = [{ name: 'grpc', containerPort: 9000, protocol: 'TCP' }, { name: 'web', containerPort: 8080, protocol: 'TCP' }];
+      p.status.conditions = [{ type: 'Ready', status: ready ? 'True' : 'False' }];
+      return p;
+    };
+    api.add('services', { metadata: { name: 'orders', namespace: 'shop' }, spec: { clusterIP: '10.96.0.40', clusterIPs: ['10.96.0.40'], selector: { app: 'orders' }, ports: [{ name: 'http', port: 80, targetPort: 'web', protocol: 'TCP' }, { name: 'grpc', port: 9090, targetPort: 9000, protocol: 'TCP' }] } });
+    api.add('pods', withPort({ name: 'orders-1', namespace: 'shop', node: 'node-a', ip: '10.244.1.41' }, true));
+    api.add('pods', withPort({ name: 'orders-2', namespace: 'shop', node: 'node-b', ip: '10.244.2.42' }, false));
+    // What the endpoints controller would publish for it.
+    api.add('endpointslices', { metadata: { name: 'orders-x', namespace: 'shop', labels: { 'kubernetes.io/service-name': 'orders' } }, addressType: 'IPv4',
+      ports: [{ name: 'http', port: 8080, protocol: 'TCP' }, { name: 'grpc', port: 9000, protocol: 'TCP' }],
+      endpoints: [{ addresses: ['10.244.1.41'], conditions: { ready: true } }, { addresses: ['10.244.2.42'], conditions: { ready: false } }] });
+    const exact = await resolveService(kube, { namespace: 'shop', name: 'orders', ports: [] });
+    assert.equal(exact.warning, undefined);
+    // The rules of litmus-admin that matter here: services and pods, nothing of discovery.k8s.io or endpoints.
+    const admin = new Rbac(
+      [{ kind: 'ClusterRole', name: 'litmus-admin-cluster-role', rules: [
+        { apiGroups: [''], resources: ['pods'], verbs: ['create', 'delete', 'get', 'list', 'patch', 'update', 'deletecollection'] },
+        { apiGroups: [''], resources: ['services'], verbs: ['create', 'get', 'list'] },
+        { apiGroups: ['litmuschaos.io'], resources: ['chaosengines', 'chaosexperiments', 'chaosresults'], verbs: ['create', 'list', 'get', 'patch', 'update', 'delete'] },
+      ] }],
+      [{ kind: 'ClusterRoleBinding', name: 'litmus-admin-cluster-role-binding', roleRef: { kind: 'ClusterRole', name: 'litmus-admin-cluster-role' }, subjects: [{ kind: 'ServiceAccount', name: 'litmus-admin', namespace: 'litmus' }] }],
+      'litmus-admin');
+    api.rbac = { user: serviceAccountUser('litmus', 'litmus-admin'), policies: [admin], serviceAccounts: ['litmus/litmus-admin'] };
+    const from = api.calls.length;
+    try {
+      const r = await resolveService(kube, { namespace: 'shop', name: 'orders', ports: [] });
+      assert.deepEqual(text(r.items), text(exact.items));
+      assert.deepEqual(text(r.items), ['10.96.0.40/32|80|9090', '10.244.1.41/32|8080|9000']);
+      assert.match(r.warning ?? '', /EndpointSlices cannot be listed \(403, e\.g\. ChaosCenter's litmus-admin account\): its endpoints were taken from the Ready pods of its selector app=orders/);
+      assert.ok(r.details.some((d) => d === 'endpoint 10.244.1.41 (pod orders-1, by selector) ports 8080,9000'), r.details.join('\n'));
+      const only = await resolveService(kube, { namespace: 'shop', name: 'orders', ports: ['grpc'] });
+      assert.deepEqual(text(only.items), ['10.96.0.40/32|9090', '10.244.1.41/32|9000']);
+      assert.deepEqual(api.calls.slice(from).map((c) => `${c.verb} ${c.resource} ${c.code ?? ''}`), [
+        'get services 200', 'list endpointslices 403', 'list pods 200', 'get services 200', 'list endpointslices 403', 'list pods 200',
+      ]);
+      // A Service without a selector (endpoints managed by hand) cannot be found that way: an error that says what to grant.
+      await assert.rejects(resolveService(kube, { namespace: 'shop', name: 'api', ports: [] }), /its EndpointSlices cannot be listed \(403\) and the Service has no selector .*grant "list" on endpointslices.discovery.k8s.io in shop/);
+    } finally {
+      api.rbac = runner;
+      api.remove('services', 'shop', 'orders');
+      api.remove('endpointslices', 'shop', 'orders-x');
+      api.remove('pods', 'shop', 'orders-1');
+      api.remove('pods', 'shop', 'orders-2');
+    }
+  });
+  test('service mesh (litmus-go network-chaos.go isServiceMeshEnabledForPod): istio/envoy/linkerd sidecars (also native sidecars, init containers) and the injectors\' annotations are found', () => {
+    const withContainers = (containers: string[], init: string[] = [], annotations: Record<string, string> = {}) => {
+      const p = pod({ name: 'x', namespace: 'shop', node: 'node-a', containers });
+      p.metadata.annotations = annotations;
+      p.spec.initContainers = init.map((name) => ({ name, image: 'registry.example/x:1' }));
+      return p;
+    };
+    assert.equal(meshOf(withContainers(['app', 'istio-proxy'])), 'istio (container istio-proxy)');
+    assert.equal(meshOf(withContainers(['app'], ['linkerd-init', 'linkerd-proxy'])), 'linkerd (container linkerd-proxy)');
+    assert.equal(meshOf(withContainers(['app', 'envoy'])), 'envoy (container envoy)');
+    assert.equal(meshOf(withContainers(['app'], [], { 'sidecar.istio.io/status': '{}' })), 'istio (annotation sidecar.istio.io/status)');
+    assert.equal(meshOf(withContainers(['app', 'nginx'])), undefined);
+    assert.deepEqual(serviceOfHost('api.shop.svc.cluster.local', [80]), { namespace: 'shop', name: 'api', ports: [80] });
+    assert.deepEqual(serviceOfHost('api.shop.svc', []), { namespace: 'shop', name: 'api', ports: [] });
+    assert.equal(serviceOfHost('api', []), undefined, 'a short name means what the search list says: not mapped');
+    assert.equal(serviceOfHost('payments.example.com', []), undefined);
+  });
+  test('a target behind a mesh sidecar: a DESTINATION_HOSTS Service name becomes the Service\'s endpoints (ports mapped), in discovery and in the refresh; without a sidecar it is asked from DNS', async () => {
+    const spec = specOf({ DESTINATION_HOSTS: 'api.shop.svc.cluster.local|80' });
+    // Real API (the double), no DNS: a query would throw.
+    const noDns = fakeDeps(undefined, { kube, resolver: () => { throw new Error('no DNS query expected'); } }).deps;
+    const found = await discover(noDns, spec, { pid: undefined, mesh: 'istio (container istio-proxy)' });
+    assert.deepEqual(found.resolved.map((r) => r.source), ['host api.shop.svc.cluster.local']);
+    assert.deepEqual(text(found.resolved[0]!.items), ['10.96.0.20/32|80', 'fd00::20/128|80', '10.244.1.5/32|8080', '10.244.3.7/32|8080']);
+    assert.match(found.resolved[0]!.details[0] ?? '', /behind a service-mesh sidecar: Service shop\/api's endpoints/);
+    const live = liveSources(noDns, spec, undefined, 'istio (container istio-proxy)');
+    assert.deepEqual(live.map((l) => [l.source, l.kind]), [['host api.shop.svc.cluster.local', 'kube']]);
+    assert.deepEqual(text((await live[0]!.resolve()).items), text(found.resolved[0]!.items));
+    assert.deepEqual(liveSources(noDns, spec, undefined).map((l) => l.kind), ['dns'], 'no sidecar: DNS as always');
+  });
   test('a headless Service contributes its endpoints only', async () => {
     const r = await resolveService(kube, { namespace: 'shop', name: 'db', ports: [] });
     assert.deepEqual(text(r.items), ['10.244.2.7/32|5432']);
@@ -198,6 +280,40 @@ describe('ChaosResult and Events', () => {
     assert.deepEqual([res.status.history.passedRuns, res.status.history.failedRuns], [1, 0], 'failedRuns counts Fail only (litmus-go), not Error');
     const last = api.list('events', 'litmus').at(-1)!;
     assert.deepEqual([last.reason, last.type], ['Summary', 'Warning']);
+  });
+  test('the ChaosResult carries the runner pod\'s labels (replaced on the next run) and chaosUID; Events on it carry its uid (litmus-go pkg/result/chaosresult.go, pkg/types/types.go SetResultEventAttributes)', async () => {
+    const name = 'shop-chaos-pod-dependency-latency-labels';
+    const runnerPod = (job: string) => pod({ name: 'pod-dependency-latency-abc12', namespace: 'litmus', node: 'node-a', containers: ['pod-dependency-latency'],
+      labels: { 'job-name': job, 'controller-uid': `${job}-uid`, name: 'pod-dependency-latency', workflow_run_id: job === 'job-1' ? 'wf-1' : 'wf-2', chaosUID: 'engine-uid-1', ...(job === 'job-1' ? { 'only-first': 'yes' } : {}) } });
+    api.add('pods', runnerPod('job-1'));
+    try {
+      const r = new Reporter({ api: kube, litmus: { ...l(), instanceId: 'labels' }, log: memoryLogger().log, now: () => 1_700_000_000_000, random: () => 0.5 });
+      const before = api.list('events', 'litmus').length;
+      await r.start();
+      let res = api.get('chaosresults', 'litmus', name)!;
+      assert.deepEqual(res.metadata.labels, {
+        'job-name': 'job-1', 'controller-uid': 'job-1-uid', name: 'pod-dependency-latency', workflow_run_id: 'wf-1', chaosUID: 'engine-uid-1', 'only-first': 'yes',
+        'app.kubernetes.io/component': 'experiment-job', 'app.kubernetes.io/part-of': 'litmus',
+      });
+      assert.equal((await r.finish({ phase: 'Completed', verdict: 'Pass' }, 5000)).written, true);
+      const uid: unknown = res.metadata.uid;
+      assert.ok(typeof uid === 'string' && uid !== '');
+      const onResult = api.list('events', 'litmus').slice(before).filter((e) => e.involvedObject.kind === 'ChaosResult');
+      assert.deepEqual(onResult.map((e) => `${e.reason}:${e.involvedObject.name}:${e.involvedObject.uid}`), [`Awaited:${name}:${uid}`, `Pass:${name}:${uid}`]);
+      // The next run (another Job): its labels replace the first run's; the existing result's uid is used.
+      api.remove('pods', 'litmus', 'pod-dependency-latency-abc12');
+      api.add('pods', runnerPod('job-2'));
+      const r2 = new Reporter({ api: kube, litmus: { ...l(), instanceId: 'labels' }, log: memoryLogger().log, now: () => 1_700_000_000_001, random: () => 0.25 });
+      await r2.start();
+      assert.equal((await r2.finish({ phase: 'Completed', verdict: 'Pass' }, 5000)).written, true);
+      res = api.get('chaosresults', 'litmus', name)!;
+      assert.equal(res.metadata.labels['job-name'], 'job-2');
+      assert.equal(res.metadata.labels.workflow_run_id, 'wf-2');
+      assert.equal(res.metadata.labels['only-first'], undefined, 'a label of the previous run\'s pod does not stay');
+      assert.ok(api.list('events', 'litmus').filter((e) => e.involvedObject.kind === 'ChaosResult').slice(-2).every((e) => e.involvedObject.uid === uid));
+    } finally {
+      api.remove('pods', 'litmus', 'pod-dependency-latency-abc12');
+    }
   });
   test('403 (RBAC): without the rule for creating ChaosResults in rbac.yaml, the create fails and the message says which verb to grant', async () => {
     api.rbac = { ...runner, policies: runner.policies.map((p) => p.without('litmuschaos.io', 'chaosresults', 'create')) };

@@ -255,6 +255,82 @@ describe('netchaos run with targets on several nodes (helper pods)', () => {
     assert.ok(reasons.filter((x) => x === 'ChaosHelper').length >= 3);
   });
 
+  test('LIB_IMAGE, LIB_IMAGE_PULL_POLICY, TERMINATION_GRACE_PERIOD_SECONDS; the runner pod\'s labels (not the Job\'s), annotations and resources (litmus-go pkg/utils/common/pods.go SetHelperData)', async () => {
+    const runner = api.get('pods', 'litmus', 'runner-1')!;
+    const saved = structuredClone({ metadata: runner.metadata, spec: runner.spec });
+    // As the chaos-runner's Job and a ChaosCenter workflow label the experiment pod.
+    runner.metadata.labels = { 'job-name': 'pod-dependency-latency-x1y2z3', 'batch.kubernetes.io/job-name': 'pod-dependency-latency-x1y2z3', 'controller-uid': 'c-uid', 'batch.kubernetes.io/controller-uid': 'c-uid', workflow_run_id: 'run-42', 'app.kubernetes.io/component': 'experiment-job', chaosUID: 'engine-uid' };
+    runner.metadata.annotations = { 'sidecar.istio.io/inject': 'false', 'example.com/team': 'sre' };
+    runner.spec.containers[0].resources = { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '128Mi' } };
+    try {
+      // A failed node: the others are stopped, so the delete grace shows too.
+      const failed = encodeResult({ version: 1, node: 'node-b', outcome: 'failed', exitCode: 1, targets: [{ pod: 'shop/frontend-2', status: 'targeted' }], error: { code: 'CONTAINER_RUNTIME_ERROR', message: 'x' } });
+      kubelet.behave = (p) => (p.spec.nodeName === 'node-b' ? { exitCode: 1, message: failed } : 'hang');
+      const first = api.calls.length;
+      const r = await litmusRun({ ...baseEnv(), LIB_IMAGE: 'mirror.example/chaos/netchaos:0.1.0', LIB_IMAGE_PULL_POLICY: 'ifnotpresent', TERMINATION_GRACE_PERIOD_SECONDS: '45' });
+      assert.equal(r.code, 0, r.stderr);
+      const specs = api.calls.slice(first).filter((c) => c.verb === 'create' && c.resource === 'pods').map((c) => c.body as Obj);
+      assert.equal(specs.length, 3);
+      for (const b of specs) {
+        assert.deepEqual(b.metadata.labels, {
+          workflow_run_id: 'run-42', chaosUID: 'engine-uid',
+          'app.kubernetes.io/name': 'netchaos', 'app.kubernetes.io/component': 'experiment-job-helper', 'app.kubernetes.io/part-of': 'litmus',
+          'netchaos.io/runner-uid': runner.metadata.uid,
+        });
+        assert.deepEqual(b.metadata.annotations, { 'sidecar.istio.io/inject': 'false', 'example.com/team': 'sre' });
+        assert.equal(b.spec.terminationGracePeriodSeconds, 45);
+        assert.equal(b.spec.activeDeadlineSeconds, 120 + 3 + 60 + 45);
+        assert.deepEqual([b.spec.containers[0].image, b.spec.containers[0].imagePullPolicy], ['mirror.example/chaos/netchaos:0.1.0', 'IfNotPresent']);
+        assert.deepEqual(b.spec.containers[0].resources, { requests: { cpu: '50m', memory: '64Mi' }, limits: { memory: '128Mi' } });
+      }
+      for (const n of ['runner-1-helper-1', 'runner-1-helper-3']) assert.ok(kubelet.events.includes(`delete ${n} grace=45`), `${n} deleted with the engine's grace: ${kubelet.events.join(', ')}`);
+      // SET_HELPER_DATA=false (litmus-go SetHelperData): labels only, no annotations or resources.
+      for (const p of helperPods()) api.remove('pods', 'litmus', p.metadata.name);
+      kubelet = new Kubelet();
+      api.kubelet = kubelet.hook;
+      const from = api.calls.length;
+      const r2 = await litmusRun({ ...baseEnv(), TARGETS: 'pod:shop:[frontend-2]', SET_HELPER_DATA: 'false' });
+      assert.equal(r2.code, 0, r2.stderr);
+      const bare = api.calls.slice(from).find((c) => c.verb === 'create' && c.resource === 'pods')!.body as Obj;
+      assert.equal(bare.metadata.labels.workflow_run_id, 'run-42');
+      assert.deepEqual([bare.metadata.annotations, bare.spec.containers[0].resources], [undefined, undefined]);
+      assert.deepEqual(bare.spec.tolerations, [{ key: 'dedicated', operator: 'Equal', value: 'chaos', effect: 'NoSchedule' }], 'tolerations are kept: the helper must be scheduled');
+    } finally {
+      Object.assign(runner, saved);
+    }
+  });
+  test('LIB_IMAGE_PULL_POLICY, TERMINATION_GRACE_PERIOD_SECONDS, LIB_IMAGE are checked at the edge; 0 (the chaos-runner\'s "unset") is the default grace', () => {
+    const spec = (env: Record<string, string>) => buildLitmusSpec({ get: (n) => (env[n] ? { value: env[n], label: n } : undefined) });
+    const base = { TARGETS: 'pod:shop:[a]', NODE_NAME: 'n1' };
+    assert.deepEqual(spec(base).helperPod, { image: undefined, pullPolicy: undefined, graceS: undefined, copyRunnerData: true });
+    assert.deepEqual(spec({ ...base, TERMINATION_GRACE_PERIOD_SECONDS: '0', LIB_IMAGE_PULL_POLICY: 'Always', SET_HELPER_DATA: 'false' }).helperPod, { image: undefined, pullPolicy: 'Always', graceS: undefined, copyRunnerData: false });
+    assert.throws(() => spec({ ...base, LIB_IMAGE_PULL_POLICY: 'sometimes', TERMINATION_GRACE_PERIOD_SECONDS: '30s', LIB_IMAGE: 'a b' }), (e: Error) => {
+      assert.match(e.message, /LIB_IMAGE_PULL_POLICY: expected Always, IfNotPresent or Never, got "sometimes"/);
+      assert.match(e.message, /TERMINATION_GRACE_PERIOD_SECONDS: .*whole number/);
+      assert.match(e.message, /LIB_IMAGE: expected an image reference/);
+      return true;
+    });
+  });
+  test('a target behind an istio sidecar on another node: the runner resolves the DESTINATION_HOSTS Service name to its endpoints and the helper (no API access) filters those', async () => {
+    const target = api.get('pods', 'shop', 'frontend-2')!;
+    target.spec.containers.push({ name: 'istio-proxy', image: 'registry.example/proxyv2:1' });
+    try {
+      const first = api.calls.length;
+      const r = await litmusRun({ ...baseEnv(), TARGETS: 'pod:shop:[frontend-2]', DESTINATION_SERVICES: '', DESTINATION_IPS: '', DESTINATION_HOSTS: 'api.shop.svc.cluster.local|80' });
+      assert.equal(r.code, 0, r.stderr);
+      assert.deepEqual([r.result?.status.experimentStatus.verdict, created(r.podCalls)], ['Pass', ['runner-1-helper-1']]);
+      const spec = api.calls.slice(first).find((c) => c.verb === 'create' && c.resource === 'pods')!.body as Obj;
+      const job = jobOf(spec);
+      assert.equal(job.targets[0]?.mesh, 'istio (container istio-proxy)');
+      assert.deepEqual(job.dependencies.map((d) => [d.source, d.items]), [['host api.shop.svc.cluster.local', ['10.96.0.20/32|80', '10.244.1.5/32|8080']]]);
+      const h = kubelet.helpers.get('runner-1-helper-1')!;
+      assert.equal(h.code, 0);
+      const batch = h.ns.calls.find((c) => c.op === 'apply')!.lines!.join('\n');
+      assert.match(batch, /10\.244\.1\.5/, 'the endpoint pod IP the sidecar connects to is filtered');
+    } finally {
+      target.spec.containers.pop();
+    }
+  });
   test('SEQUENCE=serial: one node after the other (each helper is deleted before the next is created)', async () => {
     const r = await litmusRun({ ...baseEnv(), SEQUENCE: 'serial' });
     assert.equal(r.code, 0, r.stderr);

@@ -301,7 +301,8 @@ describe('netchaos run: the exit contract (as litmus-go: exit 0 once the verdict
     assert.deepEqual([st.experimentStatus.phase, st.experimentStatus.verdict, st.experimentStatus.errorOutput.errorCode], ['Error', 'Error', 'STATUS_CHECKS_ERROR']);
     assert.match(st.experimentStatus.errorOutput.reason, /shop\/frontend-2: container\(s\) .* not ready/);
     assert.equal(sleeps.filter((ms) => ms === 2000).length, 5, 'tried every 2 s for 10 s');
-    assert.ok(api.list('events', 'litmus').slice(before).some((e) => e.type === 'Warning' && /^AUT: Not Running/.test(e.message)));
+    // litmus-go's reason for it (experiments/generic/pod-network-latency/experiment/pod-network-latency.go): PostChaosCheck, on the ChaosEngine.
+    assert.deepEqual(api.list('events', 'litmus').slice(before).filter((e) => e.type === 'Warning' && /^AUT: Not Running/.test(e.message)).map((e) => `${e.involvedObject.kind}/${e.reason}`), ['ChaosEngine/PostChaosCheck']);
     assert.deepEqual([st.history.passedRuns, st.history.failedRuns, st.history.stoppedRuns], [0, 0, 0]);
   });
   test('TARGETS=deployment:shop:[] (only appns in the engine) selects the deployment pods of the namespace; SEQUENCE=random is accepted', async () => {

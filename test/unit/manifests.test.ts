@@ -189,10 +189,10 @@ describe('OpenShift SCC', () => {
 
 describe('sample ChaosEngine', () => {
   const exp = engine.spec.experiments[0];
-  test('runs this fault on the target\'s node, with dependencies by IP, host and Service', () => {
+  test('runs this fault with dependencies by IP, host and Service; no nodeSelector (ChaosCenter keeps components as they are: a sample node name would leave the runner Pending)', () => {
     assert.equal(engine.kind, 'ChaosEngine');
     assert.equal(exp.name, FAULT);
-    assert.ok(Object.keys(exp.spec.components.nodeSelector ?? {}).length > 0, 'components.nodeSelector');
+    assert.equal(exp.spec.components.nodeSelector, undefined, 'components.nodeSelector');
     assert.ok(engine.spec.appinfo.applabel);
     const env = new Map<string, string>(exp.spec.components.env.map((e: { name: string; value: string }) => [e.name, e.value]));
     for (const name of ['DESTINATION_IPS', 'DESTINATION_HOSTS', 'DESTINATION_SERVICES', 'NETWORK_LATENCY']) assert.ok(env.get(name), name);
@@ -220,7 +220,8 @@ describe('ChaosHub files', () => {
     for (const word of ['per dependency', 'IPv6', 'plan', 'revert']) assert.match(faultCsv.spec.categoryDescription, new RegExp(word, 'i'));
     assert.ok(faultCsv.spec.platforms.includes('OpenShift'));
     assert.match(faultCsv.spec.minKubeVersion, /^\d+\.\d+\.\d+$/);
-    assert.equal(faultCsv.spec.icon[0].mediatype, 'image/svg+xml');
+    // PNG first, as the stock chaos-charts CSVs carry it; the SVG after it.
+    assert.deepEqual(faultCsv.spec.icon.map((i: { mediatype: string }) => i.mediatype), ['image/png', 'image/svg+xml']);
     assert.match(readFileSync(files.icon, 'utf8'), /^<svg [^>]*xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
   });
   test('npm run hub assembles the folder ChaosCenter reads', () => {
@@ -229,12 +230,16 @@ describe('ChaosHub files', () => {
       const c = `faults/${CATEGORY}`;
       assert.deepEqual(assembleHub(out), [
         'README.md',
-        `${c}/icons/${CATEGORY}.svg`, `${c}/icons/${FAULT}.svg`,
+        `${c}/icons/${CATEGORY}.svg`, `${c}/icons/${FAULT}.svg`, `${c}/icons/${CATEGORY}.png`, `${c}/icons/${FAULT}.png`,
         `${c}/${CATEGORY}.chartserviceversion.yaml`, `${c}/${CATEGORY}.package.yaml`,
         `${c}/${FAULT}/${FAULT}.chartserviceversion.yaml`, `${c}/${FAULT}/engine.yaml`, `${c}/${FAULT}/fault.yaml`,
         `${c}/${FAULT}/openshift-scc.yaml`, `${c}/${FAULT}/rbac.yaml`,
       ].sort());
       assert.equal(readFileSync(join(out, c, FAULT, 'fault.yaml'), 'utf8'), readFileSync(files.experiment, 'utf8'));
+      // ChaosCenter's UI asks for icons/<fault>.png (chaoscenter/web/src/views/ChaosHub/ChaosFaults/ChaosFaults.tsx): a real PNG.
+      const png = readFileSync(join(out, c, 'icons', `${FAULT}.png`));
+      assert.deepEqual([...png.subarray(0, 8)], [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+      assert.deepEqual([png.readUInt32BE(16), png.readUInt32BE(20)], [128, 128], 'IHDR width and height');
     } finally {
       rmSync(out, { recursive: true, force: true });
     }

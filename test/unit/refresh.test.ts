@@ -10,7 +10,7 @@ import { liveRefresh } from '../../src/lifecycle/refresh.ts';
 import { inject } from '../../src/lifecycle/inject.ts';
 import type { LifecycleEvent } from '../../src/lifecycle/events.ts';
 import { describeRefresh, liveSources, refreshDelayMs, refreshSchedule } from '../../src/resolve/live.ts';
-import { discover } from '../../src/resolve/destinations.ts';
+import { describeResolved, discover } from '../../src/resolve/destinations.ts';
 import { type Env, specOf as spec } from '../support/spec.ts';
 import { FakeNetns } from '../support/fake-tc.ts';
 import { FakeClock, fakeDeps } from '../support/fake-ports.ts';
@@ -223,6 +223,24 @@ describe('the refresh loop', () => {
     ]);
   });
 
+  test('UNRESOLVED_HOSTS=skip: a name left out at the start is in the plan output as such, and added by the refresh once it resolves', async () => {
+    const r = await setup({ DESTINATION_HOSTS: 'b.lab.test,late.lab.test', UNRESOLVED_HOSTS: 'skip' });
+    assert.deepEqual(r.found.resolved.map((x) => [x.source, x.items.length]), [['host b.lab.test', 2], ['host late.lab.test', 0]]);
+    assert.match(describeResolved(r.found.resolved), /host late\.lab\.test: no address\n {4}DESTINATION_HOSTS late\.lab\.test does not resolve .*: left out \(UNRESOLVED_HOSTS=skip\)/);
+    let live = r.live;
+    r.clock.t += 10_000;
+    live = await r.refresh!(live, target, r.emit);
+    assert.deepEqual(r.events.map((e) => e.kind), ['dependency-stale'], 'still no record: asked again later, nothing applied');
+    r.dns.answers.set('late.lab.test', { v4: ['192.0.2.77'], v6: [], ttl: 30 });
+    r.clock.t += 10_000;
+    live = await r.refresh!(live, target, r.emit);
+    const changed = r.events.find((e) => e.kind === 'dependency-changed');
+    assert.ok(changed?.kind === 'dependency-changed');
+    assert.deepEqual([changed.source, changed.added, changed.removed], ['host late.lab.test', ['192.0.2.77'], []]);
+    assert.ok(live.entries.some((e) => e.cidr?.address === '192.0.2.77'));
+    // Without skip the same start is an error before anything is planned.
+    await assert.rejects(setup({ DESTINATION_HOSTS: 'b.lab.test,late.lab.test' }), /DESTINATION_HOSTS late\.lab\.test does not resolve/);
+  });
   test('a name that stops resolving keeps its addresses (never "all traffic") and is asked again after the interval', async () => {
     const r = await setup({});
     r.dns.failing = true;
