@@ -1,7 +1,8 @@
 /**
  * `netchaos helper`: what a helper pod runs on a target's node. It takes its job from NETCHAOS_HELPER_JOB,
- * runs the same per-target path as `netchaos run` in place (prepare every target, then inject, wait, revert;
- * SIGTERM reverts first), and writes its result as JSON to the termination log, where the runner reads it.
+ * runs the same per-target path as `netchaos run` in place (prepare every target, read their blast radius, then
+ * inject, wait, revert; SIGTERM reverts first), and writes its result (with the blast radius, summarised) as
+ * JSON to the termination log, where the runner reads it.
  * The result is written on every path, also when the job itself is unreadable.
  */
 import { writeFileSync } from 'node:fs';
@@ -14,6 +15,7 @@ import { buildSpec } from '../config/spec.js';
 import type { VariableName } from '../config/vars.js';
 import { type HelperJob, type HelperResult, JOB_ENV, cacheOf, decodeJob, encodeResult } from './helper-job.js';
 import { injectAll, prepareTargets } from './targets.js';
+import { type BlastStatus, HELPER_ROWS, readBlastStatuses } from './blast-report.js';
 
 export interface HelperOptions {
   readonly resultPath: string;
@@ -58,8 +60,9 @@ export async function runHelper(base: Deps, job: HelperJob, spec: Spec, o: Helpe
   const targets: TargetPod[] = job.targets.map((t) => ({ ...t }));
   const status = new Map<string, TargetStatus>(targets.map((t) => [podText(t), 'targeted']));
   let injected = false;
+  let blast: Record<string, BlastStatus> | undefined;
   const write = (r: Omit<HelperResult, 'version' | 'node' | 'targets'>): void => {
-    const result: HelperResult = { version: 1, node: job.node, targets: [...status].map(([pod, s]) => ({ pod, status: s })), ...r };
+    const result: HelperResult = { version: 1, node: job.node, targets: [...status].map(([pod, s]) => ({ pod, status: s })), ...(blast ? { blast } : {}), ...r };
     try {
       (o.writeText ?? writeFileSync)(o.resultPath, encodeResult(result));
     } catch (error) {
@@ -78,6 +81,10 @@ export async function runHelper(base: Deps, job: HelperJob, spec: Spec, o: Helpe
     }
     log.info({ targets: targets.map(podText), sequence: job.sequence }, `helper on node ${job.node}: ${targets.map(podText).join(', ')}`);
     const prepared = await prepareTargets(deps, spec, targets, { cache: cacheOf(job), procRoot: o.procRoot });
+    if (spec.blastRadius && !stop.stopped) {
+      const read = await readBlastStatuses(deps, spec, prepared, HELPER_ROWS);
+      blast = Object.fromEntries(read.statuses.map((x) => [podText(x.pod), x.status]));
+    }
     if (!stop.stopped) {
       await injectAll(deps, prepared, {
         spec, sequence: job.sequence, watchIntervalMs: o.watchIntervalMs,

@@ -13,6 +13,7 @@ import type { KubeApi, Logger } from '../ports.js';
 import { KubeError, LITMUS_GROUP, LITMUS_VERSION } from '../kube/api.js';
 import { type EffectReport, summarizeEffect } from '../effect/effect.js';
 import type { ProbeErrorCode, ProbeStatus } from '../probes/index.js';
+import type { BlastStatus } from './blast-report.js';
 
 export type Phase = 'Running' | 'Completed' | 'Completed_With_Probe_Failure' | 'Stopped' | 'Error';
 export type Verdict = 'Awaited' | 'Pass' | 'Fail' | 'Stopped' | 'Error';
@@ -112,7 +113,8 @@ export class Reporter {
         status: { ...status, experimentStatus: { phase: 'Running', verdict: 'Awaited', probeSuccessPercentage: 'Awaited' }, probeStatuses: [] },
       }, o);
     } else {
-      await api.patchChaosResult(this.namespace, this.name, { ...(isLabelValue(litmus.chaosUid) ? { metadata: { labels: { chaosUID: litmus.chaosUid } } } : {}), status }, o);
+      // A previous run's per-pod fields go (null deletes in a merge patch): its pods are not this run's.
+      await api.patchChaosResult(this.namespace, this.name, { ...(isLabelValue(litmus.chaosUid) ? { metadata: { labels: { chaosUID: litmus.chaosUid } } } : {}), status: { ...status, netchaosBlastRadius: null, netchaosEffect: null } }, o);
     }
     this.event('result', 'Awaited', `experiment: ${litmus.experimentName}, Result: Awaited`, 'Normal');
   }
@@ -136,6 +138,11 @@ export class Reporter {
     this.effects[pod] = effect;
     const netchaosEffect = { ...this.effects };
     this.enqueue(() => this.o.api.patchChaosResult(this.namespace, this.name, { status: { netchaosEffect } }));
+  }
+
+  /** Queues pods' blast radius from a helper: status.netchaosBlastRadius.<pod> (a merge patch: the other pods' entries stay). */
+  setBlastRadius(statuses: Readonly<Record<string, BlastStatus>>): void {
+    this.enqueue(() => this.o.api.patchChaosResult(this.namespace, this.name, { status: { netchaosBlastRadius: statuses } }));
   }
 
   /** Queues status.probeStatuses (all Awaited at the start, as litmus-go writes them). */
