@@ -66,7 +66,7 @@ export async function litmusDeps(deps: Deps, naming: Omit<NamingDeps, 'files'>, 
 
 export function formatLitmusDeps(r: LitmusDepsReport): string {
   const here = r.pods.length + r.failed.length;
-  const out: string[] = [`Litmus mode: ${r.matched} running pod${r.matched === 1 ? '' : 's'} match the selection (every one, not a PODS_AFFECTED_PERC draw); ${here} on this node (${r.node})${here > 0 ? ', read here' : ''}.`];
+  const out: string[] = [`Litmus mode: ${r.matched} running ${r.matched === 1 ? 'pod matches' : 'pods match'} the selection (every one, not a PODS_AFFECTED_PERC draw); ${here} on this node (${r.node})${here > 0 ? ', read here' : ''}.`];
   for (const p of r.pods) out.push('', formatDeps(p).trimEnd());
   for (const f of r.failed) out.push('', `Connections of pod ${f.pod}: not read: ${f.error}`);
   if (r.elsewhere.length > 0) {
