@@ -23,6 +23,7 @@ export const deps: Action = async (ctx) => {
   const selection = SELECTION.find((v) => ctx.get(v) !== undefined);
   const hasFlag = ['pid', 'netns', 'pidFile', 'containerId'].some((k) => ctx.opts[k] !== undefined);
   if (selection !== undefined && !hasFlag) return litmusMode(ctx);
+  if (!hasFlag) throw new UsageError('--pid/--netns', 'which target? give --pid <PID>, --netns <PATH>, --pid-file <PATH> or --container-id <ID>; or, for the pods of a Litmus experiment, TARGETS (or APP_NS with APP_LABEL, or TARGET_PODS) and NODE_NAME');
   const flags = readTargetFlags(ctx.opts, true);
   const spec = buildSpec({ get: ctx.get, readFile: ctx.readFile });
   ctx.logsErrors = false;

@@ -175,6 +175,8 @@ export function reportHelperBlast(log: Deps['log'], node: string, targets: reado
     lines.push(line);
     log.info({ event: 'blast-radius', pod, node, blastRadius: st }, `blast radius (read on node ${node} before the chaos): ${line}`);
   }
+  const missing = targets.filter((t) => blast[podText(t)] === undefined).map(podText);
+  if (missing.length > 0) log.info({ node, pods: missing }, `blast radius of ${missing.join(', ')}: left out of the helper's result (4096 bytes at most); the helper's log has it`);
   if (lines.length === 0 || !reporter) return;
   reporter.event('engine', 'BlastRadius', eventText(`read on node ${node} before the chaos: ${lines.join(' | ')}`), warn ? 'Warning' : 'Normal');
   reporter.setBlastRadius(statuses);

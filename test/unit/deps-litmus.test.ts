@@ -101,6 +101,9 @@ describe('netchaos deps in Litmus mode', () => {
     assert.equal(r.code, 2);
     assert.match(r.stderr, /NODE_NAME: unknown node/);
     assert.equal(api.calls.length, calls);
+    const none = await deps({ KUBECONFIG: kubeconfig });
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /which target\? give --pid <PID>.*or, for the pods of a Litmus experiment, TARGETS/);
     const pid = await deps(env(), ['--pid', '23917']);
     assert.equal(pid.code, 0, pid.stderr);
     assert.match(pid.stdout, /^Connections of pid 23917: 21 sockets/);
