@@ -51,8 +51,8 @@ async function program(argv: readonly string[], io: Io, run: (load: () => Promis
   const plan = p.command('plan').description('print exactly what inject would do (destinations, tree, tc batch); change nothing');
   if (wanted('plan')) targetOptions(variableOptions(plan));
   plan.action(run(actions.plan));
-  const deps = p.command('deps').description("list the target's live connections (TCP/UDP, IPv4/IPv6, connected and listening) by peer address and port, each named: Kubernetes Service or pod (PEER_NAMESPACES, DESTINATION_PODS/SERVICES namespaces), else reverse DNS with the target's resolver; change nothing");
-  if (wanted('deps')) targetOptions(variableOptions(deps));
+  const deps = p.command('deps').description("list the target's live connections (TCP/UDP, IPv4/IPv6, connected and listening) by peer address and port, each named: Kubernetes Service or pod (PEER_NAMESPACES, DESTINATION_PODS/SERVICES namespaces), else reverse DNS with the target's resolver; with TARGETS (or APP_NS/APP_LABEL, TARGET_PODS) and NODE_NAME instead of a target, every selected pod on this node; change nothing");
+  if (wanted('deps')) targetOptions(variableOptions(deps, 'litmus'));
   deps.action(run(actions.deps));
   const inject = p.command('inject').description('apply the fault, wait TOTAL_CHAOS_DURATION, revert, exit');
   if (wanted('inject')) targetOptions(variableOptions(inject));

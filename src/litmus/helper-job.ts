@@ -19,11 +19,14 @@ import type { Sequence } from '../model/litmus.js';
 import { parseJson, tryParseJson } from '../model/json.js';
 import { variables } from '../config/vars.js';
 import type { RefreshEntry, WireRefresh } from './refresh-report.js';
+import type { BlastStatus } from './blast-report.js';
 
 export const JOB_ENV = 'NETCHAOS_HELPER_JOB';
 export const RESULT_PATH = '/dev/termination-log';
 /** The kubelet keeps at most 4096 bytes of a container's termination message. */
 export const RESULT_LIMIT = 4096;
+/** The most the blast radius takes of a result (the rest is for the targets, the error and what else it carries). */
+export const BLAST_BUDGET = 2560;
 /** One environment string may be 128 KiB (MAX_ARG_STRLEN); the job stays well below. */
 export const JOB_LIMIT = 96 * 1024;
 
@@ -76,6 +79,8 @@ export interface HelperResult {
   readonly refresh?: WireRefresh;
   /** MEASURE_EFFECT per target: the verdict and its one-line summary (cut to fit). Optional, as `refresh`. */
   readonly effects?: readonly HelperEffect[];
+  /** The targets' blast radius before the chaos, by `namespace/name` (blast-report.ts; bounded: see encodeResult). */
+  readonly blast?: Readonly<Record<string, BlastStatus>>;
 }
 
 export interface HelperEffect {
@@ -115,6 +120,30 @@ const jobSchema: JSONSchemaType<HelperJob> = {
         properties: { namespace: name, name, node: name, uid: { type: 'string' }, container: name, containerId: name, mesh: { type: 'string', nullable: true, maxLength: 200 } },
       },
     },
+  },
+};
+
+const strings = { type: 'array', items: { type: 'string' } } as const;
+const count = { type: 'integer', minimum: 0 } as const;
+const blastSchema: JSONSchemaType<BlastStatus> = {
+  type: 'object',
+  required: ['warnings', 'notes'],
+  properties: {
+    node: { type: 'string', nullable: true },
+    source: { type: 'string', nullable: true },
+    error: { type: 'string', nullable: true },
+    interface: { type: 'string', nullable: true },
+    direction: { type: 'string', nullable: true },
+    totals: {
+      type: 'object', nullable: true, required: ['connections', 'faulted', 'untouched'],
+      properties: { connections: count, faulted: count, untouched: count },
+    },
+    connections: { ...strings, nullable: true },
+    clients: { ...strings, nullable: true },
+    omitted: { ...count, nullable: true },
+    warnings: strings,
+    omittedWarnings: { ...count, nullable: true },
+    notes: strings,
   },
 };
 
@@ -161,6 +190,7 @@ const resultSchema: JSONSchemaType<HelperResult> = {
       type: 'array', nullable: true,
       items: { type: 'object', required: ['pod', 'ok', 'summary'], properties: { pod: { type: 'string' }, ok: { type: 'boolean' }, summary: { type: 'string' } } },
     },
+    blast: { type: 'object', nullable: true, required: [], additionalProperties: blastSchema },
   },
 };
 
@@ -218,13 +248,69 @@ export function cacheOf(job: HelperJob): KubeCache {
   return cache;
 }
 
+const bytes = (v: unknown): number => Buffer.byteLength(JSON.stringify(v));
+const WIRE_TEXT = 240;
+const WIRE_WARNINGS = 3;
+const cut = (t: string): string => (t.length > WIRE_TEXT ? `${t.slice(0, WIRE_TEXT - 1)}…` : t);
+
 /**
- * The result as at most `limit` bytes of JSON: the oldest refresh entries are dropped first (counted in
- * `refresh.dropped`; the counters stay whole), then the effect summaries are shortened, then the error message,
- * then reverted targets are counted instead of listed.
+ * The blast radius within BLAST_BUDGET bytes, and within what the rest of the result leaves of `limit`: texts
+ * of at most WIRE_TEXT characters and WIRE_WARNINGS warnings per pod always; then, while too large: the notes,
+ * the warnings but each pod's first (counted in `omittedWarnings`), the last row of the pod with the most rows
+ * (counted in `omitted`; faulted rows come first, so they stay longest), the first warnings, whole pods (the
+ * helper's log has everything). The totals stay as long as the pod does.
+ */
+function fitBlast(r: HelperResult, limit: number): HelperResult {
+  if (!r.blast) return r;
+  type Mutable = { -readonly [K in keyof BlastStatus]: BlastStatus[K] };
+  const pods: [string, Mutable][] = Object.entries(r.blast).map(([pod, st]) => {
+    const m: Mutable = {
+      ...st,
+      warnings: st.warnings.slice(0, WIRE_WARNINGS).map(cut),
+      notes: st.notes.slice(0, WIRE_WARNINGS).map(cut),
+      ...(st.connections ? { connections: st.connections.map(cut) } : {}),
+      ...(st.clients ? { clients: st.clients.map(cut) } : {}),
+      ...(st.error !== undefined ? { error: cut(st.error) } : {}),
+      ...(st.source !== undefined ? { source: cut(st.source) } : {}),
+    };
+    const dropped = st.warnings.length - m.warnings.length;
+    if (dropped > 0) m.omittedWarnings = (st.omittedWarnings ?? 0) + dropped;
+    return [pod, m];
+  });
+  const build = (): HelperResult => ({ ...r, blast: Object.fromEntries(pods) });
+  const over = (): boolean => bytes(Object.fromEntries(pods)) > BLAST_BUDGET || bytes(build()) > limit;
+  const rows = (m: Mutable): number => (m.connections?.length ?? 0) + (m.clients?.length ?? 0);
+  const dropWarnings = (m: Mutable, keep: number): void => {
+    if (m.warnings.length <= keep) return;
+    m.omittedWarnings = (m.omittedWarnings ?? 0) + m.warnings.length - keep;
+    m.warnings = m.warnings.slice(0, keep);
+  };
+  for (const [, m] of pods) if (over()) m.notes = [];
+  for (const [, m] of pods) if (over()) dropWarnings(m, 1);
+  while (over()) {
+    const most = pods.map(([, m]) => m).reduce<Mutable | undefined>((a, m) => (rows(m) > (a ? rows(a) : 0) ? m : a), undefined);
+    if (!most) break;
+    if ((most.clients?.length ?? 0) > (most.connections?.length ?? 0)) most.clients = most.clients?.slice(0, -1) ?? [];
+    else most.connections = most.connections?.slice(0, -1) ?? [];
+    most.omitted = (most.omitted ?? 0) + 1;
+  }
+  for (const [, m] of pods) if (over()) dropWarnings(m, 0);
+  while (over() && pods.length > 0) pods.pop();
+  if (pods.length > 0) return build();
+  const rest: { -readonly [K in keyof HelperResult]: HelperResult[K] } = { ...r };
+  delete rest.blast;
+  return rest;
+}
+
+/**
+ * The result as at most `limit` bytes of JSON: the effect summaries are cut, the blast radius is shrunk
+ * (fitBlast), then the oldest refresh entries are dropped (counted in `refresh.dropped`; the counters stay
+ * whole), the effect summaries shortened further, the error message shortened, and reverted targets counted
+ * instead of listed.
  */
 export function encodeResult(result: HelperResult, limit = RESULT_LIMIT): string {
   let r: HelperResult = result.effects ? { ...result, effects: result.effects.map((e) => ({ ...e, summary: cutText(e.summary, EFFECT_SUMMARY_CHARS) })) } : result;
+  r = fitBlast(r, limit);
   let text = JSON.stringify(r);
   if (Buffer.byteLength(text) <= limit) return text;
   const refresh = r.refresh;

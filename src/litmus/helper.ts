@@ -1,7 +1,8 @@
 /**
  * `netchaos helper`: what a helper pod runs on a target's node. It takes its job from NETCHAOS_HELPER_JOB,
- * runs the same per-target path as `netchaos run` in place (prepare every target, then inject, wait, revert;
- * SIGTERM reverts first), and writes its result as JSON to the termination log, where the runner reads it.
+ * runs the same per-target path as `netchaos run` in place (prepare every target, read their blast radius, then
+ * inject, wait, revert; SIGTERM reverts first), and writes its result (with the blast radius, summarised) as
+ * JSON to the termination log, where the runner reads it.
  * The result is written on every path, also when the job itself is unreadable.
  */
 import { writeFileSync } from 'node:fs';
@@ -16,6 +17,7 @@ import { summarizeEffect } from '../effect/effect.js';
 import { type HelperEffect, type HelperJob, type HelperResult, JOB_ENV, cacheOf, decodeJob, encodeResult } from './helper-job.js';
 import { RefreshHistory } from './refresh-report.js';
 import { injectAll, prepareTargets } from './targets.js';
+import { type BlastStatus, HELPER_ROWS, readBlastStatuses } from './blast-report.js';
 
 export interface HelperOptions {
   readonly resultPath: string;
@@ -63,9 +65,10 @@ export async function runHelper(base: Deps, job: HelperJob, spec: Spec, o: Helpe
   // What the targets' refresh loops did and what MEASURE_EFFECT measured, handed back to the runner in the result.
   const refresh = new RefreshHistory(spec.refreshS);
   const effects: HelperEffect[] = [];
+  let blast: Record<string, BlastStatus> | undefined;
   const write = (r: Omit<HelperResult, 'version' | 'node' | 'targets'>): void => {
     const result: HelperResult = {
-      version: 1, node: job.node, targets: [...status].map(([pod, s]) => ({ pod, status: s })), ...r,
+      version: 1, node: job.node, targets: [...status].map(([pod, s]) => ({ pod, status: s })), ...(blast ? { blast } : {}), ...r,
       ...(refresh.size > 0 ? { refresh: refresh.wire() } : {}), ...(effects.length > 0 ? { effects } : {}),
     };
     try {
@@ -86,6 +89,10 @@ export async function runHelper(base: Deps, job: HelperJob, spec: Spec, o: Helpe
     }
     log.info({ targets: targets.map(podText), sequence: job.sequence }, `helper on node ${job.node}: ${targets.map(podText).join(', ')}`);
     const prepared = await prepareTargets(deps, spec, targets, { cache: cacheOf(job), procRoot: o.procRoot });
+    if (spec.blastRadius && !stop.stopped) {
+      const read = await readBlastStatuses(deps, spec, prepared, HELPER_ROWS);
+      blast = Object.fromEntries(read.statuses.map((x) => [podText(x.pod), x.status]));
+    }
     if (!stop.stopped) {
       await injectAll(deps, prepared, {
         spec, sequence: job.sequence, watchIntervalMs: o.watchIntervalMs,

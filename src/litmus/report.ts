@@ -14,6 +14,7 @@ import { KubeError, LITMUS_GROUP, LITMUS_VERSION } from '../kube/api.js';
 import { type EffectReport, summarizeEffect } from '../effect/effect.js';
 import type { ProbeErrorCode, ProbeStatus } from '../probes/index.js';
 import type { RefreshStatus } from './refresh-report.js';
+import type { BlastStatus } from './blast-report.js';
 
 export type Phase = 'Running' | 'Completed' | 'Completed_With_Probe_Failure' | 'Stopped' | 'Error';
 export type Verdict = 'Awaited' | 'Pass' | 'Fail' | 'Stopped' | 'Error';
@@ -123,9 +124,10 @@ export class Reporter {
       this.resultUid = uidOf(created);
     } else {
       // The ChaosResult is reused by every run of this engine and experiment: the last run's refresh history goes.
+      // A previous run's per-pod fields go too (null deletes in a merge patch): its pods are not this run's.
       // The labels are replaced, as litmus-go's PatchChaosResult updates them: a previous run's job-name does not stay.
       const stale = Object.fromEntries(Object.keys(labelsOf(existing)).filter((k) => !(k in labels)).map((k) => [k, null]));
-      await api.patchChaosResult(this.namespace, this.name, { metadata: { labels: { ...stale, ...labels } }, status: { ...status, netchaosRefresh: null } }, o);
+      await api.patchChaosResult(this.namespace, this.name, { metadata: { labels: { ...stale, ...labels } }, status: { ...status, netchaosRefresh: null, netchaosBlastRadius: null, netchaosEffect: null } }, o);
       this.resultUid = uidOf(existing);
     }
     this.event('result', 'Awaited', `experiment: ${litmus.experimentName}, Result: Awaited`, 'Normal');
@@ -189,6 +191,11 @@ export class Reporter {
   setRefresh(netchaosRefresh: RefreshStatus, summary: string): void {
     this.refreshSummary = summary;
     this.enqueue(() => this.o.api.patchChaosResult(this.namespace, this.name, { status: { netchaosRefresh } }));
+  }
+
+  /** Queues pods' blast radius from a helper: status.netchaosBlastRadius.<pod> (a merge patch: the other pods' entries stay). */
+  setBlastRadius(statuses: Readonly<Record<string, BlastStatus>>): void {
+    this.enqueue(() => this.o.api.patchChaosResult(this.namespace, this.name, { status: { netchaosBlastRadius: statuses } }));
   }
 
   /** Queues status.probeStatuses (all Awaited at the start, as litmus-go writes them). */

@@ -17,6 +17,7 @@ import { type HelperEffect, encodeJob, wireDependencies, wireTarget } from './he
 import { SHORT_GRACE_S, type NodeJob, type NodeOutcome, helperGraceS, helperName, helperPod, readRunnerPod, runHelpers } from './helper-pods.js';
 import type { Reporter } from './report.js';
 import type { RefreshHistory } from './refresh-report.js';
+import { reportHelperBlast } from './blast-report.js';
 
 /** What a helper job carries of this run's input: the fault variables as given (flag or env) and the files they name. */
 export interface JobInputs {
@@ -55,6 +56,7 @@ export async function chaosViaHelpers(deps: Deps, o: ViaHelpers): Promise<void> 
         const status = out.status.get(podText(t)) ?? 'targeted';
         if (status !== 'targeted') reporter?.setTarget({ name: t.name, kind: 'pod', chaosStatus: status });
       }
+      if (out.result?.blast) reportHelperBlast(deps.log, out.node, out.targets, out.result.blast, reporter);
       const text = describeOutcome(out);
       if (out.kind === 'completed') deps.log.info({ node: out.node, pod: out.pod }, text);
       else deps.log.warn({ node: out.node, pod: out.pod, outcome: out.kind }, text);

@@ -8,7 +8,7 @@ import type { VariableName } from '../../src/config/vars.ts';
 import type { Spec } from '../../src/model/spec.ts';
 import { plan } from '../../src/tc/plan.ts';
 import { procNetFiles } from '../../src/connections/procnet.ts';
-import { type BlastStatus, reportBlastRadius } from '../../src/litmus/blast-report.ts';
+import { type BlastStatus, reportBlastRadius, reportHelperBlast } from '../../src/litmus/blast-report.ts';
 import type { KubeApi } from '../../src/ports.ts';
 import { FakeNetns } from '../support/fake-tc.ts';
 import { fakeDeps, refusingKube } from '../support/fake-ports.ts';
@@ -61,5 +61,19 @@ describe('Litmus mode: the blast radius before the chaos', () => {
     const off = setup({ DESTINATION_IPS: '192.0.2.11', BLAST_RADIUS: 'false' });
     await reportBlastRadius(off.f.deps, off.s, [off.pod('app-1', 4242).target], off.reporter);
     assert.deepEqual([off.events, off.patches], [[], []]);
+  });
+
+  test('a helper\'s blast radius: its own targets only (by namespace/name), with the node; one Event for the node; a target left out is logged', () => {
+    const { f } = setup({});
+    const events: { reason: string; message: string; type: string | undefined }[] = [];
+    const written: Record<string, BlastStatus>[] = [];
+    const reporter = { event: (_on: 'engine' | 'result', reason: string, message: string, type?: 'Normal' | 'Warning') => { events.push({ reason, message, type }); }, setBlastRadius: (s: Readonly<Record<string, BlastStatus>>) => { written.push({ ...s }); } };
+    const t = (name: string) => ({ namespace: 'shop', name, node: 'node-b', uid: 'u', container: 'app', containerId: 'containerd://x' });
+    const st: BlastStatus = { totals: { connections: 3, faulted: 1, untouched: 2 }, connections: ['tcp 192.0.2.11:8080 ×1: FAULTED band 4 +100ms (DESTINATION_IPS)'], warnings: [], notes: [] };
+    reportHelperBlast(f.deps.log, 'node-b', [t('app-1'), t('app-2')], { 'shop/app-1': st, 'other/app-9': st }, reporter);
+    assert.deepEqual(written, [{ 'app-1': { ...st, node: 'node-b' } }]);
+    assert.deepEqual(events, [{ reason: 'BlastRadius', message: 'read on node node-b before the chaos: shop/app-1: 1 of 3 live connections will be faulted (192.0.2.11:8080), 2 untouched', type: 'Normal' }]);
+    assert.ok(f.lines.some((l) => /other\/app-9, which is not one of its targets: ignored/.test(l.msg)));
+    assert.ok(f.lines.some((l) => /blast radius of shop\/app-2: left out of the helper's result/.test(l.msg)));
   });
 });

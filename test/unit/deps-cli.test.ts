@@ -79,7 +79,7 @@ describe('netchaos deps', () => {
   test('bad input exits 2 before anything is read: no target, two targets, a bad namespace', async () => {
     const none = await cli(['deps']);
     assert.equal(none.code, 2);
-    assert.match(none.stderr, /give --pid <PID> or --netns <PATH>/);
+    assert.match(none.stderr, /give --pid <PID>, --netns <PATH>, --pid-file <PATH> or --container-id <ID>; or, for the pods of a Litmus experiment, TARGETS/);
     assert.equal((await cli(['deps', '--pid', '1', '--netns', '/run/netns/x'])).code, 2);
     const bad = await cli(['deps', '--pid', '4242'], { PEER_NAMESPACES: 'Shop_1' });
     assert.equal(bad.code, 2);

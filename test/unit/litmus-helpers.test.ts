@@ -12,7 +12,9 @@ import { join } from 'node:path';
 import { run } from '../../src/cli/main.ts';
 import { createKubeApi } from '../../src/kube/api.ts';
 import { apiPermissions } from '../../src/kube/permissions.ts';
-import { type HelperJob, JOB_ENV, decodeJob, decodeResult, encodeResult } from '../../src/litmus/helper-job.ts';
+import { type HelperJob, type HelperResult, BLAST_BUDGET, JOB_ENV, decodeJob, decodeResult, encodeResult } from '../../src/litmus/helper-job.ts';
+import { type BlastStatus, HELPER_ROWS } from '../../src/litmus/blast-report.ts';
+import { procNetFiles } from '../../src/connections/procnet.ts';
 import { helperHostPaths, helperName, observe, readRunnerPod } from '../../src/litmus/helper-pods.ts';
 import type { TargetPod } from '../../src/model/kube.ts';
 import { buildLitmusSpec } from '../../src/config/litmus.ts';
@@ -25,6 +27,8 @@ import { crictlOnly, fakeRuntime } from '../support/fake-runtime.ts';
 /* eslint-disable @typescript-eslint/no-unsafe-member-access, @typescript-eslint/no-unsafe-argument, @typescript-eslint/no-unsafe-assignment, @typescript-eslint/no-unsafe-call, @typescript-eslint/no-unsafe-return, @typescript-eslint/no-unsafe-class-instance-assignment -- API objects are raw JSON here */
 
 const api = new ApiDouble();
+/** The recorded /proc/<pid>/net tables of test/unit/fixtures/conns, as the fake crictl's pid (23917) shows them. */
+const connTables: Record<string, string> = Object.fromEntries(procNetFiles.map((f) => [`/proc/23917/net/${f}`, readFileSync(new URL(`./fixtures/conns/proc-net-${f}.txt`, import.meta.url), 'utf8')]));
 // The runner's service account with only what rbac.yaml AND the ChaosExperiment's permissions grant (the Role
 // also bound in the targets' namespace, as rbac.yaml tells users to).
 api.rbac = litmusRunner({ namespace: 'litmus', alsoIn: ['shop'] });
@@ -52,6 +56,8 @@ class Kubelet {
   readonly helpers = new Map<string, Helper>();
   readonly events: string[] = [];
   behave: (pod: Obj) => 'run' | 'hang' | 'pending' | { exitCode: number; message?: string; reason?: string } = () => 'run';
+  /** What the helpers' fake files hold (e.g. a target's /proc/<pid>/net tables). */
+  readText: ((path: string) => string | undefined) | undefined;
   onGet: ((pod: Obj) => void) | undefined;
   /** Called with each helper's fake namespace when it starts (e.g. to change the cluster after its first apply). */
   onStart: ((ns: FakeNetns) => void) | undefined;
@@ -106,7 +112,7 @@ class Kubelet {
     // The API only with the service account's token mounted (DEPENDENCY_REFRESH of pods/Services, as the runner's
     // account); else fakeDeps' default refuses every call: such a helper must not call the API.
     const kube = p.spec.automountServiceAccountToken === true ? { kube: createKubeApi({ KUBECONFIG: kubeconfig }) } : {};
-    const f = fakeDeps(ns, { searchPath: runtime.bin, ...kube, ...(frozen ? { clock: new FrozenClock() } : {}) });
+    const f = fakeDeps(ns, { searchPath: runtime.bin, ...kube, ...(frozen ? { clock: new FrozenClock() } : {}), ...(this.readText ? { readText: this.readText } : {}) });
     Object.assign(f.host, { exec: crictlOnly(runtime.bin) });
     const resultFile = join(dir, `${String(p.metadata.name)}.result`);
     const h: Helper = { pod: p, ns, resultFile, signals: f.signals, settled: false, done: Promise.resolve(0) };
@@ -331,6 +337,31 @@ describe('netchaos run with targets on several nodes (helper pods)', () => {
       target.spec.containers.pop();
     }
   });
+  test('the blast radius of targets in helper pods: each helper reads its own, the runner puts it in the ChaosResult (with the node) and an Event per node', async () => {
+    kubelet.readText = (p) => connTables[p];
+    const before = api.list('events', 'litmus').length;
+    const r = await litmusRun({ ...baseEnv(), DESTINATION_IPS: '192.0.2.11|8080' });
+    assert.equal(r.code, 0, r.stderr);
+    const radius = r.result?.status.netchaosBlastRadius as Record<string, BlastStatus>;
+    assert.deepEqual(Object.keys(radius).sort(), ['frontend-1', 'frontend-2', 'frontend-3']);
+    assert.deepEqual(['frontend-1', 'frontend-2', 'frontend-3'].map((p) => radius[p]?.node), ['node-a', 'node-b', 'node-c']);
+    const b = radius['frontend-2'];
+    assert.deepEqual(b?.totals, { connections: 14, faulted: 2, untouched: 12 });
+    assert.equal(b?.connections?.[0], 'tcp 192.0.2.11:8080 ×2: FAULTED band 4 +100ms (DESTINATION_IPS)');
+    assert.equal(b?.source, '/proc/23917/net/{tcp,tcp6,udp,udp6}');
+    assert.match(b?.warnings.join('\n') ?? '', /service shop\/api: no live connection/);
+    const events = api.list('events', 'litmus').slice(before).filter((e) => e.reason === 'BlastRadius');
+    assert.deepEqual(events.map((e) => String(e.message).match(/^read on node (node-.) before the chaos: (shop\/frontend-.): 2 of 14 live connections will be faulted \(192\.0\.2\.11:8080\)/)?.slice(1, 3).join(' ')).sort(),
+      ['node-a shop/frontend-1', 'node-b shop/frontend-2', 'node-c shop/frontend-3']);
+    assert.ok(events.every((e) => e.type === 'Warning' && e.involvedObject.kind === 'ChaosEngine'), 'a named dependency without a connection: Warning');
+    // The next run without it: this run's entries are not left behind as if they were the next one's.
+    kubelet = new Kubelet();
+    api.kubelet = kubelet.hook;
+    const off = await litmusRun({ ...baseEnv(), BLAST_RADIUS: 'false' });
+    assert.equal(off.code, 0, off.stderr);
+    assert.equal(off.result?.status.netchaosBlastRadius, undefined);
+  });
+
   test('SEQUENCE=serial: one node after the other (each helper is deleted before the next is created)', async () => {
     const r = await litmusRun({ ...baseEnv(), SEQUENCE: 'serial' });
     assert.equal(r.code, 0, r.stderr);
@@ -490,9 +521,9 @@ describe('netchaos helper', () => {
     version: 1, node: 'node-b', sequence: 'parallel', variables: { NETWORK_LATENCY: '100', DESTINATION_IPS: '192.0.2.10', TOTAL_CHAOS_DURATION: '3', SOCKET_PATH: runtime.socket },
     files: {}, dependencies: [], targets: [{ namespace: 'shop', name: 'frontend-2', node: 'node-b', uid: 'u', container: 'app', containerId: id('b') }], ...over,
   });
-  async function helper(env: Record<string, string>) {
+  async function helper(env: Record<string, string>, readText?: (path: string, ns: FakeNetns) => string | undefined) {
     const ns = new FakeNetns();
-    const f = fakeDeps(ns, { searchPath: runtime.bin });
+    const f = fakeDeps(ns, { searchPath: runtime.bin, ...(readText ? { readText: (p: string) => readText(p, ns) } : {}) });
     Object.assign(f.host, { exec: crictlOnly(runtime.bin) });
     const resultFile = join(dir, `helper-${Math.random().toString(16).slice(2)}.json`);
     const code = await run(['helper', '--result-file', resultFile], { stdout: () => {}, stderr: () => {}, env }, () => f.host);
@@ -502,7 +533,27 @@ describe('netchaos helper', () => {
     const r = await helper({ [JOB_ENV]: job(), NODE_NAME: 'node-b' });
     assert.equal(r.code, 0);
     assert.deepEqual(r.ns.tcOps.filter((o) => o === 'apply' || o === 'revert'), ['apply', 'revert']);
-    assert.deepEqual(r.result, { version: 1, node: 'node-b', targets: [{ pod: 'shop/frontend-2', status: 'reverted' }], outcome: 'completed', exitCode: 0 });
+    assert.ok(typeof r.result === 'object');
+    const { blast, ...rest } = r.result;
+    assert.deepEqual(rest, { version: 1, node: 'node-b', targets: [{ pod: 'shop/frontend-2', status: 'reverted' }], outcome: 'completed', exitCode: 0 });
+    // No /proc/23917/net here: the blast radius says why, and the run goes on.
+    assert.match(blast?.['shop/frontend-2']?.error ?? '', /^cannot read \/proc\/23917\/net\/tcp/);
+  });
+  test('reads its targets\' blast radius before its first change and sends it back, summarised (top rows, faulted first)', async () => {
+    const variables = { NETWORK_LATENCY: '100', DESTINATION_IPS: '192.0.2.11|8080,192.0.2.99', TOTAL_CHAOS_DURATION: '3', SOCKET_PATH: runtime.socket };
+    const reads: string[] = [];
+    const r = await helper({ [JOB_ENV]: job({ variables }), NODE_NAME: 'node-b' }, (p, ns) => {
+      if (p.startsWith('/proc/23917/net/')) reads.push(`${p.slice(16)} after [${ns.tcOps.filter((o) => o === 'apply').join()}]`);
+      return connTables[p];
+    });
+    assert.equal(r.code, 0);
+    assert.ok(typeof r.result === 'object');
+    const st = r.result.blast?.['shop/frontend-2'];
+    assert.deepEqual(st?.totals, { connections: 14, faulted: 2, untouched: 12 });
+    assert.equal(st?.connections?.[0], 'tcp 192.0.2.11:8080 ×2: FAULTED band 4 +100ms (DESTINATION_IPS)');
+    assert.ok((st?.connections?.length ?? 0) <= HELPER_ROWS && (st?.clients?.length ?? 0) <= HELPER_ROWS);
+    assert.match(st?.warnings[0] ?? '', /^DESTINATION_IPS 192\.0\.2\.99: no live connection/);
+    assert.deepEqual(reads, procNetFiles.map((f) => `${f} after []`), 'the four tables, read once, before the fault is applied');
   });
   test('a job that is not one: exit 2, nothing changed, the reason in the result', async () => {
     const r = await helper({ [JOB_ENV]: job({ variables: { TARGETS: 'x' } }), NODE_NAME: 'node-b' });
@@ -546,6 +597,37 @@ describe('netchaos helper', () => {
     assert.deepEqual(observe({ status: { phase: 'Running' } }), { state: 'running' });
     assert.deepEqual(observe({ status: { phase: 'Failed', reason: 'OutOfcpu', message: 'Node didn\'t have enough resource: cpu' } }),
       { state: 'ended', exitCode: undefined, message: undefined, why: 'Failed: OutOfcpu: Node didn\'t have enough resource: cpu' });
+  });
+  test('the blast radius is bounded: within BLAST_BUDGET, rows dropped last-first and counted, the verdict\'s fields untouched', () => {
+    const status = (i: number): BlastStatus => ({
+      source: '/proc/23917/net/{tcp,tcp6,udp,udp6}', interface: 'eth0', direction: 'egress',
+      totals: { connections: 400, faulted: 50, untouched: 350 },
+      connections: Array.from({ length: 50 }, (_v, k) => `tcp 10.244.${i}.${k}:8080 ×${50 - k}: ${k < 5 ? 'FAULTED band 4 +100ms (DESTINATION_IPS)' : 'untouched (no filter matches)'}`),
+      clients: Array.from({ length: 50 }, (_v, k) => `tcp *:8080 ← 10.1.${i}.${k} ×1: untouched (no filter matches)`),
+      omitted: 3, warnings: Array.from({ length: 6 }, (_v, k) => `DESTINATION_IPS 192.0.2.${k}: no live connection between the target and this dependency right now: ${'a typo, or a proxy; '.repeat(20)}`), notes: ['a note'],
+    });
+    const blast = Object.fromEntries([1, 2, 3].map((i) => [`shop/frontend-${i}`, status(i)]));
+    const result: HelperResult = { version: 1, node: 'node-b', outcome: 'completed', exitCode: 0, targets: [1, 2, 3].map((i) => ({ pod: `shop/frontend-${i}`, status: 'reverted' as const })), blast };
+    const text = encodeResult(result);
+    assert.ok(Buffer.byteLength(text) <= 4096, `${Buffer.byteLength(text)} bytes`);
+    const r = decodeResult(text);
+    assert.ok(typeof r === 'object');
+    assert.ok(Buffer.byteLength(JSON.stringify(r.blast)) <= BLAST_BUDGET);
+    assert.deepEqual(r.targets.length, 3, 'the targets are all listed');
+    for (let i = 1; i <= 3; i++) {
+      const st: BlastStatus | undefined = r.blast?.[`shop/frontend-${i}`];
+      assert.deepEqual(st?.totals, { connections: 400, faulted: 50, untouched: 350 });
+      assert.equal((st?.connections?.length ?? 0) + (st?.clients?.length ?? 0) + (st?.omitted ?? 0), 103, 'every row left out is counted');
+      assert.equal(st?.warnings.length + (st?.omittedWarnings ?? 0), 6, 'every warning is counted');
+      assert.ok(st?.warnings.every((w) => w.length <= 240));
+    }
+    assert.equal(r.blast?.['shop/frontend-1']?.connections?.[0], blast['shop/frontend-1']?.connections?.[0], 'the top rows are kept');
+    // A small one goes as it is; an error message too long still shrinks the blast radius first and keeps the code.
+    const small = { ...result, blast: { 'shop/frontend-1': { totals: { connections: 1, faulted: 1, untouched: 0 }, connections: ['tcp 192.0.2.11:8080 ×1: FAULTED band 4 +100ms (DESTINATION_IPS)'], warnings: [], notes: [] } } };
+    assert.deepEqual(decodeResult(encodeResult(small)), small);
+    const failed = decodeResult(encodeResult({ ...result, outcome: 'failed', exitCode: 3, error: { code: 'CHAOS_REVERT_ERROR', message: 'y'.repeat(3000) } }));
+    assert.ok(typeof failed === 'object');
+    assert.equal(failed.error?.code, 'CHAOS_REVERT_ERROR');
   });
   test('the result fits the 4096-byte termination message: reverted targets are counted instead of listed', () => {
     const targets = Array.from({ length: 120 }, (_v, i) => ({ pod: `shop/frontend-${String(i).padStart(3, '0')}-with-a-long-name`, status: i === 7 ? 'injected' as const : 'reverted' as const }));
