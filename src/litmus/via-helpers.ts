@@ -133,9 +133,10 @@ function failIfAnyFailed(outcomes: readonly NodeOutcome[], injected: boolean): v
   const bad = outcomes.filter((x) => x.kind !== 'completed');
   if (bad.length === 0) return;
   // A node stopped (or never started) because another one failed is not a failure of its own: named apart.
-  const failed = bad.filter((x) => x.kind !== 'stopped' && x.kind !== 'skipped');
-  const knockOn = failed.length > 0 ? bad.filter((x) => !failed.includes(x)) : [];
-  const reason = `helper pod(s) failed on ${(failed.length > 0 ? failed : bad).length} of ${outcomes.length} node(s): ${(failed.length > 0 ? failed : bad).map(describeOutcome).join('; ')}`
+  const own = bad.filter((x) => x.kind !== 'stopped' && x.kind !== 'skipped');
+  const failed = own.length > 0 ? own : bad;
+  const knockOn = bad.filter((x) => !failed.includes(x));
+  const reason = `helper pod(s) failed on ${failed.length} of ${outcomes.length} node(s): ${failed.map(describeOutcome).join('; ')}`
     + (knockOn.length > 0 ? `; stopped as a consequence: ${knockOn.map(describeOutcome).join('; ')}` : '');
   const revertFailed = bad.filter((x) => x.result?.error?.code === 'CHAOS_REVERT_ERROR');
   if (revertFailed.length > 0) {
