@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import {
   DEPS, OUT, CLI, GUEST_DIR, ensureLab, cliExists, tcState, hasOurTree, tc, run, startInject, cli, resetApp, sleep, check, show,
+  waitFor,
 } from './lib.mjs';
 
 const B = DEPS.B;
@@ -26,15 +27,6 @@ function marker(ns, dev = 'eth0') {
   return { runId: keys['8'] + keys['12'], deadlineS: parseInt(keys['4'], 16) };
 }
 
-/** Poll until cond() or timeout; returns ms waited, or null on timeout. */
-async function waitFor(cond, timeoutMs, stepMs = 200) {
-  const t0 = Date.now();
-  while (Date.now() - t0 < timeoutMs) {
-    if (cond()) return Date.now() - t0;
-    await sleep(stepMs);
-  }
-  return cond() ? Date.now() - t0 : null;
-}
 const safe = (fn) => { try { return fn(); } catch { return false; } };
 
 /** A process in a fresh network namespace, eth0 on the lab bridge with 192.0.2.<ip>/24. */
@@ -228,7 +220,7 @@ for (const mode of ['reinject', 'end']) {
       t2 = await volatileTarget(`vr${ip}b`, ip);
       writeFileSync(pidFile, `${t2.pid}\n`);
       if (mode === 'reinject') {
-        const waited = await waitFor(() => safe(() => hasOurTree(t2.pid)), 30000);
+        const waited = await waitFor(() => safe(() => hasOurTree(t2.pid)), 30000, 200);
         const rtt2 = waited === null ? null : pingFrom(t2.pid, [B.v4, C.v4]);
         const m2 = marker(t2.pid);
         // The run ends by itself 65 s after the first apply: twice what the restart, the re-injection and

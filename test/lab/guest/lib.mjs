@@ -148,6 +148,16 @@ export const medians = (res) => Object.fromEntries(Object.entries(res).map(([k, 
 
 export const sleep = (ms) => new Promise((res) => setTimeout(res, ms));
 
+/** Polls `cond` every `stepMs` up to `timeoutMs`: the ms it took to hold, or null when it never did. */
+export async function waitFor(cond, timeoutMs, stepMs = 100) {
+  const t0 = Date.now();
+  while (Date.now() - t0 < timeoutMs) {
+    if (cond()) return Date.now() - t0;
+    await sleep(stepMs);
+  }
+  return cond() ? Date.now() - t0 : null;
+}
+
 /**
  * Environment for the CLI: the host's, minus every netchaos variable, plus `env`.
  * MEASURE_EFFECT is false unless `env` says otherwise: its baseline probes add ~5 s before every apply

@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { closeSync, constants, existsSync, openSync } from 'node:fs';
 import {
   DEPS, CLI, ensureLab, cliExists, cli, tc, tcState, hasOurTree, run, startInject, resetApp, sleep, check, show,
+  waitFor,
 } from './lib.mjs';
 
 const B = DEPS.B;
@@ -24,15 +25,6 @@ function marker(ns, dev = 'eth0') {
   const keys = Object.fromEntries([...text.matchAll(/match ([0-9a-f]{8})\/ffffffff at (\d+)/g)].map((m) => [m[2], m[1]]));
   if (keys['0'] !== '4e430001') return null;
   return { runId: keys['8'] + keys['12'], deadlineS: parseInt(keys['4'], 16), node: /fh (7ff::[0-9a-f]+)/.exec(text)?.[1] };
-}
-
-async function waitFor(cond, timeoutMs, stepMs = 100) {
-  const t0 = Date.now();
-  while (Date.now() - t0 < timeoutMs) {
-    if (cond()) return Date.now() - t0;
-    await sleep(stepMs);
-  }
-  return cond() ? Date.now() - t0 : null;
 }
 
 const ifbs = (ns) => (run('ip', ['-n', ns, '-o', 'link', 'show', 'type', 'ifb']).stdout.match(/^\d+: ([^:@]+)/gm) ?? []).map((l) => l.replace(/^\d+: /, ''));

@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process';
 import path from 'node:path';
 import {
   DEPS, CLI, GUEST_DIR, UNTOUCHED_MS, ensureLab, cliExists, cliEnv, cli, tc, run, sleep, check, show, round,
+  waitFor,
 } from './lib.mjs';
 
 const B = DEPS.B;
@@ -40,16 +41,6 @@ function spawnCli(args, env) {
       return { ...(await done), hung: true };
     },
   };
-}
-
-/** Poll until cond() or timeout; ms waited, or null. */
-async function waitFor(cond, timeoutMs, stepMs = 100) {
-  const t0 = Date.now();
-  while (Date.now() - t0 < timeoutMs) {
-    if (cond()) return Date.now() - t0;
-    await sleep(stepMs);
-  }
-  return cond() ? Date.now() - t0 : null;
 }
 
 const ifbs = (ns) => (run('ip', ['-n', ns, '-o', 'link', 'show', 'type', 'ifb']).stdout.match(/^\d+: ([^:@]+)/gm) ?? []).map((l) => l.replace(/^\d+: /, ''));
