@@ -254,7 +254,8 @@ const WIRE_WARNINGS = 3;
 const cut = (t: string): string => (t.length > WIRE_TEXT ? `${t.slice(0, WIRE_TEXT - 1)}…` : t);
 
 /**
- * The blast radius within BLAST_BUDGET bytes, and within what the rest of the result leaves of `limit`: texts
+ * The blast radius within BLAST_BUDGET bytes, and within what the rest of the result (its refresh history not
+ * counted: that goes next) leaves of `limit`: texts
  * of at most WIRE_TEXT characters and WIRE_WARNINGS warnings per pod always; then, while too large: the notes,
  * the warnings but each pod's first (counted in `omittedWarnings`), the last row of the pod with the most rows
  * (counted in `omitted`; faulted rows come first, so they stay longest), the first warnings, whole pods (the
@@ -278,7 +279,10 @@ function fitBlast(r: HelperResult, limit: number): HelperResult {
     return [pod, m];
   });
   const build = (): HelperResult => ({ ...r, blast: Object.fromEntries(pods) });
-  const over = (): boolean => bytes(Object.fromEntries(pods)) > BLAST_BUDGET || bytes(build()) > limit;
+  // One budget per part: the refresh history is measured as empty here, since it yields after the blast radius
+  // (encodeResult drops its oldest entries next), so a long history never shrinks the blast radius below its budget.
+  const core: HelperResult = r.refresh ? { ...r, refresh: { ...r.refresh, history: [] } } : r;
+  const over = (): boolean => bytes(Object.fromEntries(pods)) > BLAST_BUDGET || bytes({ ...core, blast: Object.fromEntries(pods) }) > limit;
   const rows = (m: Mutable): number => (m.connections?.length ?? 0) + (m.clients?.length ?? 0);
   const dropWarnings = (m: Mutable, keep: number): void => {
     if (m.warnings.length <= keep) return;

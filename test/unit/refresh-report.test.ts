@@ -2,7 +2,7 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { HISTORY_LIMIT, RefreshHistory, STALE_EVENT_EVERY_MS } from '../../src/litmus/refresh-report.ts';
-import { RESULT_LIMIT, decodeResult, encodeResult, type HelperResult } from '../../src/litmus/helper-job.ts';
+import { BLAST_BUDGET, RESULT_LIMIT, decodeResult, encodeResult, type HelperResult } from '../../src/litmus/helper-job.ts';
 
 const moved = (i: number) => ({ kind: 'dependency-changed' as const, source: 'service shop/api', added: [`10.244.1.${i}|8080`], removed: [`10.244.0.${i}|8080`], details: [] });
 const stale = { kind: 'dependency-stale' as const, source: 'host db.example.com', error: 'queryA ESERVFAIL db.example.com', retryS: 3 };
@@ -69,6 +69,24 @@ describe('the helper result with refresh and effects', () => {
     assert.ok((back.refresh?.history.length ?? 0) > 5, 'the newest entries are kept');
     assert.equal(back.refresh?.history.at(-1)?.target, `shop/frontend-with-a-long-name-${HISTORY_LIMIT - 1}`);
     assert.ok((back.effects?.[0]?.summary.length ?? 0) <= 410, 'the effect summary is cut');
+  });
+
+  test('a long refresh history gives way to the blast radius: the blast radius keeps its budget, the oldest entries go', () => {
+    const h = new RefreshHistory(3);
+    for (let i = 0; i < HISTORY_LIMIT; i++) h.record(`shop/frontend-with-a-long-name-${i}`, moved(i), i);
+    const connections = Array.from({ length: 30 }, (_v, k) => `tcp 10.244.1.${k}:8080 ×1: ${k < 5 ? 'FAULTED band 4 +100ms (DESTINATION_IPS)' : 'untouched (no filter matches)'}`);
+    const blast = { 'shop/frontend-1': { totals: { connections: 30, faulted: 5, untouched: 25 }, connections, warnings: [], notes: [] } };
+    assert.ok(Buffer.byteLength(JSON.stringify(blast)) <= BLAST_BUDGET, 'the blast radius fits its own budget as it is');
+    const result: HelperResult = { version: 1, node: 'node-b', outcome: 'completed', exitCode: 0, targets: [{ pod: 'shop/frontend-1', status: 'reverted' }], refresh: h.wire(), blast };
+    const text = encodeResult(result);
+    assert.ok(Buffer.byteLength(text) <= RESULT_LIMIT, `${Buffer.byteLength(text)} bytes`);
+    const back = decodeResult(text);
+    if (typeof back === 'string') assert.fail(back);
+    assert.deepEqual(back.blast, blast, 'no row of the blast radius was dropped for the refresh history');
+    assert.equal(back.refresh?.changes, HISTORY_LIMIT);
+    assert.ok((back.refresh?.dropped ?? 0) > 0, 'the history gave way');
+    assert.equal((back.refresh?.history.length ?? 0) + (back.refresh?.dropped ?? 0), HISTORY_LIMIT);
+    assert.equal(back.refresh?.history.at(-1)?.target, `shop/frontend-with-a-long-name-${HISTORY_LIMIT - 1}`, 'the newest entry is kept');
   });
 
   test('a version-1 result without refresh/effects (an older helper image) is still read', () => {
