@@ -4,7 +4,7 @@ import { describeQdisc, isKernelDefault, isOurs, rootOf } from '../tc/parse.js';
 import { prepare } from '../lifecycle/prepare.js';
 import { type BlastSection, blastSection } from '../connections/section.js';
 import type { Action } from './context.js';
-import { planJson, planText } from './plan-output.js';
+import { planText, writePlanJson } from './plan-output.js';
 import { locateTarget, readTargetFlags } from './target-flags.js';
 
 export const plan: Action = async (ctx) => {
@@ -31,6 +31,7 @@ export const plan: Action = async (ctx) => {
     });
   }
   const view = { spec, prepared, containerId: ctx.option('containerId'), root, notes, nowMs: deps.clock.now(), blast };
-  ctx.io.stdout(spec.output === 'json' ? planJson(view) : planText(view));
+  if (spec.output === 'json') writePlanJson(view, ctx.io.stdout);
+  else ctx.io.stdout(planText(view));
   return 0;
 };
