@@ -8,6 +8,7 @@ import { describeResolved } from '../resolve/destinations.js';
 import { describeRefresh, refreshSchedule } from '../resolve/live.js';
 import type { Prepared } from '../lifecycle/prepare.js';
 import { type BlastSection, formatBlastSection } from '../connections/section.js';
+import { writeJson } from '../model/json-out.js';
 
 export interface PlanView {
   readonly spec: Spec;
@@ -44,16 +45,24 @@ const containerInfo = (v: PlanView) => {
 
 const targetContext = (v: PlanView) => ({ ...(v.prepared.netns ? { target: describeNetns(v.prepared.netns) } : {}), ...(v.root ? { root: v.root } : {}) });
 
-export function planJson(v: PlanView): string {
+/** The JSON form, written in pieces (a 10,000-destination plan is 4.3 MB of text): `write` gets them in order. */
+export function writePlanJson(v: PlanView, write: (text: string) => void): void {
   const { spec, prepared: p } = v;
   const container = containerInfo(v);
   const selection = probeDestinations(p.plan);
-  return JSON.stringify({
+  writeJson({
     ...targetContext(v), ...(container ? { container } : {}), resolved: p.resolved, refresh: refreshSchedule(spec, p.sources, p.resolved), notes: v.notes,
     owner: ownerPreview(spec, v.nowMs), durationS: spec.durationS, rampS: spec.rampS, force: spec.force, direction: spec.direction,
     effect: spec.measureEffect ? { verify: spec.verifyEffect, targets: selection.destinations, notes: selection.notes } : null, plan: p.plan,
     ...(v.blast ? { blastRadius: v.blast } : {}),
-  }, null, 2) + '\n';
+  }, write);
+}
+
+/** The JSON form as one string (`JSON.stringify(…, null, 2)` and a newline). */
+export function planJson(v: PlanView): string {
+  const out: string[] = [];
+  writePlanJson(v, (t) => { out.push(t); });
+  return out.join('');
 }
 
 export function planText(v: PlanView): string {

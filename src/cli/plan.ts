@@ -4,7 +4,7 @@ import { describeQdisc, isKernelDefault, isOurs, rootOf } from '../tc/parse.js';
 import { prepare } from '../lifecycle/prepare.js';
 import { type BlastSection, blastSection } from '../connections/section.js';
 import type { Action } from './context.js';
-import { planJson, planText } from './plan-output.js';
+import { planText, writePlanJson } from './plan-output.js';
 import { locateTarget, readTargetFlags } from './target-flags.js';
 
 export const plan: Action = async (ctx) => {
@@ -15,22 +15,30 @@ export const plan: Action = async (ctx) => {
   const deps = ctx.depsWithoutSignals(host);
   const { netns } = locateTarget(deps, flags, spec);
   const prepared = await prepare(deps, { spec, netns, container: flags.container });
+  // The root qdisc and the target's sockets are read at once (two read-only execs for a --netns target: the
+  // section no longer adds its exec's whole duration to the wait). The qdisc read starts first and its result
+  // (or error) is taken first, so that a failure is reported as before.
+  const qdiscRead = prepared.netns ? deps.tc.qdiscs(prepared.netns, spec.interface) : undefined;
+  // Handled at once: when the qdisc read fails, the section's own failure must not become an unhandled rejection.
+  qdiscRead?.catch(() => undefined);
+  const blastRead = prepared.netns && spec.blastRadius
+    ? blastSection({ exec: deps.exec, files: deps.files, ...(host.peerNaming ? { catalogApi: host.peerNaming.catalogApi } : {}) }, {
+      target: prepared.netns, spec, plan: prepared.plan, resolved: prepared.resolved, signal: deps.stop.signal,
+      ...(prepared.container && ctx.option('containerId') ? { label: `container ${ctx.option('containerId')?.slice(0, 13) ?? ''} (pid ${prepared.container.pid})` } : {}),
+    })
+    : undefined;
+  blastRead?.catch(() => undefined);
   const notes: string[] = [];
   let root: string | undefined;
-  if (prepared.netns) {
-    const current = rootOf(await deps.tc.qdiscs(prepared.netns, spec.interface));
+  if (qdiscRead) {
+    const current = rootOf(await qdiscRead);
     root = describeQdisc(current);
     if (isOurs(current)) notes.push('inject would be REFUSED: a netchaos tree is already there (netchaos revert removes it)');
     else if (!isKernelDefault(current)) notes.push(spec.force ? 'inject would REPLACE this foreign root qdisc (--force); it is not restored afterwards' : 'inject would be REFUSED: the root qdisc is not a kernel default (use --force to replace it)');
   }
-  let blast: BlastSection | undefined;
-  if (prepared.netns && spec.blastRadius) {
-    blast = await blastSection({ exec: deps.exec, files: deps.files, ...(host.peerNaming ? { catalogApi: host.peerNaming.catalogApi } : {}) }, {
-      target: prepared.netns, spec, plan: prepared.plan, resolved: prepared.resolved, signal: deps.stop.signal,
-      ...(prepared.container && ctx.option('containerId') ? { label: `container ${ctx.option('containerId')?.slice(0, 13) ?? ''} (pid ${prepared.container.pid})` } : {}),
-    });
-  }
+  const blast: BlastSection | undefined = await blastRead;
   const view = { spec, prepared, containerId: ctx.option('containerId'), root, notes, nowMs: deps.clock.now(), blast };
-  ctx.io.stdout(spec.output === 'json' ? planJson(view) : planText(view));
+  if (spec.output === 'json') writePlanJson(view, ctx.io.stdout);
+  else ctx.io.stdout(planText(view));
   return 0;
 };

@@ -62,8 +62,14 @@ const fileInfo = {
   udp6: { proto: 'udp', hexLength: 32 },
 } as const satisfies Record<ProcNetFile, { proto: Proto; hexLength: number }>;
 
+const headerStart = /^\s*sl\s/;
+/** A line with something on it (a test, where `line.trim() !== ''` would copy each of thousands of lines). */
+const notBlank = /\S/;
+
 /** Which table a header line starts: UDP headers end in `ref pointer drops`, IPv6 ones say `remote_address`. */
 export function headerKind(line: string): ProcNetFile | undefined {
+  // Every socket line comes here too (splitTables): those are turned away before any string is made.
+  if (!headerStart.test(line)) return undefined;
   const words = line.trim().split(/\s+/);
   if (words[0] !== 'sl' || words[1] !== 'local_address') return undefined;
   const v6 = words[2] === 'remote_address';
@@ -82,7 +88,7 @@ export function splitTables(text: string): { kind: ProcNetFile; text: string }[]
   for (const line of text.split('\n')) {
     const kind = headerKind(line);
     if (kind) out.push({ kind, lines: [line] });
-    else if (line.trim() === '') continue;
+    else if (!notBlank.test(line)) continue;
     else if (out.length > 0) out[out.length - 1]?.lines.push(line);
     else stray.push(line);
   }
@@ -134,7 +140,7 @@ export function parseProcNet(kind: ProcNetFile, text: string, opts: { endianness
   };
   for (let i = 1; i < lines.length; i++) {
     const line = lines[i] ?? '';
-    if (line.trim() === '') continue;
+    if (!notBlank.test(line)) continue;
     const m = lineRe.exec(line);
     const local = m?.[1] ? decode(m[1]) : undefined;
     const remote = m?.[3] ? decode(m[3]) : undefined;
@@ -148,16 +154,18 @@ export function parseProcNet(kind: ProcNetFile, text: string, opts: { endianness
     }
     // An IPv6 socket talking IPv4 has v4-mapped addresses (decoded as IPv4); a wildcard `::` then means 0.0.0.0.
     const family: IpFamily = isUnspecified(remote.address) ? local.family : remote.family;
-    const wire = (e: { address: string }): string => (family === 4 && e.address === '::' ? '0.0.0.0' : e.address);
     sockets.push({
       proto, family, v6Socket,
-      local: { address: wire(local), port: parseInt(m[2] ?? '', 16) },
-      remote: { address: wire(remote), port: parseInt(m[4] ?? '', 16) },
+      local: { address: wire(family, local.address), port: parseInt(m[2] ?? '', 16) },
+      remote: { address: wire(family, remote.address), port: parseInt(m[4] ?? '', 16) },
       state, inode: Number(m[6]),
     });
   }
   return { sockets, problems };
 }
+
+/** An address as it is on the wire for a socket of this family: an IPv6 socket's `::` talking IPv4 is 0.0.0.0. */
+const wire = (family: IpFamily, address: string): string => (family === 4 && address === '::' ? '0.0.0.0' : address);
 
 export const isUnspecified = (address: string): boolean => address === '0.0.0.0' || address === '::';
 

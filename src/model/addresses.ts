@@ -70,30 +70,35 @@ function parseIPv4(text: string, start: number, end: number): number[] | undefin
   return part === 4 ? [Math.floor(word / 65536), word % 65536] : undefined;
 }
 
-/** Hex groups separated by `:` in text[start, end), at most one `::` overall (checked by the caller); undefined if malformed. */
-function hexGroups(text: string, start: number, end: number, out: number[]): boolean {
-  if (start === end) return true;
+/**
+ * Hex groups separated by `:` in text[start, end) into out[at…], at most `room` of them; the count, or -1 when
+ * malformed (an empty group, more than 4 digits, a character that is not a hex digit, too many groups).
+ */
+function hexGroups(text: string, start: number, end: number, out: number[], at: number, room: number): number {
+  if (start === end) return 0;
   let value = 0;
   let digits = 0;
+  let count = 0;
   for (let i = start; i <= end; i++) {
     const c = i === end ? 58 : text.charCodeAt(i);
     if (c === 58) {
-      if (digits === 0) return false;
-      out.push(value);
+      if (digits === 0 || count === room) return -1;
+      out[at + count++] = value;
       value = 0;
       digits = 0;
       continue;
     }
     const d = c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : c >= 65 && c <= 70 ? c - 55 : -1;
-    if (d < 0 || ++digits > 4) return false;
+    if (d < 0 || ++digits > 4) return -1;
     value = (value << 4) | d;
   }
-  return true;
+  return count;
 }
 
 /**
  * RFC 4291 text: eight groups of 1-4 hex digits, at most one `::` standing for one or more zero groups, and
  * optionally a dotted quad as the last 32 bits (`::ffff:192.0.2.1`). No zone index. Eight 16-bit units, or undefined.
+ * One array, filled in place (a 10,000-address list is parsed in a cold process: every allocation shows).
  */
 function parseIPv6(text: string): number[] | undefined {
   const gap = text.indexOf('::');
@@ -107,19 +112,25 @@ function parseIPv6(text: string): number[] | undefined {
     if (!tail) return undefined;
     end = gap !== -1 && lastColon === gap + 1 ? lastColon + 1 : lastColon;
   }
-  const head: number[] = [];
-  const rest: number[] = [];
-  if (gap === -1) {
-    if (!hexGroups(text, 0, end, head)) return undefined;
-  } else if (!hexGroups(text, 0, gap, head) || !hexGroups(text, gap + 2, Math.max(end, gap + 2), rest)) {
-    return undefined;
-  }
-  if (tail) rest.push(tail[0] ?? 0, tail[1] ?? 0);
-  const zeros = 8 - head.length - rest.length;
-  if (gap === -1 ? zeros !== 0 : zeros < 1) return undefined;
   const units = [0, 0, 0, 0, 0, 0, 0, 0];
-  head.forEach((u, i) => { units[i] = u; });
-  rest.forEach((u, i) => { units[8 - rest.length + i] = u; });
+  const tailCount = tail ? 2 : 0;
+  if (gap === -1) {
+    if (hexGroups(text, 0, end, units, 0, 8 - tailCount) !== 8 - tailCount) return undefined;
+  } else {
+    const head = hexGroups(text, 0, gap, units, 0, 7 - tailCount);
+    if (head < 0) return undefined;
+    // The groups after `::` are read into the end of the array, then moved right after the zeros.
+    const restEnd = Math.max(end, gap + 2);
+    const rest = hexGroups(text, gap + 2, restEnd, units, head, 7 - tailCount - head);
+    if (rest < 0) return undefined;
+    const to = 8 - tailCount - rest;
+    for (let k = rest - 1; k >= 0; k--) units[to + k] = units[head + k] ?? 0;
+    for (let k = head; k < to; k++) units[k] = 0;
+  }
+  if (tail) {
+    units[6] = tail[0] ?? 0;
+    units[7] = tail[1] ?? 0;
+  }
   return units;
 }
 
@@ -128,12 +139,20 @@ export function formatAddress(family: IpFamily, units: AddressUnits): string {
   const u = (i: number): number => units[i] ?? 0;
   if (family === 4) return `${u(0) >> 8}.${u(0) & 255}.${u(1) >> 8}.${u(1) & 255}`;
   const { at, length } = longestZeroRun(units);
-  const groups = units.map((x) => x.toString(16));
-  if (at === -1) return groups.join(':');
-  // `a:b::c`, `::c`, `a::`, `::` as one join (one flat string).
-  const left = groups.slice(0, at);
-  const right = groups.slice(at + length);
-  return [...left, ...(left.length === 0 ? [''] : []), '', ...(right.length === 0 ? [''] : []), ...right].join(':');
+  // `a:b::c`, `::c`, `a::`, `::` as one join (one flat string): the groups, with the run of zeros as one empty
+  // part (and one more at either end, for the `::` there).
+  const parts: string[] = [];
+  for (let i = 0; i < 8; i++) {
+    if (i === at) {
+      if (i === 0) parts.push('');
+      parts.push('');
+      if (i + length === 8) parts.push('');
+      i += length - 1;
+    } else {
+      parts.push(u(i).toString(16));
+    }
+  }
+  return parts.join(':');
 }
 
 /** RFC 5952's `::`: the longest run of two or more zero groups, the first on a tie; at -1 when there is none. */
@@ -234,7 +253,7 @@ export function parseCidr(variable: string, raw: string): Cidr {
       throw new UsageError(variable, `${show(raw)}: an IPv${family} prefix length must be 0-${bits}`);
     }
   }
-  if (family === 6 && prefix === 128 && units.slice(0, 5).every((u) => u === 0)) {
+  if (family === 6 && prefix === 128 && units[0] === 0 && units[1] === 0 && units[2] === 0 && units[3] === 0 && units[4] === 0) {
     const v4 = `${(units[6] ?? 0) >> 8}.${(units[6] ?? 0) & 255}.${(units[7] ?? 0) >> 8}.${(units[7] ?? 0) & 255}`;
     // `::ffff:a.b.c.d` is the IPv4 host the packets really go to (as IPv4): a u32 match on the IPv6 form never matches.
     if (units[5] === 0xffff) return { family: 4, address: v4, prefix: 32 };

@@ -279,6 +279,9 @@ const withHandles = (e: RawEntry, handles: readonly string[]): Entry => ({
   group: e.group, family: e.family, cidr: e.cidr, dport: e.dport, sport: e.sport, action: e.action, band: e.band, handles,
 });
 
+/** No ports (one shared array, not a new one per entry and loop). */
+const NONE: readonly number[] = Object.freeze([]);
+
 /**
  * The filter entries one group needs: its port exclusions, then its matches. `discovered` addresses (hostnames,
  * pods, Services) are not merged into networks, so that a refresh can add or delete each one alone.
@@ -287,11 +290,11 @@ function groupEntries(g: FaultGroup, destinations: readonly DestinationItem[], b
   const out: RawEntry[] = [];
   const emit = (family: IpFamily | 'all', cidr: Cidr | undefined, units: AddressUnits | undefined, dports: PortFilter, sports: PortFilter): void => {
     const group = g.name;
-    for (const p of dports.mode === 'except' ? dports.ports : []) out.push({ group, family, cidr, dport: p, sport: undefined, action: 'bypass', band: BYPASS_BAND, units });
-    for (const p of sports.mode === 'except' ? sports.ports : []) out.push({ group, family, cidr, dport: undefined, sport: p, action: 'bypass', band: BYPASS_BAND, units });
+    for (const p of dports.mode === 'except' ? dports.ports : NONE) out.push({ group, family, cidr, dport: p, sport: undefined, action: 'bypass', band: BYPASS_BAND, units });
+    for (const p of sports.mode === 'except' ? sports.ports : NONE) out.push({ group, family, cidr, dport: undefined, sport: p, action: 'bypass', band: BYPASS_BAND, units });
     let positive = false;
-    for (const p of dports.mode === 'only' ? dports.ports : []) { out.push({ group, family, cidr, dport: p, sport: undefined, action: 'fault', band, units }); positive = true; }
-    for (const p of sports.mode === 'only' ? sports.ports : []) { out.push({ group, family, cidr, dport: undefined, sport: p, action: 'fault', band, units }); positive = true; }
+    for (const p of dports.mode === 'only' ? dports.ports : NONE) { out.push({ group, family, cidr, dport: p, sport: undefined, action: 'fault', band, units }); positive = true; }
+    for (const p of sports.mode === 'only' ? sports.ports : NONE) { out.push({ group, family, cidr, dport: undefined, sport: p, action: 'fault', band, units }); positive = true; }
     if (!positive) out.push({ group, family, cidr, dport: undefined, sport: undefined, action: 'fault', band, units });
   };
   if (destinations.length + discovered.length === 0) {
@@ -421,11 +424,6 @@ function compareEntries(a: RawEntry, b: RawEntry): number {
   return (a.dport ?? 0) - (b.dport ?? 0) || (a.sport ?? 0) - (b.sport ?? 0);
 }
 
-/** The last-byte buckets a network covers (/32: one; /25: 128): the first one and how many. */
-function bucketsOf(c: Cidr, units: AddressUnits): { first: number; count: number } {
-  return { first: (units[units.length - 1] ?? 0) & 0xff, count: 2 ** (familyInfo[c.family].bits - c.prefix) };
-}
-
 /** How a refreshed plan places its entries: against the live tree (`previous`), ids spread to leave room. */
 interface Placement {
   readonly previous: Plan | undefined;
@@ -459,8 +457,9 @@ function placeFamily(
   };
   entries.forEach((e, i) => {
     if (useHash && hashable(e) && e.cidr && e.units) {
-      const { first, count } = bucketsOf(e.cidr, e.units);
-      for (let b = first; b < first + count; b++) join(b, i);
+      const first = (e.units[e.units.length - 1] ?? 0) & 0xff;
+      const last = first + 2 ** (f.bits - e.cidr.prefix);
+      for (let b = first; b < last; b++) join(b, i);
     } else {
       join(LINEAR, i);
     }
@@ -472,7 +471,7 @@ function placeFamily(
     if (list.length > MAX_NODES) {
       throw new PlanError('DESTINATION_IPS', `more than ${MAX_NODES} IPv${family} filter entries land in one u32 table (${slotText(slot)}); merge destinations into CIDRs`);
     }
-    const inSlot = list.flatMap((i) => entries[i] ?? []);
+    const inSlot = list.map((i) => entries[i]).filter((e) => e !== undefined);
     const prefix = slotText(slot);
     const kept = (k: number): number | undefined => {
       const m = inSlot[k];

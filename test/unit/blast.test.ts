@@ -14,7 +14,7 @@ import { plan } from '../../src/tc/plan.ts';
 import { type BlastRadius, type PeerRow, blastRadius, namedDependencies } from '../../src/connections/blast.ts';
 import type { Catalog } from '../../src/connections/catalog.ts';
 import { depsReport, formatBlastRadius, formatDeps } from '../../src/connections/format.ts';
-import { groupSockets } from '../../src/connections/group.ts';
+import { groupSockets, stateCounts } from '../../src/connections/group.ts';
 import { namePeers } from '../../src/connections/names.ts';
 import { type Socket, mergeTables, parseProcNet, procNetFiles } from '../../src/connections/procnet.ts';
 import { collectBlastRadius, collectDeps } from '../../src/connections/collect.ts';
@@ -46,6 +46,12 @@ describe('grouping the recorded sockets', () => {
     ]);
     assert.deepEqual(recorded.ownAddresses, ['127.0.0.1', '192.0.2.10', '198.51.100.10', '2001:db8::10']);
     assert.equal(recorded.total, 21);
+  });
+  test('socket states: the most frequent first, ties in name order (CLOSE-WAIT before CLOSING, FIN-WAIT-1 before FIN-WAIT-2)', () => {
+    const states: Socket['state'][] = ['TIME-WAIT', 'CLOSING', 'ESTAB', 'CLOSE-WAIT', 'BOUND-INACTIVE', 'ESTAB', 'SYN-SENT', 'FIN-WAIT-1', 'FIN-WAIT-2', 'LAST-ACK'];
+    assert.deepEqual(stateCounts(states.map((st, i) => sock('192.0.2.11', 80, 40000 + i, st))).map((c) => `${c.state} ${c.count}`), [
+      'ESTAB 2', 'BOUND-INACTIVE 1', 'CLOSE-WAIT 1', 'CLOSING 1', 'FIN-WAIT-1 1', 'FIN-WAIT-2 1', 'LAST-ACK 1', 'SYN-SENT 1', 'TIME-WAIT 1',
+    ]);
   });
 });
 

@@ -84,6 +84,28 @@ describe('values', () => {
     const s = spec({ DESTINATION_IPS: '192.0.2.1', DESTINATION_IPS_FILE: '/d.txt' }, { '/d.txt': '# deps\n198.51.100.7|53\n\n2001:db8::7 # v6\n' });
     assert.deepEqual(s.groups[0]?.destinations.map((d) => d.cidr.address), ['192.0.2.1', '198.51.100.7', '2001:db8::7']);
   });
+  test('DESTINATION_IPS_FILE: CRLF lines, whitespace and control characters in comments are fine; one elsewhere names its line', () => {
+    const file = (text: string) => spec({ DESTINATION_IPS_FILE: '/d.txt' }, { '/d.txt': text }).groups[0]?.destinations.map((d) => `${d.cidr.address}/${d.cidr.prefix}|${d.ports.join('|')}`);
+    const expected = ['198.51.100.7/32|53', '2001:db8::7/128|', '192.0.2.0/24|'];
+    assert.deepEqual(file('# deps\r\n198.51.100.7|53\r\n\r\n2001:db8::7 # v6\r\n192.0.2.0/24\r\n'), expected);
+    assert.deepEqual(file('\t198.51.100.7 | 53 \n # a tab\there; and a \u0001\n2001:DB8:0::7\t# v6 ;\n192.0.2.0/24\r'), expected);
+    const refused = (text: string, re: RegExp): void => {
+      try {
+        spec({ DESTINATION_IPS_FILE: '/d.txt' }, { '/d.txt': text });
+      } catch (error) {
+        assert.ok(error instanceof UsageErrors);
+        assert.match(error.errors.map((e) => e.message).join('\n'), re);
+        return;
+      }
+      assert.fail(`accepted ${JSON.stringify(text)}`);
+    };
+    refused('192.0.2.1\n192.0.2.2\t|53\n', /DESTINATION_IPS_FILE \/d\.txt:2: control character U\+0009/);
+    refused('192.0.2.1\n192.0.2.2;192.0.2.3\n', /DESTINATION_IPS_FILE \/d\.txt:2: ";" is not allowed/);
+    refused('192.0.2.1\r192.0.2.2\n', /DESTINATION_IPS_FILE \/d\.txt:1: control character U\+000d/);
+    refused('192.0.2.1\n\n192.0.2.300\n', /DESTINATION_IPS_FILE \/d\.txt:3: "192\.0\.2\.300" is not an IPv4/);
+    refused('192.0.2.1\n192.0.2.7/24\n', /DESTINATION_IPS_FILE \/d\.txt:2: "192\.0\.2\.7\/24" has host bits set/);
+    refused('192.0.2.1,,192.0.2.2\n', /DESTINATION_IPS_FILE \/d\.txt:1: empty item/);
+  });
 });
 
 describe('UNRESOLVED_HOSTS', () => {

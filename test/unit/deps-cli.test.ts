@@ -126,4 +126,17 @@ describe('netchaos plan: the blast radius', () => {
     assert.equal(gone.code, 0, gone.stderr);
     assert.match(gone.stdout, /Blast radius of pid 999: not available: cannot read \/proc\/999\/net\/tcp/);
   });
+
+  test('the sockets are read while the root qdisc is: a failed qdisc read is the error reported, as before the section ran alongside', async () => {
+    const ns = new FakeNetns();
+    const r = await cli(['plan', '--pid', '4242', '--interface', 'eth9', '--destination-ips', '192.0.2.11'], {}, { ns });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /interface "eth9" does not exist in pid 4242/);
+    assert.doesNotMatch(r.stdout, /Blast radius/);
+    assert.deepEqual(ns.calls.map((c) => c.op), ['qdiscs']);
+    // The same with no socket table to read (both reads fail): still the qdisc's error, and nothing left unhandled.
+    const both = await cli(['plan', '--pid', '999', '--interface', 'eth9', '--destination-ips', '192.0.2.11'], {}, { ns: new FakeNetns() });
+    assert.equal(both.code, 1);
+    assert.match(both.stderr, /interface "eth9" does not exist in pid 999/);
+  });
 });

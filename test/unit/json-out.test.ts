@@ -1,0 +1,49 @@
+import { test, describe } from 'node:test';
+import assert from 'node:assert/strict';
+import { writeJson } from '../../src/model/json-out.ts';
+import { buildSpec } from '../../src/config/spec.ts';
+import type { VariableName } from '../../src/config/vars.ts';
+import { plan } from '../../src/tc/plan.ts';
+
+/** The pieces writeJson hands on, and their text. */
+function pieces(value: unknown, options: { longArray?: number; chunkChars?: number } = {}): { text: string; count: number; largest: number } {
+  const out: string[] = [];
+  writeJson(value, (t) => { out.push(t); }, options);
+  return { text: out.join(''), count: out.length, largest: Math.max(...out.map((t) => t.length)) };
+}
+const expected = (v: unknown): string => `${JSON.stringify(v, null, 2)}\n`;
+
+describe('writeJson: JSON.stringify(value, null, 2) + newline, in pieces', () => {
+  test('the same text for every kind of value, nested, with long arrays written element by element', () => {
+    const long = Array.from({ length: 9 }, (_, i) => ({ i, s: `a"b\\c\n${i}`, nested: { deep: [i, [i], {}], empty: [] }, gone: undefined, f: () => i }));
+    const values: unknown[] = [
+      {}, [], { a: [] }, { a: {} }, [undefined, () => 1, Symbol('x'), null], 'text', 42, null, true,
+      { a: 1, b: undefined, c: 'x', d: [1, 2, 3], e: { f: { g: { h: { i: [1, { j: 2 }] } } } } },
+      { list: long, other: { list: long, n: -0.5e-7, when: new Date(0), big: Number.MAX_SAFE_INTEGER } },
+      long, [long, long], Object.assign(Object.create(null) as object, { x: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] }),
+      { toJSON: () => ({ replaced: [1, 2, 3, 4, 5, 6, 7, 8, 9, 10] }) },
+      { s: new String('boxed'), n: new Number(3), arr: [new Date(1)] },
+      Array.from({ length: 12 }, (_, i) => (i % 3 === 0 ? undefined : i % 3 === 1 ? [i, [i, [i]]] : `x${i}`)),
+    ];
+    for (const v of values) {
+      for (const longArray of [0, 2, 8, 64]) {
+        assert.equal(pieces(v, { longArray, chunkChars: 7 }).text, expected(v), `${JSON.stringify(v)} (longArray ${longArray})`);
+      }
+    }
+  });
+
+  test('a 10,001-destination plan: the same text as JSON.stringify, in pieces of about 64 KB', () => {
+    // Every other address: no two merge into a network.
+    const list = Array.from({ length: 10_000 }, (_, k) => { const i = 2 * k; return `198.${18 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`; });
+    const text = ['192.0.2.11', ...list, '2001:db8::1|443', '2001:db8:1::/48'].join('\n');
+    const vars: Partial<Record<VariableName, string>> = { DESTINATION_IPS_FILE: '/list', NETWORK_LATENCY: '100' };
+    const spec = buildSpec({ get: (n) => (vars[n] === undefined ? undefined : { value: vars[n], label: n }), readFile: () => text });
+    const p = plan(spec);
+    const view = { plan: p, notes: [], resolved: [] };
+    const out = pieces(view);
+    assert.equal(out.text, expected(view));
+    assert.ok(out.text.length > 2_000_000, `${out.text.length} characters`);
+    assert.ok(out.count >= 30, `${out.count} pieces`);
+    assert.ok(out.largest < 70_000, `largest piece ${out.largest} characters`);
+  });
+});
