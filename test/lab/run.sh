@@ -70,7 +70,7 @@ echo "lab: booting VM (kernel $KVER, TCG emulation) for $(basename "$script"); o
 # No KVM on purpose: a KVM guest hangs on these machines. -nic none: the VM
 # has no network device; all traffic stays inside its namespaces.
 timeout -k 10 "$timeout_s" qemu-system-x86_64 \
-    -accel tcg -cpu max -m "${NCLAB_MEM:-2G}" -smp "${NCLAB_SMP:-2}" \
+    -accel tcg,thread=multi -cpu max -m "${NCLAB_MEM:-2G}" -smp "${NCLAB_SMP:-2}" \
     -nographic -no-reboot -nic none \
     -kernel "$KERNEL" -initrd "$INITRD" \
     -append "console=ttyS0 quiet panic=-1 nclab.job=$out/job.sh" \
