@@ -5,7 +5,7 @@
 # `netchaos sweep`, which scans every namespace and removes expired trees (deadman, safety-more).
 # Within a lane the files run one at a time (one `node --test` each: a start/end line per file with its time).
 # Each lane's report is written to $NCLAB_OUT/lane-<ns>.log and printed whole when the lane ends.
-# Arguments go to every `node --test` (e.g. --test-name-pattern).
+# Arguments go to every `node --test` (e.g. --test-name-pattern); NCLAB_FILES=<name>,… runs only these files.
 set -u
 T0=$(date +%s)
 stamp() { echo "lab-time: +$(( $(date +%s) - T0 )) s $*"; }
@@ -17,6 +17,8 @@ lane() {
   local log="$NCLAB_OUT/lane-$ns.log" rc=0 r t f
   : > "$log"
   for f in "$@"; do
+    # NCLAB_FILES=lab,litmus: only these files (a --test-name-pattern still runs every file's before hook).
+    [[ -z "${NCLAB_FILES:-}" || ",${NCLAB_FILES}," == *",${f%.test.mjs},"* ]] || continue
     t=$(date +%s)
     echo "lab-time: +$(( t - T0 )) s lane $ns: start $f" >> "$log"
     NCLAB_APP_NS="$ns" node --test --test-reporter=spec --test-concurrency=1 --test-timeout=900000 "${ARGS[@]}" \
