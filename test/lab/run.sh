@@ -14,7 +14,7 @@
 # the exit code is the guest script's, or 124 on timeout / 125 when the VM
 # never reported one.
 #
-# Knobs: NCLAB_TIMEOUT (s, default 3000: at least twice the suite's measured 1336 s with 41 scenarios on a loaded 2-core machine, 2026-11-30), NCLAB_MEM (default 2G),
+# Knobs: NCLAB_TIMEOUT (s, default 3600: at least twice the suite's measured 1607 s with 46 scenarios on a loaded 2-core machine, fresh clone, 2026-12-01), NCLAB_MEM (default 2G),
 #        NCLAB_SMP (default 2), NETCHAOS_LAB_CACHE (kernel+initramfs cache).
 set -uo pipefail
 
@@ -55,7 +55,7 @@ esac
   echo
 } > "$out/job.sh"
 
-timeout_s="${NCLAB_TIMEOUT:-3000}"
+timeout_s="${NCLAB_TIMEOUT:-3600}"
 # One VM at a time on this machine: two emulated VMs on two cores make every timing meaningless.
 exec 9>/var/lock/netchaos-lab-vm.lock
 if ! flock -n 9; then
@@ -70,7 +70,7 @@ echo "lab: booting VM (kernel $KVER, TCG emulation) for $(basename "$script"); o
 # No KVM on purpose: a KVM guest hangs on these machines. -nic none: the VM
 # has no network device; all traffic stays inside its namespaces.
 timeout -k 10 "$timeout_s" qemu-system-x86_64 \
-    -accel tcg -cpu max -m "${NCLAB_MEM:-2G}" -smp "${NCLAB_SMP:-2}" \
+    -accel tcg,thread=multi -cpu max -m "${NCLAB_MEM:-2G}" -smp "${NCLAB_SMP:-2}" \
     -nographic -no-reboot -nic none \
     -kernel "$KERNEL" -initrd "$INITRD" \
     -append "console=ttyS0 quiet panic=-1 nclab.job=$out/job.sh" \

@@ -9,6 +9,7 @@ import path from 'node:path';
 import {
   DEPS, OUT, CLI, GUEST_DIR, ensureLab, cliExists, tcState, hasOurTree, tc, run, startInject, cli, resetApp, sleep, check, show,
   waitFor,
+  APP,
 } from './lib.mjs';
 
 const B = DEPS.B;
@@ -62,17 +63,17 @@ before(() => {
 
 // ---------------------------------------------------------------------------
 test('20. SIGKILL of the runner mid-run: the process dead-man removes the tree by deadline + a few s, nobody calls revert', async (t) => {
-  const before0 = tcState('app');
+  const before0 = tcState(APP.ns);
   let h;
   try {
     h = await startInject(['--pid', String(PID)], { env: { NETWORK_LATENCY: String(LAT), DESTINATION_IPS: B.v4, TOTAL_CHAOS_DURATION: '10', DEADMAN: 'process', DEADMAN_GRACE: '2' } });
     check(h.applied, 'our tree never appeared', h.output);
-    const m = marker('app');
-    check(m !== null, 'the tree must carry an owner marker', tc('app', ['filter', 'show', 'dev', 'eth0']).stdout.slice(0, 2000));
+    const m = marker(APP.ns);
+    check(m !== null, 'the tree must carry an owner marker', tc(APP.ns, ['filter', 'show', 'dev', 'eth0']).stdout.slice(0, 2000));
     const killedAt = Date.now();
     await h.stop('SIGKILL');
-    const afterKill = hasOurTree('app');
-    const waited = await waitFor(() => !safe(() => hasOurTree('app')), (m.deadlineS * 1000 - Date.now()) + 20000, 100);
+    const afterKill = hasOurTree(APP.ns);
+    const waited = await waitFor(() => !safe(() => hasOurTree(APP.ns)), (m.deadlineS * 1000 - Date.now()) + 20000, 100);
     const goneAt = Date.now();
     const vsDeadlineMs = goneAt - m.deadlineS * 1000;
     const logFile = path.join('/tmp', `netchaos-watchdog-${m.runId}-1.log`);
@@ -83,10 +84,10 @@ test('20. SIGKILL of the runner mid-run: the process dead-man removes the tree b
     check(waited !== null, 'the tree must be gone by deadline + 20 s', { log: tail(log) });
     check(vsDeadlineMs >= -1000, 'the dead-man must not remove the tree before its deadline', { vsDeadlineMs });
     check(vsDeadlineMs <= 6000, 'the tree must be gone within 6 s after the deadline', { vsDeadlineMs });
-    assert.deepEqual(tcState('app'), before0, 'state after the dead-man must equal the state before');
+    assert.deepEqual(tcState(APP.ns), before0, 'state after the dead-man must equal the state before');
   } finally {
     if (h) await h.stop('SIGKILL', 2000);
-    if (safe(() => hasOurTree('app'))) resetApp('app');
+    if (safe(() => hasOurTree(APP.ns))) resetApp(APP.ns);
   }
 });
 
@@ -100,59 +101,59 @@ test('21. `netchaos sweep` leaves a live run and an unmarked prio 4e43: alone, a
     assert.equal(tc(ns, ['qdisc', 'add', 'dev', 'eth0', 'root', 'handle', '4e43:', 'prio', 'bands', '4']).code, 0);
     h = await startInject(['--pid', String(PID)], { env: { NETWORK_LATENCY: String(LAT), DESTINATION_IPS: B.v4, TOTAL_CHAOS_DURATION: '600', DEADMAN: 'off' } });
     check(h.applied, 'our tree never appeared', h.output);
-    const s1 = tcState('app');
+    const s1 = tcState(APP.ns);
     const foreign1 = tcState(ns);
     const r = cli(['sweep']);
     const rj = cli(['sweep', '--output', 'json']);
     show(t, 'sweep output', { code: r.code, ms: Math.round(r.ms), stdout: tail(r.stdout, 1500), stderr: tail(r.stderr, 300) });
     const report = JSON.parse(rj.stdout);
-    const app = report.trees.find((x) => x.interface === 'eth0' && x.namespace === 'netns app');
+    const app = report.trees.find((x) => x.interface === 'eth0' && x.namespace === `netns ${APP.ns}`);
     const other = report.trees.find((x) => x.namespace === `netns ${ns}`);
     check(r.code === 0, 'sweep exits 0', outputOf(r));
     check(app?.status === 'live', 'the live run in app is reported live', report.trees);
     check(other?.status === 'unmarked', 'the prio 4e43: without a marker is reported unmarked', report.trees);
-    assert.deepEqual(tcState('app'), s1, 'the live tree must be untouched');
+    assert.deepEqual(tcState(APP.ns), s1, 'the live tree must be untouched');
     assert.deepEqual(tcState(ns), foreign1, 'the unmarked tree must be untouched');
     check(h.child.exitCode === null, 'the run must still be active', h.output);
     const stop = await h.stop('SIGTERM');
-    check(stop.code === 143 && !hasOurTree('app'), 'the run still reverts normally', outputOf(stop));
+    check(stop.code === 143 && !hasOurTree(APP.ns), 'the run still reverts normally', outputOf(stop));
   } finally {
     if (h) await h.stop('SIGKILL', 2000);
-    if (safe(() => hasOurTree('app'))) resetApp('app');
+    if (safe(() => hasOurTree(APP.ns))) resetApp(APP.ns);
     run('ip', ['netns', 'del', ns]);
   }
 });
 
 test('22. DEADMAN=off, runner SIGKILLed: the tree stays past its deadline; `netchaos sweep` removes it; a second sweep finds nothing', async (t) => {
-  const before0 = tcState('app');
+  const before0 = tcState(APP.ns);
   let h;
   try {
     h = await startInject(['--pid', String(PID)], { env: { NETWORK_LATENCY: String(LAT), DESTINATION_IPS: B.v4, TOTAL_CHAOS_DURATION: '6', DEADMAN: 'off', DEADMAN_GRACE: '1' } });
     check(h.applied, 'our tree never appeared', h.output);
-    const m = marker('app');
+    const m = marker(APP.ns);
     await h.stop('SIGKILL');
     await sleep(Math.max(0, m.deadlineS * 1000 - Date.now()) + 1500);
-    const stillThere = hasOurTree('app');
+    const stillThere = hasOurTree(APP.ns);
     const r1 = cli(['sweep']);
-    const after1 = tcState('app');
+    const after1 = tcState(APP.ns);
     const r2 = cli(['sweep']);
     show(t, 'sweeps', { deadline: new Date(m.deadlineS * 1000).toISOString(), stillThereAfterDeadline: stillThere, first: { code: r1.code, ms: Math.round(r1.ms), stdout: tail(r1.stdout, 900) }, second: { code: r2.code, stdout: tail(r2.stdout, 400) } });
     check(stillThere, 'with DEADMAN=off nothing removes the tree by itself', {});
-    check(r1.code === 0 && /REMOVED\s+eth0 in netns app/.test(r1.stdout), 'the first sweep removes the expired tree in app', outputOf(r1));
+    check(r1.code === 0 && new RegExp(`REMOVED\\s+eth0 in netns ${APP.ns}\\b`).test(r1.stdout), 'the first sweep removes the expired tree in app', outputOf(r1));
     assert.deepEqual(after1, before0, 'state after the sweep must equal the state before the run');
     check(r2.code === 0 && !/REMOVED/.test(r2.stdout), 'a second sweep removes nothing and exits 0', outputOf(r2));
   } finally {
     if (h) await h.stop('SIGKILL', 2000);
-    if (safe(() => hasOurTree('app'))) resetApp('app');
+    if (safe(() => hasOurTree(APP.ns))) resetApp(APP.ns);
   }
 });
 
 test('23. the systemd dead-man\'s commands (run here in systemd\'s order, no systemd in the VM): this run\'s tree removed, another run\'s left; DEADMAN=systemd without systemd refuses before any change', async (t) => {
-  const s0 = tcState('app');
+  const s0 = tcState(APP.ns);
   const r0 = cli(['inject', '--pid', String(PID)], { env: { NETWORK_LATENCY: String(LAT), DESTINATION_IPS: B.v4, TOTAL_CHAOS_DURATION: '5', DEADMAN: 'systemd' } });
   show(t, 'DEADMAN=systemd here', { code: r0.code, stderr: tail(r0.stderr, 400) });
   check(r0.code === 1 && /systemd dead-man/.test(r0.stderr), 'DEADMAN=systemd that cannot be armed exits 1', outputOf(r0));
-  assert.deepEqual(tcState('app'), s0, 'nothing was changed');
+  assert.deepEqual(tcState(APP.ns), s0, 'nothing was changed');
 
   /** ExecStartPre= in order (stdout of all to the marker file, like StandardOutput=file:), stop at the first failure, then ExecStart=, then ExecStopPost=. */
   const runUnit = (cmds) => {
@@ -169,7 +170,7 @@ test('23. the systemd dead-man\'s commands (run here in systemd\'s order, no sys
     return { deleted: m.code === 0, steps };
   };
   const unitFor = (runId, deadlineS, nsId) => {
-    const r = cli(['deadman-unit', '--run-id', runId, '--netns-id', nsId, '--deadline', String(deadlineS), '--interface', 'eth0', '--path', '/run/netns/app']);
+    const r = cli(['deadman-unit', '--run-id', runId, '--netns-id', nsId, '--deadline', String(deadlineS), '--interface', 'eth0', '--path', `/run/netns/${APP.ns}`]);
     assert.equal(r.code, 0, r.stderr);
     return JSON.parse(r.stdout);
   };
@@ -177,25 +178,25 @@ test('23. the systemd dead-man\'s commands (run here in systemd\'s order, no sys
   try {
     h = await startInject(['--pid', String(PID)], { env: { NETWORK_LATENCY: String(LAT), DESTINATION_IPS: B.v4, TOTAL_CHAOS_DURATION: '600', DEADMAN: 'off' } });
     check(h.applied, 'our tree never appeared', h.output);
-    const m = marker('app');
+    const m = marker(APP.ns);
     const nsId = run('readlink', [`/proc/${PID}/ns/net`]).stdout.trim();
     const other = unitFor('0123456789abcdef', m.deadlineS, nsId);
     const otherRun = runUnit(other.commands);
-    const treeAfterOther = hasOurTree('app');
+    const treeAfterOther = hasOurTree(APP.ns);
     const mine = unitFor(m.runId, m.deadlineS, nsId);
     const mineRun = runUnit(mine.commands);
     show(t, 'systemd-run argv (this run)', mine.nsenter);
     show(t, 'unit of another run', otherRun);
     show(t, 'unit of this run', mineRun);
     check(!otherRun.deleted && treeAfterOther, 'the unit of another run must leave the tree', otherRun);
-    check(mineRun.deleted && !hasOurTree('app'), 'the unit of this run must remove it', mineRun);
+    check(mineRun.deleted && !hasOurTree(APP.ns), 'the unit of this run must remove it', mineRun);
     check(mine.nsenter.slice(0, 8).join(' ') === '-t 1 -m -u -i -n -p --' && mine.nsenter[8] === 'systemd-run', 'armed through nsenter -t 1 … systemd-run', mine.nsenter);
     const stop = await h.stop('SIGTERM');
     show(t, 'runner after its tree was removed under it', { code: stop.code, stderr: tail(stop.stderr, 300) });
     check(stop.code === 143, 'the runner still ends cleanly (nothing left to revert)', outputOf(stop));
   } finally {
     if (h) await h.stop('SIGKILL', 2000);
-    if (safe(() => hasOurTree('app'))) resetApp('app');
+    if (safe(() => hasOurTree(APP.ns))) resetApp(APP.ns);
   }
 });
 

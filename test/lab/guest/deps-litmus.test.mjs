@@ -9,18 +9,13 @@
 // The outputs are kept in $NCLAB_OUT/deps-61-*.txt (the README quotes them).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DEPS, OUT, CLI, GUEST_DIR, REPO, ensureLab, cliExists, cli, run, mustRun, hasOurTree, sleep, record } from './lib.mjs';
+import { DEPS, OUT, CLI, ensureLab, cliExists, cli, hasOurTree, record, LITMUS_SOCKET, startDepsApp } from './lib.mjs';
 
-const DNS = '192.0.2.1';
-const HOSTS = path.join(OUT, 'deps61-hosts');
-const RESOLV = path.join(OUT, 'deps61-resolv.conf');
 const PORT = 8080;
 
-let dnsmasq;
-let holder;
+let lab;
 let double;
 let dir;
 let PID;
@@ -28,50 +23,23 @@ let PID;
 before(async () => {
   assert.ok(cliExists(), `${CLI} is missing`);
   ensureLab();
-  mustRun('ip', ['addr', 'add', `${DNS}/24`, 'dev', 'br0']);
-  writeFileSync(HOSTS, `${DEPS.C.v4} c.lab.test\n${DEPS.D.v4} d.lab.test\n`);
-  writeFileSync(RESOLV, `nameserver ${DNS}\nsearch lab.test\noptions timeout:1 attempts:2\n`);
-  dnsmasq = spawn('dnsmasq', ['--keep-in-foreground', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', `--addn-hosts=${HOSTS}`,
-    '--bind-interfaces', `--listen-address=${DNS}`, '--port=53', '--user=root', '--pid-file=', `--log-facility=${path.join(OUT, 'deps61-dnsmasq.log')}`], { stdio: 'ignore' });
-  const ready = path.join(OUT, 'deps61-ready');
-  run('rm', ['-f', ready]);
-  holder = spawn('ip', ['netns', 'exec', 'app', 'unshare', '-m', '--propagation', 'private', 'sh', '-c',
-    'mount --bind "$1" /etc/resolv.conf && shift && exec node "$@"', 'sh', RESOLV, path.join(GUEST_DIR, 'hold-conns.mjs'), '--max-seconds', '600', '--ready', ready,
-    `tcp:${DEPS.B.v4}:${PORT}`, `tcp:${DEPS.C.v4}:${PORT}`, `tcp:${DEPS.D.v4}:${PORT}`], { stdio: 'ignore', detached: true });
-  PID = holder.pid;
-  for (let i = 0; i < 300; i++) {
-    try { if (readFileSync(ready, 'utf8').includes('ready')) break; } catch { /* not yet */ }
-    await sleep(100);
-  }
-  assert.match(readFileSync(ready, 'utf8'), /ready/, 'hold-conns connected to B, C and D');
-  dir = mkdtempSync(path.join(OUT, 'deps61-'));
-  double = spawn('node', ['--import', 'tsx', path.join(GUEST_DIR, 'kube-double-server.ts'), dir, String(PID)], { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise((resolve, reject) => {
-    let out = '';
-    double.stdout.on('data', (c) => { out += c; if (out.includes('READY')) resolve(); });
-    double.on('exit', (code) => reject(new Error(`the API double exited with ${code} before it was ready`)));
-  });
+  lab = await startDepsApp('deps61', { port: PORT });
+  ({ pid: PID, dir, api: double } = lab);
 });
 
 after(async () => {
-  try { process.kill(-holder.pid, 'SIGTERM'); } catch { /* gone */ }
-  dnsmasq?.kill('SIGTERM');
-  if (double && double.exitCode === null) {
-    double.kill('SIGTERM');
-    await new Promise((resolve) => double.on('exit', resolve));
-  }
-  run('ip', ['addr', 'del', `${DNS}/24`, 'dev', 'br0']);
+  await lab?.stop();
 });
 
 test('61. deps in Litmus mode (TARGETS, NODE_NAME; API double, fake crictl): the pod found, its connections to B (service shop/b), C and D (reverse DNS) named', async () => {
   const env = {
     KUBECONFIG: path.join(dir, 'kubeconfig'), PATH: `${path.join(dir, 'bin')}:${process.env.PATH}`,
-    TARGETS: 'deployment:shop:[app=frontend]', NODE_NAME: 'lab-node', CONTAINER_RUNTIME: 'auto', SOCKET_PATH: '/run/nclab-litmus/containerd.sock',
+    TARGETS: 'deployment:shop:[app=frontend]', NODE_NAME: 'lab-node', CONTAINER_RUNTIME: 'auto', SOCKET_PATH: LITMUS_SOCKET,
   };
   const deps = cli(['deps'], { env });
   writeFileSync(path.join(OUT, 'deps-61-deps.txt'), deps.stdout);
   const json = cli(['deps', '--output', 'json'], { env });
-  double.kill('SIGTERM');
+  const state = await double.stop();
   const measured = { depsMs: Math.round(deps.ms), jsonMs: Math.round(json.ms) };
   record('61. deps in Litmus mode', measured);
   const msg = `\n--- deps:\n${deps.stdout}${deps.stderr}\n--- json stderr:\n${json.stderr}`;
@@ -90,7 +58,5 @@ test('61. deps in Litmus mode (TARGETS, NODE_NAME; API double, fake crictl): the
   assert.equal(named[DEPS.C.v4]?.name, 'c.lab.test', msg);
   assert.equal(named[DEPS.D.v4]?.name, 'd.lab.test', msg);
   assert.ok(!hasOurTree(), 'deps changes nothing');
-  if (double.exitCode === null) await new Promise((resolve) => double.on('exit', resolve));
-  const state = JSON.parse(readFileSync(path.join(dir, 'api-state.json'), 'utf8'));
   assert.deepEqual(state.refusals, [], `requests a real apiserver (schemas, RBAC of our manifests) would have refused${msg}`);
 });

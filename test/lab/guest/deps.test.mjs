@@ -8,61 +8,25 @@
 // The outputs are kept in $NCLAB_OUT/deps-60-*.txt (the README quotes them).
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { DEPS, OUT, CLI, GUEST_DIR, REPO, ensureLab, cliExists, cli, run, mustRun, hasOurTree, sleep, record, kubeDoubleArgv } from './lib.mjs';
+import { DEPS, OUT, CLI, ensureLab, cliExists, cli, hasOurTree, record, startDepsApp } from './lib.mjs';
 
-const DNS = '192.0.2.1';
-const HOSTS = path.join(OUT, 'deps-hosts');
-const RESOLV = path.join(OUT, 'deps-resolv.conf');
 const PORT = 8080;
 
-let dnsmasq;
-let holder;
-let double;
+let lab;
 let dir;
 let PID;
 
 before(async () => {
   assert.ok(cliExists(), `${CLI} is missing`);
   ensureLab();
-  mustRun('ip', ['addr', 'add', `${DNS}/24`, 'dev', 'br0']);
-  writeFileSync(HOSTS, `${DEPS.C.v4} c.lab.test\n${DEPS.D.v4} d.lab.test\n`);
-  writeFileSync(RESOLV, `nameserver ${DNS}\nsearch lab.test\noptions timeout:1 attempts:2\n`);
-  dnsmasq = spawn('dnsmasq', ['--keep-in-foreground', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', `--addn-hosts=${HOSTS}`,
-    '--bind-interfaces', `--listen-address=${DNS}`, '--port=53', '--user=root', '--pid-file=', '--log-queries',
-    `--log-facility=${path.join(OUT, 'deps-dnsmasq.log')}`], { stdio: 'ignore' });
-  const ready = path.join(OUT, 'deps-ready');
-  run('rm', ['-f', ready]);
-  // The application: in app, with its own /etc/resolv.conf (as a container has), holding one connection to each of B, C, D.
-  holder = spawn('ip', ['netns', 'exec', 'app', 'unshare', '-m', '--propagation', 'private', 'sh', '-c',
-    'mount --bind "$1" /etc/resolv.conf && shift && exec node "$@"', 'sh', RESOLV, path.join(GUEST_DIR, 'hold-conns.mjs'), '--max-seconds', '600', '--ready', ready,
-    `tcp:${DEPS.B.v4}:${PORT}`, `tcp:${DEPS.C.v4}:${PORT}`, `tcp:${DEPS.D.v4}:${PORT}`], { stdio: 'ignore', detached: true });
-  PID = holder.pid;
-  for (let i = 0; i < 300; i++) {
-    try { if (readFileSync(ready, 'utf8').includes('ready')) break; } catch { /* not yet */ }
-    await sleep(100);
-  }
-  assert.match(readFileSync(ready, 'utf8'), /ready/, 'hold-conns connected to B, C and D');
-  assert.match(readFileSync(`/proc/${PID}/root/etc/resolv.conf`, 'utf8'), /nameserver 192\.0\.2\.1/, 'the app sees its own resolv.conf');
-  dir = mkdtempSync(path.join(OUT, 'deps-'));
-  double = spawn('node', kubeDoubleArgv(dir, String(PID)), { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise((resolve, reject) => {
-    let out = '';
-    double.stdout.on('data', (c) => { out += c; if (out.includes('READY')) resolve(); });
-    double.on('exit', (code) => reject(new Error(`the API double exited with ${code} before it was ready`)));
-  });
+  lab = await startDepsApp('deps', { port: PORT });
+  ({ pid: PID, dir } = lab);
 });
 
 after(async () => {
-  try { process.kill(-holder.pid, 'SIGTERM'); } catch { /* gone */ }
-  dnsmasq?.kill('SIGTERM');
-  if (double && double.exitCode === null) {
-    double.kill('SIGTERM');
-    await new Promise((resolve) => double.on('exit', resolve));
-  }
-  run('ip', ['addr', 'del', `${DNS}/24`, 'dev', 'br0']);
+  await lab?.stop();
 });
 
 test('60. deps names B (API: service shop/b), C and D (reverse DNS, the app\'s resolver); plan with DESTINATION_IPS=B: B faulted, C and D untouched', (t) => {

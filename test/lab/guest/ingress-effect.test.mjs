@@ -20,11 +20,11 @@ const pingFrom = (ns, addrs, opts = RTT) => probePing(addrs, { ...opts, ns });
 
 /** The ifb devices in app. */
 function ifbs() {
-  const r = run('ip', ['-n', 'app', '-j', 'link', 'show', 'type', 'ifb']);
+  const r = run('ip', ['-n', APP.ns, '-j', 'link', 'show', 'type', 'ifb']);
   return JSON.parse(r.stdout.trim() || '[]').map((l) => l.ifname);
 }
 /** The ingress-slot qdisc of app/eth0, if any. */
-const ingressQdisc = () => tcState('app').qdisc.find((q) => q.parent === 'ffff:fff1') ?? null;
+const ingressQdisc = () => tcState(APP.ns).qdisc.find((q) => q.parent === 'ffff:fff1') ?? null;
 
 /** The effect report the CLI logged (event "effect"), or null. */
 function effectOf(stderr) {
@@ -40,18 +40,18 @@ const dep = (effect, id) => effect?.dependencies.find((d) => d.id === id) ?? nul
 
 async function cleanup(h) {
   if (h) await h.stop('SIGKILL', 5000);
-  if (hasOurTree('app') || ingressQdisc() || ifbs().length > 0) {
+  if (hasOurTree(APP.ns) || ingressQdisc() || ifbs().length > 0) {
     cli(['revert', '--pid', String(PID)]);
-    if (hasOurTree('app')) resetApp('app');
-    run('tc', ['-n', 'app', 'qdisc', 'del', 'dev', 'eth0', 'ingress']);
-    for (const i of ifbs()) run('ip', ['-n', 'app', 'link', 'del', i]);
+    if (hasOurTree(APP.ns)) resetApp(APP.ns);
+    run('tc', ['-n', APP.ns, 'qdisc', 'del', 'dev', 'eth0', 'ingress']);
+    for (const i of ifbs()) run('ip', ['-n', APP.ns, 'link', 'del', i]);
   }
 }
 
 before(() => {
   assert.ok(cliExists(), `${CLI} is missing: run \`npm run build\` on the host first`);
   PID = ensureLab();
-  STATE0 = { tc: tcState('app'), ifbs: ifbs() };
+  STATE0 = { tc: tcState(APP.ns), ifbs: ifbs() };
 });
 after(async () => { await cleanup(undefined); });
 
@@ -59,15 +59,15 @@ after(async () => { await cleanup(undefined); });
 test(`30. DIRECTION=ingress, ${LAT} ms for B: B→app +${LAT}, C→app untouched; app→B +${LAT} (the reply); ingress qdisc and ifb removed`, async (t) => {
   const baseB = pingFrom(B.ns, [APP.v4]);
   const baseC = pingFrom(C.ns, [APP.v4]);
-  const baseApp = pingFrom('app', [B.v4, C.v4]);
+  const baseApp = pingFrom(APP.ns, [B.v4, C.v4]);
   let h;
   try {
     h = await startInject(['--pid', String(PID)], { dev: 'nc-ifb-eth0', env: { DIRECTION: 'ingress', NETWORK_LATENCY: String(LAT), DESTINATION_IPS: B.v4, TOTAL_CHAOS_DURATION: '52', MEASURE_EFFECT: 'true' } });
     check(h.applied, 'the ifb tree never appeared', h.output);
-    show(t, 'state during', { ingress: ingressQdisc(), ifbs: ifbs(), egressRoot: hasOurTree('app') });
+    show(t, 'state during', { ingress: ingressQdisc(), ifbs: ifbs(), egressRoot: hasOurTree(APP.ns) });
     const fromB = addedPing(baseB, pingFrom(B.ns, [APP.v4]));
     const fromC = addedPing(baseC, pingFrom(C.ns, [APP.v4]));
-    const fromApp = addedPing(baseApp, pingFrom('app', [B.v4, C.v4]));
+    const fromApp = addedPing(baseApp, pingFrom(APP.ns, [B.v4, C.v4]));
     show(t, 'added median RTT ms', { 'B→app': fromB[APP.v4], 'C→app': fromC[APP.v4], 'app→B': fromApp[B.v4], 'app→C': fromApp[C.v4] });
     show(t, 'measured after the apply (ms; the 52 s duration must outlast it twice: 25.9 s measured on a busy machine)', Date.now() - h.startedAt - h.appliedMs);
     const r = await h.done;
@@ -79,7 +79,7 @@ test(`30. DIRECTION=ingress, ${LAT} ms for B: B→app +${LAT}, C→app untouched
     check(fromC[APP.v4] < UNTOUCHED_MS, `C→app must stay < ${UNTOUCHED_MS} ms`, fromC);
     check(Math.abs(fromApp[B.v4] - LAT) <= LAT * 0.1 && fromApp[C.v4] < UNTOUCHED_MS, `app→B must get ${LAT} ms (its reply arrives from B), app→C nothing`, fromApp);
     check(ingressQdisc() === null && ifbs().length === 0, 'the ingress qdisc and the ifb must be gone', { ingress: ingressQdisc(), ifbs: ifbs() });
-    assert.deepEqual({ tc: tcState('app'), ifbs: ifbs() }, STATE0, 'tc state and links after = before');
+    assert.deepEqual({ tc: tcState(APP.ns), ifbs: ifbs() }, STATE0, 'tc state and links after = before');
     const b = dep(effect, B.v4);
     check(b && Math.abs(b.addedMs - fromApp[B.v4]) <= 10, 'the reported added latency for B must match the lab\'s own ping within 10 ms', { reported: b, lab: fromApp[B.v4] });
     check(effect.bands.some((x) => x.side === 'ingress' && x.packets > 0), 'the ingress band must have counted packets', effect.bands);
@@ -91,14 +91,14 @@ test(`30. DIRECTION=ingress, ${LAT} ms for B: B→app +${LAT}, C→app untouched
 test(`31. DIRECTION=both, ${LAT} ms for B: app→B +${2 * LAT} and B→app +${2 * LAT}; C untouched both ways`, async (t) => {
   const baseB = pingFrom(B.ns, [APP.v4]);
   const baseC = pingFrom(C.ns, [APP.v4]);
-  const baseApp = pingFrom('app', [B.v4, C.v4]);
+  const baseApp = pingFrom(APP.ns, [B.v4, C.v4]);
   let h;
   try {
     h = await startInject(['--pid', String(PID)], { env: { DIRECTION: 'both', NETWORK_LATENCY: String(LAT), DESTINATION_IPS: B.v4, TOTAL_CHAOS_DURATION: '50', MEASURE_EFFECT: 'true', VERIFY_EFFECT: 'true' } });
     check(h.applied, 'the tree never appeared', h.output);
     const fromB = addedPing(baseB, pingFrom(B.ns, [APP.v4]));
     const fromC = addedPing(baseC, pingFrom(C.ns, [APP.v4]));
-    const fromApp = addedPing(baseApp, pingFrom('app', [B.v4, C.v4]));
+    const fromApp = addedPing(baseApp, pingFrom(APP.ns, [B.v4, C.v4]));
     show(t, 'added median RTT ms', { 'B→app': fromB[APP.v4], 'C→app': fromC[APP.v4], 'app→B': fromApp[B.v4], 'app→C': fromApp[C.v4] });
     show(t, 'measured after the apply (ms; the 50 s duration must outlast it twice: 24.1 s measured on a busy machine)', Date.now() - h.startedAt - h.appliedMs);
     const r = await h.done;
@@ -112,22 +112,22 @@ test(`31. DIRECTION=both, ${LAT} ms for B: app→B +${2 * LAT} and B→app +${2 
     check(/Effect \(measured inside the target's namespace; direction both\)/.test(r.stdout), 'inject must print the effect table on stdout', r.stdout.slice(-1500));
     const b = dep(effect, B.v4);
     check(b && b.expectedAddedMs === 2 * LAT && Math.abs(b.addedMs - fromApp[B.v4]) <= 10, 'reported added for B = the lab\'s own app→B ping within 10 ms', { reported: b, lab: fromApp[B.v4] });
-    assert.deepEqual({ tc: tcState('app'), ifbs: ifbs() }, STATE0, 'tc state and links after = before');
+    assert.deepEqual({ tc: tcState(APP.ns), ifbs: ifbs() }, STATE0, 'tc state and links after = before');
   } finally {
     await cleanup(h);
   }
 });
 
 test('32. MEASURE_EFFECT with ports and loss: B delayed (ping), B:9090 excluded (TCP, untouched), C 30 % loss; reported = lab measured', async (t) => {
-  const base = pingFrom('app', [B.v4, C.v4]);
+  const base = pingFrom(APP.ns, [B.v4, C.v4]);
   let h;
   try {
     h = await startInject(['--pid', String(PID)], {
       env: { NETWORK_LATENCY: String(LAT), DESTINATION_IPS: `${B.v4}`, DESTINATION_PORTS: '!9090', FAULTS: `loss=30@${C.v4}`, TOTAL_CHAOS_DURATION: '38', MEASURE_EFFECT: 'true', VERIFY_EFFECT: 'true' },
     });
     check(h.applied, 'the tree never appeared', h.output);
-    const during = pingFrom('app', [B.v4, C.v4], { count: 300, interval: 0.01 });
-    const tcp = run('ip', ['netns', 'exec', 'app', 'node', path.join(GUEST_DIR, 'probe.mjs'), 'tcp', '--count', '10', `${B.v4}:9090`]);
+    const during = pingFrom(APP.ns, [B.v4, C.v4], { count: 300, interval: 0.01 });
+    const tcp = run('ip', ['netns', 'exec', APP.ns, 'node', path.join(GUEST_DIR, 'probe.mjs'), 'tcp', '--count', '10', `${B.v4}:9090`]);
     const add = addedPing(base, during);
     show(t, 'lab: added ms, C loss %, B:9090 connect', { added: add, lossC: during[C.v4].lossPct, b9090: JSON.parse(tcp.stdout || '{}')[`${B.v4}:9090`]?.connect?.median });
     show(t, 'measured after the apply (ms; the 38 s duration must outlast it twice: 18.6 s measured on a busy machine)', Date.now() - h.startedAt - h.appliedMs);

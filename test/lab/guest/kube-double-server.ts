@@ -11,9 +11,9 @@
  *
  *   node --import tsx kube-double-server.ts <dir> <app-pid> [<probes.json>]
  */
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { ApiDouble, pod } from '../../unit/kube-double.ts';
 import { litmusRunner } from '../../support/apiserver/rbac.ts';
 
@@ -32,16 +32,17 @@ await api.start();
 const probes: unknown = probesFile ? JSON.parse(readFileSync(probesFile, 'utf8')) : undefined;
 api.add('chaosengines', { metadata: { name: 'lab-chaos', namespace: 'litmus', uid: 'engine-uid' },
   spec: { engineState: 'active', experiments: [{ name: 'pod-dependency-latency', spec: probes === undefined ? {} : { probe: probes } }] } });
-api.add('pods', pod({ name: 'frontend-1', namespace: 'shop', node: 'lab-node', labels: { app: 'frontend' }, ip: '192.0.2.10',
+api.add('pods', pod({ name: 'frontend-1', namespace: 'shop', node: 'lab-node', labels: { app: 'frontend' }, ip: process.env.NCLAB_APP_V4 ?? '192.0.2.10',
   owner: { kind: 'ReplicaSet', name: 'frontend-5d8f' }, containerId: `containerd://${ID}` }));
 api.add('services', { metadata: { name: 'b', namespace: 'shop' }, spec: { clusterIP: '192.0.2.11', clusterIPs: ['192.0.2.11'], ports: [{ name: 'http', port: 8080 }] } });
 api.add('endpointslices', { metadata: { name: 'b-1', namespace: 'shop', labels: { 'kubernetes.io/service-name': 'b' } }, addressType: 'IPv6',
   ports: [{ name: 'http', port: 8080 }], endpoints: [{ addresses: ['2001:db8::11'], conditions: { ready: true } }] });
 
-// A unix socket cannot be bound on the 9p share: it lives on the guest's own /run (tmpfs).
-const socketDir = '/run/nclab-litmus';
-mkdirSync(socketDir, { recursive: true });
-const socket = join(socketDir, 'containerd.sock');
+// A unix socket cannot be bound on the 9p share: it lives on the guest's own /run (tmpfs); one per lab lane
+// (NCLAB_LITMUS_SOCKET, from lib.mjs's startApiDouble), so that two lanes' doubles run side by side.
+const socket = process.env.NCLAB_LITMUS_SOCKET ?? '/run/nclab-litmus/containerd.sock';
+mkdirSync(dirname(socket), { recursive: true });
+rmSync(socket, { force: true });
 const server = createServer();
 await new Promise<void>((resolve) => server.listen(socket, resolve));
 const inspect = {

@@ -12,6 +12,7 @@ import {
   DEPS, OUT, CLI, hp, ensureLab, cliExists, tcState, tcText, rootQdisc, hasOurTree, tc, run,
   probeTcp, probePing, medians, pingMedians, addedTcp, CONTROL, startInject, cli, resetApp, sleep, bigList, check, show, round, addedPing,
   UNTOUCHED_MS,
+  APP,
 } from './lib.mjs';
 
 const B = DEPS.B;
@@ -43,20 +44,20 @@ function outputOf(r) {
 /** Stop an injection if still running and make sure app/eth0 is clean again. */
 async function cleanup(h) {
   if (h) await h.stop('SIGKILL', 5000);
-  if (hasOurTree('app')) {
+  if (hasOurTree(APP.ns)) {
     const r = cli(['revert', '--pid', String(PID)]);
-    if (r.code !== 0 || hasOurTree('app')) resetApp('app');
+    if (r.code !== 0 || hasOurTree(APP.ns)) resetApp(APP.ns);
   }
 }
 
 before(() => {
   assert.ok(cliExists(), `${CLI} is missing: run \`npm run build\` on the host first (test/lab/test.sh does)`);
   PID = ensureLab();
-  STATE0 = tcState('app');
+  STATE0 = tcState(APP.ns);
 });
 
 after(() => {
-  resetApp('app');
+  resetApp(APP.ns);
 });
 
 // ---------------------------------------------------------------------------
@@ -65,7 +66,7 @@ for (const fam of ['v4', 'v6']) {
   test(`1-${fam}. NETWORK_LATENCY=${LAT} to B (${B[fam]}) only; C and D untouched; reverted at the end`, async (t) => {
     const targets = [B[fam], C[fam], D[fam], fam === 'v4' ? B.v6 : B.v4];
     const base = probePing(targets, RTT);
-    const before0 = tcState('app');
+    const before0 = tcState(APP.ns);
     let h;
     try {
       // The run ends by itself: its duration has to outlast the measurement below twice (printed as
@@ -74,7 +75,7 @@ for (const fam of ['v4', 'v6']) {
         env: { NETWORK_LATENCY: String(LAT), DESTINATION_IPS: B[fam], TOTAL_CHAOS_DURATION: '32' },
       });
       await mustApply(h, 'our tree (root prio 4e43:) never appeared');
-      show(t, 'tree', tcText('app'));
+      show(t, 'tree', tcText(APP.ns));
       const during = probePing(targets, RTT);
       const add = addedPing(base, during);
       show(t, 'baseline median RTT ms', pingMedians(base));
@@ -89,7 +90,7 @@ for (const fam of ['v4', 'v6']) {
       check(add[targets[1]] < UNTOUCHED_MS && add[targets[2]] < UNTOUCHED_MS, `C and D: added median must stay < ${UNTOUCHED_MS} ms`, add);
       check(add[targets[3]] < UNTOUCHED_MS, `B's other address family (${targets[3]}) was not selected and must stay < ${UNTOUCHED_MS} ms`, add);
       check(r.code === 0, 'inject must exit 0 after TOTAL_CHAOS_DURATION', outputOf(r));
-      assert.deepEqual(tcState('app'), before0, 'tc qdisc/filter state after the run must equal the state before');
+      assert.deepEqual(tcState(APP.ns), before0, 'tc qdisc/filter state after the run must equal the state before');
     } finally {
       await cleanup(h);
     }
@@ -131,14 +132,14 @@ for (const pc of portCases) {
 test('3. FAULTS="latency=100@B loss=30@C": B delayed, C lossy, D clean — one run', async (t) => {
   const targets = [B.v4, D.v4];
   const base = probePing(targets, RTT);
-  const before0 = tcState('app');
+  const before0 = tcState(APP.ns);
   let h;
   try {
     h = await startInject(['--pid', String(PID)], {
       env: { FAULTS: `latency=${LAT}@${B.v4} loss=30@${C.v4}`, TOTAL_CHAOS_DURATION: LONG },
     });
     await mustApply(h, 'our tree never appeared');
-    show(t, 'tree', tcText('app'));
+    show(t, 'tree', tcText(APP.ns));
     const loss = probePing([B.v4, C.v4, D.v4], { count: 300, interval: 0.01 });
     const add = addedPing(base, loss);
     show(t, 'added ms', add);
@@ -150,7 +151,7 @@ test('3. FAULTS="latency=100@B loss=30@C": B delayed, C lossy, D clean — one r
     check(loss[C.v4].lossPct >= 20 && loss[C.v4].lossPct <= 40, 'C loss must be 20–40 % over 300 pings', loss);
     check(loss[D.v4].lossPct === 0, 'D must see no loss', loss);
     check(r.code === 143, 'SIGTERM → 143', outputOf(r));
-    assert.deepEqual(tcState('app'), before0, 'state after must equal state before');
+    assert.deepEqual(tcState(APP.ns), before0, 'state after must equal state before');
   } finally {
     await cleanup(h);
   }
@@ -203,7 +204,7 @@ test('4b. duplication=50 and corruption=50 to B (smoke): B affected, C not', asy
 // 5. Revert and refusals
 for (const [sig, code] of [['SIGTERM', 143], ['SIGINT', 130]]) {
   test(`5. ${sig} mid-wait: reverted within 2 s, exit ${code}, state equal to before`, async (t) => {
-    const before0 = tcState('app');
+    const before0 = tcState(APP.ns);
     let h;
     try {
       // With the effect measurement (the default): its probe worker must not delay the revert.
@@ -214,7 +215,7 @@ for (const [sig, code] of [['SIGTERM', 143], ['SIGINT', 130]]) {
       show(t, 'stop', { code: r.code, signal: r.signal, revertMs: r.revertMs });
       check(r.code === code, `exit code after ${sig} must be ${code}`, outputOf(r));
       check(r.revertMs <= 2000, 'signal → exit (reverted) must take ≤ 2 s', { revertMs: r.revertMs });
-      assert.deepEqual(tcState('app'), before0, 'state after must equal state before');
+      assert.deepEqual(tcState(APP.ns), before0, 'state after must equal state before');
     } finally {
       await cleanup(h);
     }
@@ -222,15 +223,15 @@ for (const [sig, code] of [['SIGTERM', 143], ['SIGINT', 130]]) {
 }
 
 test('5. SIGKILL leaves the tree; `netchaos revert --pid` removes it; a second revert is a no-op (exit 0)', async (t) => {
-  const before0 = tcState('app');
+  const before0 = tcState(APP.ns);
   let h;
   try {
     h = await startInject(['--pid', String(PID)], { env: { NETWORK_LATENCY: String(LAT), DESTINATION_IPS: B.v4, TOTAL_CHAOS_DURATION: LONG } });
     await mustApply(h, 'our tree never appeared');
     await h.stop('SIGKILL');
-    check(hasOurTree('app'), 'after SIGKILL the tree is expected to be left behind', tcText('app'));
+    check(hasOurTree(APP.ns), 'after SIGKILL the tree is expected to be left behind', tcText(APP.ns));
     const r1 = cli(['revert', '--pid', String(PID)]);
-    const left = tcState('app');
+    const left = tcState(APP.ns);
     const r2 = cli(['revert', '--pid', String(PID)]);
     show(t, 'revert', { first: { code: r1.code, ms: Math.round(r1.ms) }, second: { code: r2.code, ms: Math.round(r2.ms) } });
     check(r1.code === 0, 'revert must exit 0', outputOf(r1));
@@ -246,9 +247,9 @@ test('5. a second inject while one is active is refused (exit 5) and leaves the 
   try {
     h = await startInject(['--pid', String(PID)], { env: { NETWORK_LATENCY: String(LAT), DESTINATION_IPS: B.v4, TOTAL_CHAOS_DURATION: LONG } });
     await mustApply(h, 'our tree never appeared');
-    const s1 = tcState('app');
+    const s1 = tcState(APP.ns);
     const r = cli(['inject', '--pid', String(PID)], { env: { NETWORK_LATENCY: '50', DESTINATION_IPS: C.v4, TOTAL_CHAOS_DURATION: '5' } });
-    const s2 = tcState('app');
+    const s2 = tcState(APP.ns);
     const during = probeTcp([hp(B.v4, 8080)], { count: 5 });
     show(t, 'second inject', { code: r.code, stderr: r.stderr.trim().slice(-300), bMedian: medians(during) });
     check(r.code === 5, 'second inject must exit 5', outputOf(r));
@@ -256,7 +257,7 @@ test('5. a second inject while one is active is refused (exit 5) and leaves the 
     check(h.child.exitCode === null, 'the first run must still be running', h.output);
     check(medians(during)[hp(B.v4, 8080)] >= LAT * 0.9, 'B must still be delayed', medians(during));
     const stop = await h.stop('SIGTERM');
-    check(stop.code === 143 && !hasOurTree('app'), 'the first run must still revert cleanly', outputOf(stop));
+    check(stop.code === 143 && !hasOurTree(APP.ns), 'the first run must still revert cleanly', outputOf(stop));
   } finally {
     await cleanup(h);
   }
@@ -264,28 +265,28 @@ test('5. a second inject while one is active is refused (exit 5) and leaves the 
 
 test('5. a foreign root qdisc (tbf) is refused (exit 5) and left untouched', async (t) => {
   try {
-    const add = tc('app', ['qdisc', 'add', 'dev', 'eth0', 'root', 'handle', '77:', 'tbf', 'rate', '1gbit', 'burst', '64kb', 'latency', '50ms']);
+    const add = tc(APP.ns, ['qdisc', 'add', 'dev', 'eth0', 'root', 'handle', '77:', 'tbf', 'rate', '1gbit', 'burst', '64kb', 'latency', '50ms']);
     assert.equal(add.code, 0, add.stderr);
-    const s1 = tcState('app');
+    const s1 = tcState(APP.ns);
     const r = cli(['inject', '--pid', String(PID)], { env: { NETWORK_LATENCY: String(LAT), DESTINATION_IPS: B.v4, TOTAL_CHAOS_DURATION: '5' } });
-    const s2 = tcState('app');
-    show(t, 'inject over tbf', { code: r.code, stderr: r.stderr.trim().slice(-300), root: rootQdisc('app')?.kind });
+    const s2 = tcState(APP.ns);
+    show(t, 'inject over tbf', { code: r.code, stderr: r.stderr.trim().slice(-300), root: rootQdisc(APP.ns)?.kind });
     check(r.code === 5, 'inject over a foreign root qdisc must exit 5', outputOf(r));
     assert.deepEqual(s2, s1, 'the tbf root must be untouched');
     const rv = cli(['revert', '--pid', String(PID)]);
-    check(rv.code === 0 && rootQdisc('app')?.kind === 'tbf', 'revert must leave a foreign qdisc alone and exit 0', { ...outputOf(rv), root: rootQdisc('app') });
+    check(rv.code === 0 && rootQdisc(APP.ns)?.kind === 'tbf', 'revert must leave a foreign qdisc alone and exit 0', { ...outputOf(rv), root: rootQdisc(APP.ns) });
   } finally {
-    resetApp('app');
+    resetApp(APP.ns);
   }
 });
 
 test('5. bad input exits 2 and changes nothing', async (t) => {
-  const s1 = tcState('app');
+  const s1 = tcState(APP.ns);
   const r = cli(['inject', '--pid', String(PID), '--latency', 'soon'], { env: { DESTINATION_IPS: B.v4, TOTAL_CHAOS_DURATION: '5' } });
   const r2 = cli(['inject', '--pid', String(PID)], { env: { NETWORK_LATENCY: '10', DESTINATION_IPS: '192.0.2.999', TOTAL_CHAOS_DURATION: '5' } });
   show(t, 'bad input', { latency: { code: r.code, stderr: r.stderr.trim().slice(-200) }, ip: { code: r2.code, stderr: r2.stderr.trim().slice(-200) } });
   check(r.code === 2 && r2.code === 2, 'bad input must exit 2', { latency: outputOf(r), ip: outputOf(r2) });
-  assert.deepEqual(tcState('app'), s1);
+  assert.deepEqual(tcState(APP.ns), s1);
 });
 
 // ---------------------------------------------------------------------------
@@ -321,7 +322,7 @@ test('6. scale: 10,000 destinations (v4+v6) + B: B delayed, C not; apply time an
         { appliedMs: h.appliedMs, ...outputOf(r) });
     }
     // The root qdisc shows up first; the filters stream in from the same batch. Count until all are there.
-    const count = () => (tc('app', ['filter', 'show', 'dev', 'eth0']).stdout.match(/flowid/g) ?? []).length;
+    const count = () => (tc(APP.ns, ['filter', 'show', 'dev', 'eth0']).stdout.match(/flowid/g) ?? []).length;
     let filters = count();
     while (filters < list.length && Date.now() - h.startedAt < 300000) { await sleep(500); filters = count(); }
     const allFiltersMs = Date.now() - h.startedAt;
@@ -337,7 +338,7 @@ test('6. scale: 10,000 destinations (v4+v6) + B: B delayed, C not; apply time an
     show(t, 'revert', { code: r.code, revertMs: r.revertMs });
     check(Math.abs(add[targets[0]] - LAT) <= LAT * 0.1, `B must get ${LAT} ms ± 10 %`, add);
     check(add[targets[1]] < UNTOUCHED_MS && add[targets[2]] < UNTOUCHED_MS, `C (v4 and v6) must stay < ${UNTOUCHED_MS} ms with 10k entries`, add);
-    check(r.code === 143 && !hasOurTree('app'), 'must revert on SIGTERM', outputOf(r));
+    check(r.code === 143 && !hasOurTree(APP.ns), 'must revert on SIGTERM', outputOf(r));
   } finally {
     await cleanup(h);
   }
@@ -435,14 +436,14 @@ async function injectWithCaps(keep, targetArgs) {
   let add = null;
   if (h.applied) add = addedPing(base, probePing([B.v4], { count: 20, interval: 0.02 }))[B.v4];
   const r = await h.stop('SIGTERM');
-  const clean = !hasOurTree('app');
-  if (!clean) resetApp('app');
+  const clean = !hasOurTree(APP.ns);
+  if (!clean) resetApp(APP.ns);
   return { keep: keep.join('+'), caps, applied: h.applied, addedMs: add, code: r.code, clean, stderr: r.stderr.trim().slice(-300) };
 }
 
 test('8. least privilege: injection with only CAP_NET_ADMIN + CAP_SYS_ADMIN', async (t) => {
   const two = ['cap_net_admin', 'cap_sys_admin'];
-  const viaNetns = await injectWithCaps(two, ['--netns', '/run/netns/app']);
+  const viaNetns = await injectWithCaps(two, ['--netns', `/run/netns/${APP.ns}`]);
   show(t, '--netns /run/netns/app, NET_ADMIN+SYS_ADMIN', viaNetns);
   const viaPid = await injectWithCaps(two, ['--pid', String(PID)]);
   show(t, '--pid, NET_ADMIN+SYS_ADMIN', viaPid);
@@ -451,7 +452,7 @@ test('8. least privilege: injection with only CAP_NET_ADMIN + CAP_SYS_ADMIN', as
     viaPidPtrace = await injectWithCaps([...two, 'cap_sys_ptrace'], ['--pid', String(PID)]);
     show(t, '--pid, NET_ADMIN+SYS_ADMIN+SYS_PTRACE', viaPidPtrace);
   }
-  const onlyNet = await injectWithCaps(['cap_net_admin'], ['--netns', '/run/netns/app']);
+  const onlyNet = await injectWithCaps(['cap_net_admin'], ['--netns', `/run/netns/${APP.ns}`]);
   show(t, '--netns, NET_ADMIN only (expected to fail: setns needs SYS_ADMIN)', onlyNet);
   check(viaNetns.applied && Math.abs(viaNetns.addedMs - LAT) <= LAT * 0.1 && viaNetns.code === 143 && viaNetns.clean,
     '--netns must work with NET_ADMIN+SYS_ADMIN', viaNetns);
@@ -461,5 +462,5 @@ test('8. least privilege: injection with only CAP_NET_ADMIN + CAP_SYS_ADMIN', as
 });
 
 test('9. app/eth0 is back to its initial state after all scenarios', () => {
-  assert.deepEqual(tcState('app'), STATE0);
+  assert.deepEqual(tcState(APP.ns), STATE0);
 });

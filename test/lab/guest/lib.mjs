@@ -2,7 +2,7 @@
 // here runs INSIDE the lab VM (see ../run.sh); it refuses to run elsewhere.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync, appendFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, appendFileSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -33,7 +33,18 @@ export const DEPS = {
   C: { ns: 'dep-c', v4: '192.0.2.12', v6: '2001:db8::12' },
   D: { ns: 'dep-d', v4: '192.0.2.13', v6: '2001:db8::13' },
 };
-export const APP = { ns: 'app', v4: '192.0.2.10', v6: '2001:db8::10' };
+/**
+ * The lab runs its test files in lanes (guest/test.sh), each on its own app namespace with its own target process
+ * and addresses; the deps (B, C, D) are shared and only read. NCLAB_APP_NS names the lane's app namespace.
+ */
+export const LANES = {
+  app: { ns: 'app', v4: '192.0.2.10', v6: '2001:db8::10' },
+  app2: { ns: 'app2', v4: '192.0.2.20', v6: '2001:db8::20' },
+  app3: { ns: 'app3', v4: '192.0.2.30', v6: '2001:db8::30' },
+};
+const laneName = process.env.NCLAB_APP_NS ?? 'app';
+if (!Object.hasOwn(LANES, laneName)) throw new Error(`NCLAB_APP_NS=${laneName}: not a lab lane (${Object.keys(LANES).join(', ')})`);
+export const APP = LANES[laneName];
 
 /** host:port in the form probe.mjs accepts. */
 export const hp = (addr, port) => (addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`);
@@ -58,12 +69,12 @@ export function mustRun(cmd, args = [], opts = {}) {
   return r.stdout;
 }
 
-/** Build the topology (idempotent) and return the target's PID. */
+/** Build the topology (idempotent) and return the PID of this lane's target (in APP.ns). */
 export function ensureLab() {
   assertInVm();
   mkdirSync(OUT, { recursive: true });
   execFileSync('bash', [path.join(GUEST_DIR, 'topology.sh')], { stdio: 'inherit', env: { ...process.env, NCLAB_OUT: OUT } });
-  return Number(readFileSync(path.join(OUT, 'target.pid'), 'utf8').trim());
+  return Number(readFileSync(path.join(OUT, APP.ns === 'app' ? 'target.pid' : `target-${APP.ns}.pid`), 'utf8').trim());
 }
 
 /**
@@ -83,25 +94,25 @@ function tcJson(ns, args) {
 }
 
 /** tc state of a device, as parsed JSON (no statistics). */
-export function tcState(ns = 'app', dev = 'eth0') {
+export function tcState(ns = APP.ns, dev = 'eth0') {
   return { qdisc: tcJson(ns, ['qdisc', 'show', 'dev', dev]), filter: tcJson(ns, ['filter', 'show', 'dev', dev]) };
 }
 
-export function rootQdisc(ns = 'app', dev = 'eth0') {
+export function rootQdisc(ns = APP.ns, dev = 'eth0') {
   return tcJson(ns, ['qdisc', 'show', 'dev', dev]).find((q) => q.root) ?? null;
 }
 
-export const hasOurTree = (ns = 'app', dev = 'eth0') => rootQdisc(ns, dev)?.handle === OUR_HANDLE;
+export const hasOurTree = (ns = APP.ns, dev = 'eth0') => rootQdisc(ns, dev)?.handle === OUR_HANDLE;
 
 /** Text view of the tree (for logs and the demo). */
-export function tcText(ns = 'app', dev = 'eth0') {
+export function tcText(ns = APP.ns, dev = 'eth0') {
   const q = tc(ns, ['qdisc', 'show', 'dev', dev]).stdout;
   const f = tc(ns, ['filter', 'show', 'dev', dev]).stdout;
   return { qdisc: q.trim(), filter: f.trim() };
 }
 
 /** TCP connect probe from inside `app`; returns {target: {connect:{median,…}, rr?, errors}}. */
-export function probeTcp(targets, { count = 20, rr = false, timeout = 3000, gap = 5, ns = 'app' } = {}) {
+export function probeTcp(targets, { count = 20, rr = false, timeout = 3000, gap = 5, ns = APP.ns } = {}) {
   const args = ['netns', 'exec', ns, 'node', path.join(GUEST_DIR, 'probe.mjs'), 'tcp',
     '--count', String(count), '--timeout', String(timeout), '--gap', String(gap), ...(rr ? ['--rr'] : []), ...targets];
   const r = run('ip', args);
@@ -110,7 +121,7 @@ export function probeTcp(targets, { count = 20, rr = false, timeout = 3000, gap 
 }
 
 /** ping loss probe from inside `app`; returns {addr: {sent, received, duplicates, errors, lossPct}}. */
-export function probePing(addrs, { count = 300, interval = 0.01, ns = 'app' } = {}) {
+export function probePing(addrs, { count = 300, interval = 0.01, ns = APP.ns } = {}) {
   const r = run('ip', ['netns', 'exec', ns, 'node', path.join(GUEST_DIR, 'probe.mjs'), 'ping',
     '--count', String(count), '--interval', String(interval), ...addrs]);
   if (!r.stdout.trim()) throw new Error(`ping probe failed (exit ${r.code}): ${r.stderr}`);
@@ -186,7 +197,7 @@ export function cli(args, { env = {}, wrap = [] } = {}) {
  *   { child, applied, appliedMs, stop(signal) → result, done → Promise<result> }
  * where result = { code, signal, stdout, stderr, ms, revertMs }.
  */
-export async function startInject(args, { env = {}, ns = 'app', dev = 'eth0', wrap = null, timeoutMs = 60000, cli = CLI } = {}) {
+export async function startInject(args, { env = {}, ns = APP.ns, dev = 'eth0', wrap = null, timeoutMs = 60000, cli = CLI } = {}) {
   const t0 = Date.now();
   const argv = wrap ? [...wrap.slice(1), cli, 'inject', ...args] : [cli, 'inject', ...args];
   const child = spawn(wrap ? wrap[0] : 'node', argv, { env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
@@ -233,7 +244,7 @@ function hasOurTreeSafe(ns, dev) {
 }
 
 /** Remove anything left on app's eth0 root (best effort, between scenarios). */
-export function resetApp(ns = 'app', dev = 'eth0') {
+export function resetApp(ns = APP.ns, dev = 'eth0') {
   tc(ns, ['qdisc', 'del', 'dev', dev, 'root']);
 }
 
@@ -282,6 +293,26 @@ export function addedPing(base, during) {
 }
 
 /**
+ * The fake container runtime's socket of this lane's API double (a unix socket cannot be bound on the 9p share: it
+ * lives on the guest's own /run); one per lane, so that two lanes' doubles run side by side.
+ */
+export const LITMUS_SOCKET = `/run/nclab-litmus-${APP.ns}/containerd.sock`;
+
+/**
+ * The Litmus ENV of a `netchaos run` against the API double started in `dir` (as the ChaosEngine's runner pod gets
+ * it: the target deployment, the engine, the runtime socket), plus `env`.
+ */
+export function litmusEnv(dir, env = {}) {
+  return {
+    KUBECONFIG: path.join(dir, 'kubeconfig'), PATH: `${path.join(dir, 'bin')}:${process.env.PATH}`,
+    TARGETS: 'deployment:shop:[app=frontend]', PODS_AFFECTED_PERC: '100', NODE_NAME: 'lab-node',
+    CHAOSENGINE: 'lab-chaos', EXPERIMENT_NAME: 'pod-dependency-latency', CHAOS_NAMESPACE: 'litmus', CHAOS_UID: 'engine-uid',
+    POD_NAME: 'runner-1', CONTAINER_RUNTIME: 'auto', SOCKET_PATH: LITMUS_SOCKET,
+    ...env,
+  };
+}
+
+/**
  * The Kubernetes API double of the Litmus scenarios (kube-double-server.ts: strict schemas and RBAC, a ChaosEngine,
  * the target pod = the lab's `app` process, Service shop/b, a fake crictl), started in `dir` and ready.
  * `probes`: a file with the ChaosEngine's resilience probes. Returns:
@@ -289,8 +320,9 @@ export function addedPing(base, during) {
  *   stop()           stops it and resolves with <dir>/api-state.json (ChaosResult, Events, requests, refusals).
  */
 export async function startApiDouble({ dir, pid, probes }) {
+  const t0 = Date.now();
   const child = spawn('node', kubeDoubleArgv(dir, String(pid), ...(probes ? [probes] : [])),
-    { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
+    { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NCLAB_LITMUS_SOCKET: LITMUS_SOCKET, NCLAB_APP_V4: APP.v4 } });
   let out = '';
   const waiters = [];
   child.stdout.on('data', (c) => {
@@ -303,6 +335,7 @@ export async function startApiDouble({ dir, pid, probes }) {
     child.once('exit', (code) => reject(new Error(`the API double exited with ${code} before printing ${text}`)));
   });
   await seen('READY');
+  console.error(`lab-time: API double READY after ${((Date.now() - t0) / 1000).toFixed(1)} s (${path.basename(dir)}, lane ${APP.ns})`);
   let mutations = 0;
   return {
     child,
@@ -320,4 +353,46 @@ export async function startApiDouble({ dir, pid, probes }) {
       return JSON.parse(readFileSync(path.join(dir, 'api-state.json'), 'utf8'));
     },
   };
+}
+
+/**
+ * The application of the blast-radius scenarios (60, 61): a dnsmasq on DEPS_DNS (an address on br0) that knows
+ * c.lab.test and d.lab.test (PTR records included), and in APP.ns, with its own /etc/resolv.conf naming it (as a
+ * container has), hold-conns.mjs holding one connection to each of B, C and D on `port`; then the API double
+ * with that process as the target pod. `tag` names the files in OUT. Returns { pid, dir, api, stop() }.
+ */
+export const DEPS_DNS = '192.0.2.1';
+export async function startDepsApp(tag, { port = 8080 } = {}) {
+  const hosts = path.join(OUT, `${tag}-hosts`);
+  const resolv = path.join(OUT, `${tag}-resolv.conf`);
+  const ready = path.join(OUT, `${tag}-ready`);
+  mustRun('ip', ['addr', 'add', `${DEPS_DNS}/24`, 'dev', 'br0']);
+  writeFileSync(hosts, `${DEPS.C.v4} c.lab.test\n${DEPS.D.v4} d.lab.test\n`);
+  writeFileSync(resolv, `nameserver ${DEPS_DNS}\nsearch lab.test\noptions timeout:1 attempts:2\n`);
+  const dnsmasq = spawn('dnsmasq', ['--keep-in-foreground', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', `--addn-hosts=${hosts}`,
+    '--bind-interfaces', `--listen-address=${DEPS_DNS}`, '--port=53', '--user=root', '--pid-file=', '--log-queries',
+    `--log-facility=${path.join(OUT, `${tag}-dnsmasq.log`)}`], { stdio: 'ignore' });
+  run('rm', ['-f', ready]);
+  const holder = spawn('ip', ['netns', 'exec', APP.ns, 'unshare', '-m', '--propagation', 'private', 'sh', '-c',
+    'mount --bind "$1" /etc/resolv.conf && shift && exec node "$@"', 'sh', resolv, path.join(GUEST_DIR, 'hold-conns.mjs'), '--max-seconds', '600', '--ready', ready,
+    `tcp:${DEPS.B.v4}:${port}`, `tcp:${DEPS.C.v4}:${port}`, `tcp:${DEPS.D.v4}:${port}`], { stdio: 'ignore', detached: true });
+  let api;
+  const stop = async () => {
+    try { process.kill(-holder.pid, 'SIGTERM'); } catch { /* gone */ }
+    dnsmasq.kill('SIGTERM');
+    const state = await api?.stop().catch(() => null);
+    run('ip', ['addr', 'del', `${DEPS_DNS}/24`, 'dev', 'br0']);
+    return state;
+  };
+  try {
+    const held = await waitFor(() => { try { return readFileSync(ready, 'utf8').includes('ready'); } catch { return false; } }, 30000);
+    assert.ok(held !== null, 'hold-conns connected to B, C and D');
+    assert.match(readFileSync(`/proc/${holder.pid}/root/etc/resolv.conf`, 'utf8'), /nameserver 192\.0\.2\.1/, 'the app sees its own resolv.conf');
+    const dir = mkdtempSync(path.join(OUT, `${tag}-`));
+    api = await startApiDouble({ dir, pid: holder.pid });
+    return { pid: holder.pid, dir, api, stop };
+  } catch (e) {
+    await stop();
+    throw e;
+  }
 }

@@ -10,6 +10,8 @@ import { mkdtempSync } from 'node:fs';
 import path from 'node:path';
 import {
   DEPS, OUT, CLI, CONTROL, UNTOUCHED_MS, hp, ensureLab, cliEnv, cliExists, probeTcp, addedTcp, hasOurTree, tcState, tc, sleep, record, show, startApiDouble,
+  APP,
+  litmusEnv,
 } from './lib.mjs';
 
 const LAT = 100;
@@ -23,7 +25,7 @@ const Y = DEPS.D.v6; // after it
 const C = DEPS.C.v6; // never a dependency
 /** tc prints an IPv6 match as four hex words; the last one tells these three addresses apart. */
 const lastWord = (a) => `${Number.parseInt(a.split(':').at(-1), 16).toString(16).padStart(8, '0')}/ffffffff`;
-const filters = () => tc('app', ['filter', 'show', 'dev', 'eth0', 'protocol', 'ipv6']).stdout;
+const filters = () => tc(APP.ns, ['filter', 'show', 'dev', 'eth0', 'protocol', 'ipv6']).stdout;
 const slice = (addr) => ({
   resource: 'endpointslices',
   object: {
@@ -51,14 +53,10 @@ test(`41. netchaos run, DESTINATION_SERVICES endpoint moves X=${X} → Y=${Y} mi
   const targets = [hp(X, 8080), hp(Y, 8080), hp(C, 8080), CONTROL];
   const before0 = tcState();
   const base = probeTcp(targets, { count: 15 });
-  const env = {
-    KUBECONFIG: path.join(dir, 'kubeconfig'), PATH: `${path.join(dir, 'bin')}:${process.env.PATH}`,
-    TARGETS: 'deployment:shop:[app=frontend]', PODS_AFFECTED_PERC: '100', NODE_NAME: 'lab-node',
-    CHAOSENGINE: 'lab-chaos', EXPERIMENT_NAME: 'pod-dependency-latency', CHAOS_NAMESPACE: 'litmus', CHAOS_UID: 'engine-uid',
-    POD_NAME: 'runner-1', CONTAINER_RUNTIME: 'auto', SOCKET_PATH: '/run/nclab-litmus/containerd.sock',
+  const env = litmusEnv(dir, {
     DESTINATION_SERVICES: 'shop/b', NETWORK_LATENCY: String(LAT), TOTAL_CHAOS_DURATION: String(DURATION_S),
     DEPENDENCY_REFRESH_INTERVAL: String(INTERVAL_S), DEFAULT_HEALTH_CHECK: 'true',
-  };
+  });
   const t0 = Date.now();
   const child = spawn('node', [CLI, 'run'], { env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';

@@ -8,9 +8,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { OUT, CLI, GUEST_DIR, REPO, APP, ensureLab, cliEnv, hasOurTree, tcState, sleep, record, kubeDoubleArgv } from './lib.mjs';
+import { OUT, CLI, GUEST_DIR, APP, ensureLab, cliEnv, hasOurTree, tcState, sleep, record, startApiDouble, litmusEnv } from './lib.mjs';
 
 let PID;
 let double;
@@ -38,7 +38,7 @@ before(async () => {
     assert.equal(r.status, 0, r.stderr);
     addedBridgeAddress = true;
   }
-  app = spawn('ip', ['netns', 'exec', 'app', 'node', path.join(GUEST_DIR, 'app-http.mjs'), String(APP_PORT), '192.0.2.11:8080'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  app = spawn('ip', ['netns', 'exec', APP.ns, 'node', path.join(GUEST_DIR, 'app-http.mjs'), String(APP_PORT), '192.0.2.11:8080'], { stdio: ['ignore', 'pipe', 'inherit'] });
   await started(app, 'the app endpoint');
   const url = `http://${APP.v4}:${APP_PORT}/`;
   const probes = [
@@ -46,29 +46,23 @@ before(async () => {
     { name: 'front-fast', type: 'httpProbe', mode: 'OnChaos', 'httpProbe/inputs': { url, method: { get: { criteria: '==', responseCode: '200' } } }, runProperties: { probeTimeout: '250ms', interval: '500ms', probePollingInterval: '1s', attempt: 1 } },
   ];
   writeFileSync(path.join(dir, 'probes.json'), JSON.stringify(probes));
-  double = spawn('node', kubeDoubleArgv(dir, String(PID), path.join(dir, 'probes.json')), { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
-  await started(double, 'the API double');
+  double = await startApiDouble({ dir, pid: PID, probes: path.join(dir, 'probes.json') });
 });
 
 after(async () => {
-  for (const c of [double, app]) {
-    if (c && c.exitCode === null) {
-      c.kill('SIGTERM');
-      await new Promise((resolve) => c.on('exit', resolve));
-    }
+  await double?.stop().catch(() => {});
+  if (app && app.exitCode === null) {
+    app.kill('SIGTERM');
+    await new Promise((resolve) => app.on('exit', resolve));
   }
   if (addedBridgeAddress) spawnSync('ip', ['addr', 'del', '192.0.2.1/24', 'dev', 'br0']);
 });
 
 test('40. netchaos run with two httpProbes on the app endpoint (calls B): SOT Passed, OnChaos Failed, "50", Completed_With_Probe_Failure, Fail, exit 0, reverted', async (t) => {
   const before0 = tcState();
-  const env = {
-    KUBECONFIG: path.join(dir, 'kubeconfig'), PATH: `${path.join(dir, 'bin')}:${process.env.PATH}`,
-    TARGETS: 'deployment:shop:[app=frontend]', PODS_AFFECTED_PERC: '100', NODE_NAME: 'lab-node',
-    CHAOSENGINE: 'lab-chaos', EXPERIMENT_NAME: 'pod-dependency-latency', CHAOS_NAMESPACE: 'litmus', CHAOS_UID: 'engine-uid',
-    POD_NAME: 'runner-1', CONTAINER_RUNTIME: 'auto', SOCKET_PATH: '/run/nclab-litmus/containerd.sock',
+  const env = litmusEnv(dir, {
     DESTINATION_SERVICES: 'shop/b', NETWORK_LATENCY: '500', TOTAL_CHAOS_DURATION: '15', DEFAULT_HEALTH_CHECK: 'true',
-  };
+  });
   const t0 = Date.now();
   const child = spawn('node', [CLI, 'run'], { env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
@@ -79,9 +73,7 @@ test('40. netchaos run with two httpProbes on the app endpoint (calls B): SOT Pa
   const code = await done;
   const totalMs = Date.now() - t0;
   const after0 = tcState();
-  double.kill('SIGTERM');
-  await new Promise((resolve) => double.on('exit', resolve));
-  const state = JSON.parse(readFileSync(path.join(dir, 'api-state.json'), 'utf8'));
+  const state = await double.stop();
   const st = state.chaosresult?.status;
   const measured = {
     appliedMs, totalMs, exit: code, phase: st?.experimentStatus, probes: st?.probeStatuses,

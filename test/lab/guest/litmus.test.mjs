@@ -7,10 +7,11 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
 import path from 'node:path';
 import {
-  DEPS, OUT, CLI, REPO, CONTROL, hp, ensureLab, cliEnv, probeTcp, addedTcp, hasOurTree, tcState, sleep, record, kubeDoubleArgv,
+  DEPS, OUT, CLI, CONTROL, hp, ensureLab, cliEnv, probeTcp, addedTcp, hasOurTree, tcState, sleep, record, startApiDouble,
+  litmusEnv,
 } from './lib.mjs';
 
 let PID;
@@ -20,32 +21,20 @@ let dir;
 before(async () => {
   PID = ensureLab();
   dir = mkdtempSync(path.join(OUT, 'litmus-'));
-  double = spawn('node', kubeDoubleArgv(dir, String(PID)), { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise((resolve, reject) => {
-    let out = '';
-    double.stdout.on('data', (c) => { out += c; if (out.includes('READY')) resolve(); });
-    double.on('exit', (code) => reject(new Error(`the API double exited with ${code} before it was ready`)));
-  });
+  double = await startApiDouble({ dir, pid: PID });
 });
 
 after(async () => {
-  if (double && double.exitCode === null) {
-    double.kill('SIGTERM');
-    await new Promise((resolve) => double.on('exit', resolve));
-  }
+  await double?.stop().catch(() => {});
 });
 
 test('10. netchaos run (Litmus ENV, API double, fake crictl, real tc): B:8080 delayed via the Service, ChaosResult Pass', async (t) => {
   const targets = [hp(DEPS.B.v4, 8080), hp(DEPS.B.v6, 8080), hp(DEPS.B.v4, 9090), hp(DEPS.C.v4, 8080), CONTROL];
   const before0 = tcState();
   const base = probeTcp(targets, { count: 15 });
-  const env = {
-    KUBECONFIG: path.join(dir, 'kubeconfig'), PATH: `${path.join(dir, 'bin')}:${process.env.PATH}`,
-    TARGETS: 'deployment:shop:[app=frontend]', PODS_AFFECTED_PERC: '100', NODE_NAME: 'lab-node',
-    CHAOSENGINE: 'lab-chaos', EXPERIMENT_NAME: 'pod-dependency-latency', CHAOS_NAMESPACE: 'litmus', CHAOS_UID: 'engine-uid',
-    POD_NAME: 'runner-1', CONTAINER_RUNTIME: 'auto', SOCKET_PATH: '/run/nclab-litmus/containerd.sock',
+  const env = litmusEnv(dir, {
     DESTINATION_SERVICES: 'shop/b', NETWORK_LATENCY: '100', TOTAL_CHAOS_DURATION: '20', DEFAULT_HEALTH_CHECK: 'true', MEASURE_EFFECT: 'true',
-  };
+  });
   const t0 = Date.now();
   const child = spawn('node', [CLI, 'run'], { env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
@@ -59,9 +48,7 @@ test('10. netchaos run (Litmus ENV, API double, fake crictl, real tc): B:8080 de
   const measuredAfterApplyMs = Date.now() - t0 - appliedMs;
   const code = await done;
   const after0 = tcState();
-  double.kill('SIGTERM');
-  await new Promise((resolve) => double.on('exit', resolve));
-  const state = JSON.parse(readFileSync(path.join(dir, 'api-state.json'), 'utf8'));
+  const state = await double.stop();
   const { added, raw, drift } = addedTcp(base, during);
   const measured = { appliedMs, measuredAfterApplyMs, exit: code, added, raw, drift, phase: state.chaosresult?.status?.experimentStatus, targets: state.chaosresult?.status?.history?.targets, events: state.events };
   t.diagnostic(`measured: ${JSON.stringify(measured)}`);

@@ -16,6 +16,7 @@ import path from 'node:path';
 import {
   DEPS, OUT, CLI, ensureLab, cliExists, tcState, tc, run, mustRun, probePing, startInject, cli, hasOurTree, resetApp, sleep, check, show, addedPing,
   UNTOUCHED_MS,
+  APP,
 } from './lib.mjs';
 
 const B = DEPS.B;
@@ -37,7 +38,7 @@ let dnsmasq;
 let targetProc;
 let PID;
 
-const filters = () => tc('app', ['filter', 'show', 'dev', 'eth0']).stdout;
+const filters = () => tc(APP.ns, ['filter', 'show', 'dev', 'eth0']).stdout;
 
 async function resolves(name, want) {
   const r = new Resolver({ timeout: 500, tries: 1 });
@@ -54,14 +55,14 @@ before(async () => {
   ensureLab();
   mustRun('ip', ['addr', 'add', `${DNS}/24`, 'dev', 'br0']);
   mustRun('ip', ['-n', B.ns, 'addr', 'add', `${Y}/24`, 'dev', 'eth0']);
-  mustRun('ip', ['-n', 'app', 'route', 'add', '198.51.100.0/24', 'dev', 'eth0']);
+  mustRun('ip', ['-n', APP.ns, 'route', 'add', '198.51.100.0/24', 'dev', 'eth0']);
   writeFileSync(HOSTS, `${X} b.lab.test\n${B6} b.lab.test\n`);
   writeFileSync(RESOLV, `nameserver ${DNS}\nsearch lab.test\noptions timeout:1 attempts:2\n`);
   dnsmasq = spawn('dnsmasq', ['--keep-in-foreground', '--conf-file=/dev/null', '--no-resolv', '--no-hosts', `--addn-hosts=${HOSTS}`,
     '--local-ttl=1', '--bind-interfaces', `--listen-address=${DNS}`, '--port=53', '--user=root', '--pid-file=', '--log-queries',
     `--log-facility=${path.join(OUT, 'dnsmasq.log')}`], { stdio: 'ignore' });
   // The target: a process in app whose mount namespace has its own /etc/resolv.conf (as a container's has).
-  targetProc = spawn('ip', ['netns', 'exec', 'app', 'unshare', '-m', '--propagation', 'private', 'sh', '-c',
+  targetProc = spawn('ip', ['netns', 'exec', APP.ns, 'unshare', '-m', '--propagation', 'private', 'sh', '-c',
     'mount --bind "$1" /etc/resolv.conf && exec sleep infinity', 'sh', RESOLV], { stdio: 'ignore', detached: true });
   PID = targetProc.pid;
   for (let i = 0; i < 100; i++) {
@@ -78,10 +79,10 @@ before(async () => {
 after(() => {
   try { process.kill(-targetProc.pid, 'SIGKILL'); } catch { /* gone */ }
   dnsmasq?.kill('SIGTERM');
-  run('ip', ['-n', 'app', 'route', 'del', '198.51.100.0/24', 'dev', 'eth0']);
+  run('ip', ['-n', APP.ns, 'route', 'del', '198.51.100.0/24', 'dev', 'eth0']);
   run('ip', ['-n', B.ns, 'addr', 'del', `${Y}/24`, 'dev', 'eth0']);
   run('ip', ['addr', 'del', `${DNS}/24`, 'dev', 'br0']);
-  if (hasOurTree('app')) resetApp('app');
+  if (hasOurTree(APP.ns)) resetApp(APP.ns);
 });
 
 const ENV = {
@@ -99,13 +100,13 @@ test('R1. plan shows what is refreshed and how often (TTL 1 s → every 3 s, the
 test(`R2. b.lab.test moves from X=${X} to Y=${Y} mid-run: Y delayed within one refresh interval, X no longer, C never, B's IPv6 filter untouched`, async (t) => {
   const targets = [X, Y, C.v4, B6];
   const base = probePing(targets, RTT);
-  const before0 = tcState('app');
+  const before0 = tcState(APP.ns);
   let h;
   try {
     h = await startInject(['--pid', String(PID)], { env: ENV });
     check(h.applied, 'our tree never appeared', h.output);
     const f1 = filters();
-    const v6Before = tc('app', ['filter', 'show', 'dev', 'eth0', 'protocol', 'ipv6']).stdout;
+    const v6Before = tc(APP.ns, ['filter', 'show', 'dev', 'eth0', 'protocol', 'ipv6']).stdout;
     const during1 = addedPing(base, probePing(targets, RTT));
     show(t, 'phase 1 (b.lab.test = X): added ms', during1);
 
@@ -120,7 +121,7 @@ test(`R2. b.lab.test moves from X=${X} to Y=${Y} mid-run: Y delayed within one r
     }
     show(t, 'SIGHUP → Y\'s filter in place, X\'s gone (ms)', switchMs ?? 'never');
     const f2 = filters();
-    const v6After = tc('app', ['filter', 'show', 'dev', 'eth0', 'protocol', 'ipv6']).stdout;
+    const v6After = tc(APP.ns, ['filter', 'show', 'dev', 'eth0', 'protocol', 'ipv6']).stdout;
     const during2 = addedPing(base, probePing(targets, RTT));
     show(t, 'phase 2 (b.lab.test = Y): added ms', during2);
     const r = await h.stop('SIGTERM');
@@ -139,9 +140,9 @@ test(`R2. b.lab.test moves from X=${X} to Y=${Y} mid-run: Y delayed within one r
     assert.equal(v6After, v6Before, 'the IPv6 filters (B6, unchanged) are not touched by the refresh');
     check(log.some((l) => l.includes(`dependency host b.lab.test moved: added ${Y}, removed ${X}`)), 'the change is logged with its dependency', log);
     check(r.code === 143, 'SIGTERM → 143', { code: r.code, stderr: r.stderr.slice(-600) });
-    assert.deepEqual(tcState('app'), before0, 'state after must equal state before');
+    assert.deepEqual(tcState(APP.ns), before0, 'state after must equal state before');
   } finally {
     if (h) await h.stop('SIGKILL', 5000);
-    if (hasOurTree('app')) resetApp('app');
+    if (hasOurTree(APP.ns)) resetApp(APP.ns);
   }
 });

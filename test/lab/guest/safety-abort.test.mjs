@@ -19,6 +19,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   DEPS, OUT, CLI, cliEnv, ensureLab, cliExists, tcState, run, mustRun, startInject, cli, hasOurTree, resetApp, sleep, check, show, bigList,
+  APP,
 } from './lib.mjs';
 
 /** What the issue asks: reverted and exited within 5 s of the SIGTERM, in every phase. */
@@ -99,7 +100,7 @@ current-context: lab
   await new Promise((resolve) => dns.bind(53, DNS, resolve));
   // The resolv.conf asks for what a hostile or careless image may: 30 s per try, 5 tries.
   writeFileSync(RESOLV, `nameserver ${DNS}\noptions timeout:30 attempts:5\n`);
-  dnsTarget = spawn('ip', ['netns', 'exec', 'app', 'unshare', '-m', '--propagation', 'private', 'sh', '-c',
+  dnsTarget = spawn('ip', ['netns', 'exec', APP.ns, 'unshare', '-m', '--propagation', 'private', 'sh', '-c',
     'mount --bind "$1" /etc/resolv.conf && exec sleep infinity', 'sh', RESOLV], { stdio: 'ignore', detached: true });
   for (let i = 0; i < 100; i++) {
     try {
@@ -115,7 +116,7 @@ after(() => {
   dns?.close();
   try { process.kill(-dnsTarget.pid, 'SIGKILL'); } catch { /* gone */ }
   run('ip', ['addr', 'del', `${DNS}/24`, 'dev', 'br0']);
-  if (hasOurTree('app')) resetApp('app');
+  if (hasOurTree(APP.ns)) resetApp(APP.ns);
 });
 
 const SERVICE_ENV = () => ({
@@ -131,7 +132,7 @@ async function until(cond, ms, what) {
 }
 
 /** SIGTERM → exit: the figures and the checks every scenario shares. */
-function checkStopped(t, name, r, before0, ns = 'app') {
+function checkStopped(t, name, r, before0, ns = APP.ns) {
   const after0 = tcState(ns);
   show(t, name, { exitAfterSigtermMs: r.revertMs, code: r.code, hung: r.hung ?? false });
   check(!r.hung && r.revertMs <= EXIT_BUDGET_MS, `exited within ${EXIT_BUDGET_MS} ms of the SIGTERM`, { revertMs: r.revertMs, stderr: r.stderr.slice(-1500) });
@@ -142,7 +143,7 @@ function checkStopped(t, name, r, before0, ns = 'app') {
 test('50. SIGTERM while a DESTINATION_SERVICES refresh waits on an API that never answers: reverted, exit 143 within 5 s', async (t) => {
   apiMode = 'answer';
   hung.length = 0;
-  const before0 = tcState('app');
+  const before0 = tcState(APP.ns);
   let h;
   try {
     // Setup bounds only (loading the Kubernetes client under TCG on a busy host took over 60 s): the figure is the exit time.
@@ -157,34 +158,34 @@ test('50. SIGTERM while a DESTINATION_SERVICES refresh waits on an API that neve
   } finally {
     apiMode = 'answer';
     if (h) await h.stop('SIGKILL', 5000);
-    if (hasOurTree('app')) resetApp('app');
+    if (hasOurTree(APP.ns)) resetApp(APP.ns);
   }
 });
 
 test('51. SIGTERM while the first Service lookup waits on an API that never answers: nothing changed, exit 143 within 5 s', async (t) => {
   apiMode = 'hang';
   hung.length = 0;
-  const before0 = tcState('app');
+  const before0 = tcState(APP.ns);
   let h;
   try {
     h = await startInject(['--pid', String(PID)], { env: SERVICE_ENV(), timeoutMs: 0 });
     await until(() => hung.length > 0 || h.child.exitCode !== null, 300_000, 'netchaos never called the API');
     check(h.child.exitCode === null, 'netchaos exited before it called the API', h.output);
     await sleep(500);
-    check(!hasOurTree('app'), 'nothing applied while the lookup hangs', {});
+    check(!hasOurTree(APP.ns), 'nothing applied while the lookup hangs', {});
     const r = await h.stop('SIGTERM', 30_000);
     checkStopped(t, 'hung API before any change', r, before0);
   } finally {
     apiMode = 'answer';
     if (h) await h.stop('SIGKILL', 5000);
-    if (hasOurTree('app')) resetApp('app');
+    if (hasOurTree(APP.ns)) resetApp(APP.ns);
   }
 });
 
 test('52. SIGTERM while a hostname is re-resolved against a dead DNS server (resolv.conf: timeout:30 attempts:5): reverted, exit 143 within 5 s', async (t) => {
   dnsMode = 'answer';
   dnsQueriesWhileDead = 0;
-  const before0 = tcState('app');
+  const before0 = tcState(APP.ns);
   let h;
   try {
     h = await startInject(['--pid', String(dnsTarget.pid)], {
@@ -199,7 +200,7 @@ test('52. SIGTERM while a hostname is re-resolved against a dead DNS server (res
   } finally {
     dnsMode = 'answer';
     if (h) await h.stop('SIGKILL', 5000);
-    if (hasOurTree('app')) resetApp('app');
+    if (hasOurTree(APP.ns)) resetApp(APP.ns);
   }
 });
 
@@ -219,7 +220,7 @@ function batchChild(pid) {
 test('53. SIGTERM while the tc batch of 10,000 destinations runs: reverted, exit 143 within 5 s', async (t) => {
   const file = path.join(OUT, 'safety-10k.txt');
   writeFileSync(file, `${[...bigList(10000), B.v4].join('\n')}\n`);
-  const before0 = tcState('app');
+  const before0 = tcState(APP.ns);
   const t0 = Date.now();
   const child = spawn('node', [CLI, 'inject', '--pid', String(PID)], {
     env: cliEnv({ DESTINATION_IPS_FILE: file, NETWORK_LATENCY: '100', TOTAL_CHAOS_DURATION: '300' }), stdio: ['ignore', 'pipe', 'pipe'],
@@ -238,7 +239,7 @@ test('53. SIGTERM while the tc batch of 10,000 destinations runs: reverted, exit
     const sentAt = Date.now();
     child.kill('SIGTERM');
     const r = await Promise.race([done, sleep(30_000).then(() => undefined)]);
-    const treeDuringStop = hasOurTree('app');
+    const treeDuringStop = hasOurTree(APP.ns);
     const res = r ? { code: r.code, revertMs: r.at - sentAt, stderr } : { code: null, revertMs: Infinity, stderr, hung: true };
     show(t, 'batch seen after (ms from start)', sentAt - t0);
     checkStopped(t, 'SIGTERM during the apply of 10,000 destinations', res, before0);
@@ -247,7 +248,7 @@ test('53. SIGTERM while the tc batch of 10,000 destinations runs: reverted, exit
   } finally {
     if (child.exitCode === null) child.kill('SIGKILL');
     await done;
-    if (hasOurTree('app')) resetApp('app');
+    if (hasOurTree(APP.ns)) resetApp(APP.ns);
   }
 });
 

@@ -9,6 +9,7 @@ import { closeSync, constants, existsSync, openSync } from 'node:fs';
 import {
   DEPS, CLI, ensureLab, cliExists, cli, tc, tcState, hasOurTree, run, startInject, resetApp, sleep, check, show,
   waitFor,
+  APP,
 } from './lib.mjs';
 
 const B = DEPS.B;
@@ -31,7 +32,7 @@ const ifbs = (ns) => (run('ip', ['-n', ns, '-o', 'link', 'show', 'type', 'ifb'])
 const ingressQdisc = (ns, dev) => JSON.parse(tc(ns, ['-j', 'qdisc', 'show', 'dev', dev]).stdout.trim() || '[]').find((q) => q.parent === 'ffff:fff1') ?? null;
 const redirectOf = (ns, dev) => /Redirect to device (\S+)\)/.exec(tc(ns, ['filter', 'show', 'dev', dev, 'ingress']).stdout)?.[1] ?? null;
 /** What a DIRECTION=both|ingress run changes in app: eth0's tc state, its ingress slot, the ifbs. */
-const appState = () => ({ eth0: tcState('app'), ingress: ingressQdisc('app', 'eth0'), ifbs: ifbs('app') });
+const appState = () => ({ eth0: tcState(APP.ns), ingress: ingressQdisc(APP.ns, 'eth0'), ifbs: ifbs(APP.ns) });
 
 /** Pino lines of a run's stderr, parsed. */
 const logLines = (stderr) => stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => safe(() => JSON.parse(l))).filter(Boolean)
@@ -44,13 +45,13 @@ before(() => {
 
 // ---------------------------------------------------------------------------
 test('73. a pod kill (SIGKILL of the runner AND its watchdog\'s process group): the tree outlives its deadline; a live one refuses the next run; once expired, the next run removes it before it injects, and says so', async (t) => {
-  const before0 = tcState('app');
+  const before0 = tcState(APP.ns);
   let h;
   try {
     h = await startInject(['--pid', String(PID)], { env: { NETWORK_LATENCY: String(LAT), DESTINATION_IPS: B.v4, TOTAL_CHAOS_DURATION: '25', DEADMAN: 'process', DEADMAN_GRACE: '1' } });
     check(h.applied, 'our tree never appeared', h.output);
-    const m = marker('app');
-    check(m !== null, 'the tree carries an owner marker', tc('app', ['filter', 'show', 'dev', 'eth0']).stdout.slice(0, 1500));
+    const m = marker(APP.ns);
+    check(m !== null, 'the tree carries an owner marker', tc(APP.ns, ['filter', 'show', 'dev', 'eth0']).stdout.slice(0, 1500));
     await waitFor(() => /watchdog process \d+/.test(h.output.stderr), 10000);
     const wd = Number(/watchdog process (\d+)/.exec(h.output.stderr)?.[1]);
     check(wd > 0 && existsSync(`/proc/${wd}`), 'the process dead-man runs', { wd, stderr: tail(h.output.stderr, 800) });
@@ -63,11 +64,11 @@ test('73. a pod kill (SIGKILL of the runner AND its watchdog\'s process group): 
 
     // A next run while the deadline is in the future (25 s of duration: a run under emulation starts in 4-13 s): refused, the tree untouched.
     const live = cli(['inject', '--pid', String(PID)], { env: { NETWORK_LATENCY: String(LAT), DESTINATION_IPS: B.v4, TOTAL_CHAOS_DURATION: '2', DEADMAN: 'off' } });
-    const liveOk = live.code === 5 && /active until/.test(live.stderr) && hasOurTree('app');
+    const liveOk = live.code === 5 && /active until/.test(live.stderr) && hasOurTree(APP.ns);
     // Past the deadline nothing removes it by itself (the dead-man died with the pod).
     await sleep(Math.max(0, m.deadlineS * 1000 - Date.now()) + 2500);
-    const stillThere = safe(() => hasOurTree('app'));
-    const stillMarker = marker('app');
+    const stillThere = safe(() => hasOurTree(APP.ns));
+    const stillMarker = marker(APP.ns);
     // The next run: removes the expired leftover (guarded by its marker), injects, reverts.
     const startedAt = Date.now();
     const next = cli(['inject', '--pid', String(PID)], { env: { NETWORK_LATENCY: String(LAT), DESTINATION_IPS: B.v4, TOTAL_CHAOS_DURATION: '2', DEADMAN: 'off' } });
@@ -85,10 +86,10 @@ test('73. a pod kill (SIGKILL of the runner AND its watchdog\'s process group): 
     check(next.code === 0, 'the next run completes', outputOf(next));
     check(leftover?.runId === m.runId && leftover.action === 'removed' && /removed the expired netchaos tree of run/.test(leftover.msg), 'it says it removed the killed run\'s tree', outputOf(next));
     check(injected !== undefined && injected.ms >= leftover.ms, 'and injected after that', lines.map((l) => l.event ?? l.msg).slice(0, 20));
-    assert.deepEqual(tcState('app'), before0, 'the state after the next run equals the state before the killed one');
+    assert.deepEqual(tcState(APP.ns), before0, 'the state after the next run equals the state before the killed one');
   } finally {
     if (h) await h.stop('SIGKILL', 2000);
-    if (safe(() => hasOurTree('app'))) resetApp('app');
+    if (safe(() => hasOurTree(APP.ns))) resetApp(APP.ns);
   }
 });
 
@@ -175,7 +176,7 @@ function runUnit(cmds) {
 
 function unitFor(runId, deadlineS, direction) {
   const nsId = run('readlink', [`/proc/${PID}/ns/net`]).stdout.trim();
-  const r = cli(['deadman-unit', '--run-id', runId, '--netns-id', nsId, '--deadline', String(deadlineS), '--interface', 'eth0', '--path', '/run/netns/app', '--direction', direction]);
+  const r = cli(['deadman-unit', '--run-id', runId, '--netns-id', nsId, '--deadline', String(deadlineS), '--interface', 'eth0', '--path', `/run/netns/${APP.ns}`, '--direction', direction]);
   assert.equal(r.code, 0, r.stderr);
   return JSON.parse(r.stdout);
 }
@@ -187,8 +188,8 @@ test('75. the systemd dead-man\'s commands for DIRECTION=both and ingress (run i
     // DIRECTION=both: the marker is on eth0.
     h = await startInject(['--pid', String(PID)], { env: { NETWORK_LATENCY: String(LAT), DESTINATION_IPS: B.v4, TOTAL_CHAOS_DURATION: '600', DEADMAN: 'off', DIRECTION: 'both' } });
     check(h.applied, 'our tree never appeared', h.output);
-    await waitFor(() => redirectOf('app', 'eth0') !== null, 10000);
-    const m = marker('app');
+    await waitFor(() => redirectOf(APP.ns, 'eth0') !== null, 10000);
+    const m = marker(APP.ns);
     const during = appState();
     const other = runUnit(unitFor('0123456789abcdef', m.deadlineS, 'both').commands);
     const afterOther = appState();
@@ -209,12 +210,12 @@ test('75. the systemd dead-man\'s commands for DIRECTION=both and ingress (run i
     // DIRECTION=ingress: the marker is on the ifb; someone adds a filter of their own to the ingress qdisc.
     h = await startInject(['--pid', String(PID)], { env: { NETWORK_LATENCY: String(LAT), DESTINATION_IPS: B.v4, TOTAL_CHAOS_DURATION: '600', DEADMAN: 'off', DIRECTION: 'ingress' }, dev: 'nc-ifb-eth0' });
     check(h.applied, 'the ingress tree never appeared', h.output);
-    await waitFor(() => redirectOf('app', 'eth0') !== null, 10000);
-    const mi = marker('app', 'nc-ifb-eth0');
-    const foreign = tc('app', ['filter', 'add', 'dev', 'eth0', 'parent', 'ffff:', 'protocol', 'ip', 'prio', '1', 'u32', 'match', 'ip', 'dst', '203.0.113.99/32', 'action', 'mirred', 'egress', 'mirror', 'dev', 'lo']);
+    await waitFor(() => redirectOf(APP.ns, 'eth0') !== null, 10000);
+    const mi = marker(APP.ns, 'nc-ifb-eth0');
+    const foreign = tc(APP.ns, ['filter', 'add', 'dev', 'eth0', 'parent', 'ffff:', 'protocol', 'ip', 'prio', '1', 'u32', 'match', 'ip', 'dst', '203.0.113.99/32', 'action', 'mirred', 'egress', 'mirror', 'dev', 'lo']);
     assert.equal(foreign.code, 0, foreign.stderr);
     const unit = runUnit(unitFor(mi.runId, mi.deadlineS, 'ingress').commands);
-    const after = { ...appState(), redirect: redirectOf('app', 'eth0'), filters: tc('app', ['filter', 'show', 'dev', 'eth0', 'ingress']).stdout.trim().slice(0, 400) };
+    const after = { ...appState(), redirect: redirectOf(APP.ns, 'eth0'), filters: tc(APP.ns, ['filter', 'show', 'dev', 'eth0', 'ingress']).stdout.trim().slice(0, 400) };
     show(t, 'ingress + a foreign filter: unit of this run', { unit, after });
     check(!unit.pre && unit.steps.at(-2)?.argv.startsWith('test ! -s'), 'the unit stops at the check for other filters', unit);
     check(after.redirect === null && !after.ifbs.includes('nc-ifb-eth0'), 'our redirect and the ifb (with its tree) are gone', after);
@@ -223,12 +224,12 @@ test('75. the systemd dead-man\'s commands for DIRECTION=both and ingress (run i
     const stop2 = await h.stop('SIGTERM');
     show(t, 'ingress: runner afterwards', { code: stop2.code, stderr: tail(stop2.stderr, 400) });
     h = undefined;
-    tc('app', ['qdisc', 'del', 'dev', 'eth0', 'ingress']);
+    tc(APP.ns, ['qdisc', 'del', 'dev', 'eth0', 'ingress']);
     assert.deepEqual(appState(), s0, 'state before the run once the foreign filter\'s qdisc is removed by its owner');
   } finally {
     if (h) await h.stop('SIGKILL', 2000);
-    if (safe(() => hasOurTree('app'))) resetApp('app');
-    if (ingressQdisc('app', 'eth0')) tc('app', ['qdisc', 'del', 'dev', 'eth0', 'ingress']);
-    if (ifbs('app').includes('nc-ifb-eth0')) run('ip', ['-n', 'app', 'link', 'del', 'nc-ifb-eth0']);
+    if (safe(() => hasOurTree(APP.ns))) resetApp(APP.ns);
+    if (ingressQdisc(APP.ns, 'eth0')) tc(APP.ns, ['qdisc', 'del', 'dev', 'eth0', 'ingress']);
+    if (ifbs(APP.ns).includes('nc-ifb-eth0')) run('ip', ['-n', APP.ns, 'link', 'del', 'nc-ifb-eth0']);
   }
 });

@@ -1,4 +1,68 @@
-# Guest side of test/lab/test.sh: build the topology, run the scenarios.
-set -eu
-bash "$NCLAB_LAB/guest/topology.sh"
-exec node --test --test-reporter=spec --test-concurrency=1 --test-timeout=900000 "$@" "$NCLAB_LAB/guest/lab.test.mjs" "$NCLAB_LAB/guest/litmus.test.mjs" "$NCLAB_LAB/guest/litmus-probes.test.mjs" "$NCLAB_LAB/guest/litmus-live.test.mjs" "$NCLAB_LAB/guest/deadman.test.mjs" "$NCLAB_LAB/guest/refresh.test.mjs" "$NCLAB_LAB/guest/ingress-effect.test.mjs" "$NCLAB_LAB/guest/deps.test.mjs" "$NCLAB_LAB/guest/deps-litmus.test.mjs" "$NCLAB_LAB/guest/safety-abort.test.mjs" "$NCLAB_LAB/guest/safety-own.test.mjs" "$NCLAB_LAB/guest/safety-more.test.mjs"
+# Guest side of test/lab/test.sh: build the topology, run the test files in NCLAB_LANES lanes at once.
+# Each lane has its own app namespace (NCLAB_APP_NS: app, app2, app3; see topology.sh), target process and
+# addresses; the deps B, C, D are shared and only read. Files that change state shared by the whole VM stay in
+# one lane, one after the other: 192.0.2.1 on br0 and its DNS (deps, deps-litmus, refresh, litmus-probes),
+# `netchaos sweep`, which scans every namespace and removes expired trees (deadman, safety-more).
+# Within a lane the files run one at a time (one `node --test` each: a start/end line per file with its time).
+# Each lane's report is written to $NCLAB_OUT/lane-<ns>.log and printed whole when the lane ends.
+# Arguments go to every `node --test` (e.g. --test-name-pattern); NCLAB_FILES=<name>,… runs only these files.
+set -u
+T0=$(date +%s)
+stamp() { echo "lab-time: +$(( $(date +%s) - T0 )) s $*"; }
+bash "$NCLAB_LAB/guest/topology.sh" || exit 1
+stamp "topology ready"
+
+lane() {
+  local ns="$1"; shift
+  local log="$NCLAB_OUT/lane-$ns.log" rc=0 r t f
+  : > "$log"
+  for f in "$@"; do
+    # NCLAB_FILES=lab,litmus: only these files (a --test-name-pattern still runs every file's before hook).
+    [[ -z "${NCLAB_FILES:-}" || ",${NCLAB_FILES}," == *",${f%.test.mjs},"* ]] || continue
+    t=$(date +%s)
+    echo "lab-time: +$(( t - T0 )) s lane $ns: start $f" >> "$log"
+    NCLAB_APP_NS="$ns" node --test --test-reporter=spec --test-concurrency=1 --test-timeout=900000 "${ARGS[@]}" \
+      "$NCLAB_LAB/guest/$f" >> "$log" 2>&1
+    r=$?
+    [[ $r -eq 0 ]] || rc=$r
+    echo "lab-time: +$(( $(date +%s) - T0 )) s lane $ns: end $f after $(( $(date +%s) - t )) s (exit $r)" >> "$log"
+  done
+  echo "$rc" > "$NCLAB_OUT/lane-$ns.rc"
+}
+ARGS=("$@")
+# NCLAB_LANES: how many lanes run at once (1, 2 or 3; default 1). More lanes share the VM's two vCPUs: on a
+# loaded 2-core host 3 lanes doubled every scenario's time and broke timing checks (see test/lab/README.md).
+case "${NCLAB_LANES:-1}" in
+  1) LANES=(app)
+     lane app lab.test.mjs litmus.test.mjs litmus-probes.test.mjs litmus-live.test.mjs deadman.test.mjs refresh.test.mjs \
+       ingress-effect.test.mjs deps.test.mjs deps-litmus.test.mjs safety-abort.test.mjs safety-own.test.mjs safety-more.test.mjs & ;;
+  2) LANES=(app app2)
+     lane app deadman.test.mjs safety-more.test.mjs deps.test.mjs deps-litmus.test.mjs refresh.test.mjs litmus-probes.test.mjs \
+       safety-abort.test.mjs safety-own.test.mjs &
+     lane app2 lab.test.mjs litmus.test.mjs litmus-live.test.mjs ingress-effect.test.mjs & ;;
+  3) LANES=(app app2 app3)
+     lane app deadman.test.mjs safety-more.test.mjs deps.test.mjs deps-litmus.test.mjs refresh.test.mjs litmus-probes.test.mjs &
+     lane app2 lab.test.mjs litmus.test.mjs litmus-live.test.mjs &
+     lane app3 ingress-effect.test.mjs safety-own.test.mjs safety-abort.test.mjs & ;;
+  *) echo "NCLAB_LANES=${NCLAB_LANES}: must be 1, 2 or 3" >&2; exit 2 ;;
+esac
+# Print each lane's report whole as soon as it ends (in the order they end).
+printed=()
+while (( ${#printed[@]} < ${#LANES[@]} )); do
+  for ns in "${LANES[@]}"; do
+    [[ -f "$NCLAB_OUT/lane-$ns.rc" && " ${printed[*]} " != *" $ns "* ]] || continue
+    echo "lab-lane: ======== lane $ns (exit $(cat "$NCLAB_OUT/lane-$ns.rc")), ended at +$(( $(date +%s) - T0 )) s ========"
+    cat "$NCLAB_OUT/lane-$ns.log"
+    printed+=("$ns")
+  done
+  sleep 1
+done
+wait
+stamp "all lanes done"
+rc=0
+for ns in "${LANES[@]}"; do r=$(cat "$NCLAB_OUT/lane-$ns.rc"); [[ $r -eq 0 ]] || rc=$r; done
+# One summary of all lanes (node's per-file summaries added up), the last lines run.sh relays.
+cat "$NCLAB_OUT"/lane-*.log | awk '/^ℹ (tests|suites|pass|fail|cancelled|skipped|todo) [0-9]+$/ { n[$2] += $3 }
+  END { split("tests suites pass fail cancelled skipped todo", k, " "); for (i = 1; i <= 7; i++) printf "ℹ %s %d\n", k[i], n[k[i]] }'
+echo "ℹ duration_ms $(( ($(date +%s) - T0) * 1000 ))"
+exit "$rc"
