@@ -4,14 +4,26 @@
  * processes, signals, log), src/netns/ (tc), src/kube/ (the API), src/resolve/ (DNS) and src/effect/
  * (the prober); the composition root (src/cli/host.ts) builds them once per run; tests pass fakes.
  */
-import type { Logger } from 'pino';
 import type { CoreV1Event, V1EndpointSlice, V1Node, V1Pod, V1Service } from '@kubernetes/client-node';
 import type { NetnsRef } from './model/netns.js';
 import type { Stop, StopSignalName } from './model/stop.js';
 import type { BatchFailure, IngressState, Owner, Qdisc, QdiscCounter, RevertResult } from './model/tc.js';
 import type { WorkerRequest, WorkerResult } from './model/probe.js';
 
-export type { Logger };
+/** A log method: a message, or fields and a message (src/host/log.ts writes them as JSON lines). */
+export interface LogFn {
+  (msg: string): void;
+  (fields: object, msg?: string): void;
+}
+
+export interface Logger {
+  readonly debug: LogFn;
+  readonly info: LogFn;
+  readonly warn: LogFn;
+  readonly error: LogFn;
+  /** A logger whose every line carries these fields (after `time`, before the line's own). */
+  child(bindings: Readonly<Record<string, unknown>>): Logger;
+}
 
 export interface ExecResult {
   readonly exitCode: number;
@@ -150,6 +162,12 @@ export interface TcPort {
    * its node `node` as read from the tree (a tree of the 7ff::1 format), else `markerNode(runId)`.
    */
   revertOnce(netns: NetnsRef, dev: string, runId?: string, node?: string): Promise<RevertResult>;
+  /**
+   * `revertOnce` without a run (whatever of ours is there) and the ingress state read in the same batch
+   * (`readIngress` after it): one exec for `netchaos revert` of an egress-only tree. `ingress` is undefined when
+   * the egress part did not end clean, or the ingress side could not be read.
+   */
+  revertWithIngress(netns: NetnsRef, dev: string): Promise<{ readonly egress: RevertResult; readonly ingress: IngressState | undefined }>;
   /** The ingress slot of `dev`, its filters and our ifb, read after running `first` (deletes) in the same batch. */
   readIngress(netns: NetnsRef, dev: string, first?: readonly string[]): Promise<IngressState>;
   /** Runs `ip -batch` lines (create the ifb and set it up): an error text when it failed. */

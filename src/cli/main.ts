@@ -96,7 +96,7 @@ export async function run(argv: readonly string[], io: Io, makeHost?: HostFactor
   let ctx: Context | undefined;
   const runAction = (load: () => Promise<Action>) => async (opts: Options): Promise<void> => {
     const action = await load();
-    // The real host (pino, the exec and tc adapters, the Kubernetes client's loader) is loaded only for a command that runs.
+    // The real host (the log, the exec and tc adapters, the Kubernetes client's loader) is loaded only for a command that runs.
     ctx = new Context(io, opts, makeHost ?? (await import('./host.js')).realHost);
     exitCode = await action(ctx);
   };

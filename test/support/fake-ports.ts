@@ -1,12 +1,11 @@
 /** Fake ports for the unit tests: clock, process signals, logger, processes, files; and the deps object of a run. */
 import { readFileSync } from 'node:fs';
 import { EventEmitter } from 'node:events';
-import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import type { StopSignalName } from '../../src/model/stop.ts';
 import type { Deps, Files, KubeApi, Logger, Resolver } from '../../src/ports.ts';
 import type { Host } from '../../src/cli/host.ts';
 import { realFiles } from '../../src/host/files.ts';
+import { createLogger } from '../../src/host/log.ts';
 import { stopOnSignals } from '../../src/host/signals.ts';
 import { FakeNetns } from './fake-tc.ts';
 
@@ -37,13 +36,7 @@ export interface LogLine { level: string; msg: string; event?: string; [k: strin
 
 export function memoryLogger(): { log: Logger; lines: LogLine[] } {
   const lines: LogLine[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _enc, cb) {
-      for (const l of chunk.toString().split('\n')) if (l.trim()) lines.push(JSON.parse(l) as LogLine);
-      cb();
-    },
-  });
-  const log = pino({ level: 'debug', base: null, formatters: { level: (label) => ({ level: label }) } }, stream);
+  const log = createLogger('debug', (l) => { lines.push(JSON.parse(l) as LogLine); });
   return { log, lines };
 }
 

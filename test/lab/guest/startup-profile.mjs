@@ -38,7 +38,6 @@ const timeOf = (bin, args, env = {}) => {
 // --- process start and module loading, interleaved (the host's load changes the VM's speed by 2-3×) --------
 const IMPORTS = {
   commander: "await import('commander')",
-  pino: "const { pino } = await import('pino'); pino({}, pino.destination({ fd: 2, sync: true }))",
   execa: "await import('execa')",
   'ajv (import + compile one schema)': "const { Ajv } = await import('ajv'); new Ajv({ allErrors: true }).compile({ type: 'array', items: { type: 'object', properties: { kind: { type: 'string' } }, required: ['kind'] } })",
   yaml: "await import('yaml')",
