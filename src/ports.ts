@@ -150,6 +150,12 @@ export interface TcPort {
    * its node `node` as read from the tree (a tree of the 7ff::1 format), else `markerNode(runId)`.
    */
   revertOnce(netns: NetnsRef, dev: string, runId?: string, node?: string): Promise<RevertResult>;
+  /**
+   * `revertOnce` without a run (whatever of ours is there) and the ingress state read in the same batch
+   * (`readIngress` after it): one exec for `netchaos revert` of an egress-only tree. `ingress` is undefined when
+   * the egress part did not end clean, or the ingress side could not be read.
+   */
+  revertWithIngress(netns: NetnsRef, dev: string): Promise<{ readonly egress: RevertResult; readonly ingress: IngressState | undefined }>;
   /** The ingress slot of `dev`, its filters and our ifb, read after running `first` (deletes) in the same batch. */
   readIngress(netns: NetnsRef, dev: string, first?: readonly string[]): Promise<IngressState>;
   /** Runs `ip -batch` lines (create the ifb and set it up): an error text when it failed. */

@@ -11,6 +11,7 @@
 import net from 'node:net';
 import { spawn } from 'node:child_process';
 import type { WorkerDestination, WorkerRequest, WorkerResult } from '../model/probe.js';
+import { parsePing, pingArgs } from './ping.js';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -44,35 +45,14 @@ async function tcp(t: WorkerDestination, deadline: number): Promise<WorkerResult
 }
 
 function icmp(t: WorkerDestination, deadline: number): Promise<WorkerResult> {
-  const deadlineS = Math.max(1, Math.round((deadline - Date.now()) / 1000));
-  const waitS = Math.max(1, Math.min(deadlineS, Math.ceil(deadlineS / 2)));
-  const args = ['-n', '-c', String(t.samples), '-i', '0.2', '-W', String(waitS), '-w', String(deadlineS), t.address];
   return new Promise((resolve) => {
     let text = '';
     let failed: string | undefined;
-    const p = spawn('ping', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn('ping', pingArgs(t, deadline - Date.now()), { stdio: ['ignore', 'pipe', 'pipe'] });
     p.stdout.on('data', (c: Buffer) => { text += c.toString(); });
     p.stderr.on('data', (c: Buffer) => { text += c.toString(); });
     p.on('error', (e) => { failed = e.message; });
-    p.on('close', () => {
-      // Echoes ping never sent (its -w deadline came first) are not samples; those sent and unanswered are lost.
-      const sent = Number(/(\d+) packets transmitted/.exec(text)?.[1] ?? t.samples);
-      const samples: (number | null)[] = Array.from({ length: Math.min(sent, t.samples) }, () => null);
-      let replies = 0;
-      for (const m of text.matchAll(/icmp_seq=(\d+)\b.*?time=([\d.]+) ms/g)) {
-        const seq = Number(m[1]);
-        if (seq >= 1 && seq <= samples.length && samples[seq - 1] === null) {
-          samples[seq - 1] = Number(m[2]);
-          replies++;
-        }
-      }
-      const summary = /(\d+) packets transmitted/.test(text);
-      if (failed !== undefined || (!summary && replies === 0)) {
-        resolve({ samples, errors: {}, error: `ping: ${(failed ?? text.trim()).slice(0, 200) || 'no output'}` });
-        return;
-      }
-      resolve({ samples, errors: {} });
-    });
+    p.on('close', () => { resolve(parsePing(text, t.samples, failed)); });
   });
 }
 

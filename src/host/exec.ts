@@ -9,10 +9,15 @@ const installHints: Readonly<Record<string, string>> = {
 };
 
 /** execa is loaded by the first exec: commands that run nothing (`plan` without a target, `--version`) do not pay for it. */
-let loaded: Promise<typeof import('execa')> | undefined;
+let loading: Promise<typeof import('execa')> | undefined;
+/**
+ * Once loaded, execa is called in the same tick as the exec: the process starts before whatever the caller
+ * does next (the apply batch's tc before the dead-man's node spawn, src/lifecycle/apply.ts).
+ */
+let loaded: typeof import('execa') | undefined;
 
 export const realExec: Exec = async (file, args, options = {}) => {
-  const { execa } = await (loaded ??= import('execa'));
+  const { execa } = loaded ?? (loaded = await (loading ??= import('execa')));
   const result = await execa(file, [...args], {
     reject: false,
     stripFinalNewline: false,

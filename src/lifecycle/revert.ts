@@ -7,7 +7,7 @@
 import { RevertError, messageOf } from '../model/errors.js';
 import { type NetnsRef, describeNetns, netnsFlags, netnsPath, nsenterArgs } from '../model/netns.js';
 import type { Direction } from '../model/spec.js';
-import type { Qdisc } from '../model/tc.js';
+import type { IngressState, Qdisc } from '../model/tc.js';
 import type { Deps } from '../ports.js';
 import { locateNamespace, netnsOf } from '../netns/namespaces.js';
 import { ORPHANED, describeQdisc } from '../tc/parse.js';
@@ -93,7 +93,13 @@ async function whereNow(deps: RevertDeps, o: RevertOptions): Promise<NetnsRef | 
 async function revertAttempt(deps: Pick<Deps, 'tc'>, o: RevertOptions): Promise<Attempt> {
   const dev = o.interface;
   const retry = `netchaos revert ${netnsFlags(o.netns)} --interface ${dev}`;
-  const egress = await deps.tc.revertOnce(o.netns, dev, o.runId).catch((error: unknown) => ({ kind: 'still-there', error: messageOf(error) } as const));
+  // Without a run and a direction (`netchaos revert`), the ingress side is read in the egress batch: one exec
+  // when there is nothing of ours on the ingress side.
+  const both = o.runId === undefined && o.direction === undefined;
+  const read = both
+    ? deps.tc.revertWithIngress(o.netns, dev)
+    : deps.tc.revertOnce(o.netns, dev, o.runId).then((egress) => ({ egress, ingress: undefined }));
+  const { egress, ingress: seen } = await read.catch((error: unknown) => ({ egress: { kind: 'still-there', error: messageOf(error) } as const, ingress: undefined }));
   if (egress.kind === 'gone') return egress;
   if (egress.kind === 'still-there') {
     return {
@@ -106,7 +112,7 @@ async function revertAttempt(deps: Pick<Deps, 'tc'>, o: RevertOptions): Promise<
   // The ingress side is looked for unless the run is known to be egress only.
   if (o.direction === 'egress') return { kind: 'reverted', removed: egress.removed, root: egress.root, left };
   const guard = o.runId === undefined ? undefined : { runId: o.runId, proven: egress.removed };
-  const ingress = await revertIngressOnce(deps, o.netns, dev, guard).catch((error: unknown): IngressRevert =>
+  const ingress = await revertIngressOnce(deps, o.netns, dev, guard, seen).catch((error: unknown): IngressRevert =>
     ({ kind: 'still-there', error: messageOf(error), leftover: `the ingress side (ingress qdisc, ifb) on ${dev}` }));
   if (ingress.kind === 'still-there') {
     return { kind: 'failed', error: ingress.error, leftover: `${ingress.leftover} in ${describeNetns(o.netns)}`, command: `${retry}  (or: ${ingressRemoveCommand(o.netns, dev)})` };
@@ -132,12 +138,12 @@ export interface IngressGuard {
  * is gone is ours too), then the ifb it points to (or, without a redirect, the ifb named after this interface);
  * reads back that neither is left. A foreign ingress qdisc is left alone (and said so). With a guard, only what
  * the run's marker proves its own: on the interface (`proven`), or on the ifb's tree (removed first, in one
- * batch with the marker check).
+ * batch with the marker check). `seen`: the state already read (in the egress revert's batch), else it is read here.
  */
-export async function revertIngressOnce(deps: Pick<Deps, 'tc'>, netns: NetnsRef, dev: string, guard?: IngressGuard): Promise<IngressRevert> {
+export async function revertIngressOnce(deps: Pick<Deps, 'tc'>, netns: NetnsRef, dev: string, guard?: IngressGuard, seen?: IngressState): Promise<IngressRevert> {
   const removed: string[] = [];
   const left: string[] = [];
-  const before = await deps.tc.readIngress(netns, dev);
+  const before = seen ?? await deps.tc.readIngress(netns, dev);
   const target = before.redirect !== undefined && before.redirect !== ORPHANED ? before.redirect : undefined;
   if (guard?.ifb !== undefined && target !== undefined && target !== guard.ifb) {
     return { kind: 'clean', removed, left: [`the redirect on ${dev} points to ${target}, not to ${guard.ifb}`] };

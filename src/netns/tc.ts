@@ -4,8 +4,9 @@
  *
  * Exec count: a show 1; the apply 1 (`tc -batch`, plus 1 `ip -batch` for the ifb with DIRECTION=ingress|both);
  * the revert 1 (delete + read back in one batch; a run's own revert puts its marker guard first in that batch,
- * and reads the qdiscs once more when the guard stops it), and for the ingress side 3 more (read; delete + read
- * back; `ip -batch`: delete the ifb + list the ifbs left).
+ * and reads the qdiscs once more when the guard stops it; `netchaos revert` reads the ingress side in that
+ * same batch), and for an ingress side that is there up to 3 more (read; delete + read back; `ip -batch`:
+ * delete the ifb + list the ifbs left).
  */
 import { RuntimeError } from '../model/errors.js';
 import { type NetnsRef, describeNetns, nsenterArgs } from '../model/netns.js';
@@ -14,7 +15,7 @@ import { ifbName, revertLines } from '../tc/plan.js';
 import { markerGuardLine, markerShowArgs, parseMarker } from '../tc/marker.js';
 import {
   deviceMissing, isOurs, nsenterFailed, parseBatchFailure, parseIngressState, parseInterfaceNames, parseLinkNames, parseQdiscs,
-  parseRevertOutput, rootOf, showResults,
+  parseRevertOutput, parseRevertWithIngress, rootOf, batchResults,
 } from '../tc/parse.js';
 
 /** Batches of 10k filters take seconds under emulation; a hung tc must not hang the run. */
@@ -89,13 +90,19 @@ export function nsenterTc(exec: Exec): TcPort {
       return { kind: 'clean', removed: false, root, otherRun: isOurs(root) };
     },
 
+    revertWithIngress: async (netns, dev) => {
+      const lines = [...revertLines(dev), `filter show dev ${dev} ingress`, `qdisc show dev ${ifbName(dev)}`];
+      const r = await run(netns, 'tc', ['-j', '-force', '-batch', '-'], lines);
+      return parseRevertWithIngress(r.stdout, r.stderr, lines);
+    },
+
     readIngress: async (netns, dev, first = []) => {
       const ifb = ifbName(dev);
       const lines = [...first, `qdisc show dev ${dev}`, `filter show dev ${dev} ingress`, `qdisc show dev ${ifb}`];
       const r = await run(netns, 'tc', ['-j', '-force', '-batch', '-'], lines);
       if (nsenterFailed(r.stderr)) throw enterError(netns, r.stderr);
       // The deletes print nothing; a failed one is seen in what the shows read back.
-      const state = parseIngressState(showResults(r.stdout, r.stderr, lines.length).slice(first.length));
+      const state = parseIngressState(batchResults(r.stdout, r.stderr, lines).slice(first.length));
       if (state === undefined) throw new RuntimeError(`tc qdisc show dev ${dev} failed in ${describeNetns(netns)}: ${r.stderr.trim()}`);
       return state;
     },

@@ -71,6 +71,48 @@ export function showResults(stdout: string, stderr: string, count: number): (str
   return out;
 }
 
+/**
+ * What each line of a `tc -j -force -batch` printed: its JSON for a `show`/`get` that worked, undefined for one
+ * that failed and for a change (`add`, `del`: tc prints nothing for them).
+ */
+export function batchResults(stdout: string, stderr: string, lines: readonly string[]): (string | undefined)[] {
+  const failed = new Set([...stderr.matchAll(/Command failed -:(\d+)/g)].map((m) => Number(m[1])));
+  const json = stdout.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('['));
+  return lines.map((l, i) => (failed.has(i + 1) || !/^\S+ (show|get)\b/.test(l) ? undefined : json.shift()));
+}
+
+/**
+ * What tc wrote on stderr for the lines `from`…`to` (1-based) of a `-force` batch: each failed line's messages
+ * end with its `Command failed -:<line>`; text after the last of those (nsenter's, a crash) counts for every line.
+ */
+export function stderrOfLines(stderr: string, from: number, to: number): string {
+  let out = '';
+  let rest = stderr;
+  for (let m = /Command failed -:(\d+)\n?/.exec(rest); m !== null; m = /Command failed -:(\d+)\n?/.exec(rest)) {
+    const line = Number(m[1]);
+    const chunk = rest.slice(0, m.index + m[0].length);
+    if (line >= from && line <= to) out += chunk;
+    rest = rest.slice(chunk.length);
+  }
+  return out + rest;
+}
+
+/**
+ * The egress revert batch followed by the ingress reads, in one `tc -j -force -batch` (`netchaos revert`, which
+ * does not know the run's direction): `revertLines(dev)` then the ingress filters of `dev` and the ifb's qdiscs.
+ * The egress result as parseRevertOutput reads it, and the ingress state (undefined when it could not be read).
+ */
+export function parseRevertWithIngress(stdout: string, stderr: string, lines: readonly string[]): { egress: RevertResult; ingress: IngressState | undefined } {
+  const results = batchResults(stdout, stderr, lines);
+  const egress = parseRevertOutput(results[1] ?? '', stderrOfLines(stderr, 1, 2));
+  if (egress.kind !== 'clean') return { egress, ingress: undefined };
+  try {
+    return { egress, ingress: parseIngressState(results.slice(1)) };
+  } catch {
+    return { egress, ingress: undefined }; // read again on its own (and its error said there)
+  }
+}
+
 /** What the revert batch (`qdisc del … root handle 4e43:` then `qdisc show`, run with -j -force) left. */
 export function parseRevertOutput(stdout: string, stderr: string): RevertResult {
   if (nsenterFailed(stderr) || deviceMissing(stderr)) return { kind: 'gone', error: stderr.trim() };

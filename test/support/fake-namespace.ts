@@ -106,7 +106,11 @@ export class FakeNamespace {
       let stderr = '';
       if (this.root.handle === '4e43:') this.root = { kind: 'noqueue', handle: '0:' };
       else stderr = 'Error: Invalid handle.\nCommand failed -:1\n';
-      return { exitCode: stderr ? 1 : 0, stdout: show(dev).stdout, stderr };
+      if (!(input ?? '').includes(`filter show dev ${dev} ingress`)) return { exitCode: stderr ? 1 : 0, stdout: show(dev).stdout, stderr };
+      // `netchaos revert`: the ingress side read in the same batch (lines 3 and 4: its filters, the ifb's qdiscs).
+      const more = this.ingressBatch('qdisc show');
+      stderr += more.stderr.replace('Command failed -:3', 'Command failed -:4');
+      return { exitCode: stderr ? 1 : 0, stdout: more.stdout, stderr };
     }
     throw new Error(`unexpected tc call: ${rest.join(' ')}`);
   }

@@ -148,6 +148,12 @@ export class FakeNetns implements TcPort {
     return { owner: this.ingress, slot, redirect: this.ingress === 'ours' ? 'nc-ifb-eth0' : undefined, ifbExists: this.ifb };
   });
 
+  /** The real adapter runs both in one batch; here they are recorded as the two calls they stand for. */
+  revertWithIngress = async (netns: NetnsRef, dev: string): Promise<{ egress: RevertResult; ingress: IngressState | undefined }> => {
+    const egress = await this.revertOnce(netns, dev);
+    return { egress, ingress: egress.kind === 'clean' ? await this.readIngress(netns, dev) : undefined };
+  };
+
   addLinks = (netns: NetnsRef, lines: readonly string[]): Promise<string | undefined> => this.call({ op: 'addLinks', netns, lines }, () => {
     this.enter(netns);
     this.ifb = true;
@@ -179,6 +185,7 @@ export function tcRouter(namespaces: Record<string, FakeNetns>): TcPort {
     readMarker: (n, dev) => at(n).readMarker(n, dev),
     apply: (n, lines) => at(n).apply(n, lines),
     revertOnce: (n, dev, runId) => at(n).revertOnce(n, dev, runId),
+    revertWithIngress: (n, dev) => at(n).revertWithIngress(n, dev),
     readIngress: (n, dev, first) => at(n).readIngress(n, dev, first),
     addLinks: (n, lines) => at(n).addLinks(n, lines),
     deleteLink: (n, name) => at(n).deleteLink(n, name),

@@ -4,14 +4,14 @@ import assert from 'node:assert/strict';
 import { createServer } from 'node:net';
 import type { Spec } from '../../src/model/spec.ts';
 import type { NetnsRef } from '../../src/model/netns.ts';
-import type { WorkerRequest, WorkerResult } from '../../src/model/probe.ts';
-import type { EffectProber } from '../../src/ports.ts';
+import type { WorkerDestination, WorkerRequest, WorkerResult } from '../../src/model/probe.ts';
+import type { EffectProber, Exec } from '../../src/ports.ts';
 import { plan } from '../../src/tc/plan.ts';
 import { parseCounters } from '../../src/tc/parse.ts';
 import { inject } from '../../src/lifecycle/inject.ts';
 import { run as cliRun } from '../../src/cli/main.ts';
 import { effectReport, formatEffect, probeRequest, probeDestinations, MAX_PROBES } from '../../src/effect/effect.ts';
-import { parseWorkerOutput } from '../../src/effect/probe.ts';
+import { execProber, parseWorkerOutput } from '../../src/effect/probe.ts';
 import { runProbe } from '../../src/effect/worker.ts';
 import { type Env, specOf } from '../support/spec.ts';
 import { FakeNetns } from '../support/fake-tc.ts';
@@ -112,6 +112,40 @@ describe('probe runner pieces', () => {
     assert.ok(Date.now() - started < 2500);
     assert.equal(r['up']?.samples.filter((x) => typeof x === 'number').length, 3);
     assert.deepEqual(r['closed']?.errors, { ECONNREFUSED: 2 });
+  });
+  test('ICMP only: `nsenter … -- ping` per destination, in parallel, no node worker; read like the worker reads its pings', async () => {
+    const calls: { file: string; args: readonly string[] }[] = [];
+    const out = (seqs: number[], sent: number): string => `${seqs.map((q) => `64 bytes from x: icmp_seq=${q} ttl=64 time=10${q}.5 ms`).join('\n')}\n--- x ping statistics ---\n${sent} packets transmitted, ${seqs.length} received\n`;
+    const exec: Exec = (file, args) => {
+      calls.push({ file, args });
+      const address = args.at(-1);
+      if (address === '192.0.2.11') return Promise.resolve({ exitCode: 1, stdout: out([1, 3], 3), stderr: '' });
+      if (address === '192.0.2.12') return Promise.resolve({ exitCode: 127, stdout: '', stderr: 'nsenter: failed to execute ping: No such file or directory\n' });
+      return Promise.resolve({ exitCode: 0, stdout: out([1, 2, 3], 3), stderr: '' });
+    };
+    const dest = (id: string, address: string): WorkerDestination => ({ id, kind: 'icmp', address, samples: 3, gapMs: 200 });
+    const r = await execProber(exec).probe({ kind: 'pid', pid: 4242 }, { budgetMs: 4000, destinations: [dest('b', '192.0.2.11'), dest('c', '192.0.2.12'), dest('d', '192.0.2.13')] });
+    assert.deepEqual(calls.map((c) => [c.file, ...c.args].join(' ')), [
+      'nsenter -t 4242 -n -- ping -n -c 3 -i 0.2 -W 2 -w 4 192.0.2.11',
+      'nsenter -t 4242 -n -- ping -n -c 3 -i 0.2 -W 2 -w 4 192.0.2.12',
+      'nsenter -t 4242 -n -- ping -n -c 3 -i 0.2 -W 2 -w 4 192.0.2.13',
+    ]);
+    assert.deepEqual(r['b'], { samples: [101.5, null, 103.5], errors: {} }, 'an unanswered echo is a lost sample (ping exits 1)');
+    assert.deepEqual(r['c'], { samples: [null, null, null], errors: {}, error: 'ping: nsenter: failed to execute ping: No such file or directory' });
+    assert.deepEqual(r['d']?.samples, [101.5, 102.5, 103.5]);
+  });
+  test('a TCP destination among them: one worker (`netchaos __effect-probe`) for the phase, the request on its stdin', async () => {
+    const calls: { args: readonly string[]; input: unknown }[] = [];
+    const exec: Exec = (_file, args, o) => {
+      calls.push({ args, input: o?.input });
+      return Promise.resolve({ exitCode: 0, stdout: '{"b":{"samples":[1],"errors":{}},"p":{"samples":[2],"errors":{}}}\n', stderr: '' });
+    };
+    const request = { budgetMs: 4000, destinations: [{ id: 'b', kind: 'icmp', address: '192.0.2.11', samples: 1, gapMs: 200 }, { id: 'p', kind: 'tcp', address: '192.0.2.11', port: 8080, samples: 1, gapMs: 200 }] } as const;
+    const r = await execProber(exec).probe({ kind: 'pid', pid: 4242 }, request);
+    assert.equal(calls.length, 1);
+    assert.ok(calls[0]?.args.includes('__effect-probe'));
+    assert.equal(calls[0]?.input, JSON.stringify(request));
+    assert.deepEqual(r['p']?.samples, [2]);
   });
   test('worker output and tc counters are validated, not trusted', () => {
     assert.deepEqual(parseWorkerOutput('{"a":{"samples":[1.5,null,"x"],"errors":{"E":1}},"b":5}'), { a: { samples: [1.5, null, null], errors: { E: 1 } } });

@@ -30,3 +30,12 @@ test('realExec (execa): exit code and both outputs as they are; a missing binary
   const head = await realExec('head', ['-c', '5'], { input: (function* () { for (let i = 0; i < 100_000; i++) yield 'xxxxxxxxxx\n'; })() });
   assert.deepEqual(head, { exitCode: 0, stdout: 'xxxxx', stderr: '' });
 });
+
+test('once execa is loaded, the process is started by the call itself (before the caller\'s next step: the apply batch before the dead-man\'s spawn)', async () => {
+  await realExec('true', []);
+  const before = process.getActiveResourcesInfo().filter((r) => r === 'ProcessWrap').length;
+  const running = realExec('sleep', ['0.2']);
+  const now = process.getActiveResourcesInfo().filter((r) => r === 'ProcessWrap').length;
+  assert.equal(now, before + 1, 'the child exists when realExec returns its promise');
+  assert.equal((await running).exitCode, 0);
+});

@@ -8,6 +8,9 @@ import { RuntimeError } from '../../src/model/errors.ts';
 import { plan } from '../../src/tc/plan.ts';
 import { markerLines, markerNode } from '../../src/tc/marker.ts';
 import { nsenterTc } from '../../src/netns/tc.ts';
+import { revert } from '../../src/lifecycle/revert.ts';
+import type { LifecycleEvent } from '../../src/lifecycle/events.ts';
+import { FakeClock, memoryLogger } from '../support/fake-ports.ts';
 import { FakeNamespace } from '../support/fake-namespace.ts';
 import { specOf } from '../support/spec.ts';
 
@@ -62,6 +65,32 @@ describe('nsenter + tc', () => {
     assert.deepEqual(ns.calls.at(-1)?.args.slice(-5), ['tc', '-j', '-force', '-batch', '-']);
     assert.equal(ns.calls.at(-1)?.input, 'qdisc del dev eth0 root handle 4e43:\nqdisc show dev eth0\n');
     assert.equal((await tc.revertOnce(pid, 'net1')).kind, 'gone');
+  });
+  test('`netchaos revert` of an egress-only tree is one exec: the delete, the read-back and the ingress reads in one batch', async () => {
+    const ns = new FakeNamespace();
+    const tc = nsenterTc(ns.exec);
+    await tc.apply(pid, plan(spec).apply);
+    const before = ns.calls.length;
+    const events: LifecycleEvent[] = [];
+    const deps = { tc, clock: new FakeClock(), log: memoryLogger().log, files: { namespaceId: () => Promise.resolve(undefined) } } as unknown as Parameters<typeof revert>[0];
+    assert.equal(await revert(deps, { netns: pid, interface: 'eth0', emit: (e) => { events.push(e); } }), 'reverted');
+    assert.equal(ns.calls.length - before, 1, 'one exec');
+    assert.equal(ns.calls.at(-1)?.input, 'qdisc del dev eth0 root handle 4e43:\nqdisc show dev eth0\nfilter show dev eth0 ingress\nqdisc show dev nc-ifb-eth0\n');
+    assert.equal(ns.root.handle, '0:');
+    assert.deepEqual(events.map((e) => [e.kind, e.kind === 'reverted' && e.removed]), [['reverted', true]]);
+  });
+  test('`netchaos revert` with our ingress side there: the same first batch finds it, then it is removed (redirect, ifb)', async () => {
+    const ns = new FakeNamespace();
+    const tc = nsenterTc(ns.exec);
+    ns.ingress = 'ours';
+    ns.ifb = true;
+    const deps = { tc, clock: new FakeClock(), log: memoryLogger().log, files: { namespaceId: () => Promise.resolve(undefined) } } as unknown as Parameters<typeof revert>[0];
+    assert.equal(await revert(deps, { netns: pid, interface: 'eth0', emit: () => undefined }), 'reverted');
+    assert.deepEqual([ns.ingress, ns.ifb], ['none', false]);
+    assert.equal(ns.calls.length, 3, 'egress + ingress read; ingress delete + read back; ip link del');
+    const { egress, ingress } = await tc.revertWithIngress(pid, 'eth0');
+    assert.deepEqual([egress.kind, egress.kind === 'clean' && egress.removed, ingress], ['clean', false, { owner: 'none', slot: undefined, redirect: undefined, ifbExists: false }]);
+    assert.equal((await tc.revertWithIngress(pid, 'net1')).egress.kind, 'gone');
   });
   test('the ingress side: one read of the slot, its filters and our ifb; the ifb deleted with `ip -batch`', async () => {
     const ns = new FakeNamespace();
