@@ -64,11 +64,17 @@ export function parseBatchFailure(exitCode: number, stderr: string, lines: reado
 
 /** Splits the output of a `-j -force -batch` of show commands into one result per line (undefined: that line failed). */
 export function showResults(stdout: string, stderr: string, count: number): (string | undefined)[] {
+  return splitBatchOutput(stdout, stderr, Array.from({ length: count }, () => true));
+}
+
+/**
+ * One result per batch line, in order: the next JSON list of stdout for a line that `prints` and did not fail
+ * (`Command failed -:<n>` on stderr), else undefined.
+ */
+function splitBatchOutput(stdout: string, stderr: string, prints: readonly boolean[]): (string | undefined)[] {
   const failed = new Set([...stderr.matchAll(/Command failed -:(\d+)/g)].map((m) => Number(m[1])));
   const json = stdout.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('['));
-  const out: (string | undefined)[] = [];
-  for (let line = 1; line <= count; line++) out.push(failed.has(line) ? undefined : json.shift());
-  return out;
+  return prints.map((p, i) => (failed.has(i + 1) || !p ? undefined : json.shift()));
 }
 
 /**
@@ -76,9 +82,7 @@ export function showResults(stdout: string, stderr: string, count: number): (str
  * that failed and for a change (`add`, `del`: tc prints nothing for them).
  */
 export function batchResults(stdout: string, stderr: string, lines: readonly string[]): (string | undefined)[] {
-  const failed = new Set([...stderr.matchAll(/Command failed -:(\d+)/g)].map((m) => Number(m[1])));
-  const json = stdout.split('\n').map((l) => l.trim()).filter((l) => l.startsWith('['));
-  return lines.map((l, i) => (failed.has(i + 1) || !/^\S+ (show|get)\b/.test(l) ? undefined : json.shift()));
+  return splitBatchOutput(stdout, stderr, lines.map((l) => /^\S+ (show|get)\b/.test(l)));
 }
 
 /**
