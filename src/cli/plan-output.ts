@@ -58,13 +58,6 @@ export function writePlanJson(v: PlanView, write: (text: string) => void): void 
   }, write);
 }
 
-/** The JSON form as one string (`JSON.stringify(…, null, 2)` and a newline). */
-export function planJson(v: PlanView): string {
-  const out: string[] = [];
-  writePlanJson(v, (t) => { out.push(t); });
-  return out.join('');
-}
-
 export function planText(v: PlanView): string {
   const { spec, prepared: p } = v;
   const c = containerInfo(v);
