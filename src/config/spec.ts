@@ -13,7 +13,7 @@ import { buildNetem, isNoop, parseFaultGroup } from './faults.js';
 import { type RawInput, type RawValue, Reader, defined } from './reader.js';
 import { parseHostDestinations, parseNamespace, parsePodDestinations, parseServiceDestinations } from './selectors.js';
 import {
-  assertPrintable, parseBoolean, parseChoice, parseDestinationList, parseInterfaceName, parseLogLevel, parsePortFilter, parseRuntimeName,
+  UNPRINTABLE, assertPrintable, parseBoolean, parseChoice, parseDestinationList, parseInterfaceName, parseLogLevel, parsePortFilter, parseRuntimeName,
   parseSeconds, parseSocketPath, splitList,
 } from './values.js';
 
@@ -100,13 +100,6 @@ function readGroups(r: Reader, readFile: (path: string) => string): FaultGroup[]
   return groups;
 }
 
-/**
- * Characters that no line of a destination file may hold after its comment and its surrounding whitespace are
- * taken off (assertPrintable's), other than the line ends: a CR right before an LF is the end of a CRLF line.
- */
-// eslint-disable-next-line no-control-regex
-const UNPRINTABLE_IN_FILE = /[\u0000-\u0009\u000b-\u000c\u000e-\u001f\u007f;]|\r(?!\n)/;
-
 function readDestinationFile(raw: RawValue, readFile: (path: string) => string): DestinationItem[] {
   let text: string;
   try {
@@ -116,7 +109,8 @@ function readDestinationFile(raw: RawValue, readFile: (path: string) => string):
   }
   // One look at the whole text (10,000 lines: ~5 ms) instead of one per line (~35 ms); a file that has such a
   // character anywhere, even in a comment or as whitespace that trim() takes off, is checked line by line.
-  const checkLines = UNPRINTABLE_IN_FILE.test(text);
+  // The line ends (LF, CRLF) taken out first: assertPrintable's characters anywhere else.
+  const checkLines = UNPRINTABLE.test(text.replace(/\r?\n/g, ''));
   const items: DestinationItem[] = [];
   /** Where a problem is: the variable (or flag), the file and the line; made only for a line that has one. */
   const where = (i: number): string => `${raw.label} ${raw.value}:${i + 1}`;

@@ -9,10 +9,13 @@ import { type RuntimeName, runtimes } from '../model/runtime.js';
 
 const show = (raw: string): string => JSON.stringify(raw);
 
-/** Rejects characters that could end or split a tc batch line, or hide in a log. */
+/** Characters that could end or split a tc batch line, or hide in a log. */
+// eslint-disable-next-line no-control-regex
+export const UNPRINTABLE = /[\u0000-\u001f\u007f;]/;
+
+/** Rejects the UNPRINTABLE characters. */
 export function assertPrintable(variable: string, raw: string): void {
-  // eslint-disable-next-line no-control-regex
-  const bad = /[\u0000-\u001f\u007f;]/.exec(raw);
+  const bad = UNPRINTABLE.exec(raw);
   if (bad) {
     const what = bad[0] === ';' ? '";"' : `control character U+${bad[0].charCodeAt(0).toString(16).padStart(4, '0')}`;
     throw new UsageError(variable, `${what} is not allowed in a value (got ${show(raw)})`);
