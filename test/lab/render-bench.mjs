@@ -111,13 +111,26 @@ md.push('', `Per destination, one exec each (N=100) is **${b.perDestinationRatio
 md.push('## Cost for traffic that is not selected', '');
 md.push(`Median ping RTT from app to C (not selected), ${b.rttC ? '100 pings' : ''}: ${b.rttC.noTreeMs} ms without a tree, ${b.rttC.with10kMs} ms with the 10,000-entry tree (ratio **${b.rttC.ratio}**). B (selected, +100 ms) meanwhile: ${b.rttC.bWith10kMs} ms.`, '');
 md.push('## Start-up, revert, memory', '', '| | ms | × bare node |', '| --- | ---: | ---: |');
-md.push(`| bare \`node -e ''\` (median of 5) | ${f(b.bareNodeMs)} | 1 |`);
+md.push(`| bare \`node -e ''\` (median of ${b.pairs ? 3 + 3 * b.pairs.revert.length : 5}) | ${f(b.bareNodeMs)} | 1 |`);
 const effectText = (e) => (e.measureEffect === undefined ? '' : e.measureEffect ? ', MEASURE_EFFECT=true' : ', MEASURE_EFFECT=false');
-for (const e of b.endToEnd) md.push(`| \`netchaos inject\`, N=${f(e.n)}${effectText(e)}: start → tree visible in tc | ${f(e.timeToInjectMs)} | ${(e.timeToInjectMs / b.bareNodeMs).toFixed(1)} |`);
-for (const e of b.endToEnd) md.push(`| SIGTERM → reverted and exited (exit ${e.exitCode}), N=${f(e.n)}${effectText(e)} | ${f(e.sigtermToExitMs)} | ${(e.sigtermToExitMs / b.bareNodeMs).toFixed(1)} |`);
-md.push(`| \`netchaos revert --pid\` process with a tree present (median of 3) | ${f(b.revertProcessMs)} | ${b.revertRatio} |`);
+const samples = (e) => (e.samples > 1 ? ` (median of ${e.samples})` : '');
+for (const e of b.endToEnd) md.push(`| \`netchaos inject\`, N=${f(e.n)}${effectText(e)}: start → tree visible in tc${samples(e)} | ${f(e.timeToInjectMs)} | ${(e.timeToInjectMs / b.bareNodeMs).toFixed(1)} |`);
+for (const e of b.endToEnd) md.push(`| SIGTERM → reverted and exited (exit ${e.exitCode}), N=${f(e.n)}${effectText(e)}${samples(e)} | ${f(e.sigtermToExitMs)} | ${(e.sigtermToExitMs / b.bareNodeMs).toFixed(1)} |`);
+md.push(`| \`netchaos revert --pid\` process with a tree present (median of ${b.pairs ? b.pairs.revert.length : 3}) | ${f(b.revertProcessMs)} | ${b.revertRatio}${b.pairs ? ' (paired)' : ''} |`);
 md.push('', `Peak RSS (\`/usr/bin/time\`${b.rss.measureEffect === false ? ', MEASURE_EFFECT=false' : ''}): bare node ${b.rss.bareNodeMb} MB; \`netchaos inject\` N=1 ${b.rss.inject1Mb} MB; N=10,000 ${b.rss.inject10kMb} MB.`, '');
-md.push('Time to inject is measured from spawning the CLI until `tc qdisc show` (polled every 100 ms) shows our root, so it includes up to ~0.1 s of polling granularity.', '');
+md.push(b.pairs
+  ? 'Time to inject is measured from spawning the CLI until `tc monitor`, running in the target\'s namespace, reports our root qdisc (an event: nothing polls beside the measured process). The goals\' ratios are taken pair by pair — a bare `node -e \'\'` start right before each measured run, the ratio of the two, the median of ' + b.pairs.inject.length + ' — because the VM\'s speed moves with the host\'s load during a run; the × column above divides by the median bare start instead.'
+  : 'Time to inject is measured from spawning the CLI until `tc qdisc show` (polled every 100 ms) shows our root, so it includes up to ~0.1 s of polling granularity.', '');
+if (b.pairs) {
+  md.push('| round | bare (ms) | inject N=1, MEASURE_EFFECT=false (ms) | × | bare (ms) | with the effect measurement (ms) | × | bare (ms) | `revert --pid` (ms) | × |', '| ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |');
+  b.pairs.inject.forEach((x, i) => {
+    const on = b.pairs.injectEffect[i];
+    const rv = b.pairs.revert[i];
+    md.push(`| ${i + 1} | ${f(x.bareMs)} | ${f(x.timeToInjectMs)} | ${x.ratio} | ${f(on.bareMs)} | ${f(on.timeToInjectMs)} | ${on.ratio} | ${f(rv.bareMs)} | ${f(rv.revertMs)} | ${rv.ratio} |`);
+  });
+  md.push('');
+}
+if (b.rounds100) md.push(`Batch against one exec per destination at N=100, in turn (ms, one exec each / batch = ratio): ${b.rounds100.map((r) => `${f(r.linearMs)} / ${f(r.batchMs)} = ${r.ratio}×`).join('; ')}; the goal's figure is the median ratio.`, '');
 if (h) {
   md.push('## On the host (no VM)', '');
   md.push(`Measured by test/lab/host-bench.mjs${h.measuredAt ? ` on ${h.measuredAt}` : ''} before the VM boots: Node ${h.node}, ${h.cpu}; median of ${h.reps} interleaved runs; load average ${h.loadAverage.before[0]} at the start, ${h.loadAverage.after[0]} at the end (wall times grow with the load of the machine, CPU times much less).`, '');
