@@ -5,7 +5,7 @@ import path from 'node:path';
 import { release } from 'node:os';
 import { spawn } from 'node:child_process';
 import {
-  DEPS, OUT, CLI, ensureLab, run, mustRun, hasOurTree, resetApp, probePing, pingMedians, bigList, sleep, cliEnv,
+  DEPS, OUT, CLI, ensureLab, run, mustRun, hasOurTree, resetApp, probePing, pingMedians, bigList, cliEnv,
 } from './lib.mjs';
 
 const B = DEPS.B.v4;
@@ -110,6 +110,8 @@ say(`C RTT: ${base.toFixed(3)} ms without, ${rtt10k} ms with 10k entries (B: ${r
 // --- netchaos inject / revert end to end ------------------------------------
 // When our root appears is read from `tc monitor` in the target's namespace (an event, no polling): polling
 // with `tc qdisc show` every 100 ms ran a process beside the one measured, on the VM's two vCPUs.
+/** A deadline that does not keep the process alive once everything else is done. */
+const deadline = (ms) => new Promise((resolve) => { setTimeout(resolve, ms).unref(); });
 async function injectTimed(args, env) {
   const mon = spawn('nsenter', [`--net=${netns}`, 'tc', 'monitor'], { stdio: ['ignore', 'pipe', 'ignore'] });
   let buf = '';
@@ -129,7 +131,7 @@ async function injectTimed(args, env) {
     for (let i = 0; ; i++) {
       mustRun('nsenter', [`--net=${netns}`, 'tc', 'qdisc', 'replace', 'dev', 'lo', 'root', 'handle', '77:', 'pfifo']);
       mustRun('nsenter', [`--net=${netns}`, 'tc', 'qdisc', 'del', 'dev', 'lo', 'root']);
-      if (await Promise.race([readyP.then(() => true), sleep(200).then(() => false)])) break;
+      if (await Promise.race([readyP.then(() => true), deadline(200).then(() => false)])) break;
       if (i === 50) throw new Error('tc monitor never reported a change');
     }
     const t0 = process.hrtime.bigint();
@@ -137,11 +139,11 @@ async function injectTimed(args, env) {
     let stderr = '';
     child.stderr.on('data', (c) => (stderr += c));
     const exited = new Promise((resolve) => child.on('close', (code) => resolve(code)));
-    const at = await Promise.race([appliedP, exited.then(() => null), sleep(300000).then(() => null)]);
+    const at = await Promise.race([appliedP, exited.then(() => null), deadline(300000).then(() => null)]);
     if (at === null) { child.kill('SIGKILL'); throw new Error(`inject never applied: ${stderr.slice(-800)}`); }
     const ts = process.hrtime.bigint();
     child.kill('SIGTERM');
-    const code = await Promise.race([exited, sleep(60000).then(() => 'hung')]);
+    const code = await Promise.race([exited, deadline(60000).then(() => 'hung')]);
     if (code === 'hung') { child.kill('SIGKILL'); throw new Error('inject did not exit within 60 s of SIGTERM'); }
     const clean = !hasOurTree('app');
     if (!clean) resetApp('app');
