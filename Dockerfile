@@ -30,7 +30,7 @@ COPY package-lock.json ./
 RUN tar -xzf /tmp/netchaos.tgz --strip-components=1 \
  && npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
  && find node_modules -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' \) -delete \
- && chmod 0755 dist/cli.js \
+ && chmod 0755 dist/cli.cjs \
  && rm -f /tmp/netchaos.tgz package-lock.json
 
 # 3. crictl, one pinned version, verified by sha256 (checksums of the release tarballs, per arch).
@@ -53,7 +53,7 @@ RUN set -eu; \
     tar -xzf /tmp/crictl.tar.gz -C /usr/local/bin crictl
 
 # 4. The run-time file system, assembled in /rootfs from this Debian: node, tc, ip, nsenter, ping,
-#    crictl and env (for cli.js's `#!/usr/bin/env node`), each with the shared libraries `ldd` lists, tc's delay distribution tables, /etc/iproute2,
+#    crictl and env (for cli.cjs's `#!/usr/bin/env node`), each with the shared libraries `ldd` lists, tc's delay distribution tables, /etc/iproute2,
 #    the Debian copyright files and package records of what is copied (status.d, as distroless
 #    images do, so image scanners see the Debian packages and versions), and netchaos.
 #    iputils-ping: MEASURE_EFFECT pings dependencies that have no port. Copied without its file
@@ -91,7 +91,7 @@ RUN set -eu; \
     copy $(dpkg -L iproute2 | grep '/tc/[a-z]*\.dist$'); \
     cp -a /etc/iproute2 /etc/nsswitch.conf "$r/etc/"; \
     grep '^root:' /etc/passwd > "$r/etc/passwd"; grep '^root:' /etc/group > "$r/etc/group"; \
-    ln -s /opt/netchaos/dist/cli.js "$r/usr/local/bin/netchaos"; \
+    ln -s /opt/netchaos/dist/cli.cjs "$r/usr/local/bin/netchaos"; \
     owner() { dpkg -S "$1" 2>/dev/null || dpkg -S "${1#/usr}" 2>/dev/null || true; }; \
     pkgs="$(find "$r/usr" "$r/etc" ! -type d ! -path "$r/usr/local/*" | while read -r f; do owner "${f#"$r"}"; done \
             | cut -d: -f1 | sort -u)"; \

@@ -10,7 +10,7 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 cd "$repo"
 
-[[ -f dist/cli.js ]] || { echo "pack-smoke: building dist/ (npm run build)"; npm run build --silent; }
+[[ -f dist/cli.cjs ]] || { echo "pack-smoke: building dist/ (npm run build)"; npm run build --silent; }
 tarball="$(npm pack --silent --pack-destination "$work" | tail -n 1)"
 echo "pack-smoke: packed $tarball ($(du -h "$work/$tarball" | cut -f1)):"
 tar -tzf "$work/$tarball" | sed 's/^/  /'
@@ -23,9 +23,9 @@ mkdir "$work/app"
 tar -xzf "$work/$tarball" -C "$work/app" --strip-components=1
 cp package-lock.json "$work/app/"
 (cd "$work/app" && npm ci --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error)
-chmod +x "$work/app/dist/cli.js"
+chmod +x "$work/app/dist/cli.cjs"
 mkdir "$work/bin"
-ln -s "$work/app/dist/cli.js" "$work/bin/netchaos"
+ln -s "$work/app/dist/cli.cjs" "$work/bin/netchaos"
 
 # Run with a clean environment and from an unrelated folder, like the image does.
 run() { (cd "$work" && env -i PATH="$work/bin:$PATH" HOME="$work" netchaos "$@"); }

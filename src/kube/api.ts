@@ -25,6 +25,14 @@ export class KubeError extends RuntimeError {
 type ClientNode = typeof import('@kubernetes/client-node');
 let clientNode: Promise<ClientNode> | undefined;
 
+/**
+ * @kubernetes/client-node, loaded on first use. An ES module only: always through import(), never a static import
+ * (the bundle is CommonJS, where a static import becomes require(), which Node 20 before 20.19 refuses for ES modules).
+ */
+export function loadClientNode(): Promise<ClientNode> {
+  return (clientNode ??= import('@kubernetes/client-node'));
+}
+
 /** Where the kubeconfig comes from: KUBECONFIG, else in-cluster (service account), else ~/.kube/config. */
 function loadKubeConfig(k: ClientNode, env: Readonly<Record<string, string | undefined>>): KubeConfig {
   const kc = new k.KubeConfig();
@@ -47,7 +55,7 @@ function loadKubeConfig(k: ClientNode, env: Readonly<Record<string, string | und
  * use: for the clients made outside createKubeApi (the probes' generic client, the connections catalog).
  */
 export async function kubeConfigFor(env: Readonly<Record<string, string | undefined>>): Promise<KubeConfig> {
-  return loadKubeConfig(await (clientNode ??= import('@kubernetes/client-node')), env);
+  return loadKubeConfig(await loadClientNode(), env);
 }
 
 /** One API call, as the messages name it. */
@@ -146,7 +154,7 @@ const customObject = (namespace: string, plural: 'chaosresults' | 'chaosengines'
 
 export function createKubeApi(env: Readonly<Record<string, string | undefined>>, timeoutMs = KUBE_CALL_TIMEOUT_MS): KubeApi {
   let clients: Promise<Clients> | undefined;
-  const connect = (): Promise<Clients> => (clients ??= (clientNode ??= import('@kubernetes/client-node')).then((k) => {
+  const connect = (): Promise<Clients> => (clients ??= loadClientNode().then((k) => {
     const kc = loadKubeConfig(k, env);
     return { k, core: kc.makeApiClient(k.CoreV1Api), discovery: kc.makeApiClient(k.DiscoveryV1Api), custom: kc.makeApiClient(k.CustomObjectsApi) };
   }));

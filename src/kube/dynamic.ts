@@ -10,8 +10,8 @@
 import { request as httpRequest, type IncomingMessage, type RequestOptions } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { Writable } from 'node:stream';
-import { Exec, type KubeConfig, type V1Status } from '@kubernetes/client-node';
-import { KubeError } from './api.js';
+import type { Exec, KubeConfig, V1Status } from '@kubernetes/client-node';
+import { KubeError, loadClientNode } from './api.js';
 
 /** Where a resource lives. `namespace` undefined or '': cluster-scoped, or every namespace for a list. */
 export interface ResourceRef {
@@ -303,7 +303,7 @@ export function createPodExec(kc: KubeConfig, options: DynamicKubeOptions = {}):
       const stdout = new Collector();
       const stderr = new Collector();
       let status: V1Status | undefined;
-      const exec = new Exec(kc);
+      const exec = new (await loadClientNode()).Exec(kc);
       let ws: Awaited<ReturnType<Exec['exec']>>;
       const connect = exec.exec(namespace, pod, container, [...argv], stdout, stderr, null, false, (s) => { status = s; });
       try {

@@ -14,7 +14,7 @@ import { oldestHolder } from '../netns/namespaces.js';
 import type { Plan } from '../tc/plan.js';
 import { type Armed, armDeadman, disarm, systemdIsInit } from './deadman.js';
 import type { LifecycleEvent } from './events.js';
-import { preflightIngress } from './preflight.js';
+import { preflight, preflightIngress } from './preflight.js';
 import { revert } from './revert.js';
 
 /** One tree of this run, in one namespace, with its dead-man. */
@@ -35,6 +35,12 @@ export interface ApplyOptions {
   readonly generation: number;
   readonly emit: (e: LifecycleEvent) => void;
   readonly revertAttempts?: number | undefined;
+  /**
+   * The root qdisc was not read before (src/lifecycle/inject.ts): a refusal of the batch's first line (our root) is
+   * the kernel saying the root is not a kernel default, with nothing changed. The preflight then reads it, to refuse
+   * saying whose it is, or to remove an expired tree of ours and apply again.
+   */
+  readonly rootInBatch?: boolean | undefined;
 }
 
 type ApplyDeps = Pick<Deps, 'tc' | 'clock' | 'log' | 'exec' | 'processes' | 'files'>;
@@ -102,6 +108,11 @@ export async function applyTree(deps: ApplyDeps, o: ApplyOptions): Promise<{ tre
   if (ingress) created.ifb = plan.ifb;
   // A batch that went through whole: every line ran (failedAt past the last line).
   const failure = await whileArming(deps.tc.apply(netns, lines), (f) => (f ? f.line : lines.length + 1));
+  if (failure && o.rootInBatch === true && failure.line === created.rootLine) {
+    if (deadman) await disarm(deadman, o.emit);
+    await preflight(deps, { spec, netns, emit: o.emit });
+    return applyTree(deps, { ...o, rootInBatch: false });
+  }
   if (failure) {
     o.emit({ kind: 'apply-failed', ...failure });
     await undo(failure.line);

@@ -135,7 +135,7 @@ export function systemdArmArgs(r: DeadmanRequest, nowS: number): string[] {
   ];
 }
 
-/** The CLI this process runs (dist/cli.js, or the `netchaos` link to it). */
+/** The CLI this process runs (dist/cli.cjs, or the `netchaos` link to it). */
 const selfCli = (): string => process.argv[1] ?? 'netchaos';
 
 /** `netchaos watchdog …` arguments for the process dead-man. */

@@ -23,7 +23,7 @@ if (!outFile) {
 }
 const REPS = Number(repsText ?? 7);
 const REPO = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const CLI = path.join(REPO, 'dist', 'cli.js');
+const CLI = path.join(REPO, 'dist', 'cli.cjs');
 const dir = mkdtempSync(path.join(os.tmpdir(), 'netchaos-host-bench-'));
 const destinations = path.join(dir, 'destinations-10001.txt');
 writeFileSync(destinations, `${[DEPS.B.v4, ...bigList(10_000)].join('\n')}\n`);

@@ -109,6 +109,12 @@ export class FakeNetns implements TcPort {
       this.marker = ownerIn(lines.slice(0, this.batchFailsAt - 1)) ?? this.marker;
       return { line: this.batchFailsAt, text: lines[this.batchFailsAt - 1], error: 'Error: Specified qdisc kind is unknown.' };
     }
+    // tc stops at the first line naming a device that is not there (before any change).
+    const missing = lines.map((l) => / dev (\S+)/.exec(l)?.[1]).find((d) => d !== undefined && !this.interfaces.includes(d) && !(d === 'nc-ifb-eth0' && this.ifb));
+    if (missing !== undefined) {
+      const at = lines.findIndex((l) => l.includes(` dev ${missing}`));
+      return { line: at + 1, text: lines[at], error: `Cannot find device "${missing}"` };
+    }
     if (lines[0]?.startsWith('qdisc add') && this.root.handle !== '0:') return { line: 1, text: lines[0], error: 'Error: Exclusivity flag on, cannot modify.' };
     if (lines.some((l) => /^qdisc del dev eth0 parent ffff:fff1$/.test(l))) this.ingress = 'none';
     if (lines.some((l) => /^qdisc add dev \S+ handle ffff: ingress$/.test(l))) this.ingress = 'ours';

@@ -68,7 +68,7 @@ describe('netchaos command line', () => {
   test('inject runs the whole cycle and exits 0; its signal handlers are removed afterwards', async () => {
     const r = await cli(['inject', '--pid', '4242', '--duration', '3'], { DESTINATION_IPS: '192.0.2.11', NETWORK_LATENCY: '100' });
     assert.equal(r.code, 0, r.stderr);
-    assert.deepEqual(r.ns.tcOps, ['show', 'apply', 'revert']);
+    assert.deepEqual(r.ns.tcOps, ['apply', 'revert']);
     assert.ok(r.lines.some((l) => l.event === 'reverted'));
     assert.deepEqual([r.signals.listeners('SIGTERM'), r.signals.listeners('SIGINT')], [0, 0]);
   });
@@ -76,7 +76,7 @@ describe('netchaos command line', () => {
     const r = await cli(['inject', '--pid', '4242'], { DESTINATION_IPS: '192.0.2.11' }, new FakeNetns(),
       (f) => { f.clock.onSleep = () => { f.signals.send('SIGTERM'); }; });
     assert.equal(r.code, 143);
-    assert.deepEqual(r.ns.tcOps, ['show', 'apply', 'revert']);
+    assert.deepEqual(r.ns.tcOps, ['apply', 'revert']);
   });
   test('a refused preflight exits 5', async () => {
     const ns = new FakeNetns();

@@ -123,7 +123,7 @@ describe('dead-man', () => {
     const outcome = await inject({ ...f.deps, tc }, { spec: s, plan: plan(s), netns: { kind: 'pid', pid: 4242 }, runId: RUN_ID });
     assert.equal(outcome.status, 'completed');
     assert.deepEqual(started, ['tc -batch', 'watchdog'], 'the apply batch was started before the watchdog');
-    assert.deepEqual(ns.tcOps, ['show', 'apply', 'revert'], 'one preflight read, one apply, one revert');
+    assert.deepEqual(ns.tcOps, ['apply', 'revert'], 'one apply (its first line is the root check), one revert');
     assert.equal(processes.killed.length, 0, 'cancelled through its cmdline check only (the fake has none)');
   });
   test('DEADMAN=systemd that cannot be armed: exit 1 before any change', async () => {
@@ -133,7 +133,7 @@ describe('dead-man', () => {
     const s = spec({ DEADMAN: 'systemd' });
     await assert.rejects(inject({ ...f.deps, exec: host }, { spec: s, plan: plan(s), netns: { kind: 'pid', pid: 4242 }, runId: RUN_ID }),
       (e: unknown) => e instanceof RuntimeError && exitCodeOf(e) === 1 && /could not arm the systemd dead-man/.test(e.message));
-    assert.deepEqual(ns.tcOps, ['show'], 'only the preflight read');
+    assert.deepEqual(ns.tcOps, [], 'no tc at all: the systemd dead-man is armed before the first change');
     assert.equal(ns.root.handle, '0:');
   });
   test('a revert that keeps failing leaves the dead-man armed (it tries again at the deadline), and says so', async () => {
@@ -299,7 +299,7 @@ describe('ON_TARGET_RESTART', () => {
     assert.equal(error, undefined);
     assert.deepEqual(outcome, { status: 'completed', reinjected: 0 });
     assert.ok(r.events.some((e) => e.kind === 'target-followed'));
-    assert.deepEqual(r.oldNs.tcOps, ['show', 'apply', 'marker', 'revert'], 'one apply; a marker read proves it is the same namespace');
+    assert.deepEqual(r.oldNs.tcOps, ['apply', 'marker', 'revert'], 'one apply; a marker read proves it is the same namespace');
     assert.deepEqual(r.oldNs.calls.at(-1)?.netns, { kind: 'pid', pid: 5555 }, 'the revert enters through the new process');
   });
 

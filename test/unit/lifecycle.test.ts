@@ -29,16 +29,16 @@ async function run(ns: FakeNetns, s: Spec = spec(), setup: (f: ReturnType<typeof
 }
 
 describe('inject → wait → revert', () => {
-  test('normal end: one show, one batch, one revert; the root is the default again', async () => {
+  test('normal end: one batch (its first line is the root check), one revert; the root is the default again', async () => {
     const ns = new FakeNetns();
     const r = await run(ns);
     assert.equal(r.error, undefined);
     assert.deepEqual(r.outcome, { status: 'completed', reinjected: 0 });
-    assert.deepEqual(ns.tcOps, ['show', 'apply', 'revert']);
+    assert.deepEqual(ns.tcOps, ['apply', 'revert']);
     assert.deepEqual(ns.root, { kind: 'noqueue', handle: '0:' });
-    assert.deepEqual(r.events, ['preflight-ok', 'deadman', 'injected', 'progress', 'progress', 'reverted', 'deadman']);
+    assert.deepEqual(r.events, ['deadman', 'injected', 'progress', 'progress', 'reverted', 'deadman']);
     assert.equal(r.clock.t - 1_000_000, 30_000, 'waited the whole duration');
-    const apply = ns.calls[1]!;
+    const apply = ns.calls[0]!;
     assert.deepEqual(apply.netns, netns, 'applied in the target\'s namespace');
     const owner = { runId: RUN_ID, deadlineS: 1000 + 30 + 30 };
     const [root, ...rest] = plan(spec()).apply;
@@ -50,7 +50,7 @@ describe('inject → wait → revert', () => {
     const f = fakeDeps(ns);
     const s = spec();
     await inject(f.deps, { spec: s, plan: plan(s), netns: { kind: 'netns', path: '/var/run/netns/app' }, runId: RUN_ID });
-    assert.deepEqual(ns.calls.map((c) => c.netns), [1, 2, 3].map(() => ({ kind: 'netns', path: '/var/run/netns/app' })));
+    assert.deepEqual(ns.calls.map((c) => c.netns), [1, 2].map(() => ({ kind: 'netns', path: '/var/run/netns/app' })));
   });
 
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
@@ -58,7 +58,7 @@ describe('inject → wait → revert', () => {
       const ns = new FakeNetns();
       const r = await run(ns, spec(), (f) => { f.clock.onSleep = (t) => { if (t - 1_000_000 >= 5000) f.signals.send(signal); }; });
       assert.deepEqual(r.outcome, { status: 'stopped', signal, injected: true });
-      assert.deepEqual(ns.tcOps, ['show', 'apply', 'revert']);
+      assert.deepEqual(ns.tcOps, ['apply', 'revert']);
       assert.ok(r.clock.t - 1_000_000 < 6000, 'did not wait out the duration');
       assert.deepEqual(ns.root.handle, '0:');
     });
@@ -68,7 +68,7 @@ describe('inject → wait → revert', () => {
     const ns = new FakeNetns();
     const r = await run(ns, spec(), (f) => { ns.afterCall = (c) => { if (c.op === 'apply') f.signals.send('SIGINT'); }; });
     assert.deepEqual(r.outcome, { status: 'stopped', signal: 'SIGINT', injected: true });
-    assert.deepEqual(ns.tcOps, ['show', 'apply', 'revert']);
+    assert.deepEqual(ns.tcOps, ['apply', 'revert']);
   });
 
   test('a second signal during the revert does not interrupt it', async () => {
@@ -79,7 +79,7 @@ describe('inject → wait → revert', () => {
       ns.afterCall = (c) => { if (c.op === 'revertOnce') f.signals.send('SIGINT'); };
     });
     assert.deepEqual(r.outcome, { status: 'stopped', signal: 'SIGTERM', injected: true });
-    assert.deepEqual(ns.tcOps, ['show', 'apply', 'revert', 'revert']);
+    assert.deepEqual(ns.tcOps, ['apply', 'revert', 'revert']);
     assert.equal(ns.root.handle, '0:');
   });
 
@@ -93,7 +93,7 @@ describe('inject → wait → revert', () => {
   test('ramp time is waited before injecting and after reverting', async () => {
     const ns = new FakeNetns();
     const r = await run(ns, spec({ RAMP_TIME: '20' }));
-    assert.deepEqual(r.events, ['ramp', 'progress', 'preflight-ok', 'deadman', 'injected', 'progress', 'progress', 'reverted', 'deadman', 'ramp', 'progress']);
+    assert.deepEqual(r.events, ['ramp', 'progress', 'deadman', 'injected', 'progress', 'progress', 'reverted', 'deadman', 'ramp', 'progress']);
     assert.ok(r.lines.some((l) => l.msg === 'ramp time, 10s remaining'));
     assert.equal(r.clock.t - 1_000_000, 70_000);
   });
@@ -105,7 +105,7 @@ describe('inject → wait → revert', () => {
     assert.ok(r.error instanceof RuntimeError);
     assert.equal(exitCodeOf(r.error), 1);
     assert.match(r.error.message, /tc rejected line 4 of the batch .*netem.*Specified qdisc kind is unknown.*was removed/);
-    assert.deepEqual(ns.tcOps, ['show', 'apply', 'revert'], 'the marker was in place: one guarded revert');
+    assert.deepEqual(ns.tcOps, ['apply', 'revert'], 'the marker was in place: one guarded revert');
     assert.equal(ns.calls.at(-1)?.runId, RUN_ID, 'the revert is guarded by this run\'s marker');
     assert.equal(ns.root.handle, '0:');
   });
@@ -115,23 +115,38 @@ describe('inject → wait → revert', () => {
     ns.batchFailsAt = 2;
     const r = await run(ns);
     assert.ok(r.error instanceof RuntimeError);
-    assert.deepEqual(ns.tcOps, ['show', 'apply', 'revert', 'marker', 'revert'], 'guarded revert (nothing), marker read (none), then the root by handle');
+    assert.deepEqual(ns.tcOps, ['apply', 'revert', 'marker', 'revert'], 'guarded revert (nothing), marker read (none), then the root by handle');
     assert.equal(ns.root.handle, '0:');
   });
 
-  test('two runs at once: the second run\'s failed batch removes nothing of the first run\'s tree (issue 12, point 6)', async () => {
+  test('two runs at once: the second run\'s batch, refused at its first line, removes nothing of the first run\'s tree (issue 12, point 6)', async () => {
     const ns = new FakeNetns();
     const first = { runId: 'fedcba9876543210', deadlineS: 5000 };
-    // The first run applies between the second run's preflight and its batch.
+    // The first run's tree went in while the second run started (the second reads no root before its batch).
+    ns.root = { kind: 'prio', handle: '4e43:' };
+    ns.marker = first;
+    const r = await run(ns);
+    assert.ok(r.error instanceof RefusedError, String(r.error));
+    assert.equal(exitCodeOf(r.error), 5);
+    assert.match(r.error.message, /already on eth0 .*belongs to run fedcba9876543210, active until/);
+    assert.deepEqual(ns.calls.filter((c) => c.op === 'revertOnce'), [], 'nothing deleted');
+    assert.deepEqual(ns.root, { kind: 'prio', handle: '4e43:' }, 'the first run\'s tree is still there');
+    assert.deepEqual(ns.marker, first, 'with its marker');
+  });
+
+  test('two runs at once, the root read before the batch (DIRECTION=both): the second run\'s failed batch removes nothing of the first run\'s tree', async () => {
+    const ns = new FakeNetns();
+    const first = { runId: 'fedcba9876543210', deadlineS: 5000 };
+    // DIRECTION=both reads the root before the apply (the batch starts on the ifb); the first run applies in between.
     ns.afterCall = (c) => {
       if (c.op === 'qdiscs' && ns.marker === undefined) {
         ns.root = { kind: 'prio', handle: '4e43:' };
         ns.marker = first;
       }
     };
-    const r = await run(ns);
+    const r = await run(ns, spec({ DIRECTION: 'both' }));
     assert.ok(r.error instanceof RuntimeError, String(r.error));
-    assert.match(r.error.message, /tc rejected line 1 of the batch/);
+    assert.match(r.error.message, /tc rejected line \d+ of the batch/);
     assert.deepEqual(ns.root, { kind: 'prio', handle: '4e43:' }, 'the first run\'s tree is still there');
     assert.deepEqual(ns.marker, first, 'with its marker');
   });
@@ -141,7 +156,7 @@ describe('inject → wait → revert', () => {
     ns.revertFailures = 2;
     const r = await run(ns);
     assert.deepEqual(r.outcome, { status: 'completed', reinjected: 0 });
-    assert.deepEqual(ns.tcOps, ['show', 'apply', 'revert', 'revert', 'revert']);
+    assert.deepEqual(ns.tcOps, ['apply', 'revert', 'revert', 'revert']);
     assert.deepEqual(r.events.slice(-4), ['revert-retry', 'revert-retry', 'reverted', 'deadman']);
   });
 
@@ -163,7 +178,7 @@ describe('inject → wait → revert', () => {
     const r = await run(ns, spec(), (f) => { f.clock.onSleep = (t) => { if (t - 1_000_000 >= 3000) ns.exists = false; }; });
     assert.ok(r.error instanceof TargetGoneError);
     assert.equal(exitCodeOf(r.error), 4);
-    assert.deepEqual(ns.tcOps, ['show', 'apply']);
+    assert.deepEqual(ns.tcOps, ['apply']);
     assert.ok(r.clock.t - 1_000_000 <= 4000);
   });
 });
@@ -176,7 +191,8 @@ describe('preflight refuses before any change', () => {
     assert.ok(r.error instanceof RefusedError);
     assert.equal(exitCodeOf(r.error), 5);
     assert.match(r.error.message, /already on eth0 .*netchaos revert --pid 4242 --interface eth0/);
-    assert.deepEqual(ns.tcOps, ['show', 'show', 'marker', 'marker'], 'the root, the look for expired trees (every qdisc, the marker: none, left alone), then its owner marker for the message: nothing else');
+    assert.deepEqual(ns.tcOps, ['apply', 'show', 'show', 'marker', 'marker'], 'the batch refused at its first line (nothing changed), then the root, the look for expired trees (every qdisc, the marker: none, left alone), then its owner marker for the message: nothing else');
+    assert.deepEqual(ns.calls.filter((c) => c.op === 'revertOnce'), [], 'nothing deleted');
     assert.equal(ns.root.handle, '4e43:');
   });
   test('a foreign root qdisc (e.g. a CNI tbf) is refused and left untouched', async () => {
@@ -185,7 +201,8 @@ describe('preflight refuses before any change', () => {
     const r = await run(ns);
     assert.ok(r.error instanceof RefusedError);
     assert.match(r.error.message, /root qdisc of eth0 in pid 4242 is tbf 1:, not a kernel default.*FORCE=true/);
-    assert.deepEqual(ns.tcOps, ['show']);
+    assert.deepEqual(ns.tcOps, ['apply', 'show'], 'the batch refused at its first line, then the root read to say why');
+    assert.deepEqual(ns.root, { kind: 'tbf', handle: '1:' });
   });
   test('FORCE replaces a foreign root qdisc', async () => {
     const ns = new FakeNetns();
@@ -207,7 +224,7 @@ describe('preflight refuses before any change', () => {
     const r = await run(ns, spec({ NETWORK_INTERFACE: 'net1' }));
     assert.ok(r.error instanceof RuntimeError);
     assert.match(r.error.message, /interface "net1" does not exist/);
-    assert.deepEqual(ns.tcOps, ['show']);
+    assert.deepEqual(ns.tcOps, ['apply', 'show'], 'the batch stopped at its first line, then the read that names the interfaces');
   });
   test('a target that does not exist: actionable message, exit 1, nothing run', async () => {
     const ns = new FakeNetns();

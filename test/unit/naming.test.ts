@@ -107,7 +107,7 @@ describe('Kubernetes through the API double', () => {
     const namespaces = catalogNamespaces(spec({ DESTINATION_PODS: 'data:[app=d]', NETWORK_LATENCY: '100' }), ['shop']);
     assert.deepEqual(namespaces, ['shop', 'data']);
     api.calls.length = 0;
-    const naming = await nameConnections({ files: noDns, catalogApi: () => Promise.resolve(catalogApi()) }, { connections, pid: 4242, namespaces });
+    const naming = await nameConnections({ files: noDns, catalogApi }, { connections, pid: 4242, namespaces });
     const named = (a: string): string => describeName(naming.names.get(a));
     assert.equal(named('198.51.100.11'), 'service shop/b (ClusterIP)');
     assert.equal(named('192.0.2.11'), 'service shop/b (endpoint, pod b-0)');
@@ -126,7 +126,7 @@ describe('Kubernetes through the API double', () => {
   test('pods are not listed when the Services name every peer', async () => {
     api.calls.length = 0;
     const only = groupSockets([sock('198.51.100.11', 80), sock('192.0.2.11', 8080)]);
-    await nameConnections({ files: noDns, catalogApi: () => Promise.resolve(catalogApi()) }, { connections: only, pid: 4242, namespaces: ['shop'] });
+    await nameConnections({ files: noDns, catalogApi }, { connections: only, pid: 4242, namespaces: ['shop'] });
     assert.deepEqual(api.calls.map((c) => `${c.verb} ${c.resource}`).sort(), ['list endpointslices', 'list services']);
   });
 
@@ -134,7 +134,7 @@ describe('Kubernetes through the API double', () => {
     // The 403 as the client gets it from an API server (the double's RBAC mode is tested in kube-double.test.ts).
     const status = { kind: 'Status', apiVersion: 'v1', status: 'Failure', reason: 'Forbidden', code: 403, details: { kind: 'pods' },
       message: 'pods is forbidden: User "system:serviceaccount:litmus:netchaos" cannot list resource "pods" in API group "" in the namespace "shop"' };
-    const real = catalogApi();
+    const real = await catalogApi();
     const refusing = { ...real, listRunningPods: (namespace: string) => Promise.reject(toKubeError(new ApiException(403, 'Forbidden', JSON.stringify(status), {}), { resource: 'pods', verb: 'list', namespace })) };
     const naming = await nameConnections({ files: noDns, catalogApi: () => Promise.resolve(refusing) }, { connections, pid: 4242, namespaces: ['shop'] });
     assert.equal(describeName(naming.names.get('198.51.100.11')), 'service shop/b (ClusterIP)');
@@ -156,7 +156,7 @@ describe('Kubernetes through the API double', () => {
     const kc = await kubeConfigFor({ KUBECONFIG: api.kubeconfig() });
     kc.clusters[0] = { ...kc.clusters[0]!, server: `http://127.0.0.1:${port}` };
     const started = Date.now();
-    const catalog = await readCatalog(createCatalogApi(kc, 300), ['shop']);
+    const catalog = await readCatalog(await createCatalogApi(kc, 300), ['shop']);
     const ms = Date.now() - started;
     silent.close();
     assert.ok(ms < 3000, `${ms} ms`);

@@ -105,7 +105,9 @@ describe('the next run removes a killed run\'s expired tree before it injects', 
     assert.deepEqual(r.outcome, { status: 'completed', reinjected: 0 });
     const leftover = r.events.find((e) => e.kind === 'leftover');
     assert.deepEqual(leftover && { ...leftover, detail: undefined }, { kind: 'leftover', action: 'removed', interface: 'eth0', runId: OTHER, detail: undefined });
-    assert.equal(r.events[0]?.kind, 'leftover', 'before anything else of this run');
+    const kinds = r.events.map((e) => e.kind);
+    assert.ok(kinds.indexOf('leftover') < kinds.indexOf('injected'), 'removed before this run injected');
+    assert.equal(ns.calls.filter((c) => c.op === 'apply').length, 2, 'the first batch refused at its first line (the leftover\'s root), the second after the removal');
     assert.deepEqual(ns.calls.filter((c) => c.op === 'revertOnce').map((c) => c.runId), [OTHER, RUN_ID], 'the leftover\'s delete carries its own run\'s guard');
     assert.ok(r.lines.some((l) => /removed the expired netchaos tree of run fedcba9876543210 on eth0 before injecting/.test(l.msg)), JSON.stringify(r.lines));
     assert.equal(ns.root.handle, '0:');
@@ -120,7 +122,8 @@ describe('the next run removes a killed run\'s expired tree before it injects', 
     assert.match(r.error.message, /belongs to run fedcba9876543210, active until/);
     assert.deepEqual(r.events.filter((e) => e.kind === 'leftover'), []);
     assert.deepEqual(ns.marker, { runId: OTHER, deadlineS: 1100 });
-    assert.equal(ns.calls.filter((c) => c.op === 'revertOnce' || c.op === 'apply').length, 0, 'nothing deleted, nothing applied');
+    assert.deepEqual(ns.root, { kind: 'prio', handle: '4e43:' });
+    assert.equal(ns.calls.filter((c) => c.op === 'revertOnce').length, 0, 'nothing deleted (the one batch was refused at its first line)');
   });
   test('a tree without our marker is still refused and untouched', async () => {
     const ns = new FakeNetns();
@@ -128,7 +131,8 @@ describe('the next run removes a killed run\'s expired tree before it injects', 
     const r = await run(ns);
     assert.ok(r.error instanceof RefusedError);
     assert.equal(ns.root.handle, '4e43:');
-    assert.equal(ns.calls.filter((c) => c.op === 'revertOnce' || c.op === 'apply').length, 0);
+    assert.equal(ns.marker, undefined);
+    assert.equal(ns.calls.filter((c) => c.op === 'revertOnce').length, 0);
   });
   test('DIRECTION=ingress: the expired leftover on the ifb goes with its redirect and the ifb, then this run injects', async () => {
     const ns = new FakeNetns();
@@ -153,7 +157,8 @@ describe('the next run removes a killed run\'s expired tree before it injects', 
     assert.ok(r.error instanceof RefusedError);
     assert.match(r.error.message, /whose deadline passed/);
     assert.deepEqual(r.events.filter((e) => e.kind === 'leftover').map((e) => e.kind === 'leftover' && e.action), ['failed']);
-    assert.equal(ns.calls.filter((c) => c.op === 'apply').length, 0);
+    assert.equal(ns.calls.filter((c) => c.op === 'apply').length, 1, 'the one batch, refused at its first line');
+    assert.deepEqual([ns.root, ns.marker], [{ kind: 'prio', handle: '4e43:' }, { runId: OTHER, deadlineS: 990 }]);
   });
 });
 
@@ -220,7 +225,8 @@ describe('the namespace identity, checked again right before the apply and befor
     const { ns, f, processes, moved } = moving();
     let error: unknown;
     try {
-      await inject(f.deps, { spec: s, plan: plan(s), netns: { kind: 'pid', pid: 4242 }, runId: RUN_ID, onEvent: (e) => { if (e.kind === 'preflight-ok') moved(); } });
+      const ramped = specOf({ DESTINATION_IPS: '192.0.2.11', NETWORK_LATENCY: '100', TOTAL_CHAOS_DURATION: '30', RAMP_TIME: '5' });
+      await inject(f.deps, { spec: ramped, plan: plan(ramped), netns: { kind: 'pid', pid: 4242 }, runId: RUN_ID, onEvent: (e) => { if (e.kind === 'ramp') moved(); } });
     } catch (e) {
       error = e;
     }

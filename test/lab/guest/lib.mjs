@@ -11,7 +11,7 @@ export const GUEST_DIR = path.dirname(fileURLToPath(import.meta.url));
 export const REPO = process.env.NCLAB_REPO ?? path.resolve(GUEST_DIR, '../../..');
 export const OUT = process.env.NCLAB_OUT ?? '/tmp/nclab-out';
 // NCLAB_CLI: run another CLI build (e.g. a stand-in while testing the lab itself).
-export const CLI = process.env.NCLAB_CLI ?? path.join(REPO, 'dist', 'cli.js');
+export const CLI = process.env.NCLAB_CLI ?? path.join(REPO, 'dist', 'cli.cjs');
 export const OUR_HANDLE = '4e43:';
 /**
  * node's arguments that start the Kubernetes API double (kube-double-server.ts) with `args`: the bundle
