@@ -9,6 +9,7 @@ import { describeRefresh, refreshSchedule } from '../resolve/live.js';
 import type { Prepared } from '../lifecycle/prepare.js';
 import { type BlastSection, formatBlastSection } from '../connections/section.js';
 import { writeJson } from '../model/json-out.js';
+import { entriesJson } from '../tc/entry-json.js';
 
 export interface PlanView {
   readonly spec: Spec;
@@ -55,7 +56,7 @@ export function writePlanJson(v: PlanView, write: (text: string) => void): void 
     owner: ownerPreview(spec, v.nowMs), durationS: spec.durationS, rampS: spec.rampS, force: spec.force, direction: spec.direction,
     effect: spec.measureEffect ? { verify: spec.verifyEffect, targets: selection.destinations, notes: selection.notes } : null, plan: p.plan,
     ...(v.blast ? { blastRadius: v.blast } : {}),
-  }, write);
+  }, write, { elements: new Map([[p.plan.entries, entriesJson(p.plan.entries)]]) });
 }
 
 export function planText(v: PlanView): string {

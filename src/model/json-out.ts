@@ -21,7 +21,18 @@ const isPlainObject = (v: object): boolean => {
 /** What JSON.stringify leaves out of an object (and writes as null in an array). */
 const skipped = (v: unknown): boolean => v === undefined || typeof v === 'function' || typeof v === 'symbol';
 
-export function writeJson(value: unknown, write: (text: string) => void, options: { longArray?: number; chunkChars?: number } = {}): void {
+export interface WriteJsonOptions {
+  longArray?: number;
+  chunkChars?: number;
+  /**
+   * Long arrays (by identity) whose elements a given function writes: given the element's index, it returns its
+   * text as JSON.stringify(element, null, 2) makes it, with `pad` before every line after the first. For arrays of
+   * one known shape (a plan's entries), where the generic printer and a re-indent of each element cost most.
+   */
+  elements?: ReadonlyMap<readonly unknown[], (index: number, pad: string) => string>;
+}
+
+export function writeJson(value: unknown, write: (text: string) => void, options: WriteJsonOptions = {}): void {
   const longArray = options.longArray ?? LONG_ARRAY;
   const chunkChars = options.chunkChars ?? CHUNK_CHARS;
   let parts: string[] = [];
@@ -40,11 +51,14 @@ export function writeJson(value: unknown, write: (text: string) => void, options
     if (typeof v === 'object' && v !== null) {
       if (Array.isArray(v) && v.length > longArray) {
         const inner = `${pad}  `;
+        const element = options.elements?.get(v);
         put('[');
         for (let i = 0; i < v.length; i++) {
           put(i === 0 ? `\n${inner}` : `,\n${inner}`);
           const el: unknown = v[i];
           if (skipped(el)) put('null');
+          else if (element) put(element(i, inner));
+          else if (typeof el === 'string') put(JSON.stringify(el));
           else emit(el, inner, depth + 1);
         }
         put(`\n${pad}]`);
