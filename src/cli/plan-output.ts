@@ -7,7 +7,7 @@ import { describeProbes, probeDestinations } from '../effect/effect.js';
 import { describeResolved } from '../resolve/destinations.js';
 import { describeRefresh, refreshSchedule } from '../resolve/live.js';
 import type { Prepared } from '../lifecycle/prepare.js';
-import { type BlastSection, formatBlastSection } from '../connections/section.js';
+import type { BlastSection } from '../connections/section.js';
 import { writeJson } from '../model/json-out.js';
 import { entriesJson } from '../tc/entry-json.js';
 
@@ -23,6 +23,8 @@ export interface PlanView {
   readonly nowMs: number;
   /** The target's live connections and what the plan does to each (BLAST_RADIUS, with a target). */
   readonly blast: BlastSection | undefined;
+  /** The same as text (formatBlastSection), for the text form. */
+  readonly blastText?: string | undefined;
 }
 
 /** What `plan` shows of the owner marker: inject appends these lines to the batch, with its own run id and deadline. */
@@ -70,5 +72,5 @@ export function planText(v: PlanView): string {
     ? `\n${describeProbes(probeDestinations(p.plan)).join('\n')}\n${spec.verifyEffect ? 'VERIFY_EFFECT=true: a measured effect outside the tolerance fails the run (exit 6)\n' : ''}`
     : '';
   return head + describeResolved(p.resolved) + describeRefresh(refreshSchedule(spec, p.sources, p.resolved)) + describePlan(p.plan, targetContext(v))
-    + ownerText + probes + (v.blast ? `\n${formatBlastSection(v.blast)}` : '') + v.notes.map((n) => `\n!!! ${n}\n`).join('');
+    + ownerText + probes + (v.blastText !== undefined ? `\n${v.blastText}` : '') + v.notes.map((n) => `\n!!! ${n}\n`).join('');
 }
