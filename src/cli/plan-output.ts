@@ -8,7 +8,7 @@ import { describeResolved } from '../resolve/destinations.js';
 import { describeRefresh, refreshSchedule } from '../resolve/live.js';
 import type { Prepared } from '../lifecycle/prepare.js';
 import type { BlastSection } from '../connections/section.js';
-import { writeJson } from '../model/json-out.js';
+import { jsonPieces } from '../model/json-out.js';
 import { entriesJson } from '../tc/entry-json.js';
 
 export interface PlanView {
@@ -48,17 +48,24 @@ const containerInfo = (v: PlanView) => {
 
 const targetContext = (v: PlanView) => ({ ...(v.prepared.netns ? { target: describeNetns(v.prepared.netns) } : {}), ...(v.root ? { root: v.root } : {}) });
 
-/** The JSON form, written in pieces (a 10,000-destination plan is 4.3 MB of text): `write` gets them in order. */
-export function writePlanJson(v: PlanView, write: (text: string) => void): void {
+/**
+ * The JSON form, written in pieces (a 10,000-destination plan is 4.3 MB of text): `write` gets them in order, and
+ * after each one `drained` (when given) is awaited: the next piece is made once the reader has taken the last.
+ */
+export async function writePlanJson(v: PlanView, write: (text: string) => void, drained?: () => Promise<void>): Promise<void> {
   const { spec, prepared: p } = v;
   const container = containerInfo(v);
   const selection = probeDestinations(p.plan);
-  writeJson({
+  const pieces = jsonPieces({
     ...targetContext(v), ...(container ? { container } : {}), resolved: p.resolved, refresh: refreshSchedule(spec, p.sources, p.resolved), notes: v.notes,
     owner: ownerPreview(spec, v.nowMs), durationS: spec.durationS, rampS: spec.rampS, force: spec.force, direction: spec.direction,
     effect: spec.measureEffect ? { verify: spec.verifyEffect, targets: selection.destinations, notes: selection.notes } : null, plan: p.plan,
     ...(v.blast ? { blastRadius: v.blast } : {}),
-  }, write, { elements: new Map([[p.plan.entries, entriesJson(p.plan.entries)]]) });
+  }, { elements: new Map([[p.plan.entries, entriesJson(p.plan.entries)]]) });
+  for (const piece of pieces) {
+    write(piece);
+    if (drained) await drained();
+  }
 }
 
 export function planText(v: PlanView): string {

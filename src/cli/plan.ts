@@ -41,7 +41,7 @@ export const plan: Action = async (ctx) => {
   const blast: BlastSection | undefined = await blastRead;
   const blastText = blast && section && spec.output !== 'json' ? section.formatBlastSection(blast) : undefined;
   const view = { spec, prepared, containerId: ctx.option('containerId'), root, notes, nowMs: deps.clock.now(), blast, blastText };
-  if (spec.output === 'json') writePlanJson(view, ctx.io.stdout);
+  if (spec.output === 'json') await writePlanJson(view, ctx.io.stdout, ctx.io.drained);
   else ctx.io.stdout(planText(view));
   return 0;
 };

@@ -33,21 +33,35 @@ export interface WriteJsonOptions {
 }
 
 export function writeJson(value: unknown, write: (text: string) => void, options: WriteJsonOptions = {}): void {
+  for (const piece of jsonPieces(value, options)) write(piece);
+}
+
+/**
+ * The pieces of writeJson, made as they are taken: a writer that waits for a slow reader between two pieces
+ * (stdout to a pipe) holds one piece at a time instead of the whole text queued in the stream.
+ */
+export function* jsonPieces(value: unknown, options: WriteJsonOptions = {}): Generator<string, void, undefined> {
   const longArray = options.longArray ?? LONG_ARRAY;
   const chunkChars = options.chunkChars ?? CHUNK_CHARS;
   let parts: string[] = [];
   let size = 0;
+  /** Pieces of chunkChars or more, made and not yet taken. */
+  const ready: string[] = [];
   const put = (text: string): void => {
     parts.push(text);
     size += text.length;
     if (size >= chunkChars) {
-      write(parts.join(''));
+      ready.push(parts.join(''));
       parts = [];
       size = 0;
     }
   };
+  function* take(): Generator<string, void, undefined> {
+    for (const piece of ready) yield piece;
+    ready.length = 0;
+  }
   /** `v` at indentation `pad` (its first line is already placed; the lines after it start with `pad`). */
-  const emit = (v: unknown, pad: string, depth: number): void => {
+  function* emit(v: unknown, pad: string, depth: number): Generator<string, void, undefined> {
     if (typeof v === 'object' && v !== null) {
       if (Array.isArray(v) && v.length > longArray) {
         const inner = `${pad}  `;
@@ -59,7 +73,8 @@ export function writeJson(value: unknown, write: (text: string) => void, options
           if (skipped(el)) put('null');
           else if (element) put(element(i, inner));
           else if (typeof el === 'string') put(JSON.stringify(el));
-          else emit(el, inner, depth + 1);
+          else yield* emit(el, inner, depth + 1);
+          if (ready.length > 0) yield* take();
         }
         put(`\n${pad}]`);
         return;
@@ -72,7 +87,7 @@ export function writeJson(value: unknown, write: (text: string) => void, options
           if (skipped(el)) continue;
           put(`${first ? '{' : ','}\n${inner}${JSON.stringify(key)}: `);
           first = false;
-          emit(el, inner, depth + 1);
+          yield* emit(el, inner, depth + 1);
         }
         put(first ? '{}' : `\n${pad}}`);
         return;
@@ -82,8 +97,9 @@ export function writeJson(value: unknown, write: (text: string) => void, options
     const text: unknown = JSON.stringify(v, null, 2);
     if (typeof text !== 'string') put('undefined');
     else put(pad !== '' && text.includes('\n') ? text.replaceAll('\n', `\n${pad}`) : text);
-  };
-  emit(value, '', 0);
+  }
+  yield* emit(value, '', 0);
   put('\n');
-  if (size > 0) write(parts.join(''));
+  yield* take();
+  if (size > 0) yield parts.join('');
 }

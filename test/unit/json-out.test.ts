@@ -1,6 +1,6 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { type WriteJsonOptions, writeJson } from '../../src/model/json-out.ts';
+import { type WriteJsonOptions, jsonPieces, writeJson } from '../../src/model/json-out.ts';
 import { buildSpec } from '../../src/config/spec.ts';
 import type { VariableName } from '../../src/config/vars.ts';
 import { plan } from '../../src/tc/plan.ts';
@@ -82,5 +82,20 @@ describe('entryJson: a plan entry as JSON.stringify writes it', () => {
       const view = { top: { plan: p } };
       assert.equal(pieces(view, { longArray: 0, chunkChars: 100, elements: new Map([[p.entries, entriesJson(p.entries)]]) }).text, expected(view));
     }
+  });
+});
+
+describe('jsonPieces: the pieces made as they are taken', () => {
+  test('the first piece comes before the rest of a long array is written (a writer waiting on a slow reader holds one piece)', () => {
+    const list = Array.from({ length: 5000 }, (_, i) => i);
+    let made = 0;
+    const pieces = jsonPieces({ list }, { chunkChars: 1000, elements: new Map([[list, (i: number) => { made++; return String(list[i]); }]]) });
+    const first = pieces.next();
+    assert.equal(first.done, false);
+    assert.ok(made < 500, `${made} of 5000 elements written for the first piece`);
+    const rest = [...pieces];
+    assert.equal(made, 5000);
+    assert.equal([first.value, ...rest].join(''), expected({ list }));
+    assert.ok(rest.length > 20, `${rest.length + 1} pieces`);
   });
 });
