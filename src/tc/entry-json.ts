@@ -2,8 +2,9 @@
  * One plan entry as `JSON.stringify(entry, null, 2)` writes it, indented by `pad` after its first line: the same
  * text byte for byte (test/unit/json-out.test.ts compares them for every shape of entry), made with a few
  * concatenations instead of the generic pretty printer and a re-indent. A 10,000-destination plan has 10,000
- * entries: through JSON.stringify and replaceAll they took ~50 ms of a cold process (host, node 20, 2026-12-01),
- * this way ~10 ms. The keys are those of the Entry literal in src/tc/plan.ts, in its order.
+ * entries: through JSON.stringify and replaceAll they took ~50 ms (host, node 20, 2026-12-01), this way about half;
+ * the whole JSON of `plan` went from ~105 to ~53 ms in one profile of each (bench/startup-profile.md, round 5).
+ * The keys are those of the Entry literal in src/tc/plan.ts, in its order.
  */
 import type { Entry } from './plan.js';
 
