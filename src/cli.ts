@@ -48,6 +48,7 @@ async function main(): Promise<void> {
     process.exitCode = await run(process.argv.slice(2), {
       stdout: (t) => process.stdout.write(t),
       stderr: (t) => process.stderr.write(t),
+      drained: () => flushed(process.stdout),
       env: process.env,
     });
     // What is still queued for a slow reader (a pipe to a pager: 4.3 MB of JSON for 10,000 destinations) is written

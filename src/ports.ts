@@ -128,8 +128,8 @@ export interface DnsResolver {
   cancel?(): void;
 }
 
-/** Makes a DNS client for a resolv.conf (the target's own). */
-export type Resolver = (conf: ResolvConf) => DnsResolver;
+/** Makes a DNS client for a resolv.conf (the target's own); the real one loads node:dns on its first call. */
+export type Resolver = (conf: ResolvConf) => DnsResolver | Promise<DnsResolver>;
 
 /**
  * tc and ip inside one network namespace. The real one (src/netns/tc.ts) runs them through nsenter; every

@@ -11,6 +11,11 @@ import type { Host, HostFactory } from './host.js';
 export interface Io {
   readonly stdout: (text: string) => void;
   readonly stderr: (text: string) => void;
+  /**
+   * Resolves once what stdout was given has been handed to the OS (at once when nothing is queued): a command that
+   * writes megabytes waits on it between pieces, so that a slow reader (a pipe) does not make it hold them all.
+   */
+  readonly drained?: () => Promise<void>;
   readonly env: Readonly<Record<string, string | undefined>>;
   /** Reads the files the input names (DESTINATION_IPS_FILE); default: this machine's. */
   readonly readFile?: (path: string) => string;

@@ -12,9 +12,8 @@ import { realProcesses } from '../host/processes.js';
 import { realSignals } from '../host/signals.js';
 import { createKubeApi, kubeConfigFor } from '../kube/api.js';
 import type { CatalogApi } from '../connections/catalog.js';
-import { type ReverseFactory, nodeReverseResolver } from '../connections/reverse.js';
+import type { ReverseFactory } from '../connections/reverse.js';
 import { nsenterTc } from '../netns/tc.js';
-import { nodeResolver } from '../resolve/dns.js';
 import { execProber } from '../effect/probe.js';
 
 /** How `deps` names peers: reverse DNS, and the Services and pods of a few namespaces. */
@@ -41,13 +40,14 @@ export const realHost: HostFactory = ({ logLevel, env }) => ({
   processes: realProcesses,
   log: createLogger(logLevel),
   kube: createKubeApi(env),
-  resolver: nodeResolver(),
+  // node:dns (and ipaddr.js for reverse names) loaded by a run that resolves something, on the first call.
+  resolver: async (conf) => (await import('../resolve/node-dns.js')).nodeResolver()(conf),
   tc: nsenterTc(realExec),
   prober: execProber(realExec),
   random: Math.random,
   signals: realSignals,
   peerNaming: {
-    reverse: nodeReverseResolver(),
+    reverse: async (opts) => (await import('../connections/reverse.js')).nodeReverseResolver()(opts),
     catalogApi: async () => {
       const [{ createCatalogApi }, kc] = await Promise.all([import('../connections/kube-client.js'), kubeConfigFor(env)]);
       return createCatalogApi(kc);

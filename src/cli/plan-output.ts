@@ -7,8 +7,9 @@ import { describeProbes, probeDestinations } from '../effect/effect.js';
 import { describeResolved } from '../resolve/destinations.js';
 import { describeRefresh, refreshSchedule } from '../resolve/live.js';
 import type { Prepared } from '../lifecycle/prepare.js';
-import { type BlastSection, formatBlastSection } from '../connections/section.js';
-import { writeJson } from '../model/json-out.js';
+import type { BlastSection } from '../connections/section.js';
+import { jsonPieces } from '../model/json-out.js';
+import { entriesJson } from '../tc/entry-json.js';
 
 export interface PlanView {
   readonly spec: Spec;
@@ -22,6 +23,8 @@ export interface PlanView {
   readonly nowMs: number;
   /** The target's live connections and what the plan does to each (BLAST_RADIUS, with a target). */
   readonly blast: BlastSection | undefined;
+  /** The same as text (formatBlastSection), for the text form. */
+  readonly blastText?: string | undefined;
 }
 
 /** What `plan` shows of the owner marker: inject appends these lines to the batch, with its own run id and deadline. */
@@ -45,17 +48,24 @@ const containerInfo = (v: PlanView) => {
 
 const targetContext = (v: PlanView) => ({ ...(v.prepared.netns ? { target: describeNetns(v.prepared.netns) } : {}), ...(v.root ? { root: v.root } : {}) });
 
-/** The JSON form, written in pieces (a 10,000-destination plan is 4.3 MB of text): `write` gets them in order. */
-export function writePlanJson(v: PlanView, write: (text: string) => void): void {
+/**
+ * The JSON form, written in pieces (a 10,000-destination plan is 4.3 MB of text): `write` gets them in order, and
+ * after each one `drained` (when given) is awaited: the next piece is made once the reader has taken the last.
+ */
+export async function writePlanJson(v: PlanView, write: (text: string) => void, drained?: () => Promise<void>): Promise<void> {
   const { spec, prepared: p } = v;
   const container = containerInfo(v);
   const selection = probeDestinations(p.plan);
-  writeJson({
+  const pieces = jsonPieces({
     ...targetContext(v), ...(container ? { container } : {}), resolved: p.resolved, refresh: refreshSchedule(spec, p.sources, p.resolved), notes: v.notes,
     owner: ownerPreview(spec, v.nowMs), durationS: spec.durationS, rampS: spec.rampS, force: spec.force, direction: spec.direction,
     effect: spec.measureEffect ? { verify: spec.verifyEffect, targets: selection.destinations, notes: selection.notes } : null, plan: p.plan,
     ...(v.blast ? { blastRadius: v.blast } : {}),
-  }, write);
+  }, { elements: new Map([[p.plan.entries, entriesJson(p.plan.entries)]]) });
+  for (const piece of pieces) {
+    write(piece);
+    if (drained) await drained();
+  }
 }
 
 export function planText(v: PlanView): string {
@@ -69,5 +79,5 @@ export function planText(v: PlanView): string {
     ? `\n${describeProbes(probeDestinations(p.plan)).join('\n')}\n${spec.verifyEffect ? 'VERIFY_EFFECT=true: a measured effect outside the tolerance fails the run (exit 6)\n' : ''}`
     : '';
   return head + describeResolved(p.resolved) + describeRefresh(refreshSchedule(spec, p.sources, p.resolved)) + describePlan(p.plan, targetContext(v))
-    + ownerText + probes + (v.blast ? `\n${formatBlastSection(v.blast)}` : '') + v.notes.map((n) => `\n!!! ${n}\n`).join('');
+    + ownerText + probes + (v.blastText !== undefined ? `\n${v.blastText}` : '') + v.notes.map((n) => `\n!!! ${n}\n`).join('');
 }

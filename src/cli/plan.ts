@@ -2,7 +2,7 @@
 import { buildSpec } from '../config/spec.js';
 import { describeQdisc, isKernelDefault, isOurs, rootOf } from '../tc/parse.js';
 import { prepare } from '../lifecycle/prepare.js';
-import { type BlastSection, blastSection } from '../connections/section.js';
+import type { BlastSection } from '../connections/section.js';
 import type { Action } from './context.js';
 import { planText, writePlanJson } from './plan-output.js';
 import { locateTarget, readTargetFlags } from './target-flags.js';
@@ -21,8 +21,10 @@ export const plan: Action = async (ctx) => {
   const qdiscRead = prepared.netns ? deps.tc.qdiscs(prepared.netns, spec.interface) : undefined;
   // Handled at once: when the qdisc read fails, the section's own failure must not become an unhandled rejection.
   qdiscRead?.catch(() => undefined);
-  const blastRead = prepared.netns && spec.blastRadius
-    ? blastSection({ exec: deps.exec, files: deps.files, ...(host.peerNaming ? { catalogApi: host.peerNaming.catalogApi } : {}) }, {
+  // The connections code (and ipaddr.js) is loaded for a target's blast radius only: `plan` of a list does not need it.
+  const section = prepared.netns && spec.blastRadius ? await import('../connections/section.js') : undefined;
+  const blastRead = prepared.netns && section
+    ? section.blastSection({ exec: deps.exec, files: deps.files, ...(host.peerNaming ? { catalogApi: host.peerNaming.catalogApi } : {}) }, {
       target: prepared.netns, spec, plan: prepared.plan, resolved: prepared.resolved, signal: deps.stop.signal,
       ...(prepared.container && ctx.option('containerId') ? { label: `container ${ctx.option('containerId')?.slice(0, 13) ?? ''} (pid ${prepared.container.pid})` } : {}),
     })
@@ -37,8 +39,9 @@ export const plan: Action = async (ctx) => {
     else if (!isKernelDefault(current)) notes.push(spec.force ? 'inject would REPLACE this foreign root qdisc (--force); it is not restored afterwards' : 'inject would be REFUSED: the root qdisc is not a kernel default (use --force to replace it)');
   }
   const blast: BlastSection | undefined = await blastRead;
-  const view = { spec, prepared, containerId: ctx.option('containerId'), root, notes, nowMs: deps.clock.now(), blast };
-  if (spec.output === 'json') writePlanJson(view, ctx.io.stdout);
+  const blastText = blast && section && spec.output !== 'json' ? section.formatBlastSection(blast) : undefined;
+  const view = { spec, prepared, containerId: ctx.option('containerId'), root, notes, nowMs: deps.clock.now(), blast, blastText };
+  if (spec.output === 'json') await writePlanJson(view, ctx.io.stdout, ctx.io.drained);
   else ctx.io.stdout(planText(view));
   return 0;
 };

@@ -17,7 +17,8 @@ export interface ReverseResolver {
   cancel(): void;
 }
 
-export type ReverseFactory = (opts: { readonly timeoutMs: number }) => ReverseResolver;
+/** The real one (nodeReverseResolver) is loaded on its first call: src/cli/host.ts. */
+export type ReverseFactory = (opts: { readonly timeoutMs: number }) => ReverseResolver | Promise<ReverseResolver>;
 
 /** The PTR query name of an address: `20.113.0.203.in-addr.arpa`, nibbles reversed under `ip6.arpa`. */
 export function ptrName(address: string): string {
@@ -30,7 +31,7 @@ export function ptrName(address: string): string {
  * node:dns, one try per query; `port` overrides 53 (a test server on a high port). It asks with resolvePtr,
  * not dns.reverse: reverse() (getHostByAddr) reports an unreachable server as ENOTFOUND, "no record".
  */
-export function nodeReverseResolver(port?: number): ReverseFactory {
+export function nodeReverseResolver(port?: number): (opts: { readonly timeoutMs: number }) => ReverseResolver {
   return ({ timeoutMs }) => {
     const r = new dnsPromises.Resolver({ timeout: timeoutMs, tries: 1 });
     return {
@@ -75,7 +76,7 @@ export async function reverseLookup(addresses: readonly string[], conf: Pick<Res
   }
   const max = opts.max ?? 256;
   const queryTimeoutMs = opts.queryTimeoutMs ?? Math.min(conf.timeoutS * 1000, 2000);
-  const resolver = factory({ timeoutMs: queryTimeoutMs });
+  const resolver = await factory({ timeoutMs: queryTimeoutMs });
   resolver.setServers(conf.nameservers);
   const todo = unique.slice(0, max);
   for (const a of unique.slice(max)) out.set(a, { kind: 'skipped', why: `more than ${max} peers: not looked up` });

@@ -2,7 +2,6 @@
  * Hostnames → addresses, the way the target pod resolves them: its /etc/resolv.conf (nameservers,
  * search list, ndots), queried for A and AAAA with node:dns. An unresolvable name is an error naming it.
  */
-import { promises as dnsPromises } from 'node:dns';
 import { RuntimeError, messageOf } from '../model/errors.js';
 import { type DestinationItem, parseHostAddress } from '../model/addresses.js';
 import type { HostDestination } from '../model/destinations.js';
@@ -51,19 +50,6 @@ export function candidates(host: string, conf: Pick<ResolvConf, 'search' | 'ndot
   const dots = host.split('.').length - 1;
   const searched = conf.search.map((d) => `${host}.${d}`);
   return dots >= conf.ndots ? [host, ...searched] : [...searched, host];
-}
-
-/** The real Resolver: node:dns with the conf's timeout and attempts; `port` overrides 53 (for a test server on a high port). */
-export function nodeResolver(port?: number): Resolver {
-  return (conf) => {
-    const r = new dnsPromises.Resolver({ timeout: Math.min(conf.timeoutS, MAX_DNS_TIMEOUT_S) * 1000, tries: Math.min(conf.attempts, MAX_DNS_ATTEMPTS) });
-    return {
-      cancel: () => { r.cancel(); },
-      setServers: (servers) => { r.setServers(servers.map((s) => (port === undefined ? s : s.includes(':') ? `[${s}]:${port}` : `${s}:${port}`))); },
-      resolve4: (h) => r.resolve4(h, { ttl: true }),
-      resolve6: (h) => r.resolve6(h, { ttl: true }),
-    };
-  };
 }
 
 const notFound = new Set(['ENOTFOUND', 'ENODATA', 'NXDOMAIN', 'ENONAME']);
@@ -123,7 +109,7 @@ export async function resolveHosts(hosts: readonly HostDestination[], makeResolv
   const { conf, where } = q;
   if (hosts.length === 0) return [];
   if (conf.nameservers.length === 0) throw new RuntimeError(`${where} lists no nameserver: cannot resolve DESTINATION_HOSTS (${hosts.map((h) => h.host).join(', ')})`);
-  const resolver = makeResolver(conf);
+  const resolver = await makeResolver(conf);
   resolver.setServers(conf.nameservers);
   const out: HostResolution[] = [];
   for (const h of hosts) {

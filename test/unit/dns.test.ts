@@ -1,7 +1,8 @@
 /** Hostnames resolved the way the target would, against a real DNS server (dnsmasq on 127.0.0.1, a free port). */
 import { test, describe, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { candidates, nodeResolver, parseResolvConf, resolveHosts } from '../../src/resolve/dns.ts';
+import { candidates, parseResolvConf, resolveHosts } from '../../src/resolve/dns.ts';
+import { nodeResolver } from '../../src/resolve/node-dns.ts';
 import { type Dnsmasq, freePort, haveDnsmasq, startDnsmasq } from '../support/dnsmasq.ts';
 
 

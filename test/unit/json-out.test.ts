@@ -1,12 +1,14 @@
 import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
-import { writeJson } from '../../src/model/json-out.ts';
+import { type WriteJsonOptions, jsonPieces, writeJson } from '../../src/model/json-out.ts';
 import { buildSpec } from '../../src/config/spec.ts';
 import type { VariableName } from '../../src/config/vars.ts';
 import { plan } from '../../src/tc/plan.ts';
+import { ENTRY_KEYS, entriesJson, entryJson } from '../../src/tc/entry-json.ts';
+import { specOf } from '../support/spec.ts';
 
 /** The pieces writeJson hands on, and their text. */
-function pieces(value: unknown, options: { longArray?: number; chunkChars?: number } = {}): { text: string; count: number; largest: number } {
+function pieces(value: unknown, options: WriteJsonOptions = {}): { text: string; count: number; largest: number } {
   const out: string[] = [];
   writeJson(value, (t) => { out.push(t); }, options);
   return { text: out.join(''), count: out.length, largest: Math.max(...out.map((t) => t.length)) };
@@ -45,5 +47,55 @@ describe('writeJson: JSON.stringify(value, null, 2) + newline, in pieces', () =>
     assert.ok(out.text.length > 2_000_000, `${out.text.length} characters`);
     assert.ok(out.count >= 30, `${out.count} pieces`);
     assert.ok(out.largest < 70_000, `largest piece ${out.largest} characters`);
+  });
+});
+
+describe('entryJson: a plan entry as JSON.stringify writes it', () => {
+  // Every shape an entry takes: with and without an address, IPv4/IPv6/all, destination and source ports (match and
+  // exclusion), one handle, many (a hashed /28), none (all traffic), two groups, both directions.
+  const plans = [
+    plan(specOf({})),
+    plan(specOf({ DESTINATION_PORTS: '!5432,22', SOURCE_PORTS: '!8443', NETWORK_LATENCY: '10' })),
+    plan(specOf({ DESTINATION_PORTS: '5432', NETWORK_LATENCY: '10' })),
+    plan(specOf({ DESTINATION_IPS: '192.0.2.11,2001:db8::11|443|80', DESTINATION_PORTS: '!9090', SOURCE_PORTS: '8443', NETWORK_LATENCY: '100', DIRECTION: 'both' })),
+    plan(specOf({
+      DESTINATION_IPS: `${Array.from({ length: 40 }, (_, i) => `198.51.100.${i * 4}/30`).join(',')},203.0.113.16/28|53`,
+      FAULTS: 'loss=5@192.0.2.12|8080,2001:db8:1::/48 latency=20@2001:db8::5',
+    })),
+  ];
+  const entries = plans.flatMap((p) => p.entries);
+
+  test('every entry the planner makes has exactly these keys, in this order (a new key must be written by entryJson too)', () => {
+    for (const e of entries) assert.deepEqual(Object.keys(e), [...ENTRY_KEYS]);
+  });
+
+  test('the same text as JSON.stringify(entry, null, 2) at any indentation', () => {
+    const shapes = new Set(entries.map((e) => `${e.family} ${e.cidr ? 'cidr' : '-'} ${e.dport ?? '-'} ${e.sport ?? '-'} ${e.action} ${Math.min(e.handles.length, 2)}`));
+    assert.ok(shapes.size >= 8, [...shapes].join('; '));
+    for (const e of entries) {
+      for (const pad of ['', '  ', '      ']) assert.equal(entryJson(e, pad), JSON.stringify(e, null, 2).replaceAll('\n', `\n${pad}`));
+    }
+  });
+
+  test('writeJson with entryJson for the entries: the text of JSON.stringify', () => {
+    for (const p of plans) {
+      const view = { top: { plan: p } };
+      assert.equal(pieces(view, { longArray: 0, chunkChars: 100, elements: new Map([[p.entries, entriesJson(p.entries)]]) }).text, expected(view));
+    }
+  });
+});
+
+describe('jsonPieces: the pieces made as they are taken', () => {
+  test('the first piece comes before the rest of a long array is written (a writer waiting on a slow reader holds one piece)', () => {
+    const list = Array.from({ length: 5000 }, (_, i) => i);
+    let made = 0;
+    const pieces = jsonPieces({ list }, { chunkChars: 1000, elements: new Map([[list, (i: number) => { made++; return String(list[i]); }]]) });
+    const first = pieces.next();
+    assert.equal(first.done, false);
+    assert.ok(made < 500, `${made} of 5000 elements written for the first piece`);
+    const rest = [...pieces];
+    assert.equal(made, 5000);
+    assert.equal([first.value, ...rest].join(''), expected({ list }));
+    assert.ok(rest.length > 20, `${rest.length + 1} pieces`);
   });
 });
