@@ -97,12 +97,12 @@ result.perDestinationRatio10k = r1((median(rounds100.map((r) => r.linear)) / 100
 
 // --- C's RTT with 0 vs 10k entries -----------------------------------------
 const PINGS = { count: 100, interval: 0.01 };
-const rtt0 = pingMedians(probePing([C], PINGS))[C];
+const rtt0 = pingMedians(await probePing([C], PINGS))[C];
 mustRun('nsenter', [`--net=${netns}`, 'tc', '-batch', path.join(OUT, 'batch-10000.tc')]);
-const rtt10k = pingMedians(probePing([C], PINGS))[C];
-const rttB = pingMedians(probePing([B], { count: 20, interval: 0.02 }))[B];
+const rtt10k = pingMedians(await probePing([C], PINGS))[C];
+const rttB = pingMedians(await probePing([B], { count: 20, interval: 0.02 }))[B];
 resetApp('app');
-const rtt0b = pingMedians(probePing([C], PINGS))[C];
+const rtt0b = pingMedians(await probePing([C], PINGS))[C];
 const base = (rtt0 + rtt0b) / 2;
 result.rttC = { noTreeMs: Math.round(base * 1000) / 1000, with10kMs: rtt10k, ratio: Math.round((rtt10k / base) * 100) / 100, bWith10kMs: rttB };
 say(`C RTT: ${base.toFixed(3)} ms without, ${rtt10k} ms with 10k entries (B: ${rttB} ms)`);

@@ -7,8 +7,8 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import {
-  DEPS, OUT, CLI, GUEST_DIR, ensureLab, cliExists, tcState, hasOurTree, tc, run, startInject, cli, resetApp, sleep, check, show,
-  waitFor,
+  DEPS, OUT, CLI, ensureLab, cliExists, tcState, hasOurTree, tc, run, startInject, cli, resetApp, sleep, check, show,
+  waitFor, probePing,
   APP,
 } from './lib.mjs';
 
@@ -49,10 +49,8 @@ async function volatileTarget(hostIf, ip) {
 }
 
 /** Median ping RTT (ms) per address from inside the namespace of `pid`. */
-function pingFrom(pid, addrs, { count = 40, interval = 0.02 } = {}) {
-  const r = run('nsenter', [`--net=/proc/${pid}/ns/net`, 'node', path.join(GUEST_DIR, 'probe.mjs'), 'ping', '--count', String(count), '--interval', String(interval), ...addrs]);
-  if (!r.stdout.trim()) throw new Error(`ping probe failed (exit ${r.code}): ${r.stderr}`);
-  const res = JSON.parse(r.stdout);
+async function pingFrom(pid, addrs, { count = 40, interval = 0.02 } = {}) {
+  const res = await probePing(addrs, { count, interval, pid });
   return Object.fromEntries(Object.entries(res).map(([k, v]) => [k, v.rtt?.median ?? null]));
 }
 
@@ -214,7 +212,7 @@ for (const mode of ['reinject', 'end']) {
     try {
       h = await startInject(['--pid-file', pidFile], { ns: t1.pid, env: { NETWORK_LATENCY: String(LAT), DESTINATION_IPS: B.v4, TOTAL_CHAOS_DURATION: mode === 'reinject' ? '65' : '25', ON_TARGET_RESTART: mode, DEADMAN: 'process', MEASURE_EFFECT: 'false' } });
       check(h.applied, 'our tree never appeared in the first target', h.output);
-      const rtt1 = pingFrom(t1.pid, [B.v4, C.v4]);
+      const rtt1 = await pingFrom(t1.pid, [B.v4, C.v4]);
       const restartAt = Date.now();
       t1.kill();
       await sleep(300);
@@ -222,7 +220,7 @@ for (const mode of ['reinject', 'end']) {
       writeFileSync(pidFile, `${t2.pid}\n`);
       if (mode === 'reinject') {
         const waited = await waitFor(() => safe(() => hasOurTree(t2.pid)), 30000, 200);
-        const rtt2 = waited === null ? null : pingFrom(t2.pid, [B.v4, C.v4]);
+        const rtt2 = waited === null ? null : await pingFrom(t2.pid, [B.v4, C.v4]);
         const m2 = marker(t2.pid);
         // The run ends by itself 65 s after the first apply: twice what the restart, the re-injection and
         // the two measurements took on a busy machine (measuredAfterApplyMs 32.7 s; 25 s was too short there).

@@ -15,7 +15,7 @@ say(`\nLab: namespace "app" (${APP.v4}, target pid ${pid}) talks to B, C and D o
 say(`Injecting ${LAT} ms toward B only:\n  NETWORK_LATENCY=${LAT} DESTINATION_IPS=${DEPS.B.v4} TOTAL_CHAOS_DURATION=30 \\\n    node ${CLI.replace(`${process.env.NCLAB_REPO}/`, '')} inject --pid ${pid}\n`);
 
 const stateBefore = tcState('app');
-const before = pingMedians(probePing(addrs, PINGS));
+const before = pingMedians(await probePing(addrs, PINGS));
 const h = await startInject(['--pid', String(pid)], {
   env: { NETWORK_LATENCY: String(LAT), DESTINATION_IPS: DEPS.B.v4, TOTAL_CHAOS_DURATION: '30' },
 });
@@ -24,10 +24,10 @@ if (!h.applied) {
   say(`the injection did not show up (exit ${r.code}):\n${r.stderr}`);
   process.exit(1);
 }
-const during = pingMedians(probePing(addrs, PINGS));
+const during = pingMedians(await probePing(addrs, PINGS));
 const tree = tcText('app');
 const r = await h.stop('SIGTERM');
-const after = pingMedians(probePing(addrs, PINGS));
+const after = pingMedians(await probePing(addrs, PINGS));
 const clean = JSON.stringify(tcState('app')) === JSON.stringify(stateBefore);
 
 const fmt = (x) => (x === null ? '—' : x.toFixed(2)).padStart(9);

@@ -57,17 +57,17 @@ after(async () => { await cleanup(undefined); });
 
 // ---------------------------------------------------------------------------
 test(`30. DIRECTION=ingress, ${LAT} ms for B: B→app +${LAT}, C→app untouched; app→B +${LAT} (the reply); ingress qdisc and ifb removed`, async (t) => {
-  const baseB = pingFrom(B.ns, [APP.v4]);
-  const baseC = pingFrom(C.ns, [APP.v4]);
-  const baseApp = pingFrom(APP.ns, [B.v4, C.v4]);
+  const baseB = await pingFrom(B.ns, [APP.v4]);
+  const baseC = await pingFrom(C.ns, [APP.v4]);
+  const baseApp = await pingFrom(APP.ns, [B.v4, C.v4]);
   let h;
   try {
     h = await startInject(['--pid', String(PID)], { dev: 'nc-ifb-eth0', env: { DIRECTION: 'ingress', NETWORK_LATENCY: String(LAT), DESTINATION_IPS: B.v4, TOTAL_CHAOS_DURATION: '52', MEASURE_EFFECT: 'true' } });
     check(h.applied, 'the ifb tree never appeared', h.output);
     show(t, 'state during', { ingress: ingressQdisc(), ifbs: ifbs(), egressRoot: hasOurTree(APP.ns) });
-    const fromB = addedPing(baseB, pingFrom(B.ns, [APP.v4]));
-    const fromC = addedPing(baseC, pingFrom(C.ns, [APP.v4]));
-    const fromApp = addedPing(baseApp, pingFrom(APP.ns, [B.v4, C.v4]));
+    const fromB = addedPing(baseB, await pingFrom(B.ns, [APP.v4]));
+    const fromC = addedPing(baseC, await pingFrom(C.ns, [APP.v4]));
+    const fromApp = addedPing(baseApp, await pingFrom(APP.ns, [B.v4, C.v4]));
     show(t, 'added median RTT ms', { 'B→app': fromB[APP.v4], 'C→app': fromC[APP.v4], 'app→B': fromApp[B.v4], 'app→C': fromApp[C.v4] });
     show(t, 'measured after the apply (ms; the 52 s duration must outlast it twice: 25.9 s measured on a busy machine)', Date.now() - h.startedAt - h.appliedMs);
     const r = await h.done;
@@ -89,16 +89,16 @@ test(`30. DIRECTION=ingress, ${LAT} ms for B: B→app +${LAT}, C→app untouched
 });
 
 test(`31. DIRECTION=both, ${LAT} ms for B: app→B +${2 * LAT} and B→app +${2 * LAT}; C untouched both ways`, async (t) => {
-  const baseB = pingFrom(B.ns, [APP.v4]);
-  const baseC = pingFrom(C.ns, [APP.v4]);
-  const baseApp = pingFrom(APP.ns, [B.v4, C.v4]);
+  const baseB = await pingFrom(B.ns, [APP.v4]);
+  const baseC = await pingFrom(C.ns, [APP.v4]);
+  const baseApp = await pingFrom(APP.ns, [B.v4, C.v4]);
   let h;
   try {
     h = await startInject(['--pid', String(PID)], { env: { DIRECTION: 'both', NETWORK_LATENCY: String(LAT), DESTINATION_IPS: B.v4, TOTAL_CHAOS_DURATION: '50', MEASURE_EFFECT: 'true', VERIFY_EFFECT: 'true' } });
     check(h.applied, 'the tree never appeared', h.output);
-    const fromB = addedPing(baseB, pingFrom(B.ns, [APP.v4]));
-    const fromC = addedPing(baseC, pingFrom(C.ns, [APP.v4]));
-    const fromApp = addedPing(baseApp, pingFrom(APP.ns, [B.v4, C.v4]));
+    const fromB = addedPing(baseB, await pingFrom(B.ns, [APP.v4]));
+    const fromC = addedPing(baseC, await pingFrom(C.ns, [APP.v4]));
+    const fromApp = addedPing(baseApp, await pingFrom(APP.ns, [B.v4, C.v4]));
     show(t, 'added median RTT ms', { 'B→app': fromB[APP.v4], 'C→app': fromC[APP.v4], 'app→B': fromApp[B.v4], 'app→C': fromApp[C.v4] });
     show(t, 'measured after the apply (ms; the 50 s duration must outlast it twice: 24.1 s measured on a busy machine)', Date.now() - h.startedAt - h.appliedMs);
     const r = await h.done;
@@ -119,14 +119,14 @@ test(`31. DIRECTION=both, ${LAT} ms for B: app→B +${2 * LAT} and B→app +${2 
 });
 
 test('32. MEASURE_EFFECT with ports and loss: B delayed (ping), B:9090 excluded (TCP, untouched), C 30 % loss; reported = lab measured', async (t) => {
-  const base = pingFrom(APP.ns, [B.v4, C.v4]);
+  const base = await pingFrom(APP.ns, [B.v4, C.v4]);
   let h;
   try {
     h = await startInject(['--pid', String(PID)], {
       env: { NETWORK_LATENCY: String(LAT), DESTINATION_IPS: `${B.v4}`, DESTINATION_PORTS: '!9090', FAULTS: `loss=30@${C.v4}`, TOTAL_CHAOS_DURATION: '38', MEASURE_EFFECT: 'true', VERIFY_EFFECT: 'true' },
     });
     check(h.applied, 'the tree never appeared', h.output);
-    const during = pingFrom(APP.ns, [B.v4, C.v4], { count: 300, interval: 0.01 });
+    const during = await pingFrom(APP.ns, [B.v4, C.v4], { count: 300, interval: 0.01 });
     const tcp = run('ip', ['netns', 'exec', APP.ns, 'node', path.join(GUEST_DIR, 'probe.mjs'), 'tcp', '--count', '10', `${B.v4}:9090`]);
     const add = addedPing(base, during);
     show(t, 'lab: added ms, C loss %, B:9090 connect', { added: add, lossC: during[C.v4].lossPct, b9090: JSON.parse(tcp.stdout || '{}')[`${B.v4}:9090`]?.connect?.median });

@@ -65,7 +65,7 @@ after(() => {
 for (const fam of ['v4', 'v6']) {
   test(`1-${fam}. NETWORK_LATENCY=${LAT} to B (${B[fam]}) only; C and D untouched; reverted at the end`, async (t) => {
     const targets = [B[fam], C[fam], D[fam], fam === 'v4' ? B.v6 : B.v4];
-    const base = probePing(targets, RTT);
+    const base = await probePing(targets, RTT);
     const before0 = tcState(APP.ns);
     let h;
     try {
@@ -76,7 +76,7 @@ for (const fam of ['v4', 'v6']) {
       });
       await mustApply(h, 'our tree (root prio 4e43:) never appeared');
       show(t, 'tree', tcText(APP.ns));
-      const during = probePing(targets, RTT);
+      const during = await probePing(targets, RTT);
       const add = addedPing(base, during);
       show(t, 'baseline median RTT ms', pingMedians(base));
       show(t, 'during median RTT ms', pingMedians(during));
@@ -131,7 +131,7 @@ for (const pc of portCases) {
 // 3. Different faults for different dependencies in one run
 test('3. FAULTS="latency=100@B loss=30@C": B delayed, C lossy, D clean — one run', async (t) => {
   const targets = [B.v4, D.v4];
-  const base = probePing(targets, RTT);
+  const base = await probePing(targets, RTT);
   const before0 = tcState(APP.ns);
   let h;
   try {
@@ -140,7 +140,7 @@ test('3. FAULTS="latency=100@B loss=30@C": B delayed, C lossy, D clean — one r
     });
     await mustApply(h, 'our tree never appeared');
     show(t, 'tree', tcText(APP.ns));
-    const loss = probePing([B.v4, C.v4, D.v4], { count: 300, interval: 0.01 });
+    const loss = await probePing([B.v4, C.v4, D.v4], { count: 300, interval: 0.01 });
     const add = addedPing(base, loss);
     show(t, 'added ms', add);
     show(t, 'ping loss %', Object.fromEntries(Object.entries(loss).map(([k, v]) => [k, v.lossPct])));
@@ -166,7 +166,7 @@ test('4. NETWORK_PACKET_LOSS_PERCENTAGE=30 to B: 20–40 % over 400 pings; C 0 %
       env: { NETWORK_LATENCY: '0', NETWORK_PACKET_LOSS_PERCENTAGE: '30', DESTINATION_IPS: B.v4, TOTAL_CHAOS_DURATION: LONG },
     });
     await mustApply(h, 'our tree never appeared');
-    const loss = probePing([B.v4, C.v4], { count: 400 });
+    const loss = await probePing([B.v4, C.v4], { count: 400 });
     show(t, 'ping loss', loss);
     await h.stop('SIGTERM');
     check(loss[B.v4].lossPct >= 20 && loss[B.v4].lossPct <= 40, 'B loss must be 20–40 %', loss);
@@ -183,14 +183,14 @@ test('4b. duplication=50 and corruption=50 to B (smoke): B affected, C not', asy
       env: { NETWORK_LATENCY: '0', NETWORK_PACKET_DUPLICATION_PERCENTAGE: '50', DESTINATION_IPS: B.v4, TOTAL_CHAOS_DURATION: LONG },
     });
     await mustApply(h, 'duplication: tree never appeared');
-    const dup = probePing([B.v4, C.v4], { count: 100 });
+    const dup = await probePing([B.v4, C.v4], { count: 100 });
     show(t, 'duplication ping', dup);
     await h.stop('SIGTERM');
     h = await startInject(['--pid', String(PID)], {
       env: { NETWORK_LATENCY: '0', NETWORK_PACKET_CORRUPTION_PERCENTAGE: '50', DESTINATION_IPS: B.v4, TOTAL_CHAOS_DURATION: LONG },
     });
     await mustApply(h, 'corruption: tree never appeared');
-    const cor = probePing([B.v4, C.v4], { count: 100 });
+    const cor = await probePing([B.v4, C.v4], { count: 100 });
     show(t, 'corruption ping', cor);
     await h.stop('SIGTERM');
     check(dup[B.v4].duplicates > 10 && dup[C.v4].duplicates === 0, 'duplication: B must get duplicates, C none', dup);
@@ -310,7 +310,7 @@ test('6. scale: 10,000 destinations (v4+v6) + B: B delayed, C not; apply time an
   const list = [...bigList(), B.v4];
   const d = destinationArgs(list);
   const targets = [B.v4, C.v4, C.v6];
-  const base = probePing(targets, RTT);
+  const base = await probePing(targets, RTT);
   let h;
   try {
     const envLen = d.env.DESTINATION_IPS?.length ?? 0;
@@ -329,7 +329,7 @@ test('6. scale: 10,000 destinations (v4+v6) + B: B delayed, C not; apply time an
     while (filters < list.length && Date.now() - h.startedAt < 300000) { await sleep(500); filters = count(); }
     const allFiltersMs = Date.now() - h.startedAt;
     check(filters >= list.length, `all ${list.length} entries must be in the kernel`, { filters, allFiltersMs });
-    const during = probePing(targets, RTT);
+    const during = await probePing(targets, RTT);
     const mb = pingMedians(base);
     const md = pingMedians(during);
     const add = addedPing(base, during);
@@ -433,10 +433,10 @@ function capsWrap(keep) {
 async function injectWithCaps(keep, targetArgs) {
   const wrap = capsWrap(keep);
   const caps = run(wrap[0], [...wrap.slice(1, 3), '-c', 'grep CapEff /proc/self/status']).stdout.trim();
-  const base = probePing([B.v4], { count: 20, interval: 0.02 });
+  const base = await probePing([B.v4], { count: 20, interval: 0.02 });
   const h = await startInject(targetArgs, { wrap, timeoutMs: 30000, env: { NETWORK_LATENCY: String(LAT), DESTINATION_IPS: B.v4, TOTAL_CHAOS_DURATION: LONG } });
   let add = null;
-  if (h.applied) add = addedPing(base, probePing([B.v4], { count: 20, interval: 0.02 }))[B.v4];
+  if (h.applied) add = addedPing(base, await probePing([B.v4], { count: 20, interval: 0.02 }))[B.v4];
   const r = await h.stop('SIGTERM');
   const clean = !hasOurTree(APP.ns);
   if (!clean) resetApp(APP.ns);

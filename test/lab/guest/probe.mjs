@@ -101,13 +101,19 @@ async function tcp(opts, targets) {
   return { out, ok };
 }
 
-function pingOne(addr, { count, interval }) {
+/**
+ * One `ping` to `addr`, parsed. `wrap` runs it inside a namespace (e.g. ['ip', 'netns', 'exec', 'app'] or
+ * ['nsenter', '--net=/proc/PID/ns/net']): lib.mjs's probePing calls this directly, so a ping probe starts no node.
+ */
+export function pingOne(addr, { count, interval }, wrap = []) {
   return new Promise((resolve) => {
     const args = ['-n', '-c', String(count), '-i', String(interval), '-W', '2', addr];
-    const p = spawn('ping', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const argv = [...wrap, 'ping', ...args];
+    const p = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     let text = '';
     p.stdout.on('data', (c) => (text += c));
     p.stderr.on('data', (c) => (text += c));
+    p.on('error', (e) => resolve({ error: `${argv[0]}: ${e.message}` }));
     p.on('close', (code) => {
       const m = /(\d+) packets transmitted, (\d+) received(?:, \+(\d+) duplicates)?(?:, \+(\d+) errors)?/.exec(text);
       if (!m) return resolve({ error: `ping exit ${code}: ${text.trim().slice(-300)}` });

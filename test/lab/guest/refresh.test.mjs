@@ -99,7 +99,7 @@ test('R1. plan shows what is refreshed and how often (TTL 1 s → every 3 s, the
 
 test(`R2. b.lab.test moves from X=${X} to Y=${Y} mid-run: Y delayed within one refresh interval, X no longer, C never, B's IPv6 filter untouched`, async (t) => {
   const targets = [X, Y, C.v4, B6];
-  const base = probePing(targets, RTT);
+  const base = await probePing(targets, RTT);
   const before0 = tcState(APP.ns);
   let h;
   try {
@@ -107,7 +107,7 @@ test(`R2. b.lab.test moves from X=${X} to Y=${Y} mid-run: Y delayed within one r
     check(h.applied, 'our tree never appeared', h.output);
     const f1 = filters();
     const v6Before = tc(APP.ns, ['filter', 'show', 'dev', 'eth0', 'protocol', 'ipv6']).stdout;
-    const during1 = addedPing(base, probePing(targets, RTT));
+    const during1 = addedPing(base, await probePing(targets, RTT));
     show(t, 'phase 1 (b.lab.test = X): added ms', during1);
 
     writeFileSync(HOSTS, `${Y} b.lab.test\n${B6} b.lab.test\n`);
@@ -122,7 +122,7 @@ test(`R2. b.lab.test moves from X=${X} to Y=${Y} mid-run: Y delayed within one r
     show(t, 'SIGHUP → Y\'s filter in place, X\'s gone (ms)', switchMs ?? 'never');
     const f2 = filters();
     const v6After = tc(APP.ns, ['filter', 'show', 'dev', 'eth0', 'protocol', 'ipv6']).stdout;
-    const during2 = addedPing(base, probePing(targets, RTT));
+    const during2 = addedPing(base, await probePing(targets, RTT));
     show(t, 'phase 2 (b.lab.test = Y): added ms', during2);
     const r = await h.stop('SIGTERM');
     const log = r.stderr.split('\n').filter((l) => /dependency|filters updated|REFRESH/.test(l));

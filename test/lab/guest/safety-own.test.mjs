@@ -4,10 +4,9 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import path from 'node:path';
 import {
-  DEPS, CLI, GUEST_DIR, UNTOUCHED_MS, ensureLab, cliExists, cliEnv, cli, tc, run, sleep, check, show, round,
-  waitFor,
+  DEPS, CLI, UNTOUCHED_MS, ensureLab, cliExists, cliEnv, cli, tc, run, sleep, check, show, round,
+  waitFor, probePing,
 } from './lib.mjs';
 
 const B = DEPS.B;
@@ -48,10 +47,8 @@ const redirectOf = (ns, dev) => /Redirect to device (\S+)\)/.exec(tc(ns, ['filte
 const rootOf = (ns, dev) => JSON.parse(tc(ns, ['-j', 'qdisc', 'show', 'dev', dev]).stdout.trim() || '[]').find((q) => q.root);
 
 /** Median ping RTT (ms) from dep-b to each address (the requests cross the target's ingress). */
-function pingFromB(addrs, { count = 30, interval = 0.02 } = {}) {
-  const r = run('ip', ['netns', 'exec', B.ns, 'node', path.join(GUEST_DIR, 'probe.mjs'), 'ping', '--count', String(count), '--interval', String(interval), ...addrs]);
-  if (!r.stdout.trim()) throw new Error(`ping probe failed (exit ${r.code}): ${r.stderr}`);
-  const res = JSON.parse(r.stdout);
+async function pingFromB(addrs, { count = 30, interval = 0.02 } = {}) {
+  const res = await probePing(addrs, { count, interval, ns: B.ns });
   return Object.fromEntries(Object.entries(res).map(([k, v]) => [k, v.rtt?.median ?? null]));
 }
 const added = (base, now) => Object.fromEntries(Object.keys(base).map((k) => [k, round(now[k] - base[k])]));
@@ -91,7 +88,7 @@ test('70. two interfaces with a common 8-char prefix, DIRECTION=ingress on both:
     for (const k of ['net.ipv4.conf.all.arp_ignore=1', 'net.ipv4.conf.all.arp_announce=2', 'net.ipv4.conf.all.rp_filter=0', `net.ipv4.conf.${IF1}.rp_filter=0`, `net.ipv4.conf.${IF2}.rp_filter=0`]) {
       run('ip', ['netns', 'exec', NS, 'sysctl', '-qw', k]);
     }
-    const base = pingFromB([IP1, IP2]);
+    const base = await pingFromB([IP1, IP2]);
     const env = (extra = {}) => ({ DIRECTION: 'ingress', NETWORK_LATENCY: String(LAT), DESTINATION_IPS: B.v4, TOTAL_CHAOS_DURATION: '600', MEASURE_EFFECT: 'false', DEADMAN: 'off', ...extra });
     const start = async (dev, extra) => {
       const h = spawnCli(['inject', '--netns', `/run/netns/${NS}`, '--interface', dev], env(extra));
@@ -103,7 +100,7 @@ test('70. two interfaces with a common 8-char prefix, DIRECTION=ingress on both:
     const a = await start(IF1);
     const b = await start(IF2);
     const names = ifbs(NS);
-    const both = added(base, pingFromB([IP1, IP2]));
+    const both = added(base, await pingFromB([IP1, IP2]));
     show(t, 'both active', { ifbs: names, redirects: { [IF1]: redirectOf(NS, IF1), [IF2]: redirectOf(NS, IF2) }, addedMs: both });
     check(names.length === 2 && names[0] !== names[1], 'two interfaces with a common 8-char prefix get two ifb devices', { names });
     check(redirectOf(NS, IF1) !== redirectOf(NS, IF2), 'each redirect points to its own ifb', {});
@@ -111,7 +108,7 @@ test('70. two interfaces with a common 8-char prefix, DIRECTION=ingress on both:
 
     // A manual revert of the first interface while both runs are active.
     const rv = cli(['revert', '--netns', `/run/netns/${NS}`, '--interface', IF1]);
-    const afterRevert = added(base, pingFromB([IP1, IP2]));
+    const afterRevert = added(base, await pingFromB([IP1, IP2]));
     show(t, `after netchaos revert --interface ${IF1}`, { code: rv.code, ifbs: ifbs(NS), redirect2: redirectOf(NS, IF2), addedMs: afterRevert, stderr: tail(rv.stderr, 300) });
     check(rv.code === 0, 'the revert succeeds', { stderr: tail(rv.stderr) });
     check(redirectOf(NS, IF1) === null, `nothing of ours is left on ${IF1}'s ingress`, {});
@@ -128,7 +125,7 @@ test('70. two interfaces with a common 8-char prefix, DIRECTION=ingress on both:
     await c.stop('SIGKILL');
     await waitFor(() => Date.now() > (m?.deadlineS ?? 0) * 1000 + 500, 30000);
     const sw = cli(['sweep']);
-    const afterSweep = added(base, pingFromB([IP1, IP2]));
+    const afterSweep = added(base, await pingFromB([IP1, IP2]));
     show(t, 'after netchaos sweep', { code: sw.code, ifbs: ifbs(NS), addedMs: afterSweep, out: tail(sw.stdout, 600) });
     check(m !== null, 'the killed run\'s tree carries its marker (on its ifb)', {});
     check(sw.code === 0, 'the sweep succeeds', { stdout: tail(sw.stdout), stderr: tail(sw.stderr) });
@@ -213,10 +210,7 @@ test('72. two injects at once on one namespace: the run whose batch failed remov
     check(lost !== null, 'one of the two runs ends on its own within 90 s', { first: tail(first.out.stderr), second: tail(second.out.stderr) });
     const winner = lost.who === 'first' ? second : first;
     const m = marker(pid, 'eth0');
-    const rtt = (() => {
-      const r = run('nsenter', [`--net=${nsPath}`, 'node', path.join(GUEST_DIR, 'probe.mjs'), 'ping', '--count', '20', '--interval', '0.02', B.v4]);
-      return JSON.parse(r.stdout || '{}')[B.v4]?.rtt?.median ?? null;
-    })();
+    const rtt = (await probePing([B.v4], { count: 20, interval: 0.02, pid }))[B.v4]?.rtt?.median ?? null;
     const how = /tc rejected line 1 of the batch/.test(lost.r.stderr) ? 'batch failed at its first line' : /already on eth0/.test(lost.r.stderr) ? 'refused by preflight' : 'other';
     show(t, 'the two runs', { preflightMs, loser: lost.who, loserExit: lost.r.code, how, treeAfter: rootOf(pid, 'eth0'), marker: m, rttToB: rtt, loserStderr: tail(lost.r.stderr, 400) });
     check(winner.exited === null, 'the other run is still running', {});
