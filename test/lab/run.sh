@@ -14,7 +14,7 @@
 # the exit code is the guest script's, or 124 on timeout / 125 when the VM
 # never reported one.
 #
-# Knobs: NCLAB_TIMEOUT (s, default 3600: at least twice the suite's measured 1607 s with 46 scenarios on a loaded 2-core machine, fresh clone, 2026-12-01), NCLAB_MEM (default 2G),
+# Knobs: NCLAB_TIMEOUT (s, default 4000: at least twice the suite's measured 1836 s with 46 scenarios on a loaded 2-core machine, fresh clone, 2026-12-01), NCLAB_MEM (default 2G),
 #        NCLAB_SMP (default 2), NETCHAOS_LAB_CACHE (kernel+initramfs cache).
 set -uo pipefail
 
@@ -55,7 +55,7 @@ esac
   echo
 } > "$out/job.sh"
 
-timeout_s="${NCLAB_TIMEOUT:-3600}"
+timeout_s="${NCLAB_TIMEOUT:-4000}"
 # One VM at a time on this machine: two emulated VMs on two cores make every timing meaningless.
 exec 9>/var/lock/netchaos-lab-vm.lock
 if ! flock -n 9; then
