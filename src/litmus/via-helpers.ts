@@ -142,7 +142,9 @@ function failIfAnyFailed(outcomes: readonly NodeOutcome[], injected: boolean): v
   if (revertFailed.length > 0) {
     throw new RevertError(reason, revertFailed.map((x) => `on node ${x.node}: ${x.result?.error?.message ?? ''}`).join('; '), `netchaos revert --pid <pid> on each of node(s) ${revertFailed.map((x) => x.node).join(', ')} (the pid and command are in the message)`);
   }
-  const codes = [...new Set(bad.map((x) => x.result?.error?.code).filter((c): c is LitmusErrorCode => c !== undefined))];
+  // The code is the failing nodes' own: a node stopped because of them may report one of its own (stopped mid-apply
+  // on a slow node), which is not why the run failed.
+  const codes = [...new Set(failed.map((x) => x.result?.error?.code).filter((c): c is LitmusErrorCode => c !== undefined))];
   throw new HelperFailure(reason, codes.length === 1 && codes[0] !== undefined ? codes[0] : injected ? 'CHAOS_INJECT_ERROR' : 'GENERIC_ERROR');
 }
 
