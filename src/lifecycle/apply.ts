@@ -87,6 +87,10 @@ export async function applyTree(deps: ApplyDeps, o: ApplyOptions): Promise<{ tre
   const whileArming = async <T>(change: Promise<T>, failedAt: (result: T | undefined) => number | undefined): Promise<T> => {
     if (deadman === undefined) {
       try {
+        // The change's exec is spawned after a chain of promise steps (the first exec of a run loads the exec
+        // library first): the watchdog's spawn waits for them, so the fault's batch starts first (under emulation
+        // the watchdog spawned first delayed the batch by ~1 s).
+        await new Promise<void>((resolve) => { setImmediate(resolve); });
         deadman = await armDeadman(deps, spec.deadman, request, o.emit);
       } catch (error) {
         const result = await change.catch(() => undefined);

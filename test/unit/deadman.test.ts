@@ -117,8 +117,14 @@ describe('dead-man', () => {
     const detach = processes.detach;
     processes.detach = (file, args, logPath) => { started.push('watchdog'); return detach(file, args, logPath); };
     const f = fakeDeps(ns, { processes });
-    // The real TcPort spawns tc when apply is called (src/netns/tc.ts); this records the call at that moment.
-    const tc = { ...f.deps.tc, apply: (...a: Parameters<typeof f.deps.tc.apply>) => { started.push('tc -batch'); return f.deps.tc.apply(...a); } };
+    // The real TcPort spawns tc a few promise steps after apply is called (src/host/exec.ts loads execa on the first
+    // exec of a run, and the apply batch is the first exec of this inject): recorded at that moment.
+    const spawnedLater = async (...a: Parameters<typeof f.deps.tc.apply>): ReturnType<typeof f.deps.tc.apply> => {
+      for (let i = 0; i < 5; i++) await Promise.resolve();
+      started.push('tc -batch');
+      return f.deps.tc.apply(...a);
+    };
+    const tc = { ...f.deps.tc, apply: spawnedLater };
     const s = spec({ DEADMAN: 'process', TOTAL_CHAOS_DURATION: '1' });
     const outcome = await inject({ ...f.deps, tc }, { spec: s, plan: plan(s), netns: { kind: 'pid', pid: 4242 }, runId: RUN_ID });
     assert.equal(outcome.status, 'completed');
