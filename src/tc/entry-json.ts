@@ -25,17 +25,19 @@ export function entryJson(e: Entry, pad: string): string {
   const c = e.cidr;
   if (c !== undefined) {
     const i2 = `${i1}  `;
-    s += `,\n${i1}"cidr": {\n${i2}"family": ${c.family},\n${i2}"address": ${q(c.address)},\n${i2}"prefix": ${c.prefix}\n${i1}}`;
+    // A canonical address (digits, a-f, `.` and `:`) needs no escaping: quoted as JSON.stringify quotes it.
+    s += `,\n${i1}"cidr": {\n${i2}"family": ${c.family},\n${i2}"address": "${c.address}",\n${i2}"prefix": ${c.prefix}\n${i1}}`;
   }
   if (e.dport !== undefined) s += `,\n${i1}"dport": ${e.dport}`;
   if (e.sport !== undefined) s += `,\n${i1}"sport": ${e.sport}`;
-  s += `,\n${i1}"action": ${q(e.action)},\n${i1}"band": ${e.band},\n${i1}"handles": `;
+  s += `,\n${i1}"action": "${e.action}",\n${i1}"band": ${e.band},\n${i1}"handles": `;
   const h = e.handles;
   if (h.length === 0) {
     s += '[]';
   } else {
     const i2 = `${i1}  `;
-    for (let k = 0; k < h.length; k++) s += `${k === 0 ? '[\n' : ',\n'}${i2}${q(h[k])}`;
+    // u32 handles (`10:0:1`, hex digits and `:`) need no escaping either.
+    for (let k = 0; k < h.length; k++) s += `${k === 0 ? '[\n' : ',\n'}${i2}"${h[k] ?? ''}"`;
     s += `\n${i1}]`;
   }
   return `${s}\n${pad}}`;

@@ -152,7 +152,7 @@ export function plan(spec: Spec, facts: Facts = {}, options: PlanOptions = {}): 
   const bands = assignBands(spec.groups);
   const raw: RawEntry[] = spec.groups.flatMap((g, i) =>
     groupEntries(g, g.destinations, bandOf(bands, g), facts.discovered?.[i]));
-  const entries = dedupe(raw).sort(compareEntries);
+  const entries = (repeatsPossible(spec, facts) ? dedupe(raw) : raw).sort(compareEntries);
   const allTraffic = entries.some((e) => e.family === 'all');
 
   const direction = spec.direction;
@@ -383,6 +383,17 @@ const entryKey = (e: Omit<Entry, 'handles'>): string =>
 function describeEntry(e: RawEntry): string {
   const where = e.cidr ? formatCidr(e.cidr) : e.family === 'all' ? 'all traffic' : `any IPv${e.family} address`;
   return `${where}${e.dport ? ` dport ${e.dport}` : ''}${e.sport ? ` sport ${e.sport}` : ''}`;
+}
+
+/**
+ * False when groupEntries cannot have made two entries with one match: one group, no discovered addresses, and no
+ * destination with ports of its own. Its networks then come out of mergeNetworks once each, without overlaps, and
+ * each network's entries differ in their ports. dedupe (a map of every entry's address) is then skipped: a list of
+ * 10,000 addresses is one such group.
+ */
+function repeatsPossible(spec: Spec, facts: Facts): boolean {
+  const [only, ...others] = spec.groups;
+  return only === undefined || others.length > 0 || (facts.discovered?.[0]?.length ?? 0) > 0 || only.destinations.some((d) => d.ports.length > 0);
 }
 
 /** Drops exact repeats; the same match with two different outcomes is an error. */
