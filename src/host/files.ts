@@ -1,6 +1,6 @@
 /** The real Files port: this machine's files, the namespace identity of a path, executables on a search path. */
-import { readlink, stat } from 'node:fs/promises';
-import { accessSync, closeSync, constants, lstatSync, openSync, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
+// fs.promises through its getter, at the first call: node:fs/promises is not loaded by commands that never call it (`plan` of a list).
+import { accessSync, closeSync, constants, lstatSync, openSync, promises as fsp, readFileSync, readdirSync, readlinkSync, statSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 import type { Files } from '../ports.js';
 
@@ -31,9 +31,9 @@ export function realFiles(searchPath: string): Files {
     findExecutable: (name) => findExecutable(searchPath, name),
     namespaceId: async (path) => {
       try {
-        if (path.startsWith('/proc/')) return await readlink(path);
-        nsfsDevice ??= (await stat('/proc/self/ns/net')).dev;
-        const st = await stat(path);
+        if (path.startsWith('/proc/')) return await fsp.readlink(path);
+        nsfsDevice ??= (await fsp.stat('/proc/self/ns/net')).dev;
+        const st = await fsp.stat(path);
         return st.dev === nsfsDevice ? `net:[${st.ino}]` : `not-a-namespace:${st.ino}`;
       } catch {
         return undefined;
