@@ -49,7 +49,8 @@ export function describePlan(p: Plan, context: { target?: string; root?: string 
     for (const l of p.links) out.push(`  ${l}`);
   }
   out.push('', `tc batch (${p.apply.length} lines, one \`tc -batch -\` run inside the namespace):`);
-  for (const l of p.apply) out.push(`  ${l}`);
+  // One join for the batch's lines, indented (10,000 lines: no indented copy of each one).
+  if (p.apply.length > 0) out.push(`  ${p.apply.join('\n  ')}`);
   if (direction === 'egress') {
     out.push('', 'Revert (one `tc -json -force -batch -` run; the kernel refuses the delete unless the root handle is ours):');
     for (const l of p.revert) out.push(`  ${l}`);
