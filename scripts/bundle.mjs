@@ -12,18 +12,19 @@
 // the code of commands not run is pre-parsed only, never evaluated. @kubernetes/client-node stays external (an
 // ES module, loaded through import() only in Litmus mode or for pod/Service dependencies, from node_modules).
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { readFileSync, readdirSync, rmSync } from 'node:fs';
 
 const src = new URL('../src/', import.meta.url).pathname;
 const outdir = new URL('../dist/', import.meta.url).pathname;
 /** The file the entry requires for every command (the entry's `import('./cli/launch.js')`). */
 const MAIN = 'cli-main.cjs';
 /**
- * Libraries only some runs use, each in a file of its own that the code using them requires when it first runs:
- * ajv (container ids and helper results: Litmus mode, --container-id) and yaml (the ChaosEngine's probes). Every
- * other command neither reads nor pre-parses them (about a third of the bundle).
+ * Libraries only some runs use, each in a file of its own beside the entry, required where it was imported (a lazy
+ * module's init, or execa's import() on the first exec): ajv (container ids and helper results: Litmus mode,
+ * --container-id), yaml (the ChaosEngine's probes) and execa (commands that exec: not `plan` of a list). They were
+ * about half of the commands' bundle, which V8 reads and pre-parses whole at every start.
  */
-const VENDOR = { ajv: 'vendor-ajv.cjs', yaml: 'vendor-yaml.cjs' };
+const VENDOR = { ajv: 'vendor-ajv.cjs', yaml: 'vendor-yaml.cjs', execa: 'vendor-execa.cjs' };
 const common = {
   bundle: true,
   // Whitespace and syntax only: identifiers keep their names (stack traces and profiles stay readable; the source
@@ -41,17 +42,25 @@ const common = {
   logLevel: 'warning',
 };
 rmSync(outdir, { recursive: true, force: true });
+// Each vendor file exports what the package exports (an ES module such as execa in esbuild's CommonJS form of it,
+// which the requiring code's __toESM reads back).
 for (const [name, file] of Object.entries(VENDOR)) {
-  await build({ ...common, stdin: { contents: `module.exports = require(${JSON.stringify(name)});`, resolveDir: src, loader: 'js' }, outfile: `${outdir}${file}` });
+  await build({ ...common, entryPoints: [name], absWorkingDir: new URL('..', import.meta.url).pathname, outfile: `${outdir}${file}` });
 }
 await build({
   ...common,
   entryPoints: [`${src}cli/launch.ts`],
   outfile: `${outdir}${MAIN}`,
   plugins: [{
-    name: 'vendor',
+    name: 'vendor-files',
     setup(b) {
-      b.onResolve({ filter: /^(ajv|yaml)$/ }, (a) => ({ path: `./${VENDOR[a.path]}`, external: true }));
+      // The package becomes a one-line CommonJS module of the bundle that requires the vendor file: its static
+      // imports and execa's import() (src/host/exec.ts) are then one `require` where they were, not an ES module
+      // import() of a file (which would go through Node's ES module loader).
+      const filter = new RegExp(`^(${Object.keys(VENDOR).join('|')})$`);
+      b.onResolve({ filter }, (a) => ({ path: a.path, namespace: 'vendor' }));
+      b.onLoad({ filter: /.*/, namespace: 'vendor' }, (a) => ({ contents: `module.exports = require('./${VENDOR[a.path]}');\n`, loader: 'js' }));
+      b.onResolve({ filter: /^\.\/vendor-[a-z]+\.cjs$/ }, (a) => ({ path: a.path, external: true }));
     },
   }],
 });
@@ -69,3 +78,11 @@ await build({
     },
   }],
 });
+// Node keeps a script's source as a one-byte string only when every character is Latin-1, and reads a file as UTF-8:
+// one non-ASCII character left in a kept comment made it hold the whole 0.85 MB bundle as a two-byte string
+// (~0.8 MB of RSS at every start). esbuild escapes them in code (charset ascii); this catches the rest.
+for (const file of readdirSync(outdir).filter((f) => f.endsWith('.cjs'))) {
+  const bytes = readFileSync(`${outdir}${file}`);
+  const at = bytes.findIndex((b) => b > 0x7f);
+  if (at >= 0) throw new Error(`bundle: dist/${file} has a non-ASCII byte at ${at}: ${JSON.stringify(bytes.subarray(Math.max(0, at - 40), at + 10).toString())}`);
+}
