@@ -3,9 +3,8 @@
 import { writeFileSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { release } from 'node:os';
-import { spawn } from 'node:child_process';
 import {
-  DEPS, OUT, CLI, ensureLab, run, mustRun, hasOurTree, resetApp, probePing, pingMedians, bigList, cliEnv,
+  DEPS, OUT, CLI, ensureLab, run, mustRun, hasOurTree, resetApp, probePing, pingMedians, bigList, startInject,
 } from './lib.mjs';
 
 const B = DEPS.B.v4;
@@ -108,49 +107,17 @@ result.rttC = { noTreeMs: Math.round(base * 1000) / 1000, with10kMs: rtt10k, rat
 say(`C RTT: ${base.toFixed(3)} ms without, ${rtt10k} ms with 10k entries (B: ${rttB} ms)`);
 
 // --- netchaos inject / revert end to end ------------------------------------
-// When our root appears is read from `tc monitor` in the target's namespace (an event, no polling): polling
-// with `tc qdisc show` every 100 ms ran a process beside the one measured, on the VM's two vCPUs.
-/** A deadline that does not keep the process alive once everything else is done. */
-const deadline = (ms) => new Promise((resolve) => { setTimeout(resolve, ms).unref(); });
+// When our root appears is read from `tc monitor` in the target's namespace (startInject's appliedBy 'monitor': an
+// event, no polling): polling with `tc qdisc show` every 100 ms ran a process beside the one measured, on the VM's
+// two vCPUs.
 async function injectTimed(args, env) {
-  const mon = spawn('nsenter', [`--net=${netns}`, 'tc', 'monitor'], { stdio: ['ignore', 'pipe', 'ignore'] });
-  let buf = '';
-  let ready;
-  let applied;
-  const readyP = new Promise((resolve) => { ready = resolve; });
-  const appliedP = new Promise((resolve) => { applied = resolve; });
-  mon.stdout.setEncoding('utf8');
-  mon.stdout.on('data', (c) => {
-    const at = process.hrtime.bigint();
-    buf += c;
-    if (buf.includes('dev lo')) ready();
-    if (/qdisc prio 4e43: dev eth0 root/.test(buf)) applied(at);
-  });
-  try {
-    // Ready once it reports a change of our own on the namespace's lo (the target's eth0 is left alone).
-    for (let i = 0; ; i++) {
-      mustRun('nsenter', [`--net=${netns}`, 'tc', 'qdisc', 'replace', 'dev', 'lo', 'root', 'handle', '77:', 'pfifo']);
-      mustRun('nsenter', [`--net=${netns}`, 'tc', 'qdisc', 'del', 'dev', 'lo', 'root']);
-      if (await Promise.race([readyP.then(() => true), deadline(200).then(() => false)])) break;
-      if (i === 50) throw new Error('tc monitor never reported a change');
-    }
-    const t0 = process.hrtime.bigint();
-    const child = spawn('node', [CLI, 'inject', ...args], { env: cliEnv(env), stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (c) => (stderr += c));
-    const exited = new Promise((resolve) => child.on('close', (code) => resolve(code)));
-    const at = await Promise.race([appliedP, exited.then(() => null), deadline(300000).then(() => null)]);
-    if (at === null) { child.kill('SIGKILL'); throw new Error(`inject never applied: ${stderr.slice(-800)}`); }
-    const ts = process.hrtime.bigint();
-    child.kill('SIGTERM');
-    const code = await Promise.race([exited, deadline(60000).then(() => 'hung')]);
-    if (code === 'hung') { child.kill('SIGKILL'); throw new Error('inject did not exit within 60 s of SIGTERM'); }
-    const clean = !hasOurTree('app');
-    if (!clean) resetApp('app');
-    return { timeToInjectMs: r1(Number(at - t0) / 1e6), sigtermToExitMs: r1(Number(process.hrtime.bigint() - ts) / 1e6), exitCode: code, clean };
-  } finally {
-    mon.kill();
-  }
+  const h = await startInject(args, { env, ns: pid, appliedBy: 'monitor', timeoutMs: 300000 });
+  if (!h.applied) { await h.stop('SIGKILL', 5000); throw new Error(`inject never applied: ${h.output.stderr.slice(-800)}`); }
+  const r = await h.stop('SIGTERM', 60000);
+  if (r.hung) throw new Error('inject did not exit within 60 s of SIGTERM');
+  const clean = !hasOurTree('app');
+  if (!clean) resetApp('app');
+  return { timeToInjectMs: h.appliedMs, sigtermToExitMs: r.revertMs, exitCode: r.code, clean };
 }
 const injectArgs = (file) => ['--pid', String(pid), '--destination-ips-file', file, '--latency', '100', '--duration', '600'];
 // N=1, MEASURE_EFFECT off and on, and `netchaos revert --pid` (a separate process, a tree present): each right

@@ -2,7 +2,8 @@
 // here runs INSIDE the lab VM (see ../run.sh); it refuses to run elsewhere.
 import assert from 'node:assert/strict';
 import { spawn, spawnSync, execFileSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync, appendFileSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, appendFileSync, mkdirSync, mkdtempSync, openSync, closeSync } from 'node:fs';
+import { createConnection } from 'node:net';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -198,12 +199,18 @@ export function cli(args, { env = {}, wrap = [] } = {}) {
 
 /**
  * Start `netchaos inject` in the background and wait until our tree shows up
- * in `ns` (or the process exits). Returns a handle:
+ * in `ns` (or the process exits, or `timeoutMs` passes). Returns a handle:
  *   { child, applied, appliedMs, stop(signal) → result, done → Promise<result> }
  * where result = { code, signal, stdout, stderr, ms, revertMs }.
+ * `appliedBy`: 'poll' (default) asks tc every 100 ms; 'monitor' reads the event from a `tc monitor` started in `ns`
+ * before the CLI (no process beside the measured one; the bench's timing: appliedMs is then when the kernel reported
+ * our root, to the 0.1 ms).
  */
-export async function startInject(args, { env = {}, ns = APP.ns, dev = 'eth0', wrap = null, timeoutMs = 60000, cli = CLI } = {}) {
+export async function startInject(args, { env = {}, ns = APP.ns, dev = 'eth0', wrap = null, timeoutMs = 60000, cli = CLI, appliedBy = 'poll' } = {}) {
+  const monitor = appliedBy === 'monitor' ? await startTcMonitor(ns, dev) : null;
   const t0 = Date.now();
+  const t0h = process.hrtime.bigint();
+  const sinceStart = (at = process.hrtime.bigint()) => Math.round(Number(at - t0h) / 1e5) / 10;
   const argv = wrap ? [...wrap.slice(1), cli, 'inject', ...args] : [cli, 'inject', ...args];
   const child = spawn(wrap ? wrap[0] : 'node', argv, { env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -218,11 +225,22 @@ export async function startInject(args, { env = {}, ns = APP.ns, dev = 'eth0', w
     });
   });
   let applied = false;
-  while (!exited && Date.now() - t0 < timeoutMs) {
-    if (hasOurTreeSafe(ns, dev)) { applied = true; break; }
-    await sleep(100);
+  let appliedMs;
+  if (monitor) {
+    try {
+      const at = await Promise.race([monitor.applied, done.then(() => null), deadline(timeoutMs).then(() => null)]);
+      applied = at !== null;
+      appliedMs = sinceStart(at ?? undefined);
+    } finally {
+      monitor.stop();
+    }
+  } else {
+    while (!exited && Date.now() - t0 < timeoutMs) {
+      if (hasOurTreeSafe(ns, dev)) { applied = true; break; }
+      await sleep(100);
+    }
+    appliedMs = Date.now() - t0;
   }
-  const appliedMs = Date.now() - t0;
   const handle = {
     child,
     startedAt: t0,
@@ -230,19 +248,59 @@ export async function startInject(args, { env = {}, ns = APP.ns, dev = 'eth0', w
     appliedMs,
     done,
     get output() { return { stdout, stderr }; },
-    /** Send `signal`, wait for exit; revertMs = signal → exit. */
+    /** Send `signal`, wait for exit; revertMs = signal → exit (to the 0.1 ms). */
     async stop(signal = 'SIGTERM', waitMs = 30000) {
       if (exited) return exited;
-      const ts = Date.now();
+      const ts = process.hrtime.bigint();
+      const since = () => Math.round(Number(process.hrtime.bigint() - ts) / 1e5) / 10;
       child.kill(signal);
-      const timer = sleep(waitMs).then(() => null);
-      const r = await Promise.race([done, timer]);
-      if (!r) { child.kill('SIGKILL'); const k = await done; return { ...k, hung: true, revertMs: Date.now() - ts }; }
-      return { ...r, revertMs: Date.now() - ts };
+      const r = await Promise.race([done, deadline(waitMs).then(() => null)]);
+      if (!r) { child.kill('SIGKILL'); const k = await done; return { ...k, hung: true, revertMs: since() }; }
+      return { ...r, revertMs: since() };
     },
   };
   return handle;
 }
+
+/** A timer that does not keep the process alive once everything else is done. */
+const deadline = (ms) => new Promise((resolve) => { setTimeout(resolve, ms).unref(); });
+
+/**
+ * `tc monitor` in `ns` (a name under /run/netns, or a PID), ready once it has reported a change of our own on the
+ * namespace's lo (the watched device is left alone). `applied` resolves with the hrtime at which it printed our root
+ * on `dev`; stop() ends it.
+ */
+async function startTcMonitor(ns, dev) {
+  const inNs = (args) => (typeof ns === 'number' ? ['nsenter', `--net=/proc/${ns}/ns/net`, 'tc', ...args] : ['tc', '-n', ns, ...args]);
+  const [cmd, ...argv] = inNs(['monitor']);
+  const mon = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'ignore'] });
+  let buf = '';
+  let ready;
+  let applied;
+  const readyP = new Promise((resolve) => { ready = resolve; });
+  const appliedP = new Promise((resolve) => { applied = resolve; });
+  const ours = new RegExp(`qdisc prio ${OUR_HANDLE} dev ${dev} root`);
+  mon.stdout.setEncoding('utf8');
+  mon.stdout.on('data', (c) => {
+    const at = process.hrtime.bigint();
+    buf += c;
+    if (buf.includes('dev lo')) ready();
+    if (ours.test(buf)) applied(at);
+  });
+  try {
+    for (let i = 0; ; i++) {
+      mustRun(...splitCmd(inNs(['qdisc', 'replace', 'dev', 'lo', 'root', 'handle', '77:', 'pfifo'])));
+      mustRun(...splitCmd(inNs(['qdisc', 'del', 'dev', 'lo', 'root'])));
+      if (await Promise.race([readyP.then(() => true), deadline(200).then(() => false)])) break;
+      if (i === 50) throw new Error('tc monitor never reported a change');
+    }
+  } catch (e) {
+    mon.kill();
+    throw e;
+  }
+  return { applied: appliedP, stop: () => mon.kill() };
+}
+const splitCmd = ([cmd, ...args]) => [cmd, args];
 
 function hasOurTreeSafe(ns, dev) {
   try { return hasOurTree(ns, dev); } catch { return false; }
@@ -318,44 +376,88 @@ export function litmusEnv(dir, env = {}) {
 }
 
 /**
+ * The control socket of this lane's API double server (kube-double-server.ts --serve): one process for the whole
+ * suite, started by the first test file that needs it (its start cost 11-16 s to READY under emulation, in each of
+ * the 5 files that used it); test/lab/guest/test.sh stops it at the end (its PID in API_DOUBLE_PID).
+ */
+export const API_DOUBLE_CONTROL = `/run/nclab-api-double-${APP.ns}/control.sock`;
+export const API_DOUBLE_PID = `/run/nclab-api-double-${APP.ns}/server.pid`;
+
+/** A connection to the control socket, or null when no server listens there. */
+function connectControl() {
+  return new Promise((resolve) => {
+    const conn = createConnection(API_DOUBLE_CONTROL);
+    conn.once('connect', () => { conn.removeAllListeners('error'); resolve(conn); });
+    conn.once('error', () => resolve(null));
+  });
+}
+
+/** Start this lane's API double server (detached: it outlives this test file) and connect to it. */
+async function startDoubleServer() {
+  mkdirSync(path.dirname(API_DOUBLE_CONTROL), { recursive: true });
+  const log = path.join(OUT, `api-double-${APP.ns}.log`);
+  const fd = openSync(log, 'a');
+  const child = spawn('node', kubeDoubleArgv('--serve', API_DOUBLE_CONTROL), { cwd: REPO, detached: true, stdio: ['ignore', fd, fd] });
+  closeSync(fd);
+  child.unref();
+  writeFileSync(API_DOUBLE_PID, `${child.pid}\n`);
+  let exitCode = null;
+  child.once('exit', (code) => { exitCode = code ?? -1; });
+  // Bundled: 11-16 s under emulation; through tsx (no bundle) 109-120 s. 300 s is more than twice the slower.
+  const t0 = Date.now();
+  while (exitCode === null && Date.now() - t0 < 300000) {
+    const conn = await connectControl();
+    if (conn) return conn;
+    await sleep(200);
+  }
+  child.kill('SIGKILL');
+  throw new Error(`the API double server ${exitCode === null ? 'never listened' : `exited with ${exitCode}`}: ${readFileSync(log, 'utf8').slice(-800)}`);
+}
+
+/**
  * The Kubernetes API double of the Litmus scenarios (kube-double-server.ts: strict schemas and RBAC, a ChaosEngine,
- * the target pod = the lab's `app` process, Service shop/b, a fake crictl), started in `dir` and ready.
- * `probes`: a file with the ChaosEngine's resilience probes. Returns:
+ * the target pod = the lab's `app` process, Service shop/b, a fake crictl), a fresh one (nothing left from an
+ * earlier file: objects, requests, refusals, port) set up in `dir` and ready, from this lane's server (started
+ * here when none runs yet). `probes`: a file with the ChaosEngine's resilience probes. Returns:
  *   mutate(objects)  replaces these API objects ([{resource, object}], as a controller would), resolves once done;
- *   stop()           stops it and resolves with <dir>/api-state.json (ChaosResult, Events, requests, refusals).
+ *   stop()           ends the session and resolves with <dir>/api-state.json (ChaosResult, Events, requests, refusals).
  */
 export async function startApiDouble({ dir, pid, probes }) {
   const t0 = Date.now();
-  const child = spawn('node', kubeDoubleArgv(dir, String(pid), ...(probes ? [probes] : [])),
-    { cwd: REPO, stdio: ['ignore', 'pipe', 'inherit'], env: { ...process.env, NCLAB_LITMUS_SOCKET: LITMUS_SOCKET, NCLAB_APP_V4: APP.v4 } });
+  let conn = await connectControl();
+  const started = !conn;
+  conn ??= await startDoubleServer();
+  conn.setEncoding('utf8');
   let out = '';
+  let closed = false;
   const waiters = [];
-  child.stdout.on('data', (c) => {
-    out += c;
-    for (const w of [...waiters]) if (out.includes(w.text)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(); }
-  });
-  const seen = (text) => new Promise((resolve, reject) => {
-    if (out.includes(text)) { resolve(); return; }
-    waiters.push({ text, resolve });
-    child.once('exit', (code) => reject(new Error(`the API double exited with ${code} before printing ${text}`)));
-  });
-  await seen('READY');
-  console.error(`lab-time: API double READY after ${((Date.now() - t0) / 1000).toFixed(1)} s (${path.basename(dir)}, lane ${APP.ns})`);
+  const settle = () => {
+    for (const w of [...waiters]) {
+      if (out.includes(w.text)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(); }
+      else if (closed || out.includes('ERROR')) { waiters.splice(waiters.indexOf(w), 1); w.reject(new Error(`the API double answered ${JSON.stringify(out.slice(-500))}${closed ? ' and closed the session' : ''}, not ${w.text}`)); }
+    }
+  };
+  conn.on('data', (c) => { out += c; settle(); });
+  conn.on('close', () => { closed = true; settle(); });
+  conn.on('error', () => { /* 'close' follows */ });
+  const seen = (text) => new Promise((resolve, reject) => { waiters.push({ text, resolve, reject }); settle(); });
+  conn.write(`${JSON.stringify({ dir, pid, ...(probes ? { probes } : {}), socket: LITMUS_SOCKET, appV4: APP.v4 })}\n`);
+  await seen(`READY ${dir}`);
+  console.error(`lab-time: API double READY after ${((Date.now() - t0) / 1000).toFixed(1)} s (${path.basename(dir)}, lane ${APP.ns}, ${started ? 'server started' : 'server reused'})`);
   let mutations = 0;
+  let state;
   return {
-    child,
     mutate: async (objects) => {
       writeFileSync(path.join(dir, 'mutate.json'), JSON.stringify(objects));
-      child.kill('SIGUSR2');
+      conn.write('mutate\n');
       await seen(`MUTATED ${++mutations}`);
     },
     stop: async () => {
-      if (child.exitCode === null) {
-        const exited = new Promise((resolve) => child.once('exit', resolve));
-        child.kill('SIGTERM');
-        await exited;
+      if (state === undefined) {
+        if (!closed) { conn.write('stop\n'); await seen('STOPPED'); }
+        state = JSON.parse(readFileSync(path.join(dir, 'api-state.json'), 'utf8'));
       }
-      return JSON.parse(readFileSync(path.join(dir, 'api-state.json'), 'utf8'));
+      return state;
     },
   };
 }

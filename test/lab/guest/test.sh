@@ -59,6 +59,11 @@ while (( ${#printed[@]} < ${#LANES[@]} )); do
 done
 wait
 stamp "all lanes done"
+# The lanes' API double servers (started by the first file that needed one; lib.mjs's startApiDouble).
+for ns in "${LANES[@]}"; do
+  f="/run/nclab-api-double-$ns/server.pid"
+  [[ -f "$f" ]] && kill "$(cat "$f")" 2>/dev/null
+done
 rc=0
 for ns in "${LANES[@]}"; do r=$(cat "$NCLAB_OUT/lane-$ns.rc"); [[ $r -eq 0 ]] || rc=$r; done
 # One summary of all lanes (node's per-file summaries added up), the last lines run.sh relays.
