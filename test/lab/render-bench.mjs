@@ -109,7 +109,7 @@ for (const x of b.batch) {
 }
 md.push('', `Per destination, one exec each (N=100) is **${b.perDestinationRatio100}×** slower than our batch at N=100, and **${b.perDestinationRatio10k}×** slower than our batch at N=10,000. The batch comes from \`netchaos plan --output json\` (field \`plan.apply\`) and is timed as one \`nsenter --net=… tc -batch\`; the per-exec variant adds the same prio+netem and then runs \`nsenter … tc filter add … u32 match ip dst X\` once per destination.`, '');
 md.push('## Cost for traffic that is not selected', '');
-md.push(`Median ping RTT from app to C (not selected), ${b.rttC ? '100 pings' : ''}: ${b.rttC.noTreeMs} ms without a tree, ${b.rttC.with10kMs} ms with the 10,000-entry tree (ratio **${b.rttC.ratio}**). B (selected, +100 ms) meanwhile: ${b.rttC.bWith10kMs} ms.`, '');
+md.push(`Median ping RTT from app to C (not selected), 100 pings: ${b.rttC.noTreeMs} ms without a tree, ${b.rttC.with10kMs} ms with the 10,000-entry tree (ratio **${b.rttC.ratio}**${b.rttC.rounds ? `, the median of ${b.rttC.rounds.length} rounds taken in turn: ${b.rttC.rounds.map((r) => r.ratio).join(', ')}` : ''}). B (selected, +100 ms) meanwhile: ${b.rttC.bWith10kMs} ms.`, '');
 md.push('## Start-up, revert, memory', '', '| | ms | × bare node |', '| --- | ---: | ---: |');
 md.push(`| bare \`node -e ''\` (median of ${b.pairs ? 3 + 3 * b.pairs.revert.length : 5}) | ${f(b.bareNodeMs)} | 1 |`);
 const effectText = (e) => (e.measureEffect === undefined ? '' : e.measureEffect ? ', MEASURE_EFFECT=true' : ', MEASURE_EFFECT=false');
