@@ -3,6 +3,7 @@ import { buildSpec } from '../config/spec.js';
 import { describeQdisc, isKernelDefault, isOurs, rootOf } from '../tc/parse.js';
 import { prepare } from '../lifecycle/prepare.js';
 import type { BlastSection } from '../connections/section.js';
+import { catSocketTables } from '../connections/raw.js';
 import type { Action } from './context.js';
 import { planText, writePlanJson } from './plan-output.js';
 import { locateTarget, readTargetFlags } from './target-flags.js';
@@ -21,11 +22,15 @@ export const plan: Action = async (ctx) => {
   const qdiscRead = prepared.netns ? deps.tc.qdiscs(prepared.netns, spec.interface) : undefined;
   // Handled at once: when the qdisc read fails, the section's own failure must not become an unhandled rejection.
   qdiscRead?.catch(() => undefined);
+  // A --netns target's sockets are read by an exec, started before the code that parses them is loaded.
+  const startedRead = prepared.netns?.kind === 'netns' && spec.blastRadius ? catSocketTables(deps.exec, prepared.netns, { signal: deps.stop.signal }) : undefined;
+  startedRead?.catch(() => undefined);
   // The connections code (and ipaddr.js) is loaded for a target's blast radius only: `plan` of a list does not need it.
   const section = prepared.netns && spec.blastRadius ? await import('../connections/section.js') : undefined;
   const blastRead = prepared.netns && section
     ? section.blastSection({ exec: deps.exec, files: deps.files, ...(host.peerNaming ? { catalogApi: host.peerNaming.catalogApi } : {}) }, {
       target: prepared.netns, spec, plan: prepared.plan, resolved: prepared.resolved, signal: deps.stop.signal,
+      ...(startedRead ? { startedRead } : {}),
       ...(prepared.container && ctx.option('containerId') ? { label: `container ${ctx.option('containerId')?.slice(0, 13) ?? ''} (pid ${prepared.container.pid})` } : {}),
     })
     : undefined;

@@ -6,6 +6,7 @@
  * Formatting is format.ts's (formatDeps/formatBlastRadius; the reports are JSON-ready as they are).
  */
 import type { Spec } from '../model/spec.js';
+import type { ExecResult } from '../ports.js';
 import type { Resolved } from '../model/destinations.js';
 import { type NetnsRef, describeNetns } from '../model/netns.js';
 import type { Plan } from '../tc/plan.js';
@@ -73,6 +74,8 @@ export interface BlastInput {
   /** Services already listed (e.g. by `deps` or Litmus discovery); without it the ClusterIP warning relies on names. */
   readonly catalog?: Catalog;
   readonly signal?: AbortSignal;
+  /** A netns target's socket read already started (raw.ts: catSocketTables). */
+  readonly startedRead?: Promise<ExecResult>;
 }
 
 export interface CollectedBlast {
@@ -86,7 +89,7 @@ export interface CollectedBlast {
  * of its own, so that `plan` stays within 1.2× of itself (reading /proc for a pid is ~20 ms at 4,200 sockets).
  */
 export async function collectBlastRadius(deps: ReadDeps, input: BlastInput): Promise<CollectedBlast> {
-  const sockets = await readSockets(deps, input.target, input.signal ? { signal: input.signal } : {});
+  const sockets = await readSockets(deps, input.target, { ...(input.signal ? { signal: input.signal } : {}), ...(input.startedRead ? { started: input.startedRead } : {}) });
   const connections = groupSockets(sockets.sockets);
   // An address none of these knows gets no name here (not "unknown": nobody asked).
   const names = new Map([...namePeers(peerAddresses(connections), {

@@ -11,9 +11,10 @@
  */
 import { endianness as hostEndianness } from 'node:os';
 import { RuntimeError } from '../model/errors.js';
-import type { Exec, Files } from '../ports.js';
-import { type NetnsRef, describeNetns, nsenterArgs } from '../model/netns.js';
+import type { Exec, ExecResult, Files } from '../ports.js';
+import { type NetnsRef, describeNetns } from '../model/netns.js';
 import { type Endianness, type ProcNetFile, type SocketTable, mergeTables, parseProcNet, procNetFiles, splitTables } from './procnet.js';
+import { catSocketTables } from './raw.js';
 
 export interface ReadDeps {
   readonly exec: Exec;
@@ -26,14 +27,14 @@ export interface ReadOptions {
   /** Deadline of the nsenter exec (netns targets); default 10 s. */
   readonly timeoutMs?: number;
   readonly signal?: AbortSignal;
+  /** A netns target's `cat` already started (raw.ts: catSocketTables, with these options): taken instead of a new exec. */
+  readonly started?: Promise<ExecResult>;
 }
 
 export interface TargetSockets extends SocketTable {
   /** Where they were read, for the output (`/proc/4242/net/{tcp,tcp6,udp,udp6}`). */
   readonly source: string;
 }
-
-const READ_TIMEOUT_MS = 10_000;
 
 const codeOf = (e: unknown): string => (e instanceof Error && 'code' in e && typeof e.code === 'string' ? e.code : '');
 
@@ -61,11 +62,7 @@ function readPid(deps: ReadDeps, pid: number, endianness: Endianness): TargetSoc
 }
 
 async function readNetns(deps: ReadDeps, target: Extract<NetnsRef, { kind: 'netns' }>, endianness: Endianness, opts: ReadOptions): Promise<TargetSockets> {
-  const files = procNetFiles.map((f) => `/proc/self/net/${f}`);
-  const r = await deps.exec('nsenter', [...nsenterArgs(target), '--', 'cat', ...files], {
-    timeoutMs: opts.timeoutMs ?? READ_TIMEOUT_MS,
-    ...(opts.signal ? { signal: opts.signal } : {}),
-  });
+  const r = await (opts.started ?? catSocketTables(deps.exec, target, opts));
   if (/^nsenter: /m.test(r.stderr)) {
     throw new RuntimeError(`cannot enter the network namespace of ${describeNetns(target)}: ${r.stderr.trim()} (the runner needs CAP_SYS_ADMIN)`);
   }

@@ -8,11 +8,13 @@ import { messageOf } from '../model/errors.js';
 import type { Resolved } from '../model/destinations.js';
 import { type NetnsRef, describeNetns } from '../model/netns.js';
 import type { Spec } from '../model/spec.js';
+import type { ExecResult } from '../ports.js';
 import type { Plan } from '../tc/plan.js';
 import type { BlastRadius } from './blast.js';
 import { type Catalog, type CatalogApi, catalogNamespaces, readCatalog } from './catalog.js';
 import { collectBlastRadius } from './collect.js';
 import { formatBlastRadius } from './format.js';
+import { catSocketTables } from './raw.js';
 import type { ReadDeps } from './read.js';
 
 export interface SectionDeps extends ReadDeps {
@@ -30,6 +32,8 @@ export interface SectionInput {
   /** Namespaces of the target (Litmus mode: the target pods'). */
   readonly targetNamespaces?: readonly string[];
   readonly signal?: AbortSignal;
+  /** A netns target's socket read already started (raw.ts: catSocketTables, e.g. by `plan` before loading this code). */
+  readonly startedRead?: Promise<ExecResult>;
 }
 
 /** What `plan --output json` shows under `blastRadius`, and the ChaosResult under status.netchaosBlastRadius.<pod>. */
@@ -50,6 +54,10 @@ export async function blastSection(deps: SectionDeps, input: SectionInput): Prom
   const namespaces = catalogNamespaces(input.spec, [...input.spec.peerNamespaces, ...(input.targetNamespaces ?? [])]);
   let catalog: Catalog | undefined;
   const signal = input.signal ? { signal: input.signal } : {};
+  // A netns target's exec runs while the Services are listed (a pid target's files are read when parsed).
+  const startedRead = input.startedRead ?? (input.target.kind === 'netns' ? catSocketTables(deps.exec, input.target, signal) : undefined);
+  // Taken below; a failure is reported there (or dropped with the run when the lookups were aborted).
+  startedRead?.catch(() => undefined);
   if (deps.catalogApi && namespaces.length > 0) {
     try {
       catalog = await readCatalog(await deps.catalogApi(), namespaces, { wantPods: () => false, ...signal });
@@ -63,6 +71,7 @@ export async function blastSection(deps: SectionDeps, input: SectionInput): Prom
     const { blast, sockets } = await collectBlastRadius(deps, {
       target: input.target, spec: input.spec, plan: input.plan,
       ...(input.resolved ? { resolved: input.resolved } : {}), ...(catalog ? { catalog } : {}), ...signal,
+      ...(startedRead ? { startedRead } : {}),
     });
     return { target, source: sockets.source, radius: blast, notes: [...sockets.problems, ...notes] };
   } catch (error) {

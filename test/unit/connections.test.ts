@@ -10,6 +10,10 @@ import { createServer, connect, type Server, type Socket as NetSocket } from 'no
 import { createSocket } from 'node:dgram';
 import { type Socket, type ProcNetFile, headerKind, mergeTables, parseProcNet, procNetFiles, splitTables } from '../../src/connections/procnet.ts';
 import { readSockets } from '../../src/connections/read.ts';
+import { blastSection } from '../../src/connections/section.ts';
+import type { CatalogApi } from '../../src/connections/catalog.ts';
+import { plan } from '../../src/tc/plan.ts';
+import { specOf } from '../support/spec.ts';
 import type { ExecResult } from '../../src/ports.ts';
 import { realExec } from '../../src/host/exec.ts';
 import { realFiles as hostFiles } from '../../src/host/files.ts';
@@ -142,6 +146,37 @@ describe('readSockets', () => {
     await assert.rejects(readSockets({ exec: gone, files: files({}) }, { kind: 'netns', path: '/run/netns/x' }), /cannot enter the network namespace of netns \/run\/netns\/x: nsenter: cannot open/);
   });
 
+  test('the blast radius of a netns target: its socket read runs while the Services are listed, not after them', async () => {
+    const order: string[] = [];
+    let execStarted!: () => void;
+    const execCalled = new Promise<void>((resolve) => { execStarted = resolve; });
+    const exec = (file: string, args: readonly string[]): Promise<ExecResult> => {
+      order.push(`exec ${file} ${args.at(-4) ?? ''}`);
+      execStarted();
+      return Promise.resolve({ exitCode: 0, stdout: procNetFiles.map((f) => allTables[f]).join(''), stderr: '' });
+    };
+    // Each list answers only once the socket read has started (or after 2 s: the test then fails on the order).
+    const readOrLate = new Promise<void>((resolve) => {
+      const late = setTimeout(resolve, 2000);
+      void execCalled.then(() => { clearTimeout(late); resolve(); });
+    });
+    const slowList = async <T,>(what: string, value: T): Promise<T> => {
+      await readOrLate;
+      order.push(what);
+      return value;
+    };
+    const catalogApi = (): Promise<CatalogApi> => Promise.resolve({
+      listServices: (ns) => slowList(`list services ${ns}`, []),
+      listEndpointSlices: (ns) => slowList(`list endpointslices ${ns}`, []),
+      listRunningPods: (ns) => slowList(`list pods ${ns}`, []),
+    });
+    const s = specOf({ DESTINATION_IPS: '192.0.2.11', NETWORK_LATENCY: '100', PEER_NAMESPACES: 'shop' });
+    const section = await blastSection({ exec, files: files({}), catalogApi }, { target: { kind: 'netns', path: '/run/netns/app' }, spec: s, plan: plan(s) });
+    assert.equal(section.error, undefined, JSON.stringify(section));
+    assert.equal(order[0], 'exec nsenter /proc/self/net/tcp', `the read came first: ${order.join(', ')}`);
+    assert.ok(order.includes('list services shop'), order.join(', '));
+    assert.equal(order.filter((o) => o.startsWith('exec')).length, 1, 'one exec');
+  });
   describe('on this host, against sockets this test opens', () => {
     let server: Server;
     let client: NetSocket;
