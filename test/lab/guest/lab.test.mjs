@@ -12,7 +12,7 @@ import {
   DEPS, OUT, CLI, hp, ensureLab, cliExists, tcState, tcText, rootQdisc, hasOurTree, tc, run,
   probeTcp, probePing, medians, pingMedians, addedTcp, CONTROL, startInject, cli, resetApp, sleep, bigList, check, show, round, addedPing,
   UNTOUCHED_MS,
-  APP,
+  APP, deadline,
 } from './lib.mjs';
 
 const B = DEPS.B;
@@ -378,7 +378,7 @@ test('7. the target exits mid-run (--pid): exit 4 with a clear message, no hang'
     await mustApply(h, 'our tree never appeared in the volatile target');
     const t0 = Date.now();
     child.kill('SIGKILL');
-    const r = await Promise.race([h.done, sleep(20000).then(() => null)]);
+    const r = await Promise.race([h.done, deadline(20000).then(() => null)]);
     const ms = Date.now() - t0;
     show(t, 'after target exit', r ? { code: r.code, ms, stderr: r.stderr.trim().slice(-300) } : { hung: true, ms });
     check(r !== null, 'the run must end within 20 s of the target exiting', { ms });
@@ -405,7 +405,7 @@ test('7b. the namespace file goes away mid-run (--netns /run/netns/x; ip netns d
     await mustApply(h, 'our tree never appeared');
     const t0 = Date.now();
     run('ip', ['netns', 'del', ns]);
-    const r = await Promise.race([h.done, sleep(20000).then(() => null)]);
+    const r = await Promise.race([h.done, deadline(20000).then(() => null)]);
     const ms = Date.now() - t0;
     show(t, 'after ip netns del', r ? { code: r.code, ms, stderr: r.stderr.trim().slice(-300) } : { hung: true, ms });
     check(r !== null, 'the run must end within 20 s', { ms });

@@ -262,8 +262,12 @@ export async function startInject(args, { env = {}, ns = APP.ns, dev = 'eth0', w
   return handle;
 }
 
-/** A timer that does not keep the process alive once everything else is done. */
-const deadline = (ms) => new Promise((resolve) => { setTimeout(resolve, ms).unref(); });
+/**
+ * A timer that does not keep the process alive once everything else is done: for `Promise.race([done, deadline(ms)])`.
+ * A plain sleep there kept each test file's process alive until it fired (deadman.test.mjs ended ~80 s after its
+ * last scenario, waiting out 24-reinject's 150 s bound).
+ */
+export const deadline = (ms) => new Promise((resolve) => { setTimeout(resolve, ms).unref(); });
 
 /**
  * `tc monitor` in `ns` (a name under /run/netns, or a PID), ready once it has reported a change of our own on the

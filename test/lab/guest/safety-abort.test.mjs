@@ -19,7 +19,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   DEPS, OUT, CLI, cliEnv, ensureLab, cliExists, tcState, run, mustRun, startInject, cli, hasOurTree, resetApp, sleep, check, show, bigList,
-  APP,
+  APP, deadline,
 } from './lib.mjs';
 
 /** What the issue asks: reverted and exited within 5 s of the SIGTERM, in every phase. */
@@ -249,7 +249,7 @@ test('53. SIGTERM while the tc batch of 10,000 destinations runs: the batch ends
         else await sleep(20);
       }
     })();
-    const r = await Promise.race([done, sleep(30_000).then(() => undefined)]);
+    const r = await Promise.race([done, deadline(30_000).then(() => undefined)]);
     await watchBatch;
     const treeDuringStop = hasOurTree(APP.ns);
     const from = Math.max(sentAt, batchEndAt ?? sentAt);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import {
   DEPS, CLI, UNTOUCHED_MS, ensureLab, cliExists, cliEnv, cli, tc, run, sleep, check, show, round,
-  waitFor, probePing,
+  waitFor, probePing, deadline,
 } from './lib.mjs';
 
 const B = DEPS.B;
@@ -34,7 +34,7 @@ function spawnCli(args, env) {
     async stop(signal = 'SIGTERM', waitMs = 30000) {
       if (exited) return exited;
       child.kill(signal);
-      const r = await Promise.race([done, sleep(waitMs).then(() => null)]);
+      const r = await Promise.race([done, deadline(waitMs).then(() => null)]);
       if (r) return r;
       child.kill('SIGKILL');
       return { ...(await done), hung: true };
@@ -166,7 +166,7 @@ test('71. the target process exits while a pause process keeps its namespace: th
     const m = marker(pause.pid, 'eth0');
     const t0 = Date.now();
     target.kill('SIGKILL');
-    const r = await Promise.race([h.done, sleep(30000).then(() => null)]);
+    const r = await Promise.race([h.done, deadline(30000).then(() => null)]);
     const ms = Date.now() - t0;
     const root = rootOf(pause.pid, 'eth0');
     const watchdogs = run('pgrep', ['-f', `watchdog --run-id ${m?.runId ?? 'none'}`]).stdout.trim();
@@ -206,7 +206,7 @@ test('72. two injects at once on one namespace: the run whose batch failed remov
     runs.push(first);
     await waitFor(() => rootOf(pid, 'eth0')?.handle === '4e43:' || (first.exited !== null && second.exited !== null), 60000);
     // One of them lost: it ends on its own (batch failure or preflight refusal).
-    const lost = await Promise.race([first.done.then((r) => ({ who: 'first', r })), second.done.then((r) => ({ who: 'second', r })), sleep(90000).then(() => null)]);
+    const lost = await Promise.race([first.done.then((r) => ({ who: 'first', r })), second.done.then((r) => ({ who: 'second', r })), deadline(90000).then(() => null)]);
     check(lost !== null, 'one of the two runs ends on its own within 90 s', { first: tail(first.out.stderr), second: tail(second.out.stderr) });
     const winner = lost.who === 'first' ? second : first;
     const m = marker(pid, 'eth0');
