@@ -206,11 +206,13 @@ export function cli(args, { env = {}, wrap = [] } = {}) {
  * before the CLI (no process beside the measured one; the bench's timing: appliedMs is then when the kernel reported
  * our root, to the 0.1 ms).
  */
+/** Milliseconds (to the 0.1 ms) from the hrtime `start` to `at` (default: now). */
+const msSince = (start, at = process.hrtime.bigint()) => Math.round(Number(at - start) / 1e5) / 10;
+
 export async function startInject(args, { env = {}, ns = APP.ns, dev = 'eth0', wrap = null, timeoutMs = 60000, cli = CLI, appliedBy = 'poll' } = {}) {
   const monitor = appliedBy === 'monitor' ? await startTcMonitor(ns, dev) : null;
   const t0 = Date.now();
   const t0h = process.hrtime.bigint();
-  const sinceStart = (at = process.hrtime.bigint()) => Math.round(Number(at - t0h) / 1e5) / 10;
   const argv = wrap ? [...wrap.slice(1), cli, 'inject', ...args] : [cli, 'inject', ...args];
   const child = spawn(wrap ? wrap[0] : 'node', argv, { env: cliEnv(env), stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
@@ -230,7 +232,7 @@ export async function startInject(args, { env = {}, ns = APP.ns, dev = 'eth0', w
     try {
       const at = await Promise.race([monitor.applied, done.then(() => null), deadline(timeoutMs).then(() => null)]);
       applied = at !== null;
-      appliedMs = sinceStart(at ?? undefined);
+      appliedMs = msSince(t0h, at ?? undefined);
     } finally {
       monitor.stop();
     }
@@ -252,11 +254,10 @@ export async function startInject(args, { env = {}, ns = APP.ns, dev = 'eth0', w
     async stop(signal = 'SIGTERM', waitMs = 30000) {
       if (exited) return exited;
       const ts = process.hrtime.bigint();
-      const since = () => Math.round(Number(process.hrtime.bigint() - ts) / 1e5) / 10;
       child.kill(signal);
       const r = await Promise.race([done, deadline(waitMs).then(() => null)]);
-      if (!r) { child.kill('SIGKILL'); const k = await done; return { ...k, hung: true, revertMs: since() }; }
-      return { ...r, revertMs: since() };
+      if (!r) { child.kill('SIGKILL'); const k = await done; return { ...k, hung: true, revertMs: msSince(ts) }; }
+      return { ...r, revertMs: msSince(ts) };
     },
   };
   return handle;
