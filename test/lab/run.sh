@@ -15,7 +15,8 @@
 # never reported one.
 #
 # Knobs: NCLAB_TIMEOUT (s, default 4000: at least twice the suite's measured 1836 s with 46 scenarios on a loaded 2-core machine, fresh clone, 2026-12-01), NCLAB_MEM (default 2G),
-#        NCLAB_SMP (default 2), NETCHAOS_LAB_CACHE (kernel+initramfs cache).
+#        NCLAB_SMP (default 2), NETCHAOS_LAB_CACHE (kernel+initramfs cache), NCLAB_APPEND (extra guest kernel
+#        arguments, for experiments such as mitigations=off).
 set -uo pipefail
 
 LAB_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -73,7 +74,7 @@ timeout -k 10 "$timeout_s" qemu-system-x86_64 \
     -accel tcg,thread=multi -cpu max -m "${NCLAB_MEM:-2G}" -smp "${NCLAB_SMP:-2}" \
     -nographic -no-reboot -nic none \
     -kernel "$KERNEL" -initrd "$INITRD" \
-    -append "console=ttyS0 quiet panic=-1 nclab.job=$out/job.sh" \
+    -append "console=ttyS0 quiet panic=-1 nclab.job=$out/job.sh${NCLAB_APPEND:+ $NCLAB_APPEND}" \
     -virtfs "local,path=/,mount_tag=hostroot,security_model=passthrough,id=hostroot,multidevs=remap" \
     </dev/null 2>&1 \
   | sed -u -e 's/\r$//' \

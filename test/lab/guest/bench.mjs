@@ -132,7 +132,11 @@ async function injectTimed(args, env) {
 const injectArgs = (file) => ['--pid', String(pid), '--destination-ips-file', file, '--latency', '100', '--duration', '600'];
 // N=1, MEASURE_EFFECT off and on, and `netchaos revert --pid` (a separate process, a tree present): each right
 // after a bare start, 5 rounds.
-const pairs = { inject: [], injectEffect: [], revert: [] };
+const pairs = { inject: [], injectEffect: [], revert: [], floor: [] };
+// The floor under the start-up goals: a bare node that makes the one exec a revert (or an apply) needs, through
+// node's own child_process and nothing of netchaos (no bundle, no libraries). No node CLI that execs tc can be
+// faster than this; the revert's 2x and the inject's 3x are read against it.
+const FLOOR_JS = `process.exitCode = require('node:child_process').spawnSync('nsenter', ['--net=${netns}', 'tc', '-j', '-force', '-batch', '-'], { input: 'qdisc show dev eth0\\n' }).status`;
 for (let i = 0; i < 5; i++) {
   let b = bareNode();
   const off = await injectTimed(injectArgs(path.join(OUT, 'dest-1.txt')), { MEASURE_EFFECT: 'false' });
@@ -145,7 +149,11 @@ for (let i = 0; i < 5; i++) {
   const r = run('node', [CLI, 'revert', '--pid', String(pid)]);
   if (r.code !== 0 || hasOurTree('app')) throw new Error(`revert failed: ${r.stderr}`);
   pairs.revert.push({ bareMs: r1(b), revertMs: r1(r.ms), ratio: r1(r.ms / b) });
-  say(`round ${i + 1}: bare ${r1(b)} ms; inject ${off.timeToInjectMs} ms (${pairs.inject.at(-1).ratio}x), with the effect measurement ${on.timeToInjectMs} ms (${pairs.injectEffect.at(-1).ratio}x); revert ${r1(r.ms)} ms (${pairs.revert.at(-1).ratio}x)`);
+  b = bareNode();
+  const fl = run('node', ['-e', FLOOR_JS]);
+  if (fl.code !== 0) throw new Error(`floor run failed: ${fl.stderr}`);
+  pairs.floor.push({ bareMs: r1(b), floorMs: r1(fl.ms), ratio: r1(fl.ms / b) });
+  say(`round ${i + 1}: bare ${r1(b)} ms; inject ${off.timeToInjectMs} ms (${pairs.inject.at(-1).ratio}x), with the effect measurement ${on.timeToInjectMs} ms (${pairs.injectEffect.at(-1).ratio}x); revert ${r1(r.ms)} ms (${pairs.revert.at(-1).ratio}x); floor (node + one exec) ${r1(fl.ms)} ms (${pairs.floor.at(-1).ratio}x)`);
 }
 result.pairs = pairs;
 result.bareNodeMs = r1(median(bare));
@@ -165,7 +173,9 @@ result.revertProcessMs = r1(median(pairs.revert.map((x) => x.revertMs)));
 result.injectRatio = r1(median(pairs.inject.map((x) => x.ratio)));
 result.injectEffectRatio = r1(median(pairs.injectEffect.map((x) => x.ratio)));
 result.revertRatio = r1(median(pairs.revert.map((x) => x.ratio)));
-say(`ratios vs the bare start just before (median of ${pairs.inject.length} pairs): inject ${result.injectRatio}x (${result.injectEffectRatio}x with the effect measurement), revert ${result.revertRatio}x`);
+result.floorMs = r1(median(pairs.floor.map((x) => x.floorMs)));
+result.floorRatio = r1(median(pairs.floor.map((x) => x.ratio)));
+say(`ratios vs the bare start just before (median of ${pairs.inject.length} pairs): inject ${result.injectRatio}x (${result.injectEffectRatio}x with the effect measurement), revert ${result.revertRatio}x; the floor (bare node + one nsenter/tc exec) ${result.floorRatio}x`);
 
 // --- peak RSS ---------------------------------------------------------------
 function peakRssKb(args) {
