@@ -20,9 +20,10 @@ RUN npm run build \
  && mv /tmp/netchaos-*.tgz /tmp/netchaos.tgz
 
 # 2. Install the packed tarball with production dependencies only, pinned by the lockfile
-#    (scripts/pack-smoke.sh runs the same steps in CI, without Docker). dist/ is one esbuild bundle;
-#    node_modules is there for @kubernetes/client-node, which the bundle loads lazily. Type
-#    declarations and source maps are never loaded at run time: dropped (about 35 MB).
+#    (scripts/pack-smoke.sh runs the same steps in CI, without Docker). dist/ holds esbuild bundles with
+#    every dependency inside (the Kubernetes client too, since 2026-12-01); node_modules is not loaded at
+#    run time and stays so that image scanners see the npm packages and versions the bundles contain. Type
+#    declarations and source maps are dropped (about 35 MB).
 FROM ${NODE_IMAGE} AS install
 WORKDIR /opt/netchaos
 COPY --from=build /tmp/netchaos.tgz /tmp/netchaos.tgz

@@ -9,8 +9,9 @@
 // 20's ES module loader (resolving and linking the entry and its chunks) cost more than the CommonJS loader
 // for the same code, under emulation most (bench/startup-profile.md, round 5). Each command's code stays lazy:
 // esbuild turns `import('./x.js')` of a bundled module into a deferred call of that module's init function, so
-// the code of commands not run is pre-parsed only, never evaluated. @kubernetes/client-node stays external (an
-// ES module, loaded through import() only in Litmus mode or for pod/Service dependencies, from node_modules).
+// the code of commands not run is pre-parsed only, never evaluated. @kubernetes/client-node is a vendor file too
+// (the names src/kube/client-node.ts exports): as the ES module it is, its hundreds of files cost 1.2-1.5 s and
+// 115-125 MB on the host (3-45 s under the lab's emulation) before a Litmus run's first API call.
 import { build } from 'esbuild';
 import { readFileSync, readdirSync, rmSync } from 'node:fs';
 
@@ -25,6 +26,11 @@ const MAIN = 'cli-main.cjs';
  * about half of the commands' bundle, which V8 reads and pre-parses whole at every start.
  */
 const VENDOR = { ajv: 'vendor-ajv.cjs', yaml: 'vendor-yaml.cjs', execa: 'vendor-execa.cjs' };
+/**
+ * @kubernetes/client-node (Litmus mode, pod and Service dependencies, the blast radius' names): the part of it
+ * src/kube/client-node.ts names, imported by src/kube/api.ts alone.
+ */
+const KUBE = { source: `${src}kube/client-node.ts`, file: 'vendor-kube.cjs' };
 const common = {
   bundle: true,
   // Whitespace and syntax only: identifiers keep their names (stack traces and profiles stay readable; the source
@@ -35,7 +41,6 @@ const common = {
   platform: 'node',
   target: 'node20',
   sourcemap: true,
-  external: ['@kubernetes/client-node'],
   // import.meta is empty in CommonJS: its one user (src/cli/version.ts, finding package.json) gets this file's URL.
   define: { 'import.meta.url': '__netchaosImportMetaUrl' },
   banner: { js: "const __netchaosImportMetaUrl = require('node:url').pathToFileURL(__filename).href;" },
@@ -47,6 +52,7 @@ rmSync(outdir, { recursive: true, force: true });
 for (const [name, file] of Object.entries(VENDOR)) {
   await build({ ...common, entryPoints: [name], absWorkingDir: new URL('..', import.meta.url).pathname, outfile: `${outdir}${file}` });
 }
+await build({ ...common, entryPoints: [KUBE.source], outfile: `${outdir}${KUBE.file}` });
 await build({
   ...common,
   entryPoints: [`${src}cli/launch.ts`],
@@ -59,7 +65,9 @@ await build({
       // import() of a file (which would go through Node's ES module loader).
       const filter = new RegExp(`^(${Object.keys(VENDOR).join('|')})$`);
       b.onResolve({ filter }, (a) => ({ path: a.path, namespace: 'vendor' }));
-      b.onLoad({ filter: /.*/, namespace: 'vendor' }, (a) => ({ contents: `module.exports = require('./${VENDOR[a.path]}');\n`, loader: 'js' }));
+      b.onLoad({ filter: /.*/, namespace: 'vendor' }, (a) => ({ contents: `module.exports = require('./${a.path === 'kube' ? KUBE.file : VENDOR[a.path]}');\n`, loader: 'js' }));
+      // src/kube/api.ts's import('./client-node.js'): the same one-line module, requiring the kube vendor file.
+      b.onResolve({ filter: /^\.\/client-node\.js$/ }, (a) => (`${a.resolveDir}/client-node.ts` === KUBE.source ? { path: 'kube', namespace: 'vendor' } : undefined));
       b.onResolve({ filter: /^\.\/vendor-[a-z]+\.cjs$/ }, (a) => ({ path: a.path, external: true }));
     },
   }],

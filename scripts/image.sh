@@ -261,9 +261,9 @@ else
     result FAIL "$name" "expected exit 2 (bad input), got $rc: $(first_line "$out")"
   fi
 fi
-# @kubernetes/client-node is the one dependency the bundle loads from node_modules (lazily, for
-# DESTINATION_PODS/SERVICES and Litmus mode): it must load; the API at 127.0.0.1:1 is unreachable.
-name="Kubernetes client loads from node_modules (DESTINATION_PODS)"
+# The Kubernetes client (dist/vendor-kube.cjs, loaded lazily for DESTINATION_PODS/SERVICES and Litmus
+# mode) must load; the API at 127.0.0.1:1 is unreachable.
+name="Kubernetes client loads (DESTINATION_PODS)"
 if [[ -z "$manifest_ok" ]]; then
   result SKIPPED "$name" "$manifest_reason"
 else

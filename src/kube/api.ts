@@ -22,15 +22,16 @@ export class KubeError extends RuntimeError {
   }
 }
 
-type ClientNode = typeof import('@kubernetes/client-node');
+type ClientNode = typeof import('./client-node.js');
 let clientNode: Promise<ClientNode> | undefined;
 
 /**
- * @kubernetes/client-node, loaded on first use. An ES module only: always through import(), never a static import
- * (the bundle is CommonJS, where a static import becomes require(), which Node 20 before 20.19 refuses for ES modules).
+ * The part of @kubernetes/client-node netchaos uses (src/kube/client-node.ts), loaded on first use: through
+ * import(), never a static import, so that runs without Kubernetes do not load it (in the build it is
+ * dist/vendor-kube.cjs, required here; under tsx the package's ES module).
  */
 export function loadClientNode(): Promise<ClientNode> {
-  return (clientNode ??= import('@kubernetes/client-node'));
+  return (clientNode ??= import('./client-node.js'));
 }
 
 /** Where the kubeconfig comes from: KUBECONFIG, else in-cluster (service account), else ~/.kube/config. */
