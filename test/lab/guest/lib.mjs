@@ -316,6 +316,14 @@ export function resetApp(ns = APP.ns, dev = 'eth0') {
   tc(ns, ['qdisc', 'del', 'dev', dev, 'root']);
 }
 
+/**
+ * Keep a CLI run's log (its stderr: pino's JSON lines with their times) in $NCLAB_OUT/<name>.log: where a long
+ * scenario's time goes (start, discovery, checks, apply, revert, report) is read there.
+ */
+export function saveLog(name, text) {
+  writeFileSync(path.join(OUT, `${name}.log`), text);
+}
+
 /** Append one scenario's figures to $NCLAB_OUT/lab-results.json (a JSON-lines file). */
 export function record(name, data) {
   appendFileSync(path.join(OUT, 'lab-results.jsonl'), `${JSON.stringify({ name, ...data })}\n`);

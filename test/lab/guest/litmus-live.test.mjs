@@ -9,18 +9,19 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import path from 'node:path';
 import {
-  DEPS, OUT, CLI, CONTROL, UNTOUCHED_MS, hp, ensureLab, cliEnv, cliExists, probeTcp, addedTcp, hasOurTree, tcState, tc, sleep, record, show, startApiDouble,
+  DEPS, OUT, CLI, CONTROL, UNTOUCHED_MS, hp, ensureLab, cliEnv, cliExists, probeTcp, addedTcp, hasOurTree, tcState, tc, sleep, record, show, startApiDouble, saveLog,
   APP,
   litmusEnv,
 } from './lib.mjs';
 
 const LAT = 100;
 // Measured: 3 s interval, 40 s: the move showed in the filters 3.8 s after it; 5 s, 70 s: 5.3 s (the bound, two
-// intervals, is the spec: at most one interval + the 1 s watch step + the diff's apply); the phases ended 14 s
-// after the apply (9.3 and 14.8 s in two runs, 2026-12-01). The chaos lasts 60 s: the bound, half of it, is 30 s,
-// twice the slower measurement.
+// intervals, is the spec: at most one interval + the 1 s watch step + the diff's apply). The phases (both probes and
+// the move between them) ended 8.8-9.3 s after the apply on a quiet host, 14.8 and 16.0 s on a loaded one (five runs,
+// 2026-12-01). The chaos lasts 32 s, twice the slowest; the phases must end inside it (it was 60 s, the phases
+// bounded by half of it: 28 s of every run spent waiting for the end).
 const INTERVAL_S = 5;
-const DURATION_S = 60;
+const DURATION_S = 32;
 const X = DEPS.B.v6; // the endpoint before the move
 const Y = DEPS.D.v6; // after it
 const C = DEPS.C.v6; // never a dependency
@@ -85,6 +86,7 @@ test(`41. netchaos run, DESTINATION_SERVICES endpoint moves X=${X} → Y=${Y} mi
     const phasesDoneS = (Date.now() - t0 - appliedMs) / 1000;
 
     const code = await done;
+    saveLog('41-run', stderr);
     const totalMs = Date.now() - t0;
     const after0 = tcState();
     const state = await api.stop();
@@ -105,7 +107,9 @@ test(`41. netchaos run, DESTINATION_SERVICES endpoint moves X=${X} → Y=${Y} mi
     for (const k of [hp(Y, 8080), hp(C, 8080)]) assert.ok(Math.abs(phase1.added[k]) < UNTOUCHED_MS, `${k} untouched before the move${msg}`);
     // The move: within two refresh intervals (the spec), then Y delayed, X released, C still untouched.
     assert.ok(switchMs !== undefined && switchMs <= 2 * INTERVAL_S * 1000, `Y in the filters and X out within ${2 * INTERVAL_S} s of the move (took ${switchMs} ms):\n${f2}${msg}`);
-    assert.ok(phasesDoneS < DURATION_S / 2, `the phases must end well before the chaos does (${phasesDoneS} s of ${DURATION_S} s)${msg}`);
+    // From the apply as this test saw it (≤ 0.1 s after the CLI's), less 1 s for that and the run's own clock: phase 2
+    // was measured while the chaos was on.
+    assert.ok(phasesDoneS < DURATION_S - 1, `the phases must end before the chaos does (${phasesDoneS} s of ${DURATION_S} s)${msg}`);
     assert.ok(Math.abs(phase2.added[hp(Y, 8080)] - LAT) <= 15, `Y should be +${LAT} ms after the move${msg}`);
     for (const k of [hp(X, 8080), hp(C, 8080)]) assert.ok(Math.abs(phase2.added[k]) < UNTOUCHED_MS, `${k} untouched after the move${msg}`);
     // The report.

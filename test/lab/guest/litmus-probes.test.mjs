@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { OUT, CLI, GUEST_DIR, APP, ensureLab, cliEnv, hasOurTree, tcState, sleep, record, startApiDouble, litmusEnv } from './lib.mjs';
+import { OUT, CLI, GUEST_DIR, APP, ensureLab, cliEnv, hasOurTree, tcState, sleep, record, startApiDouble, saveLog, litmusEnv } from './lib.mjs';
 
 let PID;
 let double;
@@ -71,6 +71,7 @@ test('40. netchaos run with two httpProbes on the app endpoint (calls B): SOT Pa
   while (!hasOurTree() && Date.now() - t0 < 180000 && child.exitCode === null) await sleep(100);
   const appliedMs = Date.now() - t0;
   const code = await done;
+  saveLog('40-run', stderr);
   const totalMs = Date.now() - t0;
   const after0 = tcState();
   const state = await double.stop();

@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import path from 'node:path';
 import {
-  DEPS, OUT, CLI, CONTROL, hp, ensureLab, cliEnv, probeTcp, addedTcp, hasOurTree, tcState, sleep, record, startApiDouble,
+  DEPS, OUT, CLI, CONTROL, hp, ensureLab, cliEnv, probeTcp, addedTcp, hasOurTree, tcState, sleep, record, startApiDouble, saveLog,
   litmusEnv,
 } from './lib.mjs';
 
@@ -48,6 +48,7 @@ test('10. netchaos run (Litmus ENV, API double, fake crictl, real tc): B:8080 de
   const during = probeTcp(targets, { count: 15 });
   const measuredAfterApplyMs = Date.now() - t0 - appliedMs;
   const code = await done;
+  saveLog('10-run', stderr);
   const after0 = tcState();
   const state = await double.stop();
   const { added, raw, drift } = addedTcp(base, during);
