@@ -4,7 +4,7 @@
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { readFileSync, readlinkSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import {
   DEPS, OUT, CLI, ensureLab, cliExists, tcState, hasOurTree, tc, run, startInject, cli, resetApp, sleep, check, show,
@@ -33,19 +33,32 @@ const safe = (fn) => { try { return fn(); } catch { return false; } };
 /** A process in a fresh network namespace, eth0 on the lab bridge with 192.0.2.<ip>/24. */
 async function volatileTarget(hostIf, ip) {
   const child = spawn('unshare', ['-n', 'sleep', 'infinity'], { stdio: 'ignore', detached: true });
-  await sleep(300);
+  // Never what keeps this file's process alive: when a scenario failed before its cleanup, the file waited out the
+  // test runner's 900 s timeout on it.
+  child.unref();
   const pid = child.pid;
-  for (const [cmd, args] of [
-    ['ip', ['link', 'add', hostIf, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', String(pid)]],
-    ['ip', ['link', 'set', hostIf, 'master', 'br0', 'up']],
-    ['nsenter', [`--net=/proc/${pid}/ns/net`, 'ip', 'addr', 'add', `192.0.2.${ip}/24`, 'dev', 'eth0']],
-    ['nsenter', [`--net=/proc/${pid}/ns/net`, 'ip', 'link', 'set', 'lo', 'up']],
-    ['nsenter', [`--net=/proc/${pid}/ns/net`, 'ip', 'link', 'set', 'eth0', 'up']],
-  ]) {
-    const r = run(cmd, args);
-    if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
+  const kill = () => { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } };
+  try {
+    // Until unshare has entered its new namespace, /proc/<pid>/ns/net is still ours: the veth's peer would land here.
+    // (A fixed 300 ms wait was too short at host load 5.4: "Cannot find device eth0", 24-reinject failed, 2026-12-01.)
+    const own = readlinkSync('/proc/self/ns/net');
+    const unshared = await waitFor(() => safe(() => readlinkSync(`/proc/${pid}/ns/net`) !== own), 10000, 20);
+    if (unshared === null) throw new Error(`unshare -n (pid ${pid}) never entered a network namespace of its own within 10 s`);
+    for (const [cmd, args] of [
+      ['ip', ['link', 'add', hostIf, 'type', 'veth', 'peer', 'name', 'eth0', 'netns', String(pid)]],
+      ['ip', ['link', 'set', hostIf, 'master', 'br0', 'up']],
+      ['nsenter', [`--net=/proc/${pid}/ns/net`, 'ip', 'addr', 'add', `192.0.2.${ip}/24`, 'dev', 'eth0']],
+      ['nsenter', [`--net=/proc/${pid}/ns/net`, 'ip', 'link', 'set', 'lo', 'up']],
+      ['nsenter', [`--net=/proc/${pid}/ns/net`, 'ip', 'link', 'set', 'eth0', 'up']],
+    ]) {
+      const r = run(cmd, args);
+      if (r.code !== 0) throw new Error(`${cmd} ${args.join(' ')}: ${r.stderr}`);
+    }
+  } catch (e) {
+    kill();
+    throw e;
   }
-  return { pid, child, kill: () => { try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ } } };
+  return { pid, child, kill };
 }
 
 /** Median ping RTT (ms) per address from inside the namespace of `pid`. */
@@ -210,7 +223,7 @@ for (const mode of ['reinject', 'end']) {
     writeFileSync(pidFile, `${t1.pid}\n`);
     let h;
     try {
-      h = await startInject(['--pid-file', pidFile], { ns: t1.pid, env: { NETWORK_LATENCY: String(LAT), DESTINATION_IPS: B.v4, TOTAL_CHAOS_DURATION: mode === 'reinject' ? '40' : '25', ON_TARGET_RESTART: mode, DEADMAN: 'process', MEASURE_EFFECT: 'false' } });
+      h = await startInject(['--pid-file', pidFile], { ns: t1.pid, env: { NETWORK_LATENCY: String(LAT), DESTINATION_IPS: B.v4, TOTAL_CHAOS_DURATION: mode === 'reinject' ? '36' : '25', ON_TARGET_RESTART: mode, DEADMAN: 'process', MEASURE_EFFECT: 'false' } });
       check(h.applied, 'our tree never appeared in the first target', h.output);
       const rtt1 = await pingFrom(t1.pid, [B.v4, C.v4]);
       const restartAt = Date.now();
@@ -222,9 +235,9 @@ for (const mode of ['reinject', 'end']) {
         const waited = await waitFor(() => safe(() => hasOurTree(t2.pid)), 30000, 200);
         const rtt2 = waited === null ? null : await pingFrom(t2.pid, [B.v4, C.v4]);
         const m2 = marker(t2.pid);
-        // The run ends by itself 40 s after the first apply: more than twice what the restart, the re-injection
-        // and the two measurements took (measuredAfterApplyMs 5.9-16 s in three runs, 2026-12-01; 32.7 s once when
-        // every ping probe started a node process, and the window was 65 s).
+        // The run ends by itself 36 s after the first apply: twice what the restart, the re-injection and the two
+        // measurements took (measuredAfterApplyMs 5.9-7.9 s in four runs on a quiet host, 16.0 and 17.7 s on loaded
+        // ones, 2026-12-01; 32.7 s once when every ping probe started a node process, and the window was 65 s, then 40).
         const measuredAfterApplyMs = Date.now() - h.startedAt - h.appliedMs;
         const r = await Promise.race([h.done, deadline(150000).then(() => null)]);
         show(t, 'figures', { rtt1, rtt2, treeInNewNamespaceWithinMs: waited, measuredAfterApplyMs, marker2: m2, exit: r && { code: r.code, ms: r.ms } });
