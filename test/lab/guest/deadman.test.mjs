@@ -94,7 +94,9 @@ test('20. SIGKILL of the runner mid-run: the process dead-man removes the tree b
     check(afterKill, 'right after SIGKILL the tree is still there (the deadline has not passed)', {});
     check(waited !== null, 'the tree must be gone by deadline + 20 s', { log: tail(log) });
     check(vsDeadlineMs >= -1000, 'the dead-man must not remove the tree before its deadline', { vsDeadlineMs });
-    check(vsDeadlineMs <= 6000, 'the tree must be gone within 6 s after the deadline', { vsDeadlineMs });
+    // Measured from the deadline to the tree gone: 2.8 s on a quiet host, 6.6 s at host load ~4.5 (labspeed3,
+    // 2026-12-01, where a 6 s bound failed): the bound is twice the loaded figure.
+    check(vsDeadlineMs <= 14000, 'the tree must be gone within 14 s after the deadline', { vsDeadlineMs });
     assert.deepEqual(tcState(APP.ns), before0, 'state after the dead-man must equal the state before');
   } finally {
     if (h) await h.stop('SIGKILL', 2000);
