@@ -22,10 +22,11 @@ const MAIN = 'cli-main.cjs';
 /**
  * Libraries only some runs use, each in a file of its own beside the entry, required where it was imported (a lazy
  * module's init, or execa's import() on the first exec): ajv (container ids and helper results: Litmus mode,
- * --container-id), yaml (the ChaosEngine's probes) and execa (commands that exec: not `plan` of a list). They were
+ * --container-id), yaml (the ChaosEngine's probes), execa (commands that exec: not `plan` of a list) and pino (required
+ * by src/host/log.ts at the first line logged: not by `plan` of a list). They were
  * about half of the commands' bundle, which V8 reads and pre-parses whole at every start.
  */
-const VENDOR = { ajv: 'vendor-ajv.cjs', yaml: 'vendor-yaml.cjs', execa: 'vendor-execa.cjs' };
+const VENDOR = { ajv: 'vendor-ajv.cjs', yaml: 'vendor-yaml.cjs', execa: 'vendor-execa.cjs', pino: 'vendor-pino.cjs' };
 /**
  * @kubernetes/client-node (Litmus mode, pod and Service dependencies, the blast radius' names): the part of it
  * src/kube/client-node.ts names, imported by src/kube/api.ts alone.

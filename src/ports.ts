@@ -4,14 +4,26 @@
  * processes, signals, log), src/netns/ (tc), src/kube/ (the API), src/resolve/ (DNS) and src/effect/
  * (the prober); the composition root (src/cli/host.ts) builds them once per run; tests pass fakes.
  */
-import type { Logger } from 'pino';
 import type { CoreV1Event, V1EndpointSlice, V1Node, V1Pod, V1Service } from '@kubernetes/client-node';
 import type { NetnsRef } from './model/netns.js';
 import type { Stop, StopSignalName } from './model/stop.js';
 import type { BatchFailure, IngressState, Owner, Qdisc, QdiscCounter, RevertResult } from './model/tc.js';
 import type { WorkerRequest, WorkerResult } from './model/probe.js';
 
-export type { Logger };
+/** One level's method of the log (pino's signatures that netchaos uses): fields and a message, or a message. */
+export interface LogFn {
+  (fields: object, message?: string): void;
+  (message: string): void;
+}
+
+/** The log: JSON lines on stderr (pino in src/host/log.ts); `child` adds fields to every line. */
+export interface Logger {
+  readonly debug: LogFn;
+  readonly info: LogFn;
+  readonly warn: LogFn;
+  readonly error: LogFn;
+  child(fields: Record<string, unknown>): Logger;
+}
 
 export interface ExecResult {
   readonly exitCode: number;

@@ -22,7 +22,7 @@
  * Every wait races the run's AbortSignal and has a bound; close() ends every loop and deletes probe pods.
  * Where netchaos differs from litmus-go, on purpose, docs/probes.md says so.
  */
-import type { Logger } from 'pino';
+import type { Logger } from '../ports.js';
 import type { DynamicKube, PodExec } from '../kube/dynamic.js';
 import { type ProbePodContext, ProbePod, type Sleeper, inlineAttempt, runId, sourceAttempt } from './cmd.js';
 import { formatDuration } from './duration.js';
