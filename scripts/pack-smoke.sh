@@ -30,13 +30,18 @@ chmod +x "$work/app/dist/cli.cjs"
 for f in $(grep -oh 'require("\./[^"]*")' "$work/app/dist/"*.cjs | sort -u | sed 's/^require("\.\/\(.*\)")$/\1/'); do
   [[ -f "$work/app/dist/$f" ]] || { echo "pack-smoke: dist/$f is required by the bundle but not in the tarball" >&2; exit 1; }
 done
+# One more is named where it is required (src/host/log.ts, through createRequire): pino.
+for f in vendor-pino.cjs; do
+  [[ -f "$work/app/dist/$f" ]] || { echo "pack-smoke: dist/$f is required but not in the tarball" >&2; exit 1; }
+done
 node -e 'const d = process.argv[1]; const { Ajv } = require(`${d}/vendor-ajv.cjs`); const { parse } = require(`${d}/vendor-yaml.cjs`);
   const { execa } = require(`${d}/vendor-execa.cjs`); const { KubeConfig, CoreV1Api } = require(`${d}/vendor-kube.cjs`);
+  const { pino } = require(`${d}/vendor-pino.cjs`);
   const kc = new KubeConfig(); kc.loadFromOptions({ clusters: [{ name: "c", server: "https://192.0.2.1:6443" }], users: [{ name: "u" }], contexts: [{ name: "x", cluster: "c", user: "u" }], currentContext: "x" });
   if (typeof kc.makeApiClient(CoreV1Api).listNamespacedPod !== "function") process.exit(1);
-  if (new Ajv().compile({ type: "integer" })(3) !== true || parse("a: 1").a !== 1) process.exit(1);
+  if (new Ajv().compile({ type: "integer" })(3) !== true || parse("a: 1").a !== 1 || typeof pino.destination !== "function") process.exit(1);
   execa("true").then((r) => { if (r.exitCode !== 0) process.exit(1); }, () => process.exit(1));' "$work/app/dist" \
-  || { echo "pack-smoke: a vendor file (dist/vendor-ajv.cjs, vendor-yaml.cjs, vendor-execa.cjs, vendor-kube.cjs) does not work" >&2; exit 1; }
+  || { echo "pack-smoke: a vendor file (dist/vendor-ajv.cjs, vendor-yaml.cjs, vendor-execa.cjs, vendor-kube.cjs, vendor-pino.cjs) does not work" >&2; exit 1; }
 mkdir "$work/bin"
 ln -s "$work/app/dist/cli.cjs" "$work/bin/netchaos"
 
