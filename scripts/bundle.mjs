@@ -53,7 +53,10 @@ rmSync(outdir, { recursive: true, force: true });
 for (const [name, file] of Object.entries(VENDOR)) {
   await build({ ...common, entryPoints: [name], absWorkingDir: new URL('..', import.meta.url).pathname, outfile: `${outdir}${file}` });
 }
-await build({ ...common, entryPoints: [KUBE.source], outfile: `${outdir}${KUBE.file}` });
+// Node's own punycode module is deprecated (DEP0040), and Node >= 21 warns on stderr when code outside node_modules
+// requires it: the bundled client's URL code (tr46, whatwg-url) would print that warning in every run on the image's
+// Node 24. The punycode package is the same code, bundled in its place.
+await build({ ...common, entryPoints: [KUBE.source], outfile: `${outdir}${KUBE.file}`, alias: { punycode: 'punycode/punycode.js' } });
 await build({
   ...common,
   entryPoints: [`${src}cli/launch.ts`],
