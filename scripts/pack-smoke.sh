@@ -27,12 +27,9 @@ chmod +x "$work/app/dist/cli.cjs"
 # Every file the bundles require from dist/ (the commands, the vendor libraries) is in the tarball, and the vendor
 # files give what the commands take from them (the commands below load none of them: ajv, yaml and the Kubernetes
 # client are for Litmus runs and pod/Service dependencies, execa for commands that exec).
-for f in $(grep -oh 'require("\./[^"]*")' "$work/app/dist/"*.cjs | sort -u | sed 's/^require("\.\/\(.*\)")$/\1/'); do
+# Any "./<file>.cjs" the bundles name: require("./…") and src/host/log.ts's createRequire load of pino alike.
+for f in $(grep -oh '"\./[A-Za-z0-9_.-]*\.cjs"' "$work/app/dist/"*.cjs | sort -u | tr -d '"' | sed 's/^\.\///'); do
   [[ -f "$work/app/dist/$f" ]] || { echo "pack-smoke: dist/$f is required by the bundle but not in the tarball" >&2; exit 1; }
-done
-# One more is named where it is required (src/host/log.ts, through createRequire): pino.
-for f in vendor-pino.cjs; do
-  [[ -f "$work/app/dist/$f" ]] || { echo "pack-smoke: dist/$f is required but not in the tarball" >&2; exit 1; }
 done
 node -e 'const d = process.argv[1]; const { Ajv } = require(`${d}/vendor-ajv.cjs`); const { parse } = require(`${d}/vendor-yaml.cjs`);
   const { execa } = require(`${d}/vendor-execa.cjs`); const { KubeConfig, CoreV1Api } = require(`${d}/vendor-kube.cjs`);
