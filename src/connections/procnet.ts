@@ -11,11 +11,10 @@
  */
 import ipaddr from 'ipaddr.js';
 import type { IpFamily } from '../model/addresses.js';
-
-export type Proto = 'tcp' | 'udp';
 import type { ProcNetFile } from './raw.js';
 
 export { type ProcNetFile, procNetFiles } from './raw.js';
+export type Proto = 'tcp' | 'udp';
 export type Endianness = 'LE' | 'BE';
 
 /** Socket states by ss's names (TCP_* in include/net/tcp_states.h); a UDP socket is ESTAB when connect()ed, else UNCONN. */

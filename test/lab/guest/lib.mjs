@@ -197,6 +197,9 @@ export function cli(args, { env = {}, wrap = [] } = {}) {
   return run(cmd, full, { env: cliEnv(env) });
 }
 
+/** Milliseconds (to the 0.1 ms) from the hrtime `start` to `at` (default: now). */
+const msSince = (start, at = process.hrtime.bigint()) => Math.round(Number(at - start) / 1e5) / 10;
+
 /**
  * Start `netchaos inject` in the background and wait until our tree shows up
  * in `ns` (or the process exits, or `timeoutMs` passes). Returns a handle:
@@ -206,9 +209,6 @@ export function cli(args, { env = {}, wrap = [] } = {}) {
  * before the CLI (no process beside the measured one; the bench's timing: appliedMs is then when the kernel reported
  * our root, to the 0.1 ms).
  */
-/** Milliseconds (to the 0.1 ms) from the hrtime `start` to `at` (default: now). */
-const msSince = (start, at = process.hrtime.bigint()) => Math.round(Number(at - start) / 1e5) / 10;
-
 export async function startInject(args, { env = {}, ns = APP.ns, dev = 'eth0', wrap = null, timeoutMs = 60000, cli = CLI, appliedBy = 'poll' } = {}) {
   const monitor = appliedBy === 'monitor' ? await startTcMonitor(ns, dev) : null;
   const t0 = Date.now();
