@@ -11,7 +11,7 @@
  */
 import { PlanError } from '../model/errors.js';
 import type { Direction, FaultGroup, Netem, Spec } from '../model/spec.js';
-import { type Cidr, type DestinationItem, type IpFamily, type PortFilter, addressUnitsInto, formatCidr } from '../model/addresses.js';
+import { type Cidr, type DestinationItem, type IpFamily, type PortFilter, addressWords, formatCidr } from '../model/addresses.js';
 import { describeNetem, netemArgs } from './netem.js';
 import { assignNodeIds } from './handles.js';
 
@@ -166,16 +166,11 @@ export function plan(spec: Spec, facts: Facts = {}, options: PlanOptions = {}): 
       if (mine.length === 0 && !options.previous?.tables.some((t) => t.family === family)) continue;
       const result = placeFamily(treeDev, family, drafts, mine, side, { previous: options.previous, spread: refreshes(spec) });
       tables.push(...result.tables);
-      // Indexed loops over what has an element per destination: for-of's iterator costs an object per step in code
-      // V8 does not optimise (netchaos plan runs without its optimising compiler, src/cli.ts).
-      for (let k = 0; k < result.entries.length; k++) {
-        const e = result.entries[k];
-        if (e) placed.push(e);
-      }
-      for (let k = 0; k < result.lines.length; k++) filterLines.push(result.lines[k] ?? '');
+      for (const e of result.entries) placed.push(e);
+      for (const l of result.lines) filterLines.push(l);
     }
-    for (let k = 0; allTraffic && k < order.length; k++) {
-      const e = drafts.entries[order[k] ?? 0];
+    for (const i of order) {
+      const e = drafts.entries[i];
       if (e?.family !== 'all') continue;
       e.handles = [];
       placed.push(e);
@@ -186,7 +181,7 @@ export function plan(spec: Spec, facts: Facts = {}, options: PlanOptions = {}): 
       `qdisc add dev ${treeDev} root handle ${ROOT_HANDLE} prio bands ${lastBand}`,
       ...bands.map((b) => `qdisc add dev ${treeDev} parent ${b.classid} handle ${b.netemHandle} netem ${b.netemArgs.join(' ')}`),
     ];
-    for (let k = 0; k < filterLines.length; k++) lines.push(filterLines[k] ?? '');
+    for (const l of filterLines) lines.push(l);
     return { tables, placed, lines };
   };
   const egress = tree(dev, 'dst');
@@ -287,37 +282,32 @@ type Draft = { -readonly [K in keyof Entry]: Entry[K] };
 /** The handles of an entry not placed yet. */
 const UNPLACED: readonly string[] = Object.freeze([]);
 
-/** 16-bit units per address in the planner's typed arrays (IPv4: the first two, the rest 0). */
-const U = 8;
-
 /**
  * The entries while they are planned, as columns: `entries[i]` is the object the Plan holds in the end (one object
- * per entry: no second, placed copy), `units[8i…8i+7]` its address's 16-bit units (0 without an address), for the
- * order and the hash bucket. The planner sorts and filters indexes into them, not objects. A list of 10,000
- * destinations made 10,000 entries before, each with its own address array and then a placed copy: all of them
- * lived long enough to be copied by the young generation's collections.
+ * per entry: no second, placed copy), `words[4i…4i+3]` its address as 32-bit words (IPv4 in the first, 0 without an
+ * address), for the order and the hash bucket. The planner sorts and filters indexes into them, not objects. A list
+ * of 10,000 destinations made 10,000 entries before, each with its own address array and then a placed copy: all
+ * of them lived long enough to be copied by the young generation's collections (bench/startup-profile.md).
  */
 class Drafts {
   readonly entries: Draft[] = [];
-  units = new Uint16Array(64 * U);
+  words = new Uint32Array(256);
 
-  /** Adds `e` with the address at src[at…at+7] (none: zeros). */
-  push(e: Draft, src: Uint16Array | undefined, at: number): void {
-    const to = this.entries.length * U;
-    if (to + U > this.units.length) {
-      const grown = new Uint16Array(this.units.length * 2);
-      grown.set(this.units);
-      this.units = grown;
+  /** Adds `e` with the address at src[at…at+3] (none: zeros). */
+  push(e: Draft, src: Uint32Array | undefined, at: number): void {
+    const i = this.entries.length;
+    if (4 * i + 4 > this.words.length) {
+      const grown = new Uint32Array(this.words.length * 2);
+      grown.set(this.words);
+      this.words = grown;
     }
-    if (src) for (let k = 0; k < U; k++) this.units[to + k] = src[at + k] ?? 0;
+    if (src) for (let k = 0; k < 4; k++) this.words[4 * i + k] = src[at + k] ?? 0;
     this.entries.push(e);
   }
 
   /** Every index, in the order the entries were made. */
   all(): number[] {
-    const out: number[] = [];
-    for (let i = 0; i < this.entries.length; i++) out.push(i);
-    return out;
+    return this.entries.map((_e, i) => i);
   }
 }
 
@@ -331,7 +321,7 @@ const NONE: readonly number[] = Object.freeze([]);
 function groupEntries(out: Drafts, g: FaultGroup, destinations: readonly DestinationItem[], band: number, discovered: readonly DestinationItem[] = []): void {
   const handles = UNPLACED;
   /** The entries of one address (at w[at…]) or of none (w undefined). */
-  const emit = (family: IpFamily | 'all', cidr: Cidr | undefined, w: Uint16Array | undefined, at: number, dports: PortFilter, sports: PortFilter): void => {
+  const emit = (family: IpFamily | 'all', cidr: Cidr | undefined, w: Uint32Array | undefined, at: number, dports: PortFilter, sports: PortFilter): void => {
     const group = g.name;
     for (const p of dports.mode === 'except' ? dports.ports : NONE) out.push({ group, family, cidr, dport: p, sport: undefined, action: 'bypass', band: BYPASS_BAND, handles }, w, at);
     for (const p of sports.mode === 'except' ? sports.ports : NONE) out.push({ group, family, cidr, dport: undefined, sport: p, action: 'bypass', band: BYPASS_BAND, handles }, w, at);
@@ -349,13 +339,13 @@ function groupEntries(out: Drafts, g: FaultGroup, destinations: readonly Destina
     }
     return;
   }
-  const add = (cidr: Cidr, w: Uint16Array, at: number, ports: readonly number[]): void => {
+  const add = (cidr: Cidr, w: Uint32Array, at: number, ports: readonly number[]): void => {
     emit(cidr.family, cidr, w, at, ports.length > 0 ? { mode: 'only', ports } : g.destinationPorts, g.sourcePorts);
   };
   mergeDestinations(destinations, add);
-  const one = new Uint16Array(U);
+  const one = new Uint32Array(4);
   for (const { cidr, ports } of discovered) {
-    addressUnitsInto(cidr, one, 0);
+    addressWords(cidr, one, 0);
     add(cidr, one, 0, ports);
   }
 }
@@ -364,7 +354,7 @@ function groupEntries(out: Drafts, g: FaultGroup, destinations: readonly Destina
  * Merges overlapping and adjacent networks that carry the same ports into the fewest CIDRs that cover exactly the
  * same addresses, and hands each on (IPv4 first, in address order). Networks that merge with nothing come as they were.
  */
-function mergeDestinations(items: readonly DestinationItem[], add: (cidr: Cidr, w: Uint16Array, at: number, ports: readonly number[]) => void): void {
+function mergeDestinations(items: readonly DestinationItem[], add: (cidr: Cidr, w: Uint32Array, at: number, ports: readonly number[]) => void): void {
   const byPorts = new Map<string, { ports: readonly number[]; v4: Cidr[]; v6: Cidr[] }>();
   for (const item of items) {
     const key = item.ports.length === 0 ? '' : item.ports.join(',');
@@ -382,50 +372,44 @@ function mergeDestinations(items: readonly DestinationItem[], add: (cidr: Cidr, 
  * kept before it covers it, and two halves of one network (buddies: the same prefix, differing only in its last
  * bit) are replaced by that network, repeatedly. What is kept has no overlaps and no buddies: the fewest CIDRs.
  */
-function mergeNetworks(cidrs: readonly Cidr[], add: (cidr: Cidr, w: Uint16Array, at: number) => void): void {
-  // Every address's units in one array (no array per address); the kept networks' likewise.
-  const units = new Uint16Array(U * cidrs.length);
-  for (let i = 0; i < cidrs.length; i++) {
-    const c = cidrs[i];
-    if (c) addressUnitsInto(c, units, U * i);
-  }
-  const order: number[] = [];
-  for (let i = 0; i < cidrs.length; i++) order.push(i);
-  order.sort((i, j) => compareAt(units, U * i, units, U * j) || (cidrs[i]?.prefix ?? 0) - (cidrs[j]?.prefix ?? 0));
+function mergeNetworks(cidrs: readonly Cidr[], add: (cidr: Cidr, w: Uint32Array, at: number) => void): void {
+  // Every address as 4 words in one array (no array per address); the kept networks' likewise.
+  const words = new Uint32Array(4 * cidrs.length);
+  cidrs.forEach((c, i) => { addressWords(c, words, 4 * i); });
+  const order = cidrs.map((_c, i) => i).sort((i, j) =>
+    compareWords(words, 4 * i, words, 4 * j) || (cidrs[i]?.prefix ?? 0) - (cidrs[j]?.prefix ?? 0));
   const kept: Cidr[] = [];
-  const keptUnits = new Uint16Array(U * cidrs.length);
-  for (let o = 0; o < order.length; o++) {
-    const i = order[o] ?? 0;
+  const keptWords = new Uint32Array(4 * cidrs.length);
+  for (const i of order) {
     const c = cidrs[i];
     if (!c) continue;
-    const u = U * i;
+    const u = 4 * i;
     const last = kept[kept.length - 1];
-    if (last && last.prefix <= c.prefix && samePrefixAt(keptUnits, U * (kept.length - 1), units, u, last.prefix)) continue;
+    const lastAt = 4 * (kept.length - 1);
+    if (last && last.prefix <= c.prefix && samePrefixWords(keptWords, lastAt, words, u, last.prefix)) continue;
     let merged = c;
     for (;;) {
       const before = kept[kept.length - 1];
-      if (!before || !buddies(before, keptUnits, U * (kept.length - 1), merged, units, u)) break;
+      const beforeAt = 4 * (kept.length - 1);
+      if (!before || !buddies(before, keptWords, beforeAt, merged, words, u)) break;
       kept.pop();
       // The lower half's address is the network's address.
       merged = { family: before.family, address: before.address, prefix: before.prefix - 1 };
     }
-    const at = U * kept.length;
+    const at = 4 * kept.length;
     kept.push(merged);
     // A merged network starts at its lower half's address: u's leading bits, the rest 0.
-    for (let k = 0; k < U; k++) {
-      const keep = merged === c ? 16 : Math.max(0, Math.min(16, merged.prefix - 16 * k));
-      keptUnits[at + k] = (units[u + k] ?? 0) & ((0xffff << (16 - keep)) & 0xffff);
+    for (let k = 0; k < 4; k++) {
+      const keep = merged === c ? 32 : Math.max(0, Math.min(32, merged.prefix - 32 * k));
+      keptWords[at + k] = keep === 0 ? 0 : ((words[u + k] ?? 0) & (0xffffffff << (32 - keep))) >>> 0;
     }
   }
-  for (let k = 0; k < kept.length; k++) {
-    const c = kept[k];
-    if (c) add(c, keptUnits, U * k);
-  }
+  kept.forEach((c, k) => { add(c, keptWords, 4 * k); });
 }
 
-/** Lexicographic order of the addresses at a[ai…] and b[bi…]. */
-function compareAt(a: Uint16Array, ai: number, b: Uint16Array, bi: number): number {
-  for (let k = 0; k < U; k++) {
+/** Lexicographic order of the addresses at a[ai…ai+3] and b[bi…bi+3]. */
+function compareWords(a: Uint32Array, ai: number, b: Uint32Array, bi: number): number {
+  for (let k = 0; k < 4; k++) {
     const d = (a[ai + k] ?? 0) - (b[bi + k] ?? 0);
     if (d !== 0) return d;
   }
@@ -433,23 +417,23 @@ function compareAt(a: Uint16Array, ai: number, b: Uint16Array, bi: number): numb
 }
 
 /** True when the first `bits` bits of the addresses at a[ai…] and b[bi…] are equal. */
-function samePrefixAt(a: Uint16Array, ai: number, b: Uint16Array, bi: number, bits: number): boolean {
-  const whole = bits >> 4;
+function samePrefixWords(a: Uint32Array, ai: number, b: Uint32Array, bi: number, bits: number): boolean {
+  const whole = bits >>> 5;
   for (let k = 0; k < whole; k++) if (a[ai + k] !== b[bi + k]) return false;
-  const rest = bits & 15;
+  const rest = bits & 31;
   if (rest === 0) return true;
-  const mask = (0xffff << (16 - rest)) & 0xffff;
-  return ((a[ai + whole] ?? 0) & mask) === ((b[bi + whole] ?? 0) & mask);
+  const mask = 0xffffffff << (32 - rest);
+  return (((a[ai + whole] ?? 0) ^ (b[bi + whole] ?? 0)) & mask) === 0;
 }
 
 /** Bit `i` (0 = the most significant) of the address at w[at…]. */
-const bitAt = (w: Uint16Array, at: number, i: number): number => ((w[at + (i >> 4)] ?? 0) >> (15 - (i & 15))) & 1;
+const bitOf = (w: Uint32Array, at: number, i: number): number => ((w[at + (i >>> 5)] ?? 0) >>> (31 - (i & 31))) & 1;
 
 /** a (at x[xi…]) and b (at y[yi…]), a first, are the two halves of one network. */
-function buddies(a: Cidr, x: Uint16Array, xi: number, b: Cidr, y: Uint16Array, yi: number): boolean {
+function buddies(a: Cidr, x: Uint32Array, xi: number, b: Cidr, y: Uint32Array, yi: number): boolean {
   const p = a.prefix;
   if (p === 0 || b.prefix !== p) return false;
-  return samePrefixAt(x, xi, y, yi, p - 1) && bitAt(x, xi, p - 1) === 0 && bitAt(y, yi, p - 1) === 1;
+  return samePrefixWords(x, xi, y, yi, p - 1) && bitOf(x, xi, p - 1) === 0 && bitOf(y, yi, p - 1) === 1;
 }
 
 const entryKey = (e: Omit<Entry, 'handles'>): string =>
@@ -508,8 +492,8 @@ function compareEntries(drafts: Drafts, i: number, j: number): number {
     (a.dport !== undefined || a.sport !== undefined ? 0 : 1) - (b.dport !== undefined || b.sport !== undefined ? 0 : 1) ||
     familyRank[a.family] - familyRank[b.family];
   if (diff !== 0) return diff;
-  // Entries without an address have 0 units: equal.
-  const d = compareAt(drafts.units, U * i, drafts.units, U * j);
+  // Entries without an address have 0 words: equal.
+  const d = compareWords(drafts.words, 4 * i, drafts.words, 4 * j);
   if (d !== 0) return d;
   return (a.dport ?? 0) - (b.dport ?? 0) || (a.sport ?? 0) - (b.sport ?? 0);
 }
@@ -547,11 +531,11 @@ function placeFamily(
     const list = members[slot] ?? [];
     if (list.push(i) === 1) slotOrder.push(slot);
   };
-  // The address's last unit (IPv4: its second) holds the last byte.
-  const lastUnit = family === 4 ? 1 : 7;
+  // The address's last word (IPv4: its only one) holds the last byte.
+  const lastWord = family === 4 ? 0 : 3;
   entries.forEach((e, i) => {
     if (useHash && hashable(e) && e.cidr) {
-      const first = (drafts.units[U * (order[i] ?? 0) + lastUnit] ?? 0) & 0xff;
+      const first = (drafts.words[4 * (order[i] ?? 0) + lastWord] ?? 0) & 0xff;
       const last = first + 2 ** (f.bits - e.cidr.prefix);
       for (let b = first; b < last; b++) join(b, i);
     } else {
@@ -618,12 +602,9 @@ function placeEntries(
   // One join per line (a flat string; a template would be a tree of concatenations, twice the memory), of one
   // array used for every line: no array and no joined match text per entry (10,000 entries in a cold process).
   const words: (string | number)[] = [];
-  for (let i = 0; i < entries.length; i++) {
-    const e = entries[i];
-    if (!e) continue;
+  entries.forEach((e, i) => {
     const handles = handlesOf[i] ?? [];
-    for (let h = 0; h < handles.length; h++) {
-      const handle = handles[h] ?? '';
+    for (const handle of handles) {
       words.length = 0;
       words.push(how.head, 'handle', handle, 'u32 ht', handle.slice(0, handle.lastIndexOf(':') + 1));
       matchWords(words, how.match, e, how.side);
@@ -631,7 +612,7 @@ function placeEntries(
     }
     e.handles = handles;
     placed.push(e);
-  }
+  });
   return placed;
 }
 
