@@ -11,18 +11,6 @@ import { EFFECT_PROBE_COMMAND } from './model/probe.js';
 // of ~90 MB (node 20, host), with no more CPU (short-lived garbage is collected while it is still small).
 v8.setFlagsFromString('--semi-space-growth-factor=1');
 
-// `netchaos plan` runs without V8's optimizing compilers. It is one pass over its input in a fresh process; for a
-// long list each pass over the destinations (parse, merge, place, print) gets hot, and TurboFan (Maglev too, on newer
-// Node) compiles its functions on a background thread while the pass goes on in the interpreter and baseline code,
-// often to throw the result away (deoptimized, or ready when the pass is over). That work was ~30 % of the CPU of a
-// 10,001-destination plan (node 20, host, 2026-12-01: 0.44 → 0.33 s CPU, medians of 9 interleaved runs; node 24:
-// 0.35 → 0.29 s). Here, not in the command: a test that runs the command in its own process keeps its compilers.
-// Both flags exist on Node 20 to 24 (an unknown flag would be an error message on stderr).
-if (process.argv[2] === 'plan') {
-  v8.setFlagsFromString('--no-turbofan');
-  v8.setFlagsFromString('--no-maglev');
-}
-
 // Not in @types/node 20: looked up, so that Node 20 (without it) runs the same file.
 const enableCompileCache: unknown = Reflect.get(module, 'enableCompileCache');
 if (typeof enableCompileCache === 'function' && process.env['NETCHAOS_COMPILE_CACHE'] !== '0') {
