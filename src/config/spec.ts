@@ -114,13 +114,19 @@ function readDestinationFile(raw: RawValue, readFile: (path: string) => string):
   const items: DestinationItem[] = [];
   /** Where a problem is: the variable (or flag), the file and the line; made only for a line that has one. */
   const where = (i: number): string => `${raw.label} ${raw.value}:${i + 1}`;
-  text.split('\n').forEach((line, i) => {
+  // Line by line with indexOf, not split: an array of 10,000 line strings would live through the whole loop, and
+  // every young-generation collection during it copied them (a line is garbage once its item is made).
+  for (let start = 0, i = 0; start < text.length; i++) {
+    const newline = text.indexOf('\n', start);
+    const end = newline === -1 ? text.length : newline;
+    const line = text.slice(start, end);
+    start = end + 1;
     const content = (line.includes('#') ? line.replace(/#.*/, '') : line).trim();
-    if (content === '') return;
+    if (content === '') continue;
     if (checkLines) assertPrintable(where(i), content);
     if (content.includes(',')) {
       for (const item of splitList(where(i), content)) items.push(parseDestinationItem(where(i), item));
-      return;
+      continue;
     }
     // One address per line is the common case (10,000 lines): the label with the line number is made only
     // when the line is refused (the same call again, with it).
@@ -131,7 +137,7 @@ function readDestinationFile(raw: RawValue, readFile: (path: string) => string):
       item = parseDestinationItem(where(i), content);
     }
     items.push(item);
-  });
+  }
   return items;
 }
 

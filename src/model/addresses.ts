@@ -47,6 +47,12 @@ export function addressUnits(c: Cidr): AddressUnits {
 
 /** Strict dotted-quad decimal (no leading zeros, each part 0-255) in text[start, end): two 16-bit units, or undefined. */
 function parseIPv4(text: string, start: number, end: number): number[] | undefined {
+  const word = parseIPv4Word(text, start, end);
+  return word < 0 ? undefined : [Math.floor(word / 65536), word % 65536];
+}
+
+/** parseIPv4's address as one unsigned 32-bit number, or -1. */
+function parseIPv4Word(text: string, start: number, end: number): number {
   let value = 0;
   let part = 0;
   let digits = 0;
@@ -54,20 +60,39 @@ function parseIPv4(text: string, start: number, end: number): number[] | undefin
   for (let i = start; i <= end; i++) {
     const c = i === end ? 46 : text.charCodeAt(i);
     if (c === 46) {
-      if (digits === 0 || part === 4 || value > 255) return undefined;
+      if (digits === 0 || part === 4 || value > 255) return -1;
       word = word * 256 + value;
       part++;
       value = 0;
       digits = 0;
     } else if (c >= 48 && c <= 57) {
-      if (digits === 1 && value === 0) return undefined; // a leading zero
+      if (digits === 1 && value === 0) return -1; // a leading zero
       value = value * 10 + (c - 48);
-      if (++digits > 3) return undefined;
+      if (++digits > 3) return -1;
     } else {
-      return undefined;
+      return -1;
     }
   }
-  return part === 4 ? [Math.floor(word / 65536), word % 65536] : undefined;
+  return part === 4 ? word : -1;
+}
+
+/**
+ * The address of a Cidr as unsigned 32-bit words, most significant first, into out[at…]: IPv4 in one word (the
+ * other three 0), IPv6 in four. For code that keeps many addresses in one typed array (the planner) instead of
+ * one AddressUnits array each.
+ */
+export function addressWords(c: Cidr, out: Uint32Array, at: number): void {
+  if (c.family === 4) {
+    const word = parseIPv4Word(c.address, 0, c.address.length);
+    if (word < 0) throw new Error(`unreachable: ${JSON.stringify(c.address)} is not an IPv4 address`);
+    out[at] = word;
+    out[at + 1] = 0;
+    out[at + 2] = 0;
+    out[at + 3] = 0;
+    return;
+  }
+  const u = addressUnits(c);
+  for (let k = 0; k < 4; k++) out[at + k] = (((u[2 * k] ?? 0) << 16) | (u[2 * k + 1] ?? 0)) >>> 0;
 }
 
 /**

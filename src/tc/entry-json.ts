@@ -8,7 +8,7 @@
  */
 import type { Entry } from './plan.js';
 
-/** The keys written, in order: the Entry literal's (withHandles in src/tc/plan.ts); a unit test holds the two together. */
+/** The keys written, in order: the entry literals' (groupEntries in src/tc/plan.ts); a unit test holds the two together. */
 export const ENTRY_KEYS = ['group', 'family', 'cidr', 'dport', 'sport', 'action', 'band', 'handles'] as const;
 
 const q = JSON.stringify;

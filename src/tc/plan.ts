@@ -11,9 +11,7 @@
  */
 import { PlanError } from '../model/errors.js';
 import type { Direction, FaultGroup, Netem, Spec } from '../model/spec.js';
-import {
-  type AddressUnits, type Cidr, type DestinationItem, type IpFamily, type PortFilter, addressBit, addressUnits, compareUnits, formatCidr, samePrefix,
-} from '../model/addresses.js';
+import { type Cidr, type DestinationItem, type IpFamily, type PortFilter, addressWords, formatCidr } from '../model/addresses.js';
 import { describeNetem, netemArgs } from './netem.js';
 import { assignNodeIds } from './handles.js';
 
@@ -150,10 +148,12 @@ export const refreshes = (spec: Spec): boolean => spec.refreshS > 0 && spec.grou
 export function plan(spec: Spec, facts: Facts = {}, options: PlanOptions = {}): Plan {
   const dev = spec.interface;
   const bands = assignBands(spec.groups);
-  const raw: RawEntry[] = spec.groups.flatMap((g, i) =>
-    groupEntries(g, g.destinations, bandOf(bands, g), facts.discovered?.[i]));
-  const entries = (repeatsPossible(spec, facts) ? dedupe(raw) : raw).sort(compareEntries);
-  const allTraffic = entries.some((e) => e.family === 'all');
+  const drafts = new Drafts();
+  spec.groups.forEach((g, i) => { groupEntries(drafts, g, g.destinations, bandOf(bands, g), facts.discovered?.[i]); });
+  // The entries' order as indexes into `drafts` (sorted, not the objects: their addresses are in its columns).
+  const order = repeatsPossible(spec, facts) ? dedupe(drafts, drafts.all()) : drafts.all();
+  order.sort((i, j) => compareEntries(drafts, i, j));
+  const allTraffic = order.some((i) => drafts.entries[i]?.family === 'all');
 
   const direction = spec.direction;
   /** The whole tree on one device: root prio, one netem per band, the filters (the same entries and handles on either side). */
@@ -162,15 +162,18 @@ export function plan(spec: Spec, facts: Facts = {}, options: PlanOptions = {}): 
     const placed: Entry[] = [];
     const filterLines: string[] = [];
     for (const family of [4, 6] as const) {
-      const mine = entries.filter((e) => e.family === family);
+      const mine = order.filter((i) => drafts.entries[i]?.family === family);
       if (mine.length === 0 && !options.previous?.tables.some((t) => t.family === family)) continue;
-      const result = placeFamily(treeDev, family, mine, side, { previous: options.previous, spread: refreshes(spec) });
+      const result = placeFamily(treeDev, family, drafts, mine, side, { previous: options.previous, spread: refreshes(spec) });
       tables.push(...result.tables);
       for (const e of result.entries) placed.push(e);
       for (const l of result.lines) filterLines.push(l);
     }
-    for (const e of entries.filter((x) => x.family === 'all')) {
-      placed.push(withHandles(e, []));
+    for (const i of order) {
+      const e = drafts.entries[i];
+      if (e?.family !== 'all') continue;
+      e.handles = [];
+      placed.push(e);
       filterLines.push(`filter add dev ${treeDev} parent ${ROOT_HANDLE} protocol all prio ${ALL_TRAFFIC_PRIO} u32 match u32 0 0 flowid ${classid(e.band)}`);
     }
     const lastBand = FIRST_FAULT_BAND + bands.length - 1;
@@ -215,7 +218,9 @@ export function specProblems(groups: readonly FaultGroup[]): PlanError[] {
     const bands = assignBands(groups);
     // One group without port exclusions cannot give one match two outcomes: nothing to compare.
     if (groups.length > 1 || groups.some((g) => g.destinationPorts.mode === 'except' || g.sourcePorts.mode === 'except')) {
-      dedupe(groups.flatMap((g) => (g.named !== undefined && g.destinations.length === 0 ? [] : groupEntries(g, g.destinations, bandOf(bands, g)))));
+      const drafts = new Drafts();
+      for (const g of groups) if (g.named === undefined || g.destinations.length > 0) groupEntries(drafts, g, g.destinations, bandOf(bands, g));
+      dedupe(drafts, drafts.all());
     }
     return [];
   } catch (error) {
@@ -271,13 +276,40 @@ function assignBands(groups: readonly FaultGroup[]): Band[] {
   return bands;
 }
 
-/** An entry before it is placed; `units` is its address as numbers (parsed once, for sorting and bucketing). */
-type RawEntry = Omit<Entry, 'handles'> & { readonly units: AddressUnits | undefined };
+/** An entry while it is planned: the Entry itself (the literal's keys in their order), its handles set once placed. */
+type Draft = { -readonly [K in keyof Entry]: Entry[K] };
 
-/** The placed entry (a literal, not a spread: a spread copy plus one more key costs 3-4 times the memory, 10,000 times). */
-const withHandles = (e: RawEntry, handles: readonly string[]): Entry => ({
-  group: e.group, family: e.family, cidr: e.cidr, dport: e.dport, sport: e.sport, action: e.action, band: e.band, handles,
-});
+/** The handles of an entry not placed yet. */
+const UNPLACED: readonly string[] = Object.freeze([]);
+
+/**
+ * The entries while they are planned, as columns: `entries[i]` is the object the Plan holds in the end (one object
+ * per entry: no second, placed copy), `words[4i…4i+3]` its address as 32-bit words (IPv4 in the first, 0 without an
+ * address), for the order and the hash bucket. The planner sorts and filters indexes into them, not objects. A list
+ * of 10,000 destinations made 10,000 entries before, each with its own address array and then a placed copy: all
+ * of them lived long enough to be copied by the young generation's collections (bench/startup-profile.md).
+ */
+class Drafts {
+  readonly entries: Draft[] = [];
+  words = new Uint32Array(256);
+
+  /** Adds `e` with the address at src[at…at+3] (none: zeros). */
+  push(e: Draft, src: Uint32Array | undefined, at: number): void {
+    const i = this.entries.length;
+    if (4 * i + 4 > this.words.length) {
+      const grown = new Uint32Array(this.words.length * 2);
+      grown.set(this.words);
+      this.words = grown;
+    }
+    if (src) for (let k = 0; k < 4; k++) this.words[4 * i + k] = src[at + k] ?? 0;
+    this.entries.push(e);
+  }
+
+  /** Every index, in the order the entries were made. */
+  all(): number[] {
+    return this.entries.map((_e, i) => i);
+  }
+}
 
 /** No ports (one shared array, not a new one per entry and loop). */
 const NONE: readonly number[] = Object.freeze([]);
@@ -286,39 +318,43 @@ const NONE: readonly number[] = Object.freeze([]);
  * The filter entries one group needs: its port exclusions, then its matches. `discovered` addresses (hostnames,
  * pods, Services) are not merged into networks, so that a refresh can add or delete each one alone.
  */
-function groupEntries(g: FaultGroup, destinations: readonly DestinationItem[], band: number, discovered: readonly DestinationItem[] = []): RawEntry[] {
-  const out: RawEntry[] = [];
-  const emit = (family: IpFamily | 'all', cidr: Cidr | undefined, units: AddressUnits | undefined, dports: PortFilter, sports: PortFilter): void => {
+function groupEntries(out: Drafts, g: FaultGroup, destinations: readonly DestinationItem[], band: number, discovered: readonly DestinationItem[] = []): void {
+  const handles = UNPLACED;
+  /** The entries of one address (at w[at…]) or of none (w undefined). */
+  const emit = (family: IpFamily | 'all', cidr: Cidr | undefined, w: Uint32Array | undefined, at: number, dports: PortFilter, sports: PortFilter): void => {
     const group = g.name;
-    for (const p of dports.mode === 'except' ? dports.ports : NONE) out.push({ group, family, cidr, dport: p, sport: undefined, action: 'bypass', band: BYPASS_BAND, units });
-    for (const p of sports.mode === 'except' ? sports.ports : NONE) out.push({ group, family, cidr, dport: undefined, sport: p, action: 'bypass', band: BYPASS_BAND, units });
+    for (const p of dports.mode === 'except' ? dports.ports : NONE) out.push({ group, family, cidr, dport: p, sport: undefined, action: 'bypass', band: BYPASS_BAND, handles }, w, at);
+    for (const p of sports.mode === 'except' ? sports.ports : NONE) out.push({ group, family, cidr, dport: undefined, sport: p, action: 'bypass', band: BYPASS_BAND, handles }, w, at);
     let positive = false;
-    for (const p of dports.mode === 'only' ? dports.ports : NONE) { out.push({ group, family, cidr, dport: p, sport: undefined, action: 'fault', band, units }); positive = true; }
-    for (const p of sports.mode === 'only' ? sports.ports : NONE) { out.push({ group, family, cidr, dport: undefined, sport: p, action: 'fault', band, units }); positive = true; }
-    if (!positive) out.push({ group, family, cidr, dport: undefined, sport: undefined, action: 'fault', band, units });
+    for (const p of dports.mode === 'only' ? dports.ports : NONE) { out.push({ group, family, cidr, dport: p, sport: undefined, action: 'fault', band, handles }, w, at); positive = true; }
+    for (const p of sports.mode === 'only' ? sports.ports : NONE) { out.push({ group, family, cidr, dport: undefined, sport: p, action: 'fault', band, handles }, w, at); positive = true; }
+    if (!positive) out.push({ group, family, cidr, dport: undefined, sport: undefined, action: 'fault', band, handles }, w, at);
   };
   if (destinations.length + discovered.length === 0) {
     if (g.destinationPorts.mode === 'any' && g.sourcePorts.mode === 'any') {
-      emit('all', undefined, undefined, g.destinationPorts, g.sourcePorts);
+      emit('all', undefined, undefined, 0, g.destinationPorts, g.sourcePorts);
     } else {
-      emit(4, undefined, undefined, g.destinationPorts, g.sourcePorts);
-      emit(6, undefined, undefined, g.destinationPorts, g.sourcePorts);
+      emit(4, undefined, undefined, 0, g.destinationPorts, g.sourcePorts);
+      emit(6, undefined, undefined, 0, g.destinationPorts, g.sourcePorts);
     }
-    return out;
+    return;
   }
-  const add = (cidr: Cidr, units: AddressUnits, ports: readonly number[]): void => {
-    emit(cidr.family, cidr, units, ports.length > 0 ? { mode: 'only', ports } : g.destinationPorts, g.sourcePorts);
+  const add = (cidr: Cidr, w: Uint32Array, at: number, ports: readonly number[]): void => {
+    emit(cidr.family, cidr, w, at, ports.length > 0 ? { mode: 'only', ports } : g.destinationPorts, g.sourcePorts);
   };
   mergeDestinations(destinations, add);
-  for (const { cidr, ports } of discovered) add(cidr, addressUnits(cidr), ports);
-  return out;
+  const one = new Uint32Array(4);
+  for (const { cidr, ports } of discovered) {
+    addressWords(cidr, one, 0);
+    add(cidr, one, 0, ports);
+  }
 }
 
 /**
  * Merges overlapping and adjacent networks that carry the same ports into the fewest CIDRs that cover exactly the
  * same addresses, and hands each on (IPv4 first, in address order). Networks that merge with nothing come as they were.
  */
-function mergeDestinations(items: readonly DestinationItem[], add: (cidr: Cidr, units: AddressUnits, ports: readonly number[]) => void): void {
+function mergeDestinations(items: readonly DestinationItem[], add: (cidr: Cidr, w: Uint32Array, at: number, ports: readonly number[]) => void): void {
   const byPorts = new Map<string, { ports: readonly number[]; v4: Cidr[]; v6: Cidr[] }>();
   for (const item of items) {
     const key = item.ports.length === 0 ? '' : item.ports.join(',');
@@ -327,7 +363,7 @@ function mergeDestinations(items: readonly DestinationItem[], add: (cidr: Cidr, 
     (item.cidr.family === 4 ? slot.v4 : slot.v6).push(item.cidr);
   }
   for (const { ports, v4, v6 } of byPorts.values()) {
-    for (const family of [v4, v6]) mergeNetworks(family, (cidr, units) => { add(cidr, units, ports); });
+    for (const family of [v4, v6]) mergeNetworks(family, (cidr, w, at) => { add(cidr, w, at, ports); });
   }
 }
 
@@ -336,51 +372,74 @@ function mergeDestinations(items: readonly DestinationItem[], add: (cidr: Cidr, 
  * kept before it covers it, and two halves of one network (buddies: the same prefix, differing only in its last
  * bit) are replaced by that network, repeatedly. What is kept has no overlaps and no buddies: the fewest CIDRs.
  */
-function mergeNetworks(cidrs: readonly Cidr[], add: (cidr: Cidr, units: AddressUnits) => void): void {
-  const units = cidrs.map(addressUnits);
+function mergeNetworks(cidrs: readonly Cidr[], add: (cidr: Cidr, w: Uint32Array, at: number) => void): void {
+  // Every address as 4 words in one array (no array per address); the kept networks' likewise.
+  const words = new Uint32Array(4 * cidrs.length);
+  cidrs.forEach((c, i) => { addressWords(c, words, 4 * i); });
   const order = cidrs.map((_c, i) => i).sort((i, j) =>
-    compareUnits(units[i] ?? [], units[j] ?? []) || (cidrs[i]?.prefix ?? 0) - (cidrs[j]?.prefix ?? 0));
+    compareWords(words, 4 * i, words, 4 * j) || (cidrs[i]?.prefix ?? 0) - (cidrs[j]?.prefix ?? 0));
   const kept: Cidr[] = [];
-  const keptUnits: AddressUnits[] = [];
+  const keptWords = new Uint32Array(4 * cidrs.length);
   for (const i of order) {
     const c = cidrs[i];
-    const u = units[i];
-    if (!c || !u) continue;
+    if (!c) continue;
+    const u = 4 * i;
     const last = kept[kept.length - 1];
-    const lastUnits = keptUnits[keptUnits.length - 1];
-    if (last && lastUnits && last.prefix <= c.prefix && samePrefix(lastUnits, u, last.prefix)) continue;
+    const lastAt = 4 * (kept.length - 1);
+    if (last && last.prefix <= c.prefix && samePrefixWords(keptWords, lastAt, words, u, last.prefix)) continue;
     let merged = c;
     for (;;) {
       const before = kept[kept.length - 1];
-      const beforeUnits = keptUnits[keptUnits.length - 1];
-      if (!before || !beforeUnits || !buddies(before, beforeUnits, merged, u)) break;
+      const beforeAt = 4 * (kept.length - 1);
+      if (!before || !buddies(before, keptWords, beforeAt, merged, words, u)) break;
       kept.pop();
-      keptUnits.pop();
       // The lower half's address is the network's address.
       merged = { family: before.family, address: before.address, prefix: before.prefix - 1 };
     }
+    const at = 4 * kept.length;
     kept.push(merged);
-    keptUnits.push(merged === c ? u : keptUnitsOf(merged, u));
+    // A merged network starts at its lower half's address: u's leading bits, the rest 0.
+    for (let k = 0; k < 4; k++) {
+      const keep = merged === c ? 32 : Math.max(0, Math.min(32, merged.prefix - 32 * k));
+      keptWords[at + k] = keep === 0 ? 0 : ((words[u + k] ?? 0) & (0xffffffff << (32 - keep))) >>> 0;
+    }
   }
-  kept.forEach((c, k) => { add(c, keptUnits[k] ?? addressUnits(c)); });
+  kept.forEach((c, k) => { add(c, keptWords, 4 * k); });
 }
 
-/** A merged network starts at its lower half's address; `u` is an address inside it with the same leading bits. */
-function keptUnitsOf(c: Cidr, u: AddressUnits): AddressUnits {
-  return u.map((x, i) => x & ((0xffff << (16 - Math.max(0, Math.min(16, c.prefix - i * 16)))) & 0xffff));
+/** Lexicographic order of the addresses at a[ai…ai+3] and b[bi…bi+3]. */
+function compareWords(a: Uint32Array, ai: number, b: Uint32Array, bi: number): number {
+  for (let k = 0; k < 4; k++) {
+    const d = (a[ai + k] ?? 0) - (b[bi + k] ?? 0);
+    if (d !== 0) return d;
+  }
+  return 0;
 }
 
-/** a and b (a first) are the two halves of one network. */
-function buddies(a: Cidr, x: AddressUnits, b: Cidr, y: AddressUnits): boolean {
+/** True when the first `bits` bits of the addresses at a[ai…] and b[bi…] are equal. */
+function samePrefixWords(a: Uint32Array, ai: number, b: Uint32Array, bi: number, bits: number): boolean {
+  const whole = bits >>> 5;
+  for (let k = 0; k < whole; k++) if (a[ai + k] !== b[bi + k]) return false;
+  const rest = bits & 31;
+  if (rest === 0) return true;
+  const mask = 0xffffffff << (32 - rest);
+  return (((a[ai + whole] ?? 0) ^ (b[bi + whole] ?? 0)) & mask) === 0;
+}
+
+/** Bit `i` (0 = the most significant) of the address at w[at…]. */
+const bitOf = (w: Uint32Array, at: number, i: number): number => ((w[at + (i >>> 5)] ?? 0) >>> (31 - (i & 31))) & 1;
+
+/** a (at x[xi…]) and b (at y[yi…]), a first, are the two halves of one network. */
+function buddies(a: Cidr, x: Uint32Array, xi: number, b: Cidr, y: Uint32Array, yi: number): boolean {
   const p = a.prefix;
   if (p === 0 || b.prefix !== p) return false;
-  return samePrefix(x, y, p - 1) && addressBit(x, p - 1) === 0 && addressBit(y, p - 1) === 1;
+  return samePrefixWords(x, xi, y, yi, p - 1) && bitOf(x, xi, p - 1) === 0 && bitOf(y, yi, p - 1) === 1;
 }
 
 const entryKey = (e: Omit<Entry, 'handles'>): string =>
   `${e.family}|${e.cidr ? formatCidr(e.cidr) : '*'}|${e.dport ?? '*'}|${e.sport ?? '*'}`;
 
-function describeEntry(e: RawEntry): string {
+function describeEntry(e: Draft): string {
   const where = e.cidr ? formatCidr(e.cidr) : e.family === 'all' ? 'all traffic' : `any IPv${e.family} address`;
   return `${where}${e.dport ? ` dport ${e.dport}` : ''}${e.sport ? ` sport ${e.sport}` : ''}`;
 }
@@ -396,21 +455,23 @@ function repeatsPossible(spec: Spec, facts: Facts): boolean {
   return only === undefined || others.length > 0 || (facts.discovered?.[0]?.length ?? 0) > 0 || only.destinations.some((d) => d.ports.length > 0);
 }
 
-/** Drops exact repeats; the same match with two different outcomes is an error. */
-function dedupe(entries: readonly RawEntry[]): RawEntry[] {
+/** Drops exact repeats (of the entries at `order`); the same match with two different outcomes is an error. */
+function dedupe(drafts: Drafts, order: readonly number[]): number[] {
   // Looked up by the address text (made once by the parser; no key string is built per entry), then compared
   // field by field with the few entries that share the address.
-  const byAddress = new Map<string, RawEntry | RawEntry[]>();
-  const kept: RawEntry[] = [];
-  const same = (a: RawEntry, b: RawEntry): boolean =>
+  const byAddress = new Map<string, Draft | Draft[]>();
+  const kept: number[] = [];
+  const same = (a: Draft, b: Draft): boolean =>
     a.family === b.family && a.cidr?.prefix === b.cidr?.prefix && a.dport === b.dport && a.sport === b.sport;
-  for (const e of entries) {
+  for (const i of order) {
+    const e = drafts.entries[i];
+    if (!e) continue;
     const key = e.cidr?.address ?? `any IPv${e.family}`;
     const found = byAddress.get(key);
     const prev = found === undefined ? undefined : Array.isArray(found) ? found.find((x) => same(x, e)) : same(found, e) ? found : undefined;
     if (!prev) {
       byAddress.set(key, found === undefined ? e : Array.isArray(found) ? [...found, e] : [found, e]);
-      kept.push(e);
+      kept.push(i);
     } else if (prev.band !== e.band || prev.action !== e.action) {
       throw new PlanError('FAULTS', `${describeEntry(e)} is given two different faults (in ${prev.group} and ${e.group}); give each destination one fault`);
     }
@@ -421,17 +482,19 @@ function dedupe(entries: readonly RawEntry[]): RawEntry[] {
 const familyRank = { 4: 0, 6: 1, all: 2 } as const;
 
 /** Most specific first: longer prefix, then exclusions, then port matches, then a stable order. */
-function compareEntries(a: RawEntry, b: RawEntry): number {
+function compareEntries(drafts: Drafts, i: number, j: number): number {
+  const a = drafts.entries[i];
+  const b = drafts.entries[j];
+  if (!a || !b) return 0;
   const diff =
     (b.cidr?.prefix ?? -1) - (a.cidr?.prefix ?? -1) ||
     (a.action === b.action ? 0 : a.action === 'bypass' ? -1 : 1) ||
     (a.dport !== undefined || a.sport !== undefined ? 0 : 1) - (b.dport !== undefined || b.sport !== undefined ? 0 : 1) ||
     familyRank[a.family] - familyRank[b.family];
   if (diff !== 0) return diff;
-  if (a.units && b.units) {
-    const d = compareUnits(a.units, b.units);
-    if (d !== 0) return d;
-  }
+  // Entries without an address have 0 words: equal.
+  const d = compareWords(drafts.words, 4 * i, drafts.words, 4 * j);
+  if (d !== 0) return d;
   return (a.dport ?? 0) - (b.dport ?? 0) || (a.sport ?? 0) - (b.sport ?? 0);
 }
 
@@ -445,11 +508,13 @@ interface Placement {
 const identity = (e: Omit<Entry, 'handles'>): string => `${entryKey(e)}|${e.action}|${e.band}`;
 
 function placeFamily(
-  dev: string, family: IpFamily, entries: readonly RawEntry[], side: Side = 'dst', live: Placement = { previous: undefined, spread: false },
+  dev: string, family: IpFamily, drafts: Drafts, order: readonly number[], side: Side = 'dst', live: Placement = { previous: undefined, spread: false },
 ): { tables: Table[]; entries: Entry[]; lines: string[] } {
   const f = familyInfo[family];
   const head = `filter add dev ${dev} parent ${ROOT_HANDLE} protocol ${f.protocol} prio ${f.prio}`;
-  const hashable = (e: RawEntry): boolean => e.cidr !== undefined && e.cidr.prefix >= f.hashMinPrefix;
+  /** This family's entries, in their order (the drafts at `order`). */
+  const entries = order.map((i) => drafts.entries[i]).filter((e) => e !== undefined);
+  const hashable = (e: Draft): boolean => e.cidr !== undefined && e.cidr.prefix >= f.hashMinPrefix;
   // A live family keeps its layout: a hash table created mid-run would be linked after the linear one.
   const liveTables = live.previous?.tables.filter((t) => t.family === family) ?? [];
   const useHash = liveTables.length > 0 ? liveTables.some((t) => t.kind === 'hash') : entries.filter(hashable).length > HASH_MIN_ENTRIES;
@@ -466,9 +531,11 @@ function placeFamily(
     const list = members[slot] ?? [];
     if (list.push(i) === 1) slotOrder.push(slot);
   };
+  // The address's last word (IPv4: its only one) holds the last byte.
+  const lastWord = family === 4 ? 0 : 3;
   entries.forEach((e, i) => {
-    if (useHash && hashable(e) && e.cidr && e.units) {
-      const first = (e.units[e.units.length - 1] ?? 0) & 0xff;
+    if (useHash && hashable(e) && e.cidr) {
+      const first = (drafts.words[4 * (order[i] ?? 0) + lastWord] ?? 0) & 0xff;
       const last = first + 2 ** (f.bits - e.cidr.prefix);
       for (let b = first; b < last; b++) join(b, i);
     } else {
@@ -529,7 +596,7 @@ function placeFamily(
 
 /** The entries with their handles; the filter line of each handle appended to `lines`. */
 function placeEntries(
-  entries: readonly RawEntry[], handlesOf: readonly (string[] | undefined)[], how: { head: string; match: 'ip' | 'ip6'; side: Side }, lines: string[],
+  entries: readonly Draft[], handlesOf: readonly (string[] | undefined)[], how: { head: string; match: 'ip' | 'ip6'; side: Side }, lines: string[],
 ): Entry[] {
   const placed: Entry[] = [];
   // One join per line (a flat string; a template would be a tree of concatenations, twice the memory), of one
@@ -543,7 +610,8 @@ function placeEntries(
       matchWords(words, how.match, e, how.side);
       lines.push(words.join(' '));
     }
-    placed.push(withHandles(e, handles));
+    e.handles = handles;
+    placed.push(e);
   });
   return placed;
 }
@@ -552,7 +620,7 @@ function placeEntries(
  * What follows `ht …`, appended to `words`: the match keys and the class. On the src side (ingress) the dependency
  * is the packet's source: dst→src, dport→sport, sport→dport.
  */
-function matchWords(words: (string | number)[], match: 'ip' | 'ip6', e: RawEntry, side: Side): void {
+function matchWords(words: (string | number)[], match: 'ip' | 'ip6', e: Draft, side: Side): void {
   const start = words.length;
   const dst = side === 'dst';
   if (e.cidr && e.cidr.prefix > 0) words.push('match', match, dst ? 'dst' : 'src', `${e.cidr.address}/${e.cidr.prefix}`);
