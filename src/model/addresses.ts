@@ -221,14 +221,6 @@ function isCanonicalIPv6(text: string, units: AddressUnits): boolean {
   if (at === -1) return before === -1;
   return before === at && groups === 8 - length;
 }
-/** Lexicographic order of two addresses of one family. */
-export function compareUnits(a: AddressUnits, b: AddressUnits): number {
-  for (let i = 0; i < a.length; i++) {
-    const d = (a[i] ?? 0) - (b[i] ?? 0);
-    if (d !== 0) return d;
-  }
-  return 0;
-}
 
 /** True when the first `bits` bits of a and b are equal. */
 export function samePrefix(a: AddressUnits, b: AddressUnits, bits: number): boolean {
@@ -248,9 +240,6 @@ function hostBitsClear(units: AddressUnits, prefix: number): boolean {
   }
   return true;
 }
-
-/** Bit `i` (0 = the most significant) of an address. */
-export const addressBit = (a: AddressUnits, i: number): number => ((a[i >> 4] ?? 0) >> (15 - (i & 15))) & 1;
 
 /**
  * An IPv4/IPv6 address or CIDR, strictly: four-part decimal IPv4, no zone index, no host bits. One IPv4-mapped
