@@ -112,12 +112,12 @@ const portCases = [
 for (const pc of portCases) {
   test(`2. ports (${pc.label}): B:8080 delayed, B:9090 not`, async (t) => {
     const targets = [hp(B.v4, 8080), hp(B.v4, 9090), hp(C.v4, 8080)];
-    const base = probeTcp([CONTROL, ...targets], { count: COUNT });
+    const base = await probeTcp([CONTROL, ...targets], { count: COUNT });
     let h;
     try {
       h = await startInject(['--pid', String(PID)], { env: { NETWORK_LATENCY: String(LAT), TOTAL_CHAOS_DURATION: LONG, ...pc.env } });
       await mustApply(h, 'our tree never appeared');
-      const during = probeTcp([CONTROL, ...targets], { count: COUNT });
+      const during = await probeTcp([CONTROL, ...targets], { count: COUNT });
       const d = addedTcp(base, during);
       const add = d.added;
       show(t, 'TCP connect: added median ms, corrected for CPU drift (loopback control)', d);
@@ -257,7 +257,7 @@ test('5. a second inject while one is active is refused (exit 5) and leaves the 
     const s1 = tcState(APP.ns);
     const r = cli(['inject', '--pid', String(PID)], { env: { NETWORK_LATENCY: '50', DESTINATION_IPS: C.v4, TOTAL_CHAOS_DURATION: '5' } });
     const s2 = tcState(APP.ns);
-    const during = probeTcp([hp(B.v4, 8080)], { count: 5 });
+    const during = await probeTcp([hp(B.v4, 8080)], { count: 5 });
     show(t, 'second inject', { code: r.code, stderr: r.stderr.trim().slice(-300), bMedian: medians(during) });
     check(r.code === 5, 'second inject must exit 5', outputOf(r));
     assert.deepEqual(s2, s1, 'the first run\'s tree must be unchanged');
