@@ -39,22 +39,13 @@ test('60. deps names B (API: service shop/b), C and D (reverse DNS, the app\'s r
   const depsJson = cli(['deps', '--pid', String(PID), '--peer-namespaces', 'shop', '--output', 'json'], { env });
   const depsJsonMs = Date.now() - t0;
   const planArgs = ['plan', '--pid', String(PID), '--destination-ips', DEPS.B.v4, '--latency', '100'];
-  // The cost of the section: plan with and without it, alternating, 3 runs each (medians, same VM, same moment).
-  const on = [];
-  const off = [];
-  let plan;
-  let planOff;
-  for (let i = 0; i < 3; i++) {
-    plan = cli(planArgs, { env });
-    on.push(plan.ms);
-    planOff = cli(planArgs, { env: { ...env, BLAST_RADIUS: 'false' } });
-    off.push(planOff.ms);
-  }
+  // One plan with the blast-radius section and one without (BLAST_RADIUS=false): the output of each is checked below.
+  // The cost of the section is the bench's figure (bench/results.md, host: plan --netns of 2,000 connections); the
+  // three pairs run here for an unasserted ratio cost ~9 s of CLI starts (scenario 60: 18.9 s in CI, 2026-12-01).
+  const plan = cli(planArgs, { env });
+  const planOff = cli(planArgs, { env: { ...env, BLAST_RADIUS: 'false' } });
   writeFileSync(path.join(OUT, 'deps-60-plan.txt'), plan.stdout);
-  const median = (xs) => [...xs].sort((a, b) => a - b)[1];
-  const planMs = Math.round(median(on));
-  const planOffMs = Math.round(median(off));
-  const measured = { depsMs, depsJsonMs, planMs, planOffMs, ratio: Math.round((planMs / planOffMs) * 100) / 100, on: on.map(Math.round), off: off.map(Math.round) };
+  const measured = { depsMs, depsJsonMs, planMs: Math.round(plan.ms), planOffMs: Math.round(planOff.ms) };
   t.diagnostic(`measured: ${JSON.stringify(measured)}`);
   record('60. deps and blast radius', measured);
   const msg = `\n--- deps:\n${deps.stdout}${deps.stderr}\n--- plan:\n${plan.stdout}${plan.stderr}`;

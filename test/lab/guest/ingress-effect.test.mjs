@@ -18,6 +18,12 @@ let STATE0;
 /** ping from inside namespace `ns` (lib's probe, run in that namespace). */
 const pingFrom = (ns, addrs, opts = RTT) => probePing(addrs, { ...opts, ns });
 
+/**
+ * B→app, C→app and app→B/C at once (baseline and during alike, so that each added figure compares like with like):
+ * one after the other they took three probes' time before the apply and inside the window.
+ */
+const pingBothWays = () => Promise.all([pingFrom(B.ns, [APP.v4]), pingFrom(C.ns, [APP.v4]), pingFrom(APP.ns, [B.v4, C.v4])]);
+
 /** The ifb devices in app. */
 function ifbs() {
   const r = run('ip', ['-n', APP.ns, '-j', 'link', 'show', 'type', 'ifb']);
@@ -57,17 +63,16 @@ after(async () => { await cleanup(undefined); });
 
 // ---------------------------------------------------------------------------
 test(`30. DIRECTION=ingress, ${LAT} ms for B: B→app +${LAT}, C→app untouched; app→B +${LAT} (the reply); ingress qdisc and ifb removed`, async (t) => {
-  const baseB = await pingFrom(B.ns, [APP.v4]);
-  const baseC = await pingFrom(C.ns, [APP.v4]);
-  const baseApp = await pingFrom(APP.ns, [B.v4, C.v4]);
+  const [baseB, baseC, baseApp] = await pingBothWays();
   let h;
   try {
     h = await startInject(['--pid', String(PID)], { dev: 'nc-ifb-eth0', env: { DIRECTION: 'ingress', NETWORK_LATENCY: String(LAT), DESTINATION_IPS: B.v4, TOTAL_CHAOS_DURATION: '26', MEASURE_EFFECT: 'true' } });
     check(h.applied, 'the ifb tree never appeared', h.output);
     show(t, 'state during', { ingress: ingressQdisc(), ifbs: ifbs(), egressRoot: hasOurTree(APP.ns) });
-    const fromB = addedPing(baseB, await pingFrom(B.ns, [APP.v4]));
-    const fromC = addedPing(baseC, await pingFrom(C.ns, [APP.v4]));
-    const fromApp = addedPing(baseApp, await pingFrom(APP.ns, [B.v4, C.v4]));
+    const [duringB, duringC, duringApp] = await pingBothWays();
+    const fromB = addedPing(baseB, duringB);
+    const fromC = addedPing(baseC, duringC);
+    const fromApp = addedPing(baseApp, duringApp);
     show(t, 'added median RTT ms', { 'B→app': fromB[APP.v4], 'C→app': fromC[APP.v4], 'app→B': fromApp[B.v4], 'app→C': fromApp[C.v4] });
     show(t, 'measured after the apply (ms; the 26 s duration must outlast it twice: 12.6 s measured at host load 2-3.5, 4.7-5.3 s in four full runs, 2026-12-01; 25.9 s when the probes started node and the duration was 52 s, then 30)', Date.now() - h.startedAt - h.appliedMs);
     const r = await h.done;
@@ -89,16 +94,15 @@ test(`30. DIRECTION=ingress, ${LAT} ms for B: B→app +${LAT}, C→app untouched
 });
 
 test(`31. DIRECTION=both, ${LAT} ms for B: app→B +${2 * LAT} and B→app +${2 * LAT}; C untouched both ways`, async (t) => {
-  const baseB = await pingFrom(B.ns, [APP.v4]);
-  const baseC = await pingFrom(C.ns, [APP.v4]);
-  const baseApp = await pingFrom(APP.ns, [B.v4, C.v4]);
+  const [baseB, baseC, baseApp] = await pingBothWays();
   let h;
   try {
     h = await startInject(['--pid', String(PID)], { env: { DIRECTION: 'both', NETWORK_LATENCY: String(LAT), DESTINATION_IPS: B.v4, TOTAL_CHAOS_DURATION: '16', MEASURE_EFFECT: 'true', VERIFY_EFFECT: 'true' } });
     check(h.applied, 'the tree never appeared', h.output);
-    const fromB = addedPing(baseB, await pingFrom(B.ns, [APP.v4]));
-    const fromC = addedPing(baseC, await pingFrom(C.ns, [APP.v4]));
-    const fromApp = addedPing(baseApp, await pingFrom(APP.ns, [B.v4, C.v4]));
+    const [duringB, duringC, duringApp] = await pingBothWays();
+    const fromB = addedPing(baseB, duringB);
+    const fromC = addedPing(baseC, duringC);
+    const fromApp = addedPing(baseApp, duringApp);
     show(t, 'added median RTT ms', { 'B→app': fromB[APP.v4], 'C→app': fromC[APP.v4], 'app→B': fromApp[B.v4], 'app→C': fromApp[C.v4] });
     show(t, 'measured after the apply (ms; the 16 s duration must outlast it twice: 5.6 s measured at host load 2-3.5, 4.5-4.8 s in four full runs, 2026-12-01; 24.1 s when the probes started node and the duration was 50 s, then 24)', Date.now() - h.startedAt - h.appliedMs);
     const r = await h.done;

@@ -113,13 +113,64 @@ export function tcText(ns = APP.ns, dev = 'eth0') {
   return { qdisc: q.trim(), filter: f.trim() };
 }
 
-/** TCP connect probe from inside `app`; returns {target: {connect:{median,…}, rr?, errors}}. */
-export function probeTcp(targets, { count = 20, rr = false, timeout = 3000, gap = 5, ns = APP.ns } = {}) {
-  const args = ['netns', 'exec', ns, 'node', path.join(GUEST_DIR, 'probe.mjs'), 'tcp',
-    '--count', String(count), '--timeout', String(timeout), '--gap', String(gap), ...(rr ? ['--rr'] : []), ...targets];
-  const r = run('ip', args);
-  if (!r.stdout.trim()) throw new Error(`probe failed (exit ${r.code}): ${r.stderr}`);
-  return JSON.parse(r.stdout);
+/**
+ * TCP connect probe from inside `ns` (default: the lane's app); resolves with {target: {connect:{median,…}, rr?, errors}}.
+ * The connects are made by one long-lived `probe.mjs serve` per namespace and test file (started at the first call,
+ * ended when this process exits: its stdin closes), not by a node started per measurement: each start cost ~0.5-1.5 s
+ * under TCG, inside the chaos window when it was the "during" probe. Requests are answered one at a time, in order.
+ */
+export async function probeTcp(targets, { count = 20, rr = false, timeout = 3000, gap = 5, ns = APP.ns } = {}) {
+  const server = tcpProbeServer(ns);
+  server.hold(+1);
+  try {
+    const reply = await server.ask({ targets, count, rr, timeout, gap });
+    if (reply.error || !reply.out) throw new Error(`probe failed: ${reply.error ?? JSON.stringify(reply)}`);
+    return reply.out;
+  } finally {
+    server.hold(-1);
+  }
+}
+
+const tcpProbeServers = new Map();
+/** The `probe.mjs serve` of namespace `ns` (started on first use): ask(request) → its JSON reply; hold(±1) refs it while asked. */
+function tcpProbeServer(ns) {
+  let s = tcpProbeServers.get(ns);
+  if (s && s.child.exitCode === null && s.child.signalCode === null) return s;
+  const child = spawn('ip', ['netns', 'exec', ns, 'node', path.join(GUEST_DIR, 'probe.mjs'), 'serve'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const waiting = [];
+  let buf = '';
+  let stderr = '';
+  let gone = null;
+  const fail = (why) => { gone = why; for (const w of waiting.splice(0)) w({ error: `${why}; stderr: ${stderr.slice(-800)}` }); };
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (c) => {
+    buf += c;
+    for (let i = buf.indexOf('\n'); i >= 0; i = buf.indexOf('\n')) {
+      const line = buf.slice(0, i);
+      buf = buf.slice(i + 1);
+      let reply;
+      try { reply = JSON.parse(line); } catch { reply = { error: `not JSON: ${line.slice(0, 300)}` }; }
+      waiting.shift()?.(reply);
+    }
+  });
+  child.stderr.on('data', (c) => { stderr += c; });
+  child.on('error', (e) => fail(`ip netns exec ${ns} node probe.mjs serve: ${e.message}`));
+  child.on('close', (code, signal) => fail(`probe.mjs serve in ${ns} exited (${code ?? signal})`));
+  let holds = 0;
+  const handles = [child, child.stdin, child.stdout, child.stderr];
+  s = {
+    child,
+    ask: (req) => new Promise((resolve) => {
+      if (gone) return resolve({ error: gone });
+      waiting.push(resolve);
+      child.stdin.write(`${JSON.stringify(req)}\n`);
+    }),
+    // Referenced only while a request is out: an idle server never keeps the test file's process alive.
+    hold: (d) => { holds += d; for (const h of handles) { if (holds > 0) h.ref?.(); else h.unref?.(); } },
+  };
+  s.hold(0);
+  tcpProbeServers.set(ns, s);
+  return s;
 }
 
 /**

@@ -54,7 +54,7 @@ after(async () => {
 test(`41. netchaos run, DESTINATION_SERVICES endpoint moves X=${X} → Y=${Y} mid-run: Y delayed and X released within two refresh intervals (${INTERVAL_S} s), C never; the ChaosResult shows it`, async (t) => {
   const targets = [hp(X, 8080), hp(Y, 8080), hp(C, 8080), CONTROL];
   const before0 = tcState();
-  const base = probeTcp(targets, { count: 15 });
+  const base = await probeTcp(targets, { count: 15 });
   const env = litmusEnv(dir, {
     DESTINATION_SERVICES: 'shop/b', NETWORK_LATENCY: String(LAT), TOTAL_CHAOS_DURATION: String(DURATION_S),
     DEPENDENCY_REFRESH_INTERVAL: String(INTERVAL_S), DEFAULT_HEALTH_CHECK: 'true',
@@ -69,7 +69,7 @@ test(`41. netchaos run, DESTINATION_SERVICES endpoint moves X=${X} → Y=${Y} mi
     const appliedMs = Date.now() - t0;
     assert.ok(hasOurTree(), `netchaos run never built its tree (after ${appliedMs} ms); stderr:\n${stderr.slice(-3000)}`);
     const f1 = filters();
-    const phase1 = addedTcp(base, probeTcp(targets, { count: 15 }));
+    const phase1 = addedTcp(base, await probeTcp(targets, { count: 15 }));
     show(t, 'phase 1 (endpoint X)', phase1);
 
     await api.mutate([slice(Y)]);
@@ -81,7 +81,7 @@ test(`41. netchaos run, DESTINATION_SERVICES endpoint moves X=${X} → Y=${Y} mi
       await sleep(100);
     }
     const f2 = filters();
-    const phase2 = addedTcp(base, probeTcp(targets, { count: 15 }));
+    const phase2 = addedTcp(base, await probeTcp(targets, { count: 15 }));
     show(t, 'phase 2 (endpoint Y)', phase2);
     const phasesDoneS = (Date.now() - t0 - appliedMs) / 1000;
 

@@ -31,7 +31,7 @@ after(async () => {
 test('10. netchaos run (Litmus ENV, API double, fake crictl, real tc): B:8080 delayed via the Service, ChaosResult Pass', async (t) => {
   const targets = [hp(DEPS.B.v4, 8080), hp(DEPS.B.v6, 8080), hp(DEPS.B.v4, 9090), hp(DEPS.C.v4, 8080), CONTROL];
   const before0 = tcState();
-  const base = probeTcp(targets, { count: 15 });
+  const base = await probeTcp(targets, { count: 15 });
   const env = litmusEnv(dir, {
     DESTINATION_SERVICES: 'shop/b', NETWORK_LATENCY: '100', TOTAL_CHAOS_DURATION: '24', DEFAULT_HEALTH_CHECK: 'true', MEASURE_EFFECT: 'true',
   });
@@ -45,7 +45,7 @@ test('10. netchaos run (Litmus ENV, API double, fake crictl, real tc): B:8080 de
   assert.ok(hasOurTree(), `netchaos run never built its tree (after ${appliedMs} ms); stderr:\n${stderr.slice(-3000)}`);
   // The run ends by itself after TOTAL_CHAOS_DURATION (24 s): at least twice this measurement (10.9 s after the apply
   // in a full run on a loaded host, 2026-12-01; ~5-6 s on a quiet one).
-  const during = probeTcp(targets, { count: 15 });
+  const during = await probeTcp(targets, { count: 15 });
   const measuredAfterApplyMs = Date.now() - t0 - appliedMs;
   const code = await done;
   saveLog('10-run', stderr);

@@ -9,7 +9,12 @@
 //   probe.mjs ping [--count N] [--interval S] ADDR ...
 //       ping -c N -i S per target, all targets in parallel; sent, received,
 //       duplicates, loss %, and RTT statistics (median, p90, …) in ms.
+//   probe.mjs serve
+//       the tcp probe for a whole test file (lib.mjs's probeTcp): one JSON request per stdin line,
+//       {"targets": [...], "count", "rr", "timeout", "gap"}, one JSON line back, {"out", "ok"};
+//       exits when stdin ends. One node start per file instead of one per measurement (~1 s each under TCG).
 import net from 'node:net';
+import { createInterface } from 'node:readline';
 import { spawn } from 'node:child_process';
 
 function parseArgs(argv) {
@@ -133,8 +138,25 @@ export function pingOne(addr, { count, interval }, wrap = []) {
   });
 }
 
+/** Answers tcp requests one at a time, in order (a measurement never overlaps another). */
+async function serve() {
+  const defaults = { count: 20, rr: false, timeout: 3000, gap: 5 };
+  for await (const line of createInterface({ input: process.stdin })) {
+    if (!line.trim()) continue;
+    let reply;
+    try {
+      const req = JSON.parse(line);
+      reply = await tcp({ ...defaults, ...req }, req.targets.map(String));
+    } catch (e) {
+      reply = { error: String(e?.stack ?? e) };
+    }
+    process.stdout.write(`${JSON.stringify(reply)}\n`);
+  }
+}
+
 async function main() {
   const [mode, ...rest] = process.argv.slice(2);
+  if (mode === 'serve') return serve();
   const { opts, targets } = parseArgs(rest);
   if (targets.length === 0 || !['tcp', 'ping'].includes(mode)) {
     console.error('usage: probe.mjs tcp|ping [options] TARGET...');

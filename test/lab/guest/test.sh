@@ -9,8 +9,40 @@
 set -u
 T0=$(date +%s)
 stamp() { echo "lab-time: +$(( $(date +%s) - T0 )) s $*"; }
+# The lane's Kubernetes API double server (lib.mjs's startApiDouble starts it in the first file that needs one and
+# waits ~11-16 s for it under TCG): with one lane it starts here, while the topology is built (mostly one core
+# running `ip`; the server's start is one node process on the other), and the lane waits until it listens, so that it
+# never runs beside a scenario. Only when a selected file uses it and the bundle exists (else lib.mjs starts it).
+DOUBLE_FILES=",litmus,litmus-probes,litmus-live,deps,deps-litmus,"
+double_pid=
+if [[ "${NCLAB_LANES:-1}" == 1 && -f "$NCLAB_REPO/.lab-build/kube-double-server.mjs" ]]; then
+  want=
+  if [[ -z "${NCLAB_FILES:-}" ]]; then want=1; else
+    IFS=, read -ra sel <<< "$NCLAB_FILES"
+    for f in "${sel[@]}"; do [[ "$DOUBLE_FILES" == *",$f,"* ]] && want=1; done
+  fi
+  if [[ -n "$want" ]]; then
+    ddir=/run/nclab-api-double-app
+    mkdir -p "$ddir"
+    rm -f "$ddir/control.sock"
+    # Not a child of this script (its `wait` below would wait for it): the inner bash starts it and exits.
+    bash -c 'cd "$1" && exec node "$1/.lab-build/kube-double-server.mjs" --serve "$2" >> "$3" 2>&1 < /dev/null & echo $!' \
+      _ "$NCLAB_REPO" "$ddir/control.sock" "$NCLAB_OUT/api-double-app.log" > "$ddir/server.pid"
+    double_pid=$(cat "$ddir/server.pid")
+  fi
+fi
 bash "$NCLAB_LAB/guest/topology.sh" || exit 1
 stamp "topology ready"
+if [[ -n "$double_pid" ]]; then
+  # Bundled it was READY 11-16 s after its start under TCG; 300 s (lib.mjs's bound too) is more than twice that.
+  for (( i = 0; i < 1500; i++ )); do
+    [[ -S /run/nclab-api-double-app/control.sock ]] && break
+    kill -0 "$double_pid" 2>/dev/null || break
+    sleep 0.2
+  done
+  if [[ -S /run/nclab-api-double-app/control.sock ]]; then stamp "API double server listening (started beside the topology)"
+  else stamp "API double server not listening (see api-double-app.log); the first file that needs it starts one"; kill "$double_pid" 2>/dev/null; rm -f /run/nclab-api-double-app/server.pid; fi
+fi
 
 lane() {
   local ns="$1"; shift
