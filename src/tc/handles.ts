@@ -21,8 +21,6 @@ export interface Match {
   readonly dport: number | undefined;
   readonly sport: number | undefined;
   readonly band: number;
-  /** The cidr's address as numbers, when the caller has them already (else it is parsed here). */
-  readonly units?: AddressUnits | undefined;
 }
 
 /** A new entry found no free id between the entries it must follow and precede. */
@@ -30,17 +28,24 @@ export class NoRoomError extends Error {
   override readonly name = 'NoRoomError';
 }
 
-function covers(a: Cidr, au: AddressUnits | undefined, b: Cidr, bu: AddressUnits | undefined): boolean {
-  return a.family === b.family && a.prefix <= b.prefix && samePrefix(au ?? addressUnits(a), bu ?? addressUnits(b), a.prefix);
+function covers(a: Cidr, au: AddressUnits, b: Cidr, bu: AddressUnits): boolean {
+  return a.family === b.family && a.prefix <= b.prefix && samePrefix(au, bu, a.prefix);
 }
 
 /** True when some packet matches both entries and they send it to different bands: their order matters. */
 export function conflicts(a: Match, b: Match): boolean {
+  return conflictsParsed(a, unitsOf(a), b, unitsOf(b));
+}
+
+const unitsOf = (m: Match): AddressUnits | undefined => (m.cidr ? addressUnits(m.cidr) : undefined);
+
+/** conflicts(), with each entry's address already parsed (`au`, `bu`: undefined without a cidr). */
+function conflictsParsed(a: Match, au: AddressUnits | undefined, b: Match, bu: AddressUnits | undefined): boolean {
   if (a.band === b.band) return false;
   if (a.dport !== undefined && b.dport !== undefined && a.dport !== b.dport) return false;
   if (a.sport !== undefined && b.sport !== undefined && a.sport !== b.sport) return false;
-  if (a.cidr === undefined || b.cidr === undefined) return true;
-  return covers(a.cidr, a.units, b.cidr, b.units) || covers(b.cidr, b.units, a.cidr, a.units);
+  if (a.cidr === undefined || b.cidr === undefined || au === undefined || bu === undefined) return true;
+  return covers(a.cidr, au, b.cidr, bu) || covers(b.cidr, bu, a.cidr, au);
 }
 
 /**
@@ -56,13 +61,15 @@ export function assignNodeIds(entries: readonly Match[], kept: (i: number) => nu
     return entries.map((_e, i) => (i + 1) * step);
   }
   const used = new Set(ids.filter((id): id is number => id !== undefined));
+  // Each address parsed once for the bucket (a new entry is compared with every kept one).
+  const units = entries.map(unitsOf);
   entries.forEach((e, i) => {
     if (ids[i] !== undefined) return;
     let low = 0;
     let high = MAX_NODE_ID + 1;
     ids.forEach((id, j) => {
       const other = entries[j];
-      if (id === undefined || j === i || other === undefined || !conflicts(e, other)) return;
+      if (id === undefined || j === i || other === undefined || !conflictsParsed(e, units[i], other, units[j])) return;
       if (j < i) low = Math.max(low, id);
       else high = Math.min(high, id);
     });
