@@ -50,6 +50,9 @@ esac
     printf 'export %s=%q\n' "$name" "${!name}"
   done < <(env)
   [[ -n "${CI:-}" ]] && printf 'export CI=%q\n' "$CI"
+  # Where the real Litmus CRDs are (the API double validates against them; default ../shared/litmus/crds next to the
+  # repository): a clone elsewhere sets it on the host, and the guest sees the same paths (the host's / over 9p).
+  [[ -n "${LITMUS_CRDS_DIR:-}" ]] && printf 'export LITMUS_CRDS_DIR=%q\n' "$LITMUS_CRDS_DIR"
   printf 'cd %q\n' "$REPO"
   printf 'exec %s %q' "$runner" "$script"
   for a in "$@"; do printf ' %q' "$a"; done
