@@ -21,7 +21,6 @@
  *     one session, started at once: prints `READY <dir>`; SIGUSR2 = mutate (`MUTATED <n>`), SIGTERM = stop and exit.
  */
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { ApiDouble, pod } from '../../unit/kube-double.ts';
@@ -159,11 +158,13 @@ if (args[0] === '--serve') {
   // One session opened and stopped before the control socket listens: the first session of a process cost most of the
   // server's start (under TCG 12.7-18.8 s to READY for the first file, 1-4 s for the next; on the host 2.3 s, then
   // 0.2-0.3 s). guest/test.sh starts the server beside the topology and waits for the socket, so the cost is paid there.
-  const warm = mkdtempSync(join(tmpdir(), 'nclab-double-warm-'));
+  // Its files beside the control socket (under /run in the VM: a unix socket cannot live on the 9p share, where the
+  // OS temp dir is when the checkout itself is under /tmp).
+  mkdirSync(dirname(control), { recursive: true });
+  const warm = mkdtempSync(join(dirname(control), 'warm-'));
   await (await openSession({ dir: warm, pid: process.pid, socket: join(warm, 'runtime.sock'), appV4: '192.0.2.10' })).stop();
   rmSync(warm, { recursive: true, force: true });
   rmSync(control, { force: true });
-  mkdirSync(dirname(control), { recursive: true });
   await new Promise<void>((resolve) => server.listen(control, resolve));
   process.on('SIGTERM', () => { server.close(); process.exit(0); });
   process.stdout.write(`SERVING ${control}\n`);
