@@ -1,6 +1,8 @@
 // Bundles the CLI into CommonJS files with esbuild (+ their source maps):
 //   dist/cli.cjs       the entry (src/cli.ts, a few KB): `--version` and the effect worker answered here;
 //   dist/cli-main.cjs  everything else (src/cli/launch.ts), required by the entry when a command runs;
+//   dist/cli-revert.cjs `netchaos revert` alone (src/cli/revert-lean.ts: no commander, no other command), required by
+//                      the entry for a plain revert command line (src/cli/revert-args.ts);
 //   dist/vendor-*.cjs  libraries only some runs use (VENDOR below), required when first used.
 // Why the split: V8 reads and pre-parses a whole script before running any of it, so with one 1.7 MB file
 // `netchaos --version` cost 1.75× a bare node start on the host; the entry alone answers it at ~1.1×.
@@ -19,6 +21,8 @@ const src = new URL('../src/', import.meta.url).pathname;
 const outdir = new URL('../dist/', import.meta.url).pathname;
 /** The file the entry requires for every command (the entry's `import('./cli/launch.js')`). */
 const MAIN = 'cli-main.cjs';
+/** The file the entry requires for a plain `revert` (the entry's `import('./cli/revert-lean.js')`). */
+const REVERT = 'cli-revert.cjs';
 /**
  * Libraries only some runs use, each in a file of its own beside the entry, required where it was imported (a lazy
  * module's init, or execa's import() on the first exec): ajv (container ids and helper results: Litmus mode,
@@ -57,25 +61,24 @@ for (const [name, file] of Object.entries(VENDOR)) {
 // requires it: the bundled client's URL code (tr46, whatwg-url) would print that warning in every run on the image's
 // Node 24. The punycode package is the same code, bundled in its place.
 await build({ ...common, entryPoints: [KUBE.source], outfile: `${outdir}${KUBE.file}`, alias: { punycode: 'punycode/punycode.js' } });
-await build({
-  ...common,
-  entryPoints: [`${src}cli/launch.ts`],
-  outfile: `${outdir}${MAIN}`,
-  plugins: [{
-    name: 'vendor-files',
-    setup(b) {
-      // The package becomes a one-line CommonJS module of the bundle that requires the vendor file: its static
-      // imports and execa's import() (src/host/exec.ts) are then one `require` where they were, not an ES module
-      // import() of a file (which would go through Node's ES module loader).
-      const filter = new RegExp(`^(${Object.keys(VENDOR).join('|')})$`);
-      b.onResolve({ filter }, (a) => ({ path: a.path, namespace: 'vendor' }));
-      b.onLoad({ filter: /.*/, namespace: 'vendor' }, (a) => ({ contents: `module.exports = require('./${a.path === 'kube' ? KUBE.file : VENDOR[a.path]}');\n`, loader: 'js' }));
-      // src/kube/api.ts's import('./client-node.js'): the same one-line module, requiring the kube vendor file.
-      b.onResolve({ filter: /^\.\/client-node\.js$/ }, (a) => (`${a.resolveDir}/client-node.ts` === KUBE.source ? { path: 'kube', namespace: 'vendor' } : undefined));
-      b.onResolve({ filter: /^\.\/vendor-[a-z]+\.cjs$/ }, (a) => ({ path: a.path, external: true }));
-    },
-  }],
-});
+/** The vendor files and the Kubernetes client as requires of their files (the two command bundles). */
+const vendorFiles = {
+  name: 'vendor-files',
+  setup(b) {
+    // The package becomes a one-line CommonJS module of the bundle that requires the vendor file: its static
+    // imports and execa's import() (src/host/exec.ts) are then one `require` where they were, not an ES module
+    // import() of a file (which would go through Node's ES module loader).
+    const filter = new RegExp(`^(${Object.keys(VENDOR).join('|')})$`);
+    b.onResolve({ filter }, (a) => ({ path: a.path, namespace: 'vendor' }));
+    b.onLoad({ filter: /.*/, namespace: 'vendor' }, (a) => ({ contents: `module.exports = require('./${a.path === 'kube' ? KUBE.file : VENDOR[a.path]}');\n`, loader: 'js' }));
+    // src/kube/api.ts's import('./client-node.js'): the same one-line module, requiring the kube vendor file.
+    b.onResolve({ filter: /^\.\/client-node\.js$/ }, (a) => (`${a.resolveDir}/client-node.ts` === KUBE.source ? { path: 'kube', namespace: 'vendor' } : undefined));
+    b.onResolve({ filter: /^\.\/vendor-[a-z]+\.cjs$/ }, (a) => ({ path: a.path, external: true }));
+  },
+};
+for (const [entry, file] of [['cli/launch.ts', MAIN], ['cli/revert-lean.ts', REVERT]]) {
+  await build({ ...common, entryPoints: [`${src}${entry}`], outfile: `${outdir}${file}`, plugins: [vendorFiles] });
+}
 await build({
   ...common,
   entryPoints: [`${src}cli.ts`],
@@ -87,6 +90,7 @@ await build({
     name: 'cli-main',
     setup(b) {
       b.onResolve({ filter: /^\.\/cli\/launch\.js$/ }, () => ({ path: `./${MAIN}`, external: true }));
+      b.onResolve({ filter: /^\.\/cli\/revert-lean\.js$/ }, () => ({ path: `./${REVERT}`, external: true }));
     },
   }],
 });

@@ -49,4 +49,7 @@ grep -q 'Usage: netchaos' <<<"$help" || { echo "pack-smoke: unexpected --help ou
 plan="$(run plan --destination-ips 192.0.2.10 --latency 100)"
 grep -q 'qdisc add dev eth0 root' <<<"$plan" || { echo "pack-smoke: unexpected plan output:" >&2; echo "$plan" >&2; exit 1; }
 run plan --output json --destination-ips 2001:db8::10 --latency 50 >/dev/null
-echo "pack-smoke: ok: $(cd "$work/app" && du -sh . | cut -f1) installed; --help and plan work from the packed tarball with production dependencies only"
+# `revert` has a file of its own (dist/cli-revert.cjs): bad input is refused there, exit 2, before anything runs.
+set +e; out="$(run revert --pid abc 2>&1)"; rc=$?; set -e
+[[ $rc == 2 ]] && grep -q -- '--pid: expected a process id' <<<"$out" || { echo "pack-smoke: unexpected revert output (exit $rc):" >&2; echo "$out" >&2; exit 1; }
+echo "pack-smoke: ok: $(cd "$work/app" && du -sh . | cut -f1) installed; --help, plan and revert's input check work from the packed tarball with production dependencies only"

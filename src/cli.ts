@@ -6,6 +6,7 @@
 import module from 'node:module';
 import v8 from 'node:v8';
 import { EFFECT_PROBE_COMMAND } from './model/probe.js';
+import { leanRevertOptions } from './cli/revert-args.js';
 
 // The young generation does not double each time it fills: a 10,000-destination plan peaks at ~79 MB instead
 // of ~90 MB (node 20, host), with no more CPU (short-lived garbage is collected while it is still small).
@@ -26,6 +27,7 @@ if (typeof enableCompileCache === 'function' && process.env['NETCHAOS_COMPILE_CA
 void main();
 
 async function main(): Promise<void> {
+  const revertOptions = leanRevertOptions(process.argv.slice(2));
   if (process.argv.length === 3 && process.argv[2] === '--version') {
     // What commander prints for `--version`, without loading the rest of the CLI: in the build this file is
     // dist/cli.cjs alone (a few KB), and the commands are dist/cli-main.cjs, read only when one runs (the start-up
@@ -37,6 +39,11 @@ async function main(): Promise<void> {
     // modules only, and in the build part of this small file, so it does not read the rest of the CLI either.
     const { main: probeMain } = await import('./effect/worker.js');
     await probeMain();
+  } else if (revertOptions !== undefined) {
+    // `netchaos revert` (a plain command line: src/cli/revert-args.ts): its own file in the build
+    // (dist/cli-revert.cjs), without commander and the other commands, which V8 would read and pre-parse whole first.
+    const { launchRevert } = await import('./cli/revert-lean.js');
+    await launchRevert(revertOptions);
   } else {
     const { launch } = await import('./cli/launch.js');
     await launch(process.argv.slice(2));

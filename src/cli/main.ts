@@ -5,8 +5,9 @@
  * when a command needs them; the rest is one bundle (a handful of files to read at start-up).
  */
 import { Command, CommanderError, Option } from 'commander';
-import { ExitCode, RevertError, UsageError, UsageErrors, exitCodeOf, messageOf } from '../model/errors.js';
+import { ExitCode } from '../model/errors.js';
 import { type Action, Context, type Io, type Options } from './context.js';
+import { reportFailure } from './failure.js';
 import type { HostFactory } from './host.js';
 import { version } from './version.js';
 
@@ -38,8 +39,7 @@ async function program(argv: readonly string[], io: Io, run: (load: () => Promis
   const named = argv[0] === 'help' ? argv[1] : argv[0];
   const wanted = (name: CommandName): boolean => (isCommand(named) ? named === name : argv[0] !== '--version');
   const needsOptions = (['plan', 'deps', 'inject', 'run', 'helper', 'revert'] as const).some(wanted);
-  const { addVariableOptions } = needsOptions ? await import('./options.js') : { addVariableOptions: undefined };
-  const { addTargetOptions } = needsOptions ? await import('./target-flags.js') : { addTargetOptions: undefined };
+  const { addVariableOptions, addTargetOptions } = needsOptions ? await import('./options.js') : { addVariableOptions: undefined, addTargetOptions: undefined };
   const variableOptions = (c: Command, mode?: 'litmus'): Command => (addVariableOptions ? addVariableOptions(c, mode) : c);
   const targetOptions = (c: Command, which?: 'namespace'): Command => (addTargetOptions ? addTargetOptions(c, which) : c);
   const p = new Command('netchaos')
@@ -106,14 +106,7 @@ export async function run(argv: readonly string[], io: Io, makeHost?: HostFactor
     if (error instanceof CommanderError) {
       return error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? ExitCode.ok : ExitCode.usage;
     }
-    exitCode = exitCodeOf(error);
-    const message = messageOf(error);
-    if (error instanceof UsageError || error instanceof UsageErrors) {
-      io.stderr(`netchaos: bad input, nothing was changed:\n${message.split('\n').map((l) => `  ${l}`).join('\n')}\n`);
-    } else {
-      if (ctx?.logsErrors) ctx.host?.log.error({ err: error instanceof RevertError ? { leftover: error.leftover, command: error.command } : undefined }, message);
-      io.stderr(`netchaos: ${message}\n`);
-    }
+    exitCode = reportFailure(error, io, ctx);
   }
   return exitCode;
 }

@@ -1,5 +1,7 @@
-/** The target flags of the local commands: --pid, --netns, --pid-file, --container-id (exactly one). */
-import { type Command, Option } from 'commander';
+/**
+ * The target flags of the local commands: --pid, --netns, --pid-file, --container-id (exactly one), as parsed options
+ * (their commander options: ./options.ts; without commander here, for the lean `revert`, ./revert-lean.ts).
+ */
 import { RuntimeError, UsageError } from '../model/errors.js';
 import type { NetnsRef } from '../model/netns.js';
 import { type ContainerRef, parseContainerId } from '../model/runtime.js';
@@ -7,16 +9,6 @@ import type { Spec } from '../model/spec.js';
 import type { Deps, Files } from '../ports.js';
 import { parseAbsolutePath, parsePid } from '../config/values.js';
 import type { Options } from './context.js';
-
-export function addTargetOptions(cmd: Command, which: 'all' | 'namespace' = 'all'): Command {
-  cmd
-    .addOption(new Option('--pid <pid>', 'target: a process in the network namespace (its /proc/<pid>/ns/net)'))
-    .addOption(new Option('--netns <path>', 'target: a network namespace file, e.g. /var/run/netns/<name>'));
-  if (which === 'namespace') return cmd;
-  return cmd
-    .addOption(new Option('--pid-file <path>', 'target: the process whose PID this file holds; re-read when the target restarts (ON_TARGET_RESTART=reinject)'))
-    .addOption(new Option('--container-id <id>', 'target: a container (crictl/docker ID, or containerd://<id> as in a pod status), found through CONTAINER_RUNTIME and SOCKET_PATH'));
-}
 
 /** The target as given on the command line (parsed: bad input is exit 2 before anything runs). */
 export interface TargetFlags {
