@@ -22,6 +22,7 @@ if [[ "${NCLAB_LANES:-1}" == 1 && -f "$NCLAB_REPO/.lab-build/kube-double-server.
     for f in "${sel[@]}"; do [[ "$DOUBLE_FILES" == *",$f,"* ]] && want=1; done
   fi
   if [[ -n "$want" ]]; then
+    # lib.mjs's API_DOUBLE_CONTROL and API_DOUBLE_PID are in this directory.
     ddir=/run/nclab-api-double-app
     mkdir -p "$ddir"
     rm -f "$ddir/control.sock"
@@ -36,12 +37,12 @@ stamp "topology ready"
 if [[ -n "$double_pid" ]]; then
   # Bundled it was READY 11-16 s after its start under TCG; 300 s (lib.mjs's bound too) is more than twice that.
   for (( i = 0; i < 1500; i++ )); do
-    [[ -S /run/nclab-api-double-app/control.sock ]] && break
+    [[ -S "$ddir/control.sock" ]] && break
     kill -0 "$double_pid" 2>/dev/null || break
     sleep 0.2
   done
-  if [[ -S /run/nclab-api-double-app/control.sock ]]; then stamp "API double server listening (started beside the topology)"
-  else stamp "API double server not listening (see api-double-app.log); the first file that needs it starts one"; kill "$double_pid" 2>/dev/null; rm -f /run/nclab-api-double-app/server.pid; fi
+  if [[ -S "$ddir/control.sock" ]]; then stamp "API double server listening (started beside the topology)"
+  else stamp "API double server not listening (see api-double-app.log); the first file that needs it starts one"; kill "$double_pid" 2>/dev/null; rm -f "$ddir/server.pid"; fi
 fi
 
 lane() {
