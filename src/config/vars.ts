@@ -150,7 +150,7 @@ export const variables = [
   },
   {
     env: 'VERIFY_EFFECT', flag: '--verify-effect <bool>', default: 'false', section: 'effect', litmus: false, manifest: true,
-    doc: 'Fail the run (exit 6; verdict Fail in Litmus mode) when the measured effect is far from the configured one: added latency outside ±(25 % + 5 ms + jitter) of the configured delay (twice the delay with DIRECTION=both), loss more than max(15 points, 2.5 sampling deviations) off, a port-excluded dependency slowed by half the delay its address gets (at least 10 ms), or a dependency still slowed by 10 ms or more after the revert. Needs MEASURE_EFFECT=true.',
+    doc: 'Fail the run (exit 6; verdict Fail in Litmus mode) when the measured effect is far from the configured one: added latency outside ±(25 % + 5 ms + jitter) of the configured delay (twice the delay with DIRECTION=both), loss more than max(15 points, 2.5 sampling deviations) off, a port-excluded dependency slowed by half the delay its address gets (at least 10 ms), or a dependency still slowed after the revert (by 10 ms or more when pinged; when probed by TCP connect, by the same half-delay bound). Needs MEASURE_EFFECT=true.',
   },
   {
     env: 'CONTAINER_RUNTIME', flag: '--container-runtime <name>', default: 'auto', section: 'runtime', litmus: false, manifest: true,

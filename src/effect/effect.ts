@@ -39,6 +39,13 @@ export interface ProbeDestination {
   /** ± around expectedAddedMs (fault), or the bound on the added time (untouched). */
   readonly toleranceMs: number;
   readonly expectedLossPct: number;
+  /**
+   * After the revert the added time must stay under this. A ping is precise: TOLERANCE.untouchedMs. A TCP connect
+   * from a node worker is not (8-28 ms medians on an idle port under emulation), so it gets the bound of an
+   * untouched port of its address: half the smallest delay the address is given, at least TOLERANCE.untouchedMs.
+   * A fault left in place shows its whole delay (half of it for one direction left of DIRECTION=both).
+   */
+  readonly afterToleranceMs: number;
   readonly samples: number;
   /** The fault has something a probe can verify (latency or loss); a rate limit alone has not. */
   readonly verifiable: boolean;
@@ -64,8 +71,8 @@ export function probeDestinations(p: Plan): ProbeSelection {
   // An excluded port that the filters got wrong would show the whole delay of its address's fault; measurement
   // noise (a node worker's TCP connect times under load: 8-28 ms medians seen under emulation on an idle port)
   // must not be read as that. So "untouched" means less than half the smallest delay its address is given
-  // elsewhere, and never less than TOLERANCE.untouchedMs.
-  // Made once, at the first exclusion probed (a plan of 10,000 addresses without exclusions needs none of it).
+  // elsewhere, and never less than TOLERANCE.untouchedMs. The same bound judges any TCP-probed destination after the revert.
+  // Made once, at the first TCP destination probed (a plan of 10,000 addresses probed by ping needs none of it).
   let faultDelayMs: Map<string, number> | undefined;
   const delayOfBand = new Map(p.bands.map((b) => [b.band, b.netem.delayMs * dirs]));
   const smallestDelays = (): Map<string, number> => {
@@ -103,7 +110,8 @@ export function probeDestinations(p: Plan): ProbeSelection {
     }
     seen.add(id);
     seenAddresses.add(e.cidr.address);
-    const base = { id, kind, address: e.cidr.address, ...(e.dport !== undefined ? { port: e.dport } : {}), group: e.group } as const;
+    const afterToleranceMs = kind === 'tcp' ? untouchedToleranceMs(e.cidr.address) : TOLERANCE.untouchedMs;
+    const base = { id, kind, address: e.cidr.address, ...(e.dport !== undefined ? { port: e.dport } : {}), group: e.group, afterToleranceMs } as const;
     if (e.action === 'bypass') {
       destinations.push({ ...base, role: 'untouched', expectedAddedMs: 0, toleranceMs: untouchedToleranceMs(e.cidr.address), expectedLossPct: 0, samples: LATENCY_SAMPLES, verifiable: true });
       continue;
@@ -162,6 +170,8 @@ export interface DependencyEffect {
   readonly afterAddedMs: number | null;
   readonly expectedAddedMs: number;
   readonly toleranceMs: number;
+  /** The bound on afterAddedMs (ProbeDestination.afterToleranceMs). */
+  readonly afterToleranceMs: number;
   readonly lossPct: number | null;
   readonly expectedLossPct: number;
   readonly check: 'ok' | 'failed' | 'not verified';
@@ -273,12 +283,12 @@ function dependencyEffect(t: ProbeDestination, input: EffectInput): DependencyEf
         if (Math.abs(lossPct - t.expectedLossPct) > allowed) reasons.push(`lost ${lossPct} % of the samples, expected ${t.expectedLossPct} ± ${round(allowed)} %`);
       }
     }
-    if (checked && afterAddedMs !== null && afterAddedMs >= TOLERANCE.untouchedMs) reasons.push(`still slowed by ${afterAddedMs} ms after the revert`);
+    if (checked && afterAddedMs !== null && afterAddedMs >= t.afterToleranceMs) reasons.push(`still slowed by ${afterAddedMs} ms after the revert (limit < ${t.afterToleranceMs} ms)`);
   }
   return {
     id: t.id, probe: t.kind, group: t.group, role: t.role, ...(t.band !== undefined ? { band: t.band } : {}),
     ...(baseline ? { baseline } : {}), ...(during ? { during } : {}), ...(after ? { after } : {}),
-    addedMs, afterAddedMs, expectedAddedMs: t.expectedAddedMs, toleranceMs: t.toleranceMs, lossPct, expectedLossPct: t.expectedLossPct,
+    addedMs, afterAddedMs, expectedAddedMs: t.expectedAddedMs, toleranceMs: t.toleranceMs, afterToleranceMs: t.afterToleranceMs, lossPct, expectedLossPct: t.expectedLossPct,
     check: !checked ? 'not verified' : reasons.length > 0 ? 'failed' : 'ok',
     reasons,
   };

@@ -71,13 +71,29 @@ describe('the report and its verdict', () => {
     assert.match(text, /VERIFY_EFFECT: ok \(3 faulted dependencies within tolerance\)/);
   });
   test('too little delay, a slowed exclusion, loss far off, still slow after the revert: each is a reason', () => {
-    const r = effectReport({ plan: p, selection: sel, baseline: base, during: during(40, 60, 0), after: { ...base, '192.0.2.13:8080': ok(same(5, 30)) } });
+    const after = { ...base, '192.0.2.13:8080': ok(same(5, 60)), '192.0.2.11': ok(same(5, 10.5)) };
+    const r = effectReport({ plan: p, selection: sel, baseline: base, during: during(40, 60, 0), after });
     assert.equal(r.verdict.ok, false);
     assert.deepEqual(r.verdict.reasons, [
       '192.0.2.11:9090: untouched (port exclusion) but slowed by 59.6 ms (limit < 50 ms)',
       '192.0.2.13:8080: added 39.6 ms, expected 100 ± 30 ms',
-      '192.0.2.13:8080: still slowed by 29.6 ms after the revert',
+      '192.0.2.13:8080: still slowed by 59.6 ms after the revert (limit < 50 ms)',
+      '192.0.2.11: still slowed by 10.3 ms after the revert (limit < 10 ms)',
       '192.0.2.12: lost 0 % of the samples, expected 30 ± 25.62 %',
+    ]);
+  });
+  test('after the revert, a TCP connect is judged by its half-delay bound (worker noise), a ping by 10 ms', () => {
+    // Lab scenario 32 under emulation: the excluded port's connects went 13.84 → 26.49 → 24.77 ms, all untouched.
+    const noisy = { ...base, '192.0.2.11:9090': ok(same(5, 11.3)), '192.0.2.13:8080': ok(same(5, 25)) };
+    const r = effectReport({ plan: p, selection: sel, baseline: base, during: during(100.9, 26.5, 6), after: noisy });
+    assert.deepEqual(r.verdict, { ok: true, verified: 3, reasons: [] });
+    assert.deepEqual(r.dependencies.map((d) => `${d.id} ${d.afterToleranceMs}`), ['192.0.2.11:9090 50', '192.0.2.13:8080 50', '192.0.2.11 10', '192.0.2.12 10']);
+    // A fault left in place is still caught: the whole delay on the TCP destination, and an exclusion's address
+    // pinged at +10 ms fails where its TCP port would not.
+    const left = effectReport({ plan: p, selection: sel, baseline: base, during: during(100.9, 0.5, 6), after: { ...base, '192.0.2.13:8080': ok(same(5, 100.4)), '192.0.2.11': ok(same(5, 10.2)) } });
+    assert.deepEqual(left.verdict.reasons, [
+      '192.0.2.13:8080: still slowed by 100 ms after the revert (limit < 50 ms)',
+      '192.0.2.11: still slowed by 10 ms after the revert (limit < 10 ms)',
     ]);
   });
   test('a TCP sample that waited for a retransmission counts as lost, not as latency', () => {
