@@ -570,25 +570,19 @@ function placeFamily(
     slot === LINEAR ? `${hex(f.linear)}:0:` : two ? `${level2Htid(family, slot >>> 8)}${hex(slot & 0xff)}:` : `${hex(f.hash)}:${hex(slot)}:`;
   // The address's last word (IPv4: its only one) holds the last byte and the byte before.
   const lastWord = family === 4 ? 0 : 3;
-  const eachSlot = (visit: (slot: number, i: number) => void): void => {
-    entries.forEach((e, i) => {
-      if (!useHash || !hashable(e) || !e.cidr) {
-        visit(LINEAR, i);
-        return;
-      }
-      const word = drafts.words[4 * (order[i] ?? 0) + lastWord] ?? 0;
-      const first = word & 0xff;
-      const last = first + 2 ** (f.bits - e.cidr.prefix);
-      // Two levels: a /25../31 (/121../127) has one byte before its last: one level-2 bucket in each table.
-      const before = (word >>> 8) & 0xff;
-      for (let b = first; b < last; b++) visit(two ? (b << 8) | before : b, i);
-    });
-  };
   // (slot, entry) pairs as one number each, sorted: slot after slot, each slot's entries in their order. A native
   // sort of one typed array: no array per slot, and no walk over the 65,536 possible slots of two hash levels
   // (10,000 destinations make ~5,000 slots of one entry each per family).
   const pairs: number[] = [];
-  eachSlot((slot, i) => { pairs.push(slot * PAIR + i); });
+  entries.forEach((e, i) => {
+    if (!useHash || !hashable(e) || !e.cidr) { pairs.push(LINEAR * PAIR + i); return; }
+    const word = drafts.words[4 * (order[i] ?? 0) + lastWord] ?? 0;
+    const first = word & 0xff;
+    const last = first + 2 ** (f.bits - e.cidr.prefix);
+    // Two levels: a /25../31 (/121../127) has one byte before its last: one level-2 bucket in each table.
+    const before = (word >>> 8) & 0xff;
+    for (let b = first; b < last; b++) pairs.push((two ? (b << 8) | before : b) * PAIR + i);
+  });
   const sorted = Float64Array.from(pairs).sort();
   // Node ids slot by slot (so each entry's handles come in its buckets' order), in the entries' order.
   const fresh = liveHandles.size === 0;
@@ -597,6 +591,9 @@ function placeFamily(
   let hashNodes = 0;
   let linearNodes = 0;
   const level2Nodes = new Array<number>(two ? 256 : 0).fill(0);
+  /** Two levels: the hashed entries' (entry, handle) in slot order, i.e. level-2 table after table (their lines' order). */
+  const hashedEntry: number[] = [];
+  const hashedHandle: string[] = [];
   const inSlot: number[] = [];
   for (let at = 0; at < sorted.length;) {
     const slot = Math.floor((sorted[at] ?? 0) / PAIR);
@@ -621,12 +618,37 @@ function placeFamily(
       // A literal for the first: an array that starts empty and grows reserves room for 17.
       if (handles) handles.push(handle);
       else handlesOf[i] = [handle];
+      if (two && slot !== LINEAR) {
+        hashedEntry.push(i);
+        hashedHandle.push(handle);
+      }
     }
   }
+  const how = { head, match: f.match, side };
   const { tables, lines } = familyTables(family, head, {
     layout, liveTables, hashNodes, level2Nodes, linearNodes, offset: side === 'dst' ? f.hashOffset : f.srcHashOffset,
+    level2Lines: level2LineWriter(how, entries, { entry: hashedEntry, handle: hashedHandle, perTable: level2Nodes }),
   });
-  return { tables, entries: placeEntries(entries, handlesOf, { head, match: f.match, side }, lines), lines };
+  return { tables, entries: placeEntries(entries, handlesOf, how, lines, two ? `${hex(f.linear)}:` : undefined), lines };
+}
+
+/**
+ * Two levels: each level-2 table's entry lines go right after the line that creates it. The kernel finds the
+ * table of a new node by walking its list of tables, newest first (cls_u32.c u32_lookup_ht): right after its
+ * creation the table is first in that list; after all 514 tables of two families, ~260 steps per entry on average.
+ * `hashed` lists the hashed entries' (entry, handle) table after table, `perTable` how many each table has.
+ */
+function level2LineWriter(
+  how: How, entries: readonly Draft[], hashed: { entry: readonly number[]; handle: readonly string[]; perTable: readonly number[] },
+): (b: number, out: string[]) => void {
+  let next = 0;
+  const words: (string | number)[] = [];
+  return (b, out) => {
+    for (const end = next + (hashed.perTable[b] ?? 0); next < end; next++) {
+      const e = entries[hashed.entry[next] ?? -1];
+      if (e) out.push(entryLine(words, how, e, hashed.handle[next] ?? ''));
+    }
+  };
 }
 
 /** How many nodes each of a family's tables holds, and its layout. */
@@ -639,6 +661,8 @@ interface TableCounts {
   readonly linearNodes: number;
   /** Where the hash key (the address's last word) is: the destination's or (ingress) the source's. */
   readonly offset: number;
+  /** Two levels: appends the entry lines of level-2 table b (its bucket number). */
+  readonly level2Lines: (b: number, out: string[]) => void;
 }
 
 /** A family's tables and the lines that create and link them (the entries' lines follow). */
@@ -655,50 +679,62 @@ function familyTables(family: IpFamily, head: string, c: TableCounts): { tables:
     lines.push(`${head} handle ${hex(f.hash)}: u32 divisor 256`);
   }
   if (two) {
-    // Every table exists from the start and stays for the run: a refresh only adds and deletes entries.
+    // Every table exists from the start and stays for the run: a refresh only adds and deletes entries. Each
+    // level-2 table with its entries, then the level-1 table and its 256 links (a table exists before a link to
+    // it), and the root's link last: the family's traffic meets its filters once they are all in place.
     tables.push({ family, htid: `${hex(f.hash)}:`, kind: 'hash', divisor: 256, nodes: 256, level: 1 });
-    lines.push(`${head} handle ${hex(f.hash)}: u32 divisor 256`);
     for (let b = 0; b < 256; b++) {
       const htid = level2Htid(family, b);
       tables.push({ family, htid, kind: 'hash', divisor: 256, nodes: c.level2Nodes[b] ?? 0, level: 2 });
       lines.push(`${head} handle ${htid} u32 divisor 256`);
+      c.level2Lines(b, lines);
+    }
+    lines.push(`${head} handle ${hex(f.hash)}: u32 divisor 256`);
+    for (let b = 0; b < 256; b++) {
+      lines.push(`${head} handle ${hex(f.hash)}:${hex(b)}:1 u32 ht ${hex(f.hash)}:${hex(b)}: match u32 0 0 hashkey mask 0x0000ff00 at ${c.offset} link ${level2Htid(family, b)}`);
     }
   }
   if (linearTable) {
     tables.push({ family, htid: `${hex(f.linear)}:`, kind: 'linear', divisor: 1, nodes: c.linearNodes });
     lines.push(`${head} handle ${hex(f.linear)}: u32 divisor 1`);
   }
-  // The level-1 links before the root's link: the tables are linked from the root once they are complete.
-  if (two) {
-    for (let b = 0; b < 256; b++) {
-      lines.push(`${head} handle ${hex(f.hash)}:${hex(b)}:1 u32 ht ${hex(f.hash)}:${hex(b)}: match u32 0 0 hashkey mask 0x0000ff00 at ${c.offset} link ${level2Htid(family, b)}`);
-    }
-  }
   if (hashTable) lines.push(`${head} u32 match u32 0 0 hashkey mask 0x000000ff at ${c.offset} link ${hex(f.hash)}:`);
   if (linearTable) lines.push(`${head} u32 match u32 0 0 link ${hex(f.linear)}:`);
   return { tables, lines };
 }
 
-/** The entries with their handles; the filter line of each handle appended to `lines`. */
-function placeEntries(
-  entries: readonly Draft[], handlesOf: readonly (string[] | undefined)[], how: { head: string; match: 'ip' | 'ip6'; side: Side }, lines: string[],
-): Entry[] {
+interface How {
+  readonly head: string;
+  readonly match: 'ip' | 'ip6';
+  readonly side: Side;
+}
+
+/**
+ * The entries with their handles; the filter line of each handle appended to `lines` (with `only`: of each handle
+ * in that table; two hash levels place their hashed entries' lines with their tables).
+ */
+function placeEntries(entries: readonly Draft[], handlesOf: readonly (string[] | undefined)[], how: How, lines: string[], only?: string): Entry[] {
   const placed: Entry[] = [];
-  // One join per line (a flat string; a template would be a tree of concatenations, twice the memory), of one
-  // array used for every line: no array and no joined match text per entry (10,000 entries in a cold process).
   const words: (string | number)[] = [];
   entries.forEach((e, i) => {
     const handles = handlesOf[i] ?? [];
-    for (const handle of handles) {
-      words.length = 0;
-      words.push(how.head, 'handle', handle, 'u32 ht', handle.slice(0, handle.lastIndexOf(':') + 1));
-      matchWords(words, how.match, e, how.side);
-      lines.push(words.join(' '));
-    }
+    for (const handle of handles) if (only === undefined || handle.startsWith(only)) lines.push(entryLine(words, how, e, handle));
     e.handles = handles;
     placed.push(e);
   });
   return placed;
+}
+
+/**
+ * The line that adds entry `e` at `handle`. One join per line (a flat string; a template would be a tree of
+ * concatenations, twice the memory), of one array (`words`) used for every line: no array and no joined match text
+ * per entry (10,000 entries in a cold process).
+ */
+function entryLine(words: (string | number)[], how: How, e: Draft, handle: string): string {
+  words.length = 0;
+  words.push(how.head, 'handle', handle, 'u32 ht', handle.slice(0, handle.lastIndexOf(':') + 1));
+  matchWords(words, how.match, e, how.side);
+  return words.join(' ');
 }
 
 /**
