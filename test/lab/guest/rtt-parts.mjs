@@ -53,7 +53,9 @@ for (let i = 0; i < ROUNDS; i++) {
   const names = ['none', 'one', 'tenk', 'tenkOtherBuckets', ...(BASE_CLI ? ['tenkBase'] : [])];
   const order = i % 2 === 0 ? names : [...names].reverse();
   for (const name of order) {
+    const started = Date.now();
     if (name !== 'none') mustRun('nsenter', [`--net=${netns}`, 'tc', '-batch', batches[name]]);
+    if (name !== 'none') row[`${name}ApplyMs`] = Date.now() - started;
     row[name] = pingMedians(await probePing([C], PINGS))[C];
     if (name !== 'none') resetApp('app');
   }
@@ -65,4 +67,6 @@ const vsOne = (k) => Math.round(median(rows.map((r) => r[k] / r.one)) * 100) / 1
 const base = BASE_CLI ? { toNone: `, 10k base ${ratio('tenkBase')}`, toOne: `, 10k base ${vsOne('tenkBase')}` } : { toNone: '', toOne: '' };
 say(`medians of the per-round ratios to no tree: one ${ratio('one')}, 10k ${ratio('tenk')}, 10k other buckets ${ratio('tenkOtherBuckets')}${base.toNone}; to the one-entry tree: 10k ${vsOne('tenk')}, 10k other buckets ${vsOne('tenkOtherBuckets')}${base.toOne}`);
 if (BASE_CLI) say(`10k / 10k base, median of the per-round ratios: ${Math.round(median(rows.map((r) => r.tenk / r.tenkBase)) * 100) / 100}`);
+// The batch's wall time (one nsenter + tc -batch), medians: what the layout costs to build.
+say(`tc -batch apply ms, medians: ${plans.map((p) => `${p.name} ${median(rows.map((r) => r[`${p.name}ApplyMs`]))}`).join(', ')}`);
 writeFileSync(path.join(OUT, 'rtt-parts.json'), JSON.stringify({ rows }, null, 2));
