@@ -40,6 +40,10 @@ export type LifecycleEvent =
 
 type Level = 'info' | 'warn' | 'error';
 
+/** The htids of created tables; a two-level hash family's 257 as the first, the range of the rest and the count. */
+const tableList = (htids: readonly string[]): string =>
+  htids.length <= 4 ? htids.join(' ') : `${htids.slice(0, 2).join(' ')}…${htids[htids.length - 1] ?? ''} (${htids.length})`;
+
 /** One message per kind; the `never` check makes a new kind without a message a type error. */
 export function formatEvent(e: LifecycleEvent): [Level, string] {
   switch (e.kind) {
@@ -55,7 +59,7 @@ export function formatEvent(e: LifecycleEvent): [Level, string] {
     case 'revert-failed': return ['error', `REVERT FAILED: ${e.leftover} is left behind. Remove it with: ${e.command} (${e.error})`];
     case 'dependency-changed': return ['info', `dependency ${e.source} moved: ${[...e.added.map((x) => `added ${x}`), ...e.removed.map((x) => `removed ${x}`)].join(', ')}`];
     case 'dependency-stale': return ['warn', `dependency ${e.source} did not resolve (${e.error}): keeping its last addresses, asking again in ${e.retryS}s`];
-    case 'refresh-applied': return ['info', `filters updated: ${e.added} added, ${e.deleted} deleted${e.tables.length ? `, tables ${e.tables.join(' ')} created` : ''} in ${e.applyMs} ms`];
+    case 'refresh-applied': return ['info', `filters updated: ${e.added} added, ${e.deleted} deleted${e.tables.length ? `, tables ${tableList(e.tables)} created` : ''} in ${e.applyMs} ms`];
     case 'refresh-failed': return ['error', e.kept
       ? `REFRESH NOT APPLIED (${e.changes}): ${e.error}. The filters stay as they were; trying again at the next refresh`
       : `REFRESH FAILED (${e.changes}): ${e.error}. The filters are in an unknown state: the run ends and the whole tree is removed`];

@@ -3,7 +3,8 @@
  * does through the filters the planner renders. Pure.
  *
  * Per IP family one filter priority (IPv4 first, then IPv6, then the all-traffic entry): its hash table first
- * (the bucket is the last byte of the peer's address), then its linear table; inside a bucket the nodes are
+ * (the bucket is the last byte of the peer's address; with two levels that bucket's link leads to a level-2
+ * table whose bucket is the byte before), then its linear table; inside a bucket the nodes are
  * tried in node-id order and the first match wins. An entry matches when the peer's address is in its cidr,
  * its `dport` is the peer's port and its `sport` the target's own port. Egress packets carry the peer as
  * destination, ingress packets (the ifb tree, dst↔src swapped) as source: the same entry matches both, so one
@@ -11,7 +12,7 @@
  */
 import ipaddr from 'ipaddr.js';
 import type { IpFamily } from '../model/addresses.js';
-import { BYPASS_BAND, type Band, type Entry, type Plan } from './plan.js';
+import { BYPASS_BAND, type Band, type Entry, type Plan, level2Htid } from './plan.js';
 
 /** One direction of a conversation as the tree sees it: the peer's address and port, the target's port. */
 export interface Flow {
@@ -37,14 +38,17 @@ interface Node {
 }
 
 interface FamilyTables {
-  /** Hash table buckets (last address byte → nodes in node-id order); empty when the family has no hash table. */
-  readonly hash: ReadonlyMap<number, readonly Node[]>;
+  /** The hash table's htid (level 1 with two levels), or undefined. */
+  readonly hashHtid: string | undefined;
+  readonly twoLevel: boolean;
+  /** Hash buckets (`htid:bucket:` → nodes in node-id order): the hash table's, or with two levels the level-2 tables'. */
+  readonly hash: ReadonlyMap<string, readonly Node[]>;
   readonly linear: readonly Node[];
 }
 
-const parseHandle = (h: string): { htid: string; bucket: number; node: number } | undefined => {
+const parseHandle = (h: string): { htid: string; bucket: string; node: number } | undefined => {
   const m = /^([0-9a-f]+):([0-9a-f]+):([0-9a-f]+)$/.exec(h);
-  return m?.[1] && m[2] && m[3] ? { htid: `${m[1]}:`, bucket: parseInt(m[2], 16), node: parseInt(m[3], 16) } : undefined;
+  return m?.[1] && m[2] && m[3] ? { htid: `${m[1]}:`, bucket: `${m[1]}:${m[2]}:`, node: parseInt(m[3], 16) } : undefined;
 };
 
 function inCidr(nodeBytes: readonly number[] | undefined, prefix: number, peer: readonly number[]): boolean {
@@ -68,7 +72,12 @@ function matches(n: Node, flow: Flow, peer: readonly number[]): boolean {
 export function makeClassifier(plan: Plan): (flow: Flow) => Classification {
   const bandOf = new Map(plan.bands.map((b) => [b.band, b]));
   const hashTables = new Set(plan.tables.filter((t) => t.kind === 'hash').map((t) => t.htid));
-  const families = new Map<IpFamily, { hash: Map<number, Node[]>; linear: Node[] }>([[4, { hash: new Map(), linear: [] }], [6, { hash: new Map(), linear: [] }]]);
+  const tablesOf = (family: IpFamily): { hashHtid: string | undefined; twoLevel: boolean; hash: Map<string, Node[]>; linear: Node[] } => {
+    // The table the root links to: the one-level hash table, or level 1 of two.
+    const top = plan.tables.find((t) => t.family === family && t.kind === 'hash' && t.level !== 2);
+    return { hashHtid: top?.htid, twoLevel: top?.level === 1, hash: new Map(), linear: [] };
+  };
+  const families = new Map([[4, tablesOf(4)], [6, tablesOf(6)]] as const);
   const all: Node[] = [];
   for (const entry of plan.entries) {
     const bytes = entry.cidr ? ipaddr.parse(entry.cidr.address).toByteArray() : undefined;
@@ -82,7 +91,9 @@ export function makeClassifier(plan: Plan): (flow: Flow) => Classification {
       const at = parseHandle(h);
       if (!at) continue;
       const node = { entry, node: at.node, bytes };
-      if (hashTables.has(at.htid)) tables.hash.set(at.bucket, [...(tables.hash.get(at.bucket) ?? []), node]);
+      const bucket = hashTables.has(at.htid) ? tables.hash.get(at.bucket) : undefined;
+      if (bucket) bucket.push(node);
+      else if (hashTables.has(at.htid)) tables.hash.set(at.bucket, [node]);
       else tables.linear.push(node);
     }
   }
@@ -109,7 +120,9 @@ export function makeClassifier(plan: Plan): (flow: Flow) => Classification {
     }
     const t = frozen.get(flow.family);
     if (t) {
-      const bucket = t.hash.get(peer[peer.length - 1] ?? 0) ?? [];
+      const last = peer[peer.length - 1] ?? 0;
+      const key = t.twoLevel ? `${level2Htid(flow.family, last)}${(peer[peer.length - 2] ?? 0).toString(16)}:` : `${t.hashHtid ?? ''}${last.toString(16)}:`;
+      const bucket = t.hash.get(key) ?? [];
       for (const n of bucket) if (matches(n, flow, peer)) return verdict(n);
       for (const n of t.linear) if (matches(n, flow, peer)) return verdict(n);
     }

@@ -42,7 +42,19 @@ export function describePlan(p: Plan, context: { target?: string; root?: string 
   }
   if (p.tables.length > 0) {
     out.push('', 'u32 tables:');
-    for (const t of p.tables) out.push(`  IPv${t.family} ${t.kind} table ${t.htid} (divisor ${t.divisor}): ${t.nodes} entries`);
+    for (const t of p.tables) {
+      if (t.level === 2) continue;
+      if (t.level !== 1) {
+        out.push(`  IPv${t.family} ${t.kind} table ${t.htid} (divisor ${t.divisor}): ${t.nodes} entries`);
+        continue;
+      }
+      // Two levels: one line for the 256 level-2 tables, not one each.
+      const level2 = p.tables.filter((x) => x.family === t.family && x.level === 2);
+      const nodes = level2.reduce((n, x) => n + x.nodes, 0);
+      const busiest = level2.reduce((n, x) => Math.max(n, x.nodes), 0);
+      out.push(`  IPv${t.family} two-level hash: table ${t.htid} (divisor ${t.divisor}, key: last address byte) links each bucket to its own table, ` +
+        `${level2[0]?.htid ?? '?'}-${level2[level2.length - 1]?.htid ?? '?'} (${level2.length} tables, divisor 256, key: the byte before): ${nodes} entries, at most ${busiest} in one table`);
+    }
   }
   if (p.links !== undefined && p.links.length > 0) {
     out.push('', `ip batch (${p.links.length} lines, one \`ip -batch -\` run inside the namespace, before the tc batch):`);

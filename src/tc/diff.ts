@@ -4,7 +4,9 @@
  * The refreshed plan is made with `plan(spec, facts, { previous: live })`, so entries that stay keep their
  * handles; the diff deletes the entries that went (by handle), creates a missing table (a family that had no
  * address yet) with its link, then adds the new entries with their handles. Nothing else is touched: the root,
- * the netems, the other entries and the traffic that they match stay as they are.
+ * the netems, the other entries and the traffic that they match stay as they are. With two hash levels the
+ * link nodes in the level-1 buckets are links (of the level-2 tables), not entries: a live two-level family
+ * has them all from the start, so a refresh only adds and deletes entries.
  */
 import type { Plan, Table } from './plan.js';
 
@@ -27,11 +29,13 @@ export class DiffError extends Error {
 const entryLine = /^filter add dev (\S+) parent (\S+) protocol (\S+) prio (\d+) handle ([0-9a-f]+:[0-9a-f]+:[0-9a-f]+) u32 ht /;
 const tableLine = /^filter add dev (\S+) parent \S+ protocol \S+ prio \d+ handle ([0-9a-f]+:) u32 divisor \d+$/;
 const linkLine = /^filter add dev (\S+) parent \S+ protocol \S+ prio \d+ u32 match u32 0 0 .*link ([0-9a-f]+:)$/;
+/** A link node in a bucket of a level-1 table (two hash levels): `… handle 11:b:1 u32 ht 11:b: match u32 0 0 hashkey … link H:`. */
+const bucketLinkLine = /^filter add dev (\S+) parent \S+ protocol \S+ prio \d+ handle [0-9a-f]+:[0-9a-f]+:[0-9a-f]+ u32 ht [0-9a-f]+:[0-9a-f]+: match u32 0 0 .*link ([0-9a-f]+:)$/;
 
 interface Parts {
   /** `dev|handle` → the line that adds the entry there. */
   readonly entries: Map<string, string>;
-  /** `dev|htid` → the line that creates the table, and the line that links it. */
+  /** `dev|htid` → the line that creates the table, and the line that links it (in the order of the links' lines). */
   readonly tables: Map<string, { create: string; link: string | undefined }>;
   /** Every other line (qdiscs, the ingress redirect, the all-traffic filter). */
   readonly rest: string[];
@@ -41,9 +45,9 @@ function parts(apply: readonly string[]): Parts {
   const out: Parts = { entries: new Map(), tables: new Map(), rest: [] };
   const links = new Map<string, string>();
   for (const line of apply) {
-    const e = entryLine.exec(line);
     const t = tableLine.exec(line);
-    const l = linkLine.exec(line);
+    const l = linkLine.exec(line) ?? bucketLinkLine.exec(line);
+    const e = l ? null : entryLine.exec(line);
     if (e) out.entries.set(`${e[1]}|${e[5]}`, line);
     else if (t) out.tables.set(`${t[1]}|${t[2]}`, { create: line, link: undefined });
     else if (l) links.set(`${l[1]}|${l[2]}`, line);
@@ -85,9 +89,11 @@ export function diffPlan(old: Plan, next: Plan): Diff {
     lines.push(t.create);
     undo.push(undefined);
   }
-  for (const [, t] of created) {
-    if (t.link === undefined) continue;
-    lines.push(t.link);
+  // The links in the plan's order: a level-1 table's bucket links before the root's link to it.
+  const links = new Set(created.map(([, t]) => t.link));
+  for (const line of created.length > 0 ? next.apply : []) {
+    if (!links.has(line)) continue;
+    lines.push(line);
     undo.push(undefined);
   }
   for (const [key, line] of b.entries) {

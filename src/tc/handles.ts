@@ -49,6 +49,12 @@ function conflictsParsed(a: Match, au: AddressUnits | undefined, b: Match, bu: A
 }
 
 /**
+ * The ids of a bucket of `n` entries none of which is live are 1, 2, 3… times this: 1, or (`spread`) evenly spaced
+ * ids that leave room for new entries.
+ */
+export const freshStep = (n: number, spread: boolean): number => (spread ? Math.max(1, Math.min(MAX_SPREAD, Math.floor(MAX_NODE_ID / (n + 1)))) : 1);
+
+/**
  * Node ids for the entries of one bucket, given in the planner's order (most specific first).
  * `kept(i)` is the id entry i already has in the live tree (it keeps it), or undefined for a new entry.
  * Without any kept entry: 1, 2, 3… (`spread` false) or evenly spaced ids that leave room (`spread` true).
@@ -57,7 +63,7 @@ function conflictsParsed(a: Match, au: AddressUnits | undefined, b: Match, bu: A
 export function assignNodeIds(entries: readonly Match[], kept: (i: number) => number | undefined, spread: boolean): number[] {
   const ids: (number | undefined)[] = entries.map((_e, i) => kept(i));
   if (ids.every((id) => id === undefined)) {
-    const step = spread ? Math.max(1, Math.min(MAX_SPREAD, Math.floor(MAX_NODE_ID / (entries.length + 1)))) : 1;
+    const step = freshStep(entries.length, spread);
     return entries.map((_e, i) => (i + 1) * step);
   }
   const used = new Set(ids.filter((id): id is number => id !== undefined));

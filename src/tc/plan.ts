@@ -13,7 +13,7 @@ import { PlanError } from '../model/errors.js';
 import type { Direction, FaultGroup, Netem, Spec } from '../model/spec.js';
 import { type Cidr, type DestinationItem, type IpFamily, type PortFilter, addressWords, formatCidr } from '../model/addresses.js';
 import { describeNetem, netemArgs } from './netem.js';
-import { assignNodeIds } from './handles.js';
+import { assignNodeIds, freshStep } from './handles.js';
 
 /** The root qdisc handle that marks a tree as ours ("NC"). */
 export const ROOT_MAJOR = 0x4e43;
@@ -27,11 +27,24 @@ export const BYPASS_BAND = 2;
 export const MAX_NODES = 0xfff;
 /** A family uses a hash table once it has more hashable entries than this. */
 export const HASH_MIN_ENTRIES = 32;
+/**
+ * A family uses two hash levels once it has more hashable entries than this: the level-1 table (key: the
+ * address's last byte) holds in each bucket one link node to its own level-2 table (key: the byte before), which
+ * holds the entries. A packet to an address that no entry has then walks one link node and a (nearly always)
+ * empty bucket instead of a bucket of ~20 entries (10,000 destinations). Below it, the one-level layout.
+ */
+export const HASH2_MIN_ENTRIES = 1024;
 
 const familyInfo = {
-  4: { protocol: 'ip', prio: 1, match: 'ip', bits: 32, hashMinPrefix: 25, hashOffset: 16, srcHashOffset: 12, linear: 0x10, hash: 0x11, any: '0.0.0.0/0' },
-  6: { protocol: 'ipv6', prio: 2, match: 'ip6', bits: 128, hashMinPrefix: 121, hashOffset: 36, srcHashOffset: 20, linear: 0x20, hash: 0x21, any: '::/0' },
+  4: { protocol: 'ip', prio: 1, match: 'ip', bits: 32, hashMinPrefix: 25, hashOffset: 16, srcHashOffset: 12, linear: 0x10, hash: 0x11, level2: 0x100, any: '0.0.0.0/0' },
+  6: { protocol: 'ipv6', prio: 2, match: 'ip6', bits: 128, hashMinPrefix: 121, hashOffset: 36, srcHashOffset: 20, linear: 0x20, hash: 0x21, level2: 0x200, any: '::/0' },
 } as const;
+
+/**
+ * The htid of the level-2 table that bucket `bucket` (the last address byte) of a two-level family links to:
+ * IPv4 100:-1ff:, IPv6 200:-2ff: (u32 htids are 12 bits; none of them is 10:, 11:, 20:, 21: or the marker's 7ff:).
+ */
+export const level2Htid = (family: IpFamily, bucket: number): string => `${hex(familyInfo[family].level2 + bucket)}:`;
 const ALL_TRAFFIC_PRIO = 3;
 /** The pref of our redirect filter on the ingress qdisc ("NC"): with the ifb as its target, it marks the ingress qdisc as ours. */
 export const INGRESS_FILTER_PRIO = 0x4e43;
@@ -110,7 +123,14 @@ export interface Table {
   readonly htid: string;
   readonly kind: 'hash' | 'linear';
   readonly divisor: number;
+  /** Filter nodes in the table: entries, or (level 1) the 256 link nodes. */
   readonly nodes: number;
+  /**
+   * Two hash levels (HASH2_MIN_ENTRIES): 1 for the table keyed on the last byte, whose buckets hold one link node
+   * each, 2 for the 256 tables they link to (level2Htid), keyed on the byte before, which hold the entries.
+   * Absent: the one-level layout (the hash table holds the entries).
+   */
+  readonly level?: 1 | 2;
 }
 
 export interface Plan {
@@ -137,9 +157,12 @@ export interface Plan {
 export interface PlanOptions {
   /**
    * The tree as it is live (a refresh during the run): entries that stay keep their handles, new ones get free
-   * handles in the right order, each IP family keeps its table layout (hash or linear), and its tables stay.
+   * handles in the right order, each IP family keeps its table layout (linear, hash or two-level hash), and its
+   * tables stay.
    */
   readonly previous?: Plan;
+  /** More hashable entries than this in a family: two hash levels. Default HASH2_MIN_ENTRIES (tests lower it). */
+  readonly hash2MinEntries?: number;
 }
 
 /** True when the run re-resolves named dependencies (DEPENDENCY_REFRESH): the handles then leave room for new entries. */
@@ -164,7 +187,7 @@ export function plan(spec: Spec, facts: Facts = {}, options: PlanOptions = {}): 
     for (const family of [4, 6] as const) {
       const mine = order.filter((i) => drafts.entries[i]?.family === family);
       if (mine.length === 0 && !options.previous?.tables.some((t) => t.family === family)) continue;
-      const result = placeFamily(treeDev, family, drafts, mine, side, { previous: options.previous, spread: refreshes(spec) });
+      const result = placeFamily(treeDev, family, drafts, mine, side, { previous: options.previous, spread: refreshes(spec), hash2MinEntries: options.hash2MinEntries ?? HASH2_MIN_ENTRIES });
       tables.push(...result.tables);
       for (const e of result.entries) placed.push(e);
       for (const l of result.lines) filterLines.push(l);
@@ -498,122 +521,220 @@ function compareEntries(drafts: Drafts, i: number, j: number): number {
   return (a.dport ?? 0) - (b.dport ?? 0) || (a.sport ?? 0) - (b.sport ?? 0);
 }
 
+/** A (slot, entry index) pair as one number: slot * PAIR + index (exact in a double: slot ≤ 0x10000, index < 2^32). */
+const PAIR = 2 ** 32;
+
 /** How a refreshed plan places its entries: against the live tree (`previous`), ids spread to leave room. */
 interface Placement {
   readonly previous: Plan | undefined;
   readonly spread: boolean;
+  readonly hash2MinEntries: number;
 }
 
 /** Identity of an entry across refreshes: what it matches and where it sends the packets. */
 const identity = (e: Omit<Entry, 'handles'>): string => `${entryKey(e)}|${e.action}|${e.band}`;
 
 function placeFamily(
-  dev: string, family: IpFamily, drafts: Drafts, order: readonly number[], side: Side = 'dst', live: Placement = { previous: undefined, spread: false },
+  dev: string, family: IpFamily, drafts: Drafts, order: readonly number[], side: Side = 'dst',
+  live: Placement = { previous: undefined, spread: false, hash2MinEntries: HASH2_MIN_ENTRIES },
 ): { tables: Table[]; entries: Entry[]; lines: string[] } {
   const f = familyInfo[family];
   const head = `filter add dev ${dev} parent ${ROOT_HANDLE} protocol ${f.protocol} prio ${f.prio}`;
   /** This family's entries, in their order (the drafts at `order`). */
   const entries = order.map((i) => drafts.entries[i]).filter((e) => e !== undefined);
   const hashable = (e: Draft): boolean => e.cidr !== undefined && e.cidr.prefix >= f.hashMinPrefix;
-  // A live family keeps its layout: a hash table created mid-run would be linked after the linear one.
+  // A live family keeps its layout: a hash table created mid-run would be linked after the linear one, and a
+  // second level added mid-run would move every entry.
   const liveTables = live.previous?.tables.filter((t) => t.family === family) ?? [];
-  const useHash = liveTables.length > 0 ? liveTables.some((t) => t.kind === 'hash') : entries.filter(hashable).length > HASH_MIN_ENTRIES;
+  let layout: 'linear' | 'hash' | 'hash2';
+  if (liveTables.length > 0) layout = liveTables.some((t) => t.level === 1) ? 'hash2' : liveTables.some((t) => t.kind === 'hash') ? 'hash' : 'linear';
+  else {
+    const hashed = entries.filter(hashable).length;
+    layout = hashed > live.hash2MinEntries ? 'hash2' : hashed > HASH_MIN_ENTRIES ? 'hash' : 'linear';
+  }
+  const useHash = layout !== 'linear';
+  const two = layout === 'hash2';
   const liveHandles = new Map<string, readonly string[]>();
   for (const e of live.previous?.entries ?? []) if (e.family === family) liveHandles.set(identity(e), e.handles);
+  /** The ids of a slot's entries (at `prefix`) in a refresh: the live entries keep theirs. */
+  const liveIds = (inSlot: readonly Draft[], prefix: string): number[] => assignNodeIds(inSlot, (k) => {
+    const m = inSlot[k];
+    const handle = m && liveHandles.get(identity(m))?.find((h) => h.startsWith(prefix));
+    return handle === undefined ? undefined : parseInt(handle.slice(prefix.length), 16);
+  }, live.spread);
 
-  // Which buckets (slots) each entry lands in: 0-255 the hash table's, LINEAR the linear table's only one.
-  const LINEAR = 256;
-  const slotText = (slot: number): string => (slot === LINEAR ? `${hex(f.linear)}:0:` : `${hex(f.hash)}:${hex(slot)}:`);
-  const members: number[][] = Array.from({ length: LINEAR + 1 }, () => []);
-  /** Slots in the order they are first used (the order in which they are checked and numbered). */
-  const slotOrder: number[] = [];
-  const join = (slot: number, i: number): void => {
-    const list = members[slot] ?? [];
-    if (list.push(i) === 1) slotOrder.push(slot);
-  };
-  // The address's last word (IPv4: its only one) holds the last byte.
+  // Which buckets (slots) each entry lands in: the hash table's bucket (its last byte; two levels: last byte * 256
+  // + the byte before, i.e. the level-2 table and its bucket), LINEAR the linear table's only one.
+  const LINEAR = two ? 0x10000 : 0x100;
+  const slotText = (slot: number): string =>
+    slot === LINEAR ? `${hex(f.linear)}:0:` : two ? `${level2Htid(family, slot >>> 8)}${hex(slot & 0xff)}:` : `${hex(f.hash)}:${hex(slot)}:`;
+  // The address's last word (IPv4: its only one) holds the last byte and the byte before.
   const lastWord = family === 4 ? 0 : 3;
+  // (slot, entry) pairs as one number each, sorted: slot after slot, each slot's entries in their order. A native
+  // sort of one typed array: no array per slot, and no walk over the 65,536 possible slots of two hash levels
+  // (10,000 destinations make ~5,000 slots of one entry each per family).
+  const pairs: number[] = [];
   entries.forEach((e, i) => {
-    if (useHash && hashable(e) && e.cidr) {
-      const first = (drafts.words[4 * (order[i] ?? 0) + lastWord] ?? 0) & 0xff;
-      const last = first + 2 ** (f.bits - e.cidr.prefix);
-      for (let b = first; b < last; b++) join(b, i);
-    } else {
-      join(LINEAR, i);
-    }
+    if (!useHash || !hashable(e) || !e.cidr) { pairs.push(LINEAR * PAIR + i); return; }
+    const word = drafts.words[4 * (order[i] ?? 0) + lastWord] ?? 0;
+    const first = word & 0xff;
+    const last = first + 2 ** (f.bits - e.cidr.prefix);
+    // Two levels: a /25../31 (/121../127) has one byte before its last: one level-2 bucket in each table.
+    const before = (word >>> 8) & 0xff;
+    for (let b = first; b < last; b++) pairs.push((two ? (b << 8) | before : b) * PAIR + i);
   });
-  // Node ids bucket by bucket, in the entries' order.
-  const idsOf: (number[] | undefined)[] = [];
-  for (const slot of slotOrder) {
-    const list = members[slot] ?? [];
-    if (list.length > MAX_NODES) {
-      throw new PlanError('DESTINATION_IPS', `more than ${MAX_NODES} IPv${family} filter entries land in one u32 table (${slotText(slot)}); merge destinations into CIDRs`);
-    }
-    const inSlot = list.map((i) => entries[i]).filter((e) => e !== undefined);
-    const prefix = slotText(slot);
-    const kept = (k: number): number | undefined => {
-      const m = inSlot[k];
-      const handle = m && liveHandles.get(identity(m))?.find((h) => h.startsWith(prefix));
-      return handle === undefined ? undefined : parseInt(handle.slice(prefix.length), 16);
-    };
-    idsOf[slot] = assignNodeIds(inSlot, liveHandles.size > 0 ? kept : () => undefined, live.spread);
-  }
-  // Each entry's handles, in its buckets' order.
+  const sorted = Float64Array.from(pairs).sort();
+  // Node ids slot by slot (so each entry's handles come in its buckets' order), in the entries' order.
+  const fresh = liveHandles.size === 0;
   const handlesOf: (string[] | undefined)[] = [];
-  for (let slot = 0; slot <= LINEAR; slot++) {
-    const ids = idsOf[slot];
-    if (!ids) continue;
+  /** Entry nodes per slot kind: the hash table's (all levels), the linear table's, and each level-2 table's. */
+  let hashNodes = 0;
+  let linearNodes = 0;
+  const level2Nodes = new Array<number>(two ? 256 : 0).fill(0);
+  /** Two levels: the hashed entries' (entry, handle) in slot order, i.e. level-2 table after table (their lines' order). */
+  const hashedEntry: number[] = [];
+  const hashedHandle: string[] = [];
+  const inSlot: number[] = [];
+  for (let at = 0; at < sorted.length;) {
+    const slot = Math.floor((sorted[at] ?? 0) / PAIR);
+    inSlot.length = 0;
+    for (; at < sorted.length && Math.floor((sorted[at] ?? 0) / PAIR) === slot; at++) inSlot.push((sorted[at] ?? 0) - slot * PAIR);
+    const n = inSlot.length;
     const prefix = slotText(slot);
-    (members[slot] ?? []).forEach((i, k) => {
-      const handle = `${prefix}${hex(ids[k] ?? 0)}`;
-      const list = handlesOf[i];
+    if (n > MAX_NODES) {
+      throw new PlanError('DESTINATION_IPS', `more than ${MAX_NODES} IPv${family} filter entries land in one u32 table (${prefix}); merge destinations into CIDRs`);
+    }
+    if (slot === LINEAR) linearNodes += n;
+    else hashNodes += n;
+    if (two && slot !== LINEAR) level2Nodes[slot >>> 8] = (level2Nodes[slot >>> 8] ?? 0) + n;
+    // Without a live tree the ids are k * step (assignNodeIds' rule for a bucket without kept entries), computed here
+    // without its arrays.
+    const step = fresh ? freshStep(n, live.spread) : 0;
+    const ids = fresh ? undefined : liveIds(inSlot.map((i) => entries[i]).filter((e) => e !== undefined), prefix);
+    for (let k = 0; k < n; k++) {
+      const i = inSlot[k] ?? 0;
+      const handle = `${prefix}${hex(ids ? ids[k] ?? 0 : (k + 1) * step)}`;
+      const handles = handlesOf[i];
       // A literal for the first: an array that starts empty and grows reserves room for 17.
-      if (list) list.push(handle);
+      if (handles) handles.push(handle);
       else handlesOf[i] = [handle];
-    });
+      if (two && slot !== LINEAR) {
+        hashedEntry.push(i);
+        hashedHandle.push(handle);
+      }
+    }
   }
-
-  const hashNodes = members.reduce((n, list, slot) => n + (slot === LINEAR ? 0 : list.length), 0);
-  const linearNodes = members[LINEAR]?.length ?? 0;
-  const has = (kind: Table['kind']): boolean => liveTables.some((t) => t.kind === kind);
-  const tables: Table[] = [];
-  const lines: string[] = [];
-  const hashTable = useHash && (hashNodes > 0 || has('hash') || liveTables.length === 0);
-  const linearTable = linearNodes > 0 || has('linear');
-  if (hashTable) {
-    tables.push({ family, htid: `${hex(f.hash)}:`, kind: 'hash', divisor: 256, nodes: hashNodes });
-    lines.push(`${head} handle ${hex(f.hash)}: u32 divisor 256`);
-  }
-  if (linearTable) {
-    tables.push({ family, htid: `${hex(f.linear)}:`, kind: 'linear', divisor: 1, nodes: linearNodes });
-    lines.push(`${head} handle ${hex(f.linear)}: u32 divisor 1`);
-  }
-  if (hashTable) lines.push(`${head} u32 match u32 0 0 hashkey mask 0x000000ff at ${side === 'dst' ? f.hashOffset : f.srcHashOffset} link ${hex(f.hash)}:`);
-  if (linearTable) lines.push(`${head} u32 match u32 0 0 link ${hex(f.linear)}:`);
-
-  return { tables, entries: placeEntries(entries, handlesOf, { head, match: f.match, side }, lines), lines };
+  const how = { head, match: f.match, side };
+  const { tables, lines } = familyTables(family, head, {
+    layout, liveTables, hashNodes, level2Nodes, linearNodes, offset: side === 'dst' ? f.hashOffset : f.srcHashOffset,
+    level2Lines: level2LineWriter(how, entries, { entry: hashedEntry, handle: hashedHandle, perTable: level2Nodes }),
+  });
+  return { tables, entries: placeEntries(entries, handlesOf, how, lines, two ? `${hex(f.linear)}:` : undefined), lines };
 }
 
-/** The entries with their handles; the filter line of each handle appended to `lines`. */
-function placeEntries(
-  entries: readonly Draft[], handlesOf: readonly (string[] | undefined)[], how: { head: string; match: 'ip' | 'ip6'; side: Side }, lines: string[],
-): Entry[] {
+/**
+ * Two levels: each level-2 table's entry lines go right after the line that creates it. The kernel finds the
+ * table of a new node by walking its list of tables, newest first (cls_u32.c u32_lookup_ht): right after its
+ * creation the table is first in that list; after all 514 tables of two families, ~260 steps per entry on average.
+ * `hashed` lists the hashed entries' (entry, handle) table after table, `perTable` how many each table has.
+ */
+function level2LineWriter(
+  how: How, entries: readonly Draft[], hashed: { entry: readonly number[]; handle: readonly string[]; perTable: readonly number[] },
+): (b: number, out: string[]) => void {
+  let next = 0;
+  const words: (string | number)[] = [];
+  return (b, out) => {
+    for (const end = next + (hashed.perTable[b] ?? 0); next < end; next++) {
+      const e = entries[hashed.entry[next] ?? -1];
+      if (e) out.push(entryLine(words, how, e, hashed.handle[next] ?? ''));
+    }
+  };
+}
+
+/** How many nodes each of a family's tables holds, and its layout. */
+interface TableCounts {
+  readonly layout: 'linear' | 'hash' | 'hash2';
+  /** The family's tables in the live tree (a refresh): they all stay. */
+  readonly liveTables: readonly Table[];
+  readonly hashNodes: number;
+  readonly level2Nodes: readonly number[];
+  readonly linearNodes: number;
+  /** Where the hash key (the address's last word) is: the destination's or (ingress) the source's. */
+  readonly offset: number;
+  /** Two levels: appends the entry lines of level-2 table b (its bucket number). */
+  readonly level2Lines: (b: number, out: string[]) => void;
+}
+
+/** A family's tables and the lines that create and link them (the entries' lines follow). */
+function familyTables(family: IpFamily, head: string, c: TableCounts): { tables: Table[]; lines: string[] } {
+  const f = familyInfo[family];
+  const two = c.layout === 'hash2';
+  const has = (kind: Table['kind']): boolean => c.liveTables.some((t) => t.kind === kind);
+  const tables: Table[] = [];
+  const lines: string[] = [];
+  const hashTable = c.layout !== 'linear' && (two || c.hashNodes > 0 || has('hash') || c.liveTables.length === 0);
+  const linearTable = c.linearNodes > 0 || has('linear');
+  if (hashTable && !two) {
+    tables.push({ family, htid: `${hex(f.hash)}:`, kind: 'hash', divisor: 256, nodes: c.hashNodes });
+    lines.push(`${head} handle ${hex(f.hash)}: u32 divisor 256`);
+  }
+  if (two) {
+    // Every table exists from the start and stays for the run: a refresh only adds and deletes entries. Each
+    // level-2 table with its entries, then the level-1 table and its 256 links (a table exists before a link to
+    // it), and the root's link last: the family's traffic meets its filters once they are all in place.
+    tables.push({ family, htid: `${hex(f.hash)}:`, kind: 'hash', divisor: 256, nodes: 256, level: 1 });
+    for (let b = 0; b < 256; b++) {
+      const htid = level2Htid(family, b);
+      tables.push({ family, htid, kind: 'hash', divisor: 256, nodes: c.level2Nodes[b] ?? 0, level: 2 });
+      lines.push(`${head} handle ${htid} u32 divisor 256`);
+      c.level2Lines(b, lines);
+    }
+    lines.push(`${head} handle ${hex(f.hash)}: u32 divisor 256`);
+    for (let b = 0; b < 256; b++) {
+      lines.push(`${head} handle ${hex(f.hash)}:${hex(b)}:1 u32 ht ${hex(f.hash)}:${hex(b)}: match u32 0 0 hashkey mask 0x0000ff00 at ${c.offset} link ${level2Htid(family, b)}`);
+    }
+  }
+  if (linearTable) {
+    tables.push({ family, htid: `${hex(f.linear)}:`, kind: 'linear', divisor: 1, nodes: c.linearNodes });
+    lines.push(`${head} handle ${hex(f.linear)}: u32 divisor 1`);
+  }
+  if (hashTable) lines.push(`${head} u32 match u32 0 0 hashkey mask 0x000000ff at ${c.offset} link ${hex(f.hash)}:`);
+  if (linearTable) lines.push(`${head} u32 match u32 0 0 link ${hex(f.linear)}:`);
+  return { tables, lines };
+}
+
+interface How {
+  readonly head: string;
+  readonly match: 'ip' | 'ip6';
+  readonly side: Side;
+}
+
+/**
+ * The entries with their handles; the filter line of each handle appended to `lines` (with `only`: of each handle
+ * in that table; two hash levels place their hashed entries' lines with their tables).
+ */
+function placeEntries(entries: readonly Draft[], handlesOf: readonly (string[] | undefined)[], how: How, lines: string[], only?: string): Entry[] {
   const placed: Entry[] = [];
-  // One join per line (a flat string; a template would be a tree of concatenations, twice the memory), of one
-  // array used for every line: no array and no joined match text per entry (10,000 entries in a cold process).
   const words: (string | number)[] = [];
   entries.forEach((e, i) => {
     const handles = handlesOf[i] ?? [];
-    for (const handle of handles) {
-      words.length = 0;
-      words.push(how.head, 'handle', handle, 'u32 ht', handle.slice(0, handle.lastIndexOf(':') + 1));
-      matchWords(words, how.match, e, how.side);
-      lines.push(words.join(' '));
-    }
+    for (const handle of handles) if (only === undefined || handle.startsWith(only)) lines.push(entryLine(words, how, e, handle));
     e.handles = handles;
     placed.push(e);
   });
   return placed;
+}
+
+/**
+ * The line that adds entry `e` at `handle`. One join per line (a flat string; a template would be a tree of
+ * concatenations, twice the memory), of one array (`words`) used for every line: no array and no joined match text
+ * per entry (10,000 entries in a cold process).
+ */
+function entryLine(words: (string | number)[], how: How, e: Draft, handle: string): string {
+  words.length = 0;
+  words.push(how.head, 'handle', handle, 'u32 ht', handle.slice(0, handle.lastIndexOf(':') + 1));
+  matchWords(words, how.match, e, how.side);
+  return words.join(' ');
 }
 
 /**

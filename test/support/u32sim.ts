@@ -16,7 +16,7 @@ export interface Packet {
 
 interface AddrKey { kind: 'dst' | 'src'; bytes: number[]; prefix: number } // address match
 interface PortKey { kind: 'dport' | 'sport'; port: number }
-interface Node { matches: (AddrKey | PortKey)[]; flowid?: number; link?: number; hash?: { offset: number }; all?: boolean; id?: number }
+interface Node { matches: (AddrKey | PortKey)[]; flowid?: number; link?: number; hash?: { offset: number; mask: number }; all?: boolean; id?: number }
 
 export class Tree {
   bands = 3;
@@ -83,11 +83,17 @@ export class Tree {
         } else throw new Error(`u32sim: match ${what}`);
         continue;
       }
-      if (w === 'hashkey') { node.hash = { offset: Number(words[i + 4]) }; i += 4; continue; }
+      if (w === 'hashkey') {
+        if (words[i + 1] !== 'mask' || words[i + 3] !== 'at') throw new Error(`u32sim: hashkey ${words.slice(i, i + 5).join(' ')}`);
+        node.hash = { offset: Number(words[i + 4]), mask: Number(words[i + 2]) };
+        i += 4;
+        continue;
+      }
       if (w === 'link') { node.link = parseInt(words[i + 1]!, 16); i += 1; continue; }
       if (w === 'flowid') { node.flowid = parseInt(words[i + 1]!.split(':')[1]!, 16); i += 1; continue; }
       throw new Error(`u32sim: word ${w} in ${line}`);
     }
+    if (node.link !== undefined && !this.tables.has(node.link)) throw new Error(`u32sim: link to missing table ${node.link.toString(16)}`);
     if (slot) {
       const bucket = this.tables.get(slot.table)?.get(slot.bucket);
       if (!bucket) throw new Error(`u32sim: no table ${slot.table.toString(16)} bucket ${slot.bucket} (created later?)`);
@@ -98,7 +104,6 @@ export class Tree {
       const at = bucket.findIndex((n) => (n.id ?? 0) > slot.node);
       bucket.splice(at === -1 ? bucket.length : at, 0, node);
     } else {
-      if (node.link !== undefined && !this.tables.has(node.link)) throw new Error(`u32sim: link to missing table ${node.link.toString(16)}`);
       root.nodes.push(node);
     }
   }
@@ -124,7 +129,10 @@ export class Tree {
         const table = this.tables.get(n.link)!;
         const keyed = !n.hash ? dst : n.hash.offset === (dst.length === 4 ? 16 : 36) ? dst : n.hash.offset === (dst.length === 4 ? 12 : 20) ? src : undefined;
         if (!keyed) throw new Error(`u32sim: hash key at ${n.hash?.offset} is not the last word of the destination or source address`);
-        const bucket = n.hash ? keyed[keyed.length - 1]! : 0;
+        // The key is the masked word shifted down to its lowest set bit (cls_u32.c u32_hash_fold), folded into
+        // the divisor: mask 0x000000ff is the word's (the address's) last byte, 0x0000ff00 the byte before.
+        if (n.hash && n.hash.mask !== 0xff && n.hash.mask !== 0xff00) throw new Error(`u32sim: hashkey mask ${n.hash.mask.toString(16)}`);
+        const bucket = !n.hash ? 0 : n.hash.mask === 0xff ? keyed[keyed.length - 1]! : keyed[keyed.length - 2]!;
         const found = this.walk(table.get(bucket) ?? [], p);
         if (found !== undefined) return found;
         continue; // backtrack to the next node of the parent table

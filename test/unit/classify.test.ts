@@ -115,6 +115,39 @@ describe('the classifier puts each packet in the band the u32 model does', () =>
     crossCheck(plan(spec({ DESTINATION_IPS: `${v4},${v6},203.0.113.16/28|53`, DIRECTION: 'ingress', NETWORK_LATENCY: '10' })));
   });
 
+  test('two hash levels classify every flow as one level does: /31s, a /28, ports, exclusions, several faults, IPv6 /126s, a /24, both directions', () => {
+    const v4 = Array.from({ length: 40 }, (_, i) => `198.51.${100 + (i % 3)}.${i * 6}/31`).join(',');
+    const v6 = Array.from({ length: 40 }, (_, i) => `2001:db8:5::${(i % 3).toString(16)}${(i * 8).toString(16).padStart(2, '0')}/126`).join(',');
+    const env = {
+      DESTINATION_IPS: `${v4},${v6},203.0.113.16/28|53,192.0.2.0/24,198.51.101.12`, DESTINATION_PORTS: '!9090', NETWORK_LATENCY: '10',
+      FAULTS: 'loss=5@198.51.100.6|8080,2001:db8:5::108 latency=50@198.51.102.12/30',
+    } as const;
+    for (const direction of ['egress', 'both'] as const) {
+      const s = spec({ ...env, DIRECTION: direction });
+      const one = plan(s, {}, { hash2MinEntries: Infinity });
+      const two = plan(s, {}, { hash2MinEntries: 0 });
+      assert.deepEqual(one.tables.filter((t) => t.kind === 'hash').map((t) => t.level), [undefined, undefined], 'one level');
+      assert.equal(two.tables.filter((t) => t.level === 1).length, 2, 'two levels');
+      assert.ok(crossCheck(two) > 1000, 'the classifier agrees with the u32 model on the two-level tree');
+      const a = makeClassifier(one);
+      const b = makeClassifier(two);
+      const { peers, ports } = probes(one);
+      // C's neighbours too: the last byte of an entry, another byte before.
+      for (const x of ['198.51.103.12', '198.51.99.6', '2001:db8:5::508', '2001:db8:5:1::108']) peers.push(x);
+      const seen = new Set<string>();
+      for (const peer of peers) {
+        const family = ipaddr.parse(peer).kind() === 'ipv4' ? 4 : 6;
+        for (const peerPort of ports) {
+          const flow: Flow = { family, peer, peerPort, ownPort: 40000 };
+          const kind = a(flow).kind;
+          seen.add(kind);
+          assert.equal(bandOf(b(flow)), bandOf(a(flow)), `${peer}:${peerPort}`);
+        }
+      }
+      assert.deepEqual([...seen].sort(), ['bypass', 'fault', 'none'], 'the probes reach every outcome');
+    }
+  });
+
   test('a refreshed plan: kept and new entries at spread node ids', () => {
     const s = spec({ DESTINATION_HOSTS: 'api', DEPENDENCY_REFRESH: 'true', DESTINATION_IPS: '192.0.2.0/24', NETWORK_LATENCY: '10' });
     const items = (list: string[]) => list.map((a) => ({ cidr: parseCidr('test', a), ports: [] }));

@@ -8,7 +8,7 @@ import { diffPlan, undoLines } from '../../src/tc/diff.ts';
 import { NoRoomError, assignNodeIds, conflicts } from '../../src/tc/handles.ts';
 import { liveRefresh } from '../../src/lifecycle/refresh.ts';
 import { inject } from '../../src/lifecycle/inject.ts';
-import type { LifecycleEvent } from '../../src/lifecycle/events.ts';
+import { type LifecycleEvent, formatEvent } from '../../src/lifecycle/events.ts';
 import { describeRefresh, liveSources, refreshDelayMs, refreshSchedule } from '../../src/resolve/live.ts';
 import { describeResolved, discover } from '../../src/resolve/destinations.ts';
 import { type Env, specOf as spec } from '../support/spec.ts';
@@ -107,6 +107,56 @@ describe('diffPlan', () => {
     const t = new Tree(old.apply);
     t.apply(d.lines);
     for (const a of many) assert.equal(t.classify({ dst: a }), 4);
+  });
+
+  describe('two hash levels', () => {
+    const v4 = (n: number, third = 0): string[] => Array.from({ length: n }, (_, i) => `203.0.${third + (i >> 8)}.${i & 0xff}`);
+    const entryOnly = /^filter (add|del) dev eth0 parent 4e43: protocol ip prio 1 handle 1[0-9a-f]{2}:[0-9a-f]+:[0-9a-f]+ u32( ht 1[0-9a-f]{2}:[0-9a-f]+: match ip dst \S+ flowid 4e43:[45])?$/;
+
+    test('adding and removing addresses in a two-level tree touches only entry nodes in the level-2 tables; the layout stays', () => {
+      const old = plan(s, facts('192.0.2.11', ...v4(40)), { hash2MinEntries: 16 });
+      assert.equal(old.tables.filter((t) => t.level === 2).length, 256);
+      const next = plan(s, facts('192.0.2.11', '192.0.3.11', ...v4(30), ...v4(5, 9)), { previous: old });
+      const d = diffPlan(old, next);
+      for (const l of d.lines) assert.match(l, entryOnly);
+      assert.deepEqual([d.added, d.deleted, d.newTables.length], [6, 10, 0]);
+      assert.deepEqual(next.tables, old.tables.map((t) => (t.level === 2 ? { ...t, nodes: next.tables.find((x) => x.htid === t.htid)?.nodes ?? -1 } : t)), 'the same tables');
+      const t = new Tree(old.apply);
+      t.apply(d.lines);
+      assert.deepEqual(t.sizes(), new Tree(next.apply).sizes(), 'the diffed tree equals the refreshed plan built from scratch');
+      assert.equal(t.classify({ dst: '192.0.3.11' }), 4, 'new: B\'s neighbour (same last byte, another byte before)');
+      assert.equal(t.classify({ dst: '192.0.2.11' }), 4);
+      assert.equal(t.classify({ dst: '203.0.0.35' }), 'priomap', 'removed');
+      assert.equal(t.classify({ dst: '203.0.9.4' }), 4, 'added');
+      assert.equal(t.classify({ dst: '198.51.100.11' }), 5, 'the /24 of the other group (linear) still after the hash');
+      assert.equal(t.classify({ dst: '192.0.2.12' }), 'priomap', 'C');
+      // Even a fresh plan with as few addresses keeps the two levels once they are live.
+      const few = plan(s, facts('192.0.2.11'), { previous: next });
+      assert.equal(few.tables.filter((x) => x.level === 1).length, 1);
+      for (const l of diffPlan(next, few).lines) assert.match(l, entryOnly);
+    });
+
+    test('a family whose two-level layout appears mid-run: its tables first, the level-1 links, the root link last, then the entries', () => {
+      // IPv4 is live (linear: the other group's /24) and stays so; IPv6 comes with 40 addresses.
+      const v6 = Array.from({ length: 40 }, (_, i) => `2001:db8::${(i + 1).toString(16)}`);
+      const old = plan(s, facts('192.0.2.11'), { hash2MinEntries: 16 });
+      const next = plan(s, facts('192.0.2.11', ...v6), { previous: old, hash2MinEntries: 16 });
+      const d = diffPlan(old, next);
+      assert.equal(d.newTables.length, 257);
+      assert.equal(d.added, 40, 'the links are not counted as entries');
+      const kinds = d.lines.map((l) => (l.endsWith(' u32 divisor 256') ? 'table' : / ht 21:[0-9a-f]+: .* link 2[0-9a-f]{2}:$/.test(l) ? 'level-1 link' : / link 21:$/.test(l) ? 'root link' : 'entry'));
+      const runs = kinds.filter((k, i) => k !== kinds[i - 1]);
+      assert.deepEqual(runs, ['table', 'level-1 link', 'root link', 'entry']);
+      assert.equal(d.undo.filter((u) => u === undefined).length, 257 + 256 + 1, 'tables and links stay when a batch is rolled back');
+      assert.deepEqual(formatEvent({ kind: 'refresh-applied', added: d.added, deleted: d.deleted, tables: d.newTables.map((x) => x.htid), applyMs: 5, batch: [] }),
+        ['info', 'filters updated: 40 added, 0 deleted, tables 21: 200:…2ff: (257) created in 5 ms']);
+      const t = new Tree(old.apply);
+      t.apply(d.lines);
+      assert.equal(t.classify({ dst: '2001:db8::7' }), 4);
+      assert.equal(t.classify({ dst: '2001:db8::107' }), 'priomap', 'same last byte, another byte before');
+      assert.equal(t.classify({ dst: '192.0.2.11' }), 4);
+      assert.deepEqual(next.tables.filter((x) => x.family === 4).map((x) => `${x.htid} ${x.kind}`), ['10: linear'], 'IPv4 keeps its live layout');
+    });
   });
 
   test('port exclusions of a new address land before its fault entry', () => {
