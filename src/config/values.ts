@@ -3,7 +3,7 @@
  * the value by (ENV variable and/or flag) and throws a UsageError naming it and the bad value.
  */
 import { UsageError } from '../model/errors.js';
-import { type DestinationItem, type PortFilter, parseDestinationItem, parsePort } from '../model/addresses.js';
+import { DestinationListBuilder, type ParsedDestinations, type PortFilter, parsePort } from '../model/addresses.js';
 import { type Distribution, type LogLevel, type Rate, distributions } from '../model/spec.js';
 import { type RuntimeName, runtimes } from '../model/runtime.js';
 
@@ -80,10 +80,11 @@ export function parsePortFilter(variable: string, raw: string): PortFilter {
   return except ? { mode: 'except', ports: unique } : { mode: 'only', ports: unique };
 }
 
-export function parseDestinationList(variable: string, raw: string): DestinationItem[] {
+export function parseDestinationList(variable: string, raw: string): ParsedDestinations {
+  const list = new DestinationListBuilder();
   const text = raw.trim();
-  if (text === '') return [];
-  return splitList(variable, text).map((item) => parseDestinationItem(variable, item));
+  if (text !== '') for (const item of splitList(variable, text)) list.add(variable, item);
+  return list.done();
 }
 
 export function parseDistribution(variable: string, raw: string): Distribution | undefined {

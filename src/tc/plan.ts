@@ -342,7 +342,7 @@ function groupEntries(out: Drafts, g: FaultGroup, destinations: readonly Destina
   const add = (cidr: Cidr, w: Uint32Array, at: number, ports: readonly number[]): void => {
     emit(cidr.family, cidr, w, at, ports.length > 0 ? { mode: 'only', ports } : g.destinationPorts, g.sourcePorts);
   };
-  mergeDestinations(destinations, add);
+  mergeDestinations(destinations, g.destinationWords, add);
   const one = new Uint32Array(4);
   for (const { cidr, ports } of discovered) {
     addressWords(cidr, one, 0);
@@ -353,17 +353,27 @@ function groupEntries(out: Drafts, g: FaultGroup, destinations: readonly Destina
 /**
  * Merges overlapping and adjacent networks that carry the same ports into the fewest CIDRs that cover exactly the
  * same addresses, and hands each on (IPv4 first, in address order). Networks that merge with nothing come as they were.
+ * `given`: the items' addresses as the parser read them (4 words each); without it, each address's text is read here.
  */
-function mergeDestinations(items: readonly DestinationItem[], add: (cidr: Cidr, w: Uint32Array, at: number, ports: readonly number[]) => void): void {
-  const byPorts = new Map<string, { ports: readonly number[]; v4: Cidr[]; v6: Cidr[] }>();
-  for (const item of items) {
+function mergeDestinations(items: readonly DestinationItem[], given: Uint32Array | undefined, add: (cidr: Cidr, w: Uint32Array, at: number, ports: readonly number[]) => void): void {
+  let words = given;
+  if (words?.length !== 4 * items.length) {
+    words = new Uint32Array(4 * items.length);
+    const fill = words;
+    items.forEach((item, i) => { addressWords(item.cidr, fill, 4 * i); });
+  }
+  // Each slot's items as indexes into `items` (and `words`): no second array of addresses.
+  const byPorts = new Map<string, { ports: readonly number[]; v4: number[]; v6: number[] }>();
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
+    if (!item) continue;
     const key = item.ports.length === 0 ? '' : item.ports.join(',');
     let slot = byPorts.get(key);
     if (!slot) byPorts.set(key, slot = { ports: item.ports, v4: [], v6: [] });
-    (item.cidr.family === 4 ? slot.v4 : slot.v6).push(item.cidr);
+    (item.cidr.family === 4 ? slot.v4 : slot.v6).push(i);
   }
   for (const { ports, v4, v6 } of byPorts.values()) {
-    for (const family of [v4, v6]) mergeNetworks(family, (cidr, w, at) => { add(cidr, w, at, ports); });
+    for (const family of [v4, v6]) mergeNetworks(items, family, words, (cidr, w, at) => { add(cidr, w, at, ports); });
   }
 }
 
@@ -371,17 +381,16 @@ function mergeDestinations(items: readonly DestinationItem[], add: (cidr: Cidr, 
  * Sorted by address (the wider of two networks that start together first), a network is dropped when the one
  * kept before it covers it, and two halves of one network (buddies: the same prefix, differing only in its last
  * bit) are replaced by that network, repeatedly. What is kept has no overlaps and no buddies: the fewest CIDRs.
+ * `which`: the items of one family to merge (indexes into `items`, whose addresses are at words[4i…4i+3]).
  */
-function mergeNetworks(cidrs: readonly Cidr[], add: (cidr: Cidr, w: Uint32Array, at: number) => void): void {
-  // Every address as 4 words in one array (no array per address); the kept networks' likewise.
-  const words = new Uint32Array(4 * cidrs.length);
-  cidrs.forEach((c, i) => { addressWords(c, words, 4 * i); });
-  const order = cidrs.map((_c, i) => i).sort((i, j) =>
-    compareWords(words, 4 * i, words, 4 * j) || (cidrs[i]?.prefix ?? 0) - (cidrs[j]?.prefix ?? 0));
+function mergeNetworks(items: readonly DestinationItem[], which: number[], words: Uint32Array, add: (cidr: Cidr, w: Uint32Array, at: number) => void): void {
+  const prefixOf = (i: number): number => items[i]?.cidr.prefix ?? 0;
+  const order = which.sort((i, j) => compareWords(words, 4 * i, words, 4 * j) || prefixOf(i) - prefixOf(j));
   const kept: Cidr[] = [];
-  const keptWords = new Uint32Array(4 * cidrs.length);
+  // The kept networks' addresses, 4 words each.
+  const keptWords = new Uint32Array(4 * which.length);
   for (const i of order) {
-    const c = cidrs[i];
+    const c = items[i]?.cidr;
     if (!c) continue;
     const u = 4 * i;
     const last = kept[kept.length - 1];
