@@ -160,28 +160,28 @@ export function plan(spec: Spec, facts: Facts = {}, options: PlanOptions = {}): 
   const tree = (treeDev: string, side: Side): { tables: Table[]; placed: Entry[]; lines: string[] } => {
     const tables: Table[] = [];
     const placed: Entry[] = [];
-    const filterLines: string[] = [];
+    // The qdisc lines first, then each family's filter lines straight into the same array (not through a second
+    // array of 10,000 lines).
+    const lastBand = FIRST_FAULT_BAND + bands.length - 1;
+    const lines = [
+      `qdisc add dev ${treeDev} root handle ${ROOT_HANDLE} prio bands ${lastBand}`,
+      ...bands.map((b) => `qdisc add dev ${treeDev} parent ${b.classid} handle ${b.netemHandle} netem ${b.netemArgs.join(' ')}`),
+    ];
     for (const family of [4, 6] as const) {
       const mine = order.filter((i) => drafts.entries[i]?.family === family);
       if (mine.length === 0 && !options.previous?.tables.some((t) => t.family === family)) continue;
       const result = placeFamily(treeDev, family, drafts, mine, side, { previous: options.previous, spread: refreshes(spec) });
       tables.push(...result.tables);
       for (const e of result.entries) placed.push(e);
-      for (const l of result.lines) filterLines.push(l);
+      for (const l of result.lines) lines.push(l);
     }
     for (const i of order) {
       const e = drafts.entries[i];
       if (e?.family !== 'all') continue;
       e.handles = [];
       placed.push(e);
-      filterLines.push(`filter add dev ${treeDev} parent ${ROOT_HANDLE} protocol all prio ${ALL_TRAFFIC_PRIO} u32 match u32 0 0 flowid ${classid(e.band)}`);
+      lines.push(`filter add dev ${treeDev} parent ${ROOT_HANDLE} protocol all prio ${ALL_TRAFFIC_PRIO} u32 match u32 0 0 flowid ${classid(e.band)}`);
     }
-    const lastBand = FIRST_FAULT_BAND + bands.length - 1;
-    const lines = [
-      `qdisc add dev ${treeDev} root handle ${ROOT_HANDLE} prio bands ${lastBand}`,
-      ...bands.map((b) => `qdisc add dev ${treeDev} parent ${b.classid} handle ${b.netemHandle} netem ${b.netemArgs.join(' ')}`),
-    ];
-    for (const l of filterLines) lines.push(l);
     return { tables, placed, lines };
   };
   const egress = tree(dev, 'dst');
