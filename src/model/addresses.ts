@@ -163,7 +163,12 @@ function parseIPv6(text: string): number[] | undefined {
 export function formatAddress(family: IpFamily, units: AddressUnits): string {
   const u = (i: number): number => units[i] ?? 0;
   if (family === 4) return `${u(0) >> 8}.${u(0) & 255}.${u(1) >> 8}.${u(1) & 255}`;
-  const { at, length } = longestZeroRun(units);
+  return formatIPv6(units, longestZeroRun(units));
+}
+
+/** formatAddress of IPv6 units whose longest zero run is known. */
+function formatIPv6(units: AddressUnits, { at, length }: { at: number; length: number }): string {
+  const u = (i: number): number => units[i] ?? 0;
   // `a:b::c`, `::c`, `a::`, `::` as one join (one flat string): the groups, with the run of zeros as one empty
   // part (and one more at either end, for the `::` there).
   const parts: string[] = [];
@@ -195,11 +200,11 @@ function longestZeroRun(units: AddressUnits): { at: number; length: number } {
 }
 
 /**
- * True when `text` (a valid IPv6 address with these units) is already in RFC 5952 form: lowercase, no
+ * True when `text` (a valid IPv6 address whose units have this longest zero run) is already in RFC 5952 form: lowercase, no
  * leading zeros, no dotted quad, `::` exactly where formatAddress puts it. Most input is (DNS answers,
  * pod IPs, lists written by tools), and then it is used as it is instead of being formatted again.
  */
-function isCanonicalIPv6(text: string, units: AddressUnits): boolean {
+function isCanonicalIPv6(text: string, { at, length }: { at: number; length: number }): boolean {
   let groups = 0;
   let digits = 0;
   let leading = -1;
@@ -217,7 +222,6 @@ function isCanonicalIPv6(text: string, units: AddressUnits): boolean {
     if (digits === 0) leading = c;
     digits++;
   }
-  const { at, length } = longestZeroRun(units);
   if (at === -1) return before === -1;
   return before === at && groups === 8 - length;
 }
@@ -297,7 +301,8 @@ export function parseCidr(variable: string, raw: string, words?: Uint32Array, at
   if (words) for (let k = 0; k < 4; k++) words[at + k] = (((units[2 * k] ?? 0) << 16) | (units[2 * k + 1] ?? 0)) >>> 0;
   // IPv6 text often is canonical already (then used as it is).
   const addressText = text.slice(0, addressEnd);
-  return { family: 6, address: isCanonicalIPv6(addressText, units) ? addressText : formatAddress(6, units), prefix };
+  const run = longestZeroRun(units);
+  return { family: 6, address: isCanonicalIPv6(addressText, run) ? addressText : formatIPv6(units, run), prefix };
 }
 
 /** The prefix length after the `/` of `raw`: 0-32 (IPv4) or 0-128 (IPv6). */
