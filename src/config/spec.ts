@@ -13,7 +13,7 @@ import { buildNetem, isNoop, parseFaultGroup } from './faults.js';
 import { type RawInput, type RawValue, Reader, defined } from './reader.js';
 import { parseHostDestinations, parseNamespace, parsePodDestinations, parseServiceDestinations } from './selectors.js';
 import {
-  UNPRINTABLE, assertPrintable, parseBoolean, parseChoice, parseDestinationList, parseInterfaceName, parseLogLevel, parsePortFilter, parseRuntimeName,
+  UNPRINTABLE_BUT_LINE_ENDS, assertPrintable, parseBoolean, parseChoice, parseDestinationList, parseInterfaceName, parseLogLevel, parsePortFilter, parseRuntimeName,
   parseSeconds, parseSocketPath, splitList,
 } from './values.js';
 
@@ -110,8 +110,8 @@ function readDestinationFile(raw: RawValue, readFile: (path: string) => string):
   }
   // One look at the whole text (10,000 lines: ~5 ms) instead of one per line (~35 ms); a file that has such a
   // character anywhere, even in a comment or as whitespace that trim() takes off, is checked line by line.
-  // The line ends (LF, CRLF) taken out first: assertPrintable's characters anywhere else.
-  const checkLines = UNPRINTABLE.test(text.replace(/\r?\n/g, ''));
+  // The line ends (LF, CRLF) are not such characters: assertPrintable's characters anywhere else.
+  const checkLines = UNPRINTABLE_BUT_LINE_ENDS.test(text);
   const items = new DestinationListBuilder();
   /** Where a problem is: the variable (or flag), the file and the line; made only for a line that has one. */
   const where = (i: number): string => `${raw.label} ${raw.value}:${i + 1}`;

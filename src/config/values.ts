@@ -12,6 +12,12 @@ const show = (raw: string): string => JSON.stringify(raw);
 /** Characters that could end or split a tc batch line, or hide in a log. */
 // eslint-disable-next-line no-control-regex
 export const UNPRINTABLE = /[\u0000-\u001f\u007f;]/;
+/**
+ * UNPRINTABLE but LF and the CR of a CRLF (a lone CR is still one): what `UNPRINTABLE.test(text.replace(/\r?\n/g, ''))`
+ * finds in a file's text, without a copy of the whole text.
+ */
+// eslint-disable-next-line no-control-regex
+export const UNPRINTABLE_BUT_LINE_ENDS = /[\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f;]|\r(?!\n)/;
 
 /** Rejects the UNPRINTABLE characters. */
 export function assertPrintable(variable: string, raw: string): void {
