@@ -362,7 +362,16 @@ export function concatDestinations(a: ParsedDestinations, b: ParsedDestinations)
 /** Builds a ParsedDestinations item by item (parseDestinationItem with the words kept). */
 export class DestinationListBuilder {
   private readonly items: DestinationItem[] = [];
-  private words = new Uint32Array(64);
+  private words: Uint32Array;
+
+  /**
+   * `most`: at most how many items will come, when known (a file's size says it): their room is made at once and
+   * what is not filled is never touched (a typed array that doubles as it fills makes ~twice the memory, each page
+   * of it touched fresh).
+   */
+  constructor(most = 16) {
+    this.words = new Uint32Array(4 * Math.max(16, most));
+  }
 
   /** Parses one item (as parseDestinationItem, which throws for a bad one) and keeps it with its words. */
   add(variable: string, raw: string): void {
