@@ -47,14 +47,16 @@ export function* jsonPieces(value: unknown, options: WriteJsonOptions = {}): Gen
   let size = 0;
   /** Pieces of chunkChars or more, made and not yet taken. */
   const ready: string[] = [];
+  /** The parts so far become one piece. */
+  const flush = (): void => {
+    ready.push(parts.join(''));
+    parts = [];
+    size = 0;
+  };
   const put = (text: string): void => {
     parts.push(text);
     size += text.length;
-    if (size >= chunkChars) {
-      ready.push(parts.join(''));
-      parts = [];
-      size = 0;
-    }
+    if (size >= chunkChars) flush();
   };
   function* take(): Generator<string, void, undefined> {
     for (const piece of ready) yield piece;
@@ -73,9 +75,15 @@ export function* jsonPieces(value: unknown, options: WriteJsonOptions = {}): Gen
       const el: unknown = v[i];
       const walk = !skipped(el) && !element && typeof el !== 'string';
       if (walk) return i;
-      put(i === 0 ? first : next);
-      put(skipped(el) ? 'null' : element ? element(i, inner) : JSON.stringify(el));
-      if (ready.length > 0) return i + 1;
+      // put() of the separator and of the element's text, in one step.
+      const sep = i === 0 ? first : next;
+      const text = skipped(el) ? 'null' : element ? element(i, inner) : JSON.stringify(el);
+      parts.push(sep, text);
+      size += sep.length + text.length;
+      if (size >= chunkChars) {
+        flush();
+        return i + 1;
+      }
     }
     return v.length;
   };
