@@ -112,8 +112,9 @@ function readDestinationFile(raw: RawValue, readFile: (path: string) => string):
   // character anywhere, even in a comment or as whitespace that trim() takes off, is checked line by line.
   // The line ends (LF, CRLF) are not such characters: assertPrintable's characters anywhere else.
   const checkLines = UNPRINTABLE_BUT_LINE_ENDS.test(text);
-  // An item takes 3 characters at least (`::1`, or `::` and a separator).
-  const items = new DestinationListBuilder(Math.ceil(text.length / 3));
+  // An item takes 3 characters at least (`::1`, or `::` and a separator); room for 262,144 at most made at once
+  // (4 MB of words; a longer list grows it as it fills).
+  const items = new DestinationListBuilder(Math.min(Math.ceil(text.length / 3), 1 << 18));
   /** Where a problem is: the variable (or flag), the file and the line; made only for a line that has one. */
   const where = (i: number): string => `${raw.label} ${raw.value}:${i + 1}`;
   // Line by line with indexOf, not split: an array of 10,000 line strings would live through the whole loop, and
