@@ -2,7 +2,7 @@
 import { describeNetns } from '../model/netns.js';
 import type { Spec } from '../model/spec.js';
 import { markerLines } from '../tc/marker.js';
-import { describePlan } from '../tc/describe.js';
+import { describePlanPieces } from '../tc/describe.js';
 import { describeProbes, probeDestinations } from '../effect/effect.js';
 import { describeResolved } from '../resolve/destinations.js';
 import { describeRefresh, refreshSchedule } from '../resolve/live.js';
@@ -68,7 +68,8 @@ export async function writePlanJson(v: PlanView, write: (text: string) => void, 
   }
 }
 
-export function planText(v: PlanView): string {
+/** What `plan` prints as text, in pieces, in order, each made when it is taken (the tc batch 500 lines a piece: describePlanPieces). */
+export function* planTextPieces(v: PlanView): Generator<string, void, undefined> {
   const { spec, prepared: p } = v;
   const c = containerInfo(v);
   const head = c ? `Container ${v.containerId ?? '?'}: pid ${c.pid}, netns ${c.netns} (via ${c.via}, runtime ${c.runtime})\n` : '';
@@ -78,6 +79,7 @@ export function planText(v: PlanView): string {
   const probes = spec.measureEffect
     ? `\n${describeProbes(probeDestinations(p.plan)).join('\n')}\n${spec.verifyEffect ? 'VERIFY_EFFECT=true: a measured effect outside the tolerance fails the run (exit 6)\n' : ''}`
     : '';
-  return head + describeResolved(p.resolved) + describeRefresh(refreshSchedule(spec, p.sources, p.resolved)) + describePlan(p.plan, targetContext(v))
-    + ownerText + probes + (v.blastText !== undefined ? `\n${v.blastText}` : '') + v.notes.map((n) => `\n!!! ${n}\n`).join('');
+  yield head + describeResolved(p.resolved) + describeRefresh(refreshSchedule(spec, p.sources, p.resolved));
+  yield* describePlanPieces(p.plan, targetContext(v));
+  yield ownerText + probes + (v.blastText !== undefined ? `\n${v.blastText}` : '') + v.notes.map((n) => `\n!!! ${n}\n`).join('');
 }

@@ -5,7 +5,7 @@ import { prepare } from '../lifecycle/prepare.js';
 import type { BlastSection } from '../connections/section.js';
 import { catSocketTables } from '../connections/raw.js';
 import type { Action } from './context.js';
-import { planText, writePlanJson } from './plan-output.js';
+import { planTextPieces, writePlanJson } from './plan-output.js';
 import { locateTarget, readTargetFlags } from './target-flags.js';
 
 export const plan: Action = async (ctx) => {
@@ -47,6 +47,12 @@ export const plan: Action = async (ctx) => {
   const blastText = blast && section && spec.output !== 'json' ? section.formatBlastSection(blast) : undefined;
   const view = { spec, prepared, containerId: ctx.option('containerId'), root, notes, nowMs: deps.clock.now(), blast, blastText };
   if (spec.output === 'json') await writePlanJson(view, ctx.io.stdout, ctx.io.drained);
-  else ctx.io.stdout(planText(view));
+  else {
+    // In pieces, as the JSON: each one written (and, to a pipe, taken by the reader) before the next is made.
+    for (const piece of planTextPieces(view)) {
+      ctx.io.stdout(piece);
+      if (ctx.io.drained) await ctx.io.drained();
+    }
+  }
   return 0;
 };

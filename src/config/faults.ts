@@ -90,6 +90,6 @@ export function parseFaultGroup(label: string, text: string, index: number): Fau
   const netem = buildNetem(r);
   if (isNoop(netem)) throw new UsageError(where, 'the fault does nothing: give latency, loss, duplication, corruption or bandwidth');
   if (destText.trim() === '') throw new UsageError(where, 'no destinations after "@"');
-  const destinations = parseDestinationList(where, destText);
-  return { name, netem, destinations, destinationPorts: { mode: 'any' }, sourcePorts: { mode: 'any' } };
+  const { items, words } = parseDestinationList(where, destText);
+  return { name, netem, destinations: items, destinationWords: words, destinationPorts: { mode: 'any' }, sourcePorts: { mode: 'any' } };
 }

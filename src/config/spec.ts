@@ -5,7 +5,7 @@
  * destination). Nothing here touches the system except `readFile`, which the caller passes in.
  */
 import { UsageError, messageOf } from '../model/errors.js';
-import { type DestinationItem, parseDestinationItem } from '../model/addresses.js';
+import { DestinationListBuilder, type ParsedDestinations, concatDestinations } from '../model/addresses.js';
 import { type NamedDestinations, hasNamedDestinations } from '../model/destinations.js';
 import { type Direction, type FaultGroup, type OutputFormat, type Spec, deadmanModes } from '../model/spec.js';
 import { specProblems } from '../tc/plan.js';
@@ -13,7 +13,7 @@ import { buildNetem, isNoop, parseFaultGroup } from './faults.js';
 import { type RawInput, type RawValue, Reader, defined } from './reader.js';
 import { parseHostDestinations, parseNamespace, parsePodDestinations, parseServiceDestinations } from './selectors.js';
 import {
-  UNPRINTABLE, assertPrintable, parseBoolean, parseChoice, parseDestinationList, parseInterfaceName, parseLogLevel, parsePortFilter, parseRuntimeName,
+  UNPRINTABLE_BUT_LINE_ENDS, assertPrintable, parseBoolean, parseChoice, parseDestinationList, parseInterfaceName, parseLogLevel, parsePortFilter, parseRuntimeName,
   parseSeconds, parseSocketPath, splitList,
 } from './values.js';
 
@@ -70,9 +70,10 @@ function readGroups(r: Reader, readFile: (path: string) => string): FaultGroup[]
     reorder: r.raw('NETWORK_PACKET_REORDER_PERCENTAGE'),
     rate: r.raw('NETWORK_BANDWIDTH'),
   }));
-  const ips = r.value('DESTINATION_IPS', parseDestinationList) ?? [];
+  const none: ParsedDestinations = { items: [], words: new Uint32Array(0) };
+  const ips = r.value('DESTINATION_IPS', parseDestinationList) ?? none;
   const fileRaw = r.raw('DESTINATION_IPS_FILE');
-  const fromFile = fileRaw.value === '' ? [] : r.attempt(() => readDestinationFile(fileRaw, readFile)) ?? [];
+  const fromFile = fileRaw.value === '' ? none : r.attempt(() => readDestinationFile(fileRaw, readFile)) ?? none;
   const named: NamedDestinations = {
     hosts: r.value('DESTINATION_HOSTS', parseHostDestinations) ?? [],
     pods: r.value('DESTINATION_PODS', parsePodDestinations) ?? [],
@@ -87,20 +88,20 @@ function readGroups(r: Reader, readFile: (path: string) => string): FaultGroup[]
     : faultsRaw.value.trim().split(/\s+/).map((text, i) => r.attempt(() => parseFaultGroup(faultsRaw.label, text, i + 1)));
 
   const groups: FaultGroup[] = [];
-  const destinations = [...ips, ...fromFile];
+  const { items: destinations, words: destinationWords } = concatDestinations(ips, fromFile);
   const litmusNamesSomething = destinations.length > 0 || hasNamedDestinations(named) || destinationPorts.mode !== 'any' || sourcePorts.mode !== 'any';
   if (litmusNetem && (faultGroups.length === 0 || litmusNamesSomething)) {
     const name = destinations.length > 0 || hasNamedDestinations(named) ? 'DESTINATION_IPS' : 'all traffic';
     if (isNoop(litmusNetem)) {
       r.problem(r.labelOf('NETWORK_LATENCY'), 'the fault does nothing: latency, loss, duplication, corruption and bandwidth are all zero/empty');
     }
-    groups.push({ name, netem: litmusNetem, destinations, destinationPorts, sourcePorts, ...(hasNamedDestinations(named) ? { named } : {}) });
+    groups.push({ name, netem: litmusNetem, destinations, destinationWords, destinationPorts, sourcePorts, ...(hasNamedDestinations(named) ? { named } : {}) });
   }
   for (const g of faultGroups) if (g) groups.push(g);
   return groups;
 }
 
-function readDestinationFile(raw: RawValue, readFile: (path: string) => string): DestinationItem[] {
+function readDestinationFile(raw: RawValue, readFile: (path: string) => string): ParsedDestinations {
   let text: string;
   try {
     text = readFile(raw.value);
@@ -109,9 +110,11 @@ function readDestinationFile(raw: RawValue, readFile: (path: string) => string):
   }
   // One look at the whole text (10,000 lines: ~5 ms) instead of one per line (~35 ms); a file that has such a
   // character anywhere, even in a comment or as whitespace that trim() takes off, is checked line by line.
-  // The line ends (LF, CRLF) taken out first: assertPrintable's characters anywhere else.
-  const checkLines = UNPRINTABLE.test(text.replace(/\r?\n/g, ''));
-  const items: DestinationItem[] = [];
+  // The line ends (LF, CRLF) are not such characters: assertPrintable's characters anywhere else.
+  const checkLines = UNPRINTABLE_BUT_LINE_ENDS.test(text);
+  // An item takes 3 characters at least (`::1`, or `::` and a separator); room for 262,144 at most made at once
+  // (4 MB of words; a longer list grows it as it fills).
+  const items = new DestinationListBuilder(Math.min(Math.ceil(text.length / 3), 1 << 18));
   /** Where a problem is: the variable (or flag), the file and the line; made only for a line that has one. */
   const where = (i: number): string => `${raw.label} ${raw.value}:${i + 1}`;
   // Line by line with indexOf, not split: an array of 10,000 line strings would live through the whole loop, and
@@ -125,20 +128,18 @@ function readDestinationFile(raw: RawValue, readFile: (path: string) => string):
     if (content === '') continue;
     if (checkLines) assertPrintable(where(i), content);
     if (content.includes(',')) {
-      for (const item of splitList(where(i), content)) items.push(parseDestinationItem(where(i), item));
+      for (const item of splitList(where(i), content)) items.add(where(i), item);
       continue;
     }
     // One address per line is the common case (10,000 lines): the label with the line number is made only
     // when the line is refused (the same call again, with it).
-    let item: DestinationItem;
     try {
-      item = parseDestinationItem(raw.label, content);
+      items.add(raw.label, content);
     } catch {
-      item = parseDestinationItem(where(i), content);
+      items.add(where(i), content);
     }
-    items.push(item);
   }
-  return items;
+  return items.done();
 }
 
 function parseDirection(label: string, text: string): Direction {

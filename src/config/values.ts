@@ -3,7 +3,7 @@
  * the value by (ENV variable and/or flag) and throws a UsageError naming it and the bad value.
  */
 import { UsageError } from '../model/errors.js';
-import { type DestinationItem, type PortFilter, parseDestinationItem, parsePort } from '../model/addresses.js';
+import { DestinationListBuilder, type ParsedDestinations, type PortFilter, parsePort } from '../model/addresses.js';
 import { type Distribution, type LogLevel, type Rate, distributions } from '../model/spec.js';
 import { type RuntimeName, runtimes } from '../model/runtime.js';
 
@@ -12,6 +12,12 @@ const show = (raw: string): string => JSON.stringify(raw);
 /** Characters that could end or split a tc batch line, or hide in a log. */
 // eslint-disable-next-line no-control-regex
 export const UNPRINTABLE = /[\u0000-\u001f\u007f;]/;
+/**
+ * UNPRINTABLE but LF and the CR of a CRLF (a lone CR is still one): what `UNPRINTABLE.test(text.replace(/\r?\n/g, ''))`
+ * finds in a file's text, without a copy of the whole text.
+ */
+// eslint-disable-next-line no-control-regex
+export const UNPRINTABLE_BUT_LINE_ENDS = /[\u0000-\u0009\u000b\u000c\u000e-\u001f\u007f;]|\r(?!\n)/;
 
 /** Rejects the UNPRINTABLE characters. */
 export function assertPrintable(variable: string, raw: string): void {
@@ -80,10 +86,11 @@ export function parsePortFilter(variable: string, raw: string): PortFilter {
   return except ? { mode: 'except', ports: unique } : { mode: 'only', ports: unique };
 }
 
-export function parseDestinationList(variable: string, raw: string): DestinationItem[] {
+export function parseDestinationList(variable: string, raw: string): ParsedDestinations {
+  const list = new DestinationListBuilder();
   const text = raw.trim();
-  if (text === '') return [];
-  return splitList(variable, text).map((item) => parseDestinationItem(variable, item));
+  if (text !== '') for (const item of splitList(variable, text)) list.add(variable, item);
+  return list.done();
 }
 
 export function parseDistribution(variable: string, raw: string): Distribution | undefined {

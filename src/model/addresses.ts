@@ -163,7 +163,12 @@ function parseIPv6(text: string): number[] | undefined {
 export function formatAddress(family: IpFamily, units: AddressUnits): string {
   const u = (i: number): number => units[i] ?? 0;
   if (family === 4) return `${u(0) >> 8}.${u(0) & 255}.${u(1) >> 8}.${u(1) & 255}`;
-  const { at, length } = longestZeroRun(units);
+  return formatIPv6(units, longestZeroRun(units));
+}
+
+/** formatAddress of IPv6 units whose longest zero run is known. */
+function formatIPv6(units: AddressUnits, { at, length }: { at: number; length: number }): string {
+  const u = (i: number): number => units[i] ?? 0;
   // `a:b::c`, `::c`, `a::`, `::` as one join (one flat string): the groups, with the run of zeros as one empty
   // part (and one more at either end, for the `::` there).
   const parts: string[] = [];
@@ -195,11 +200,11 @@ function longestZeroRun(units: AddressUnits): { at: number; length: number } {
 }
 
 /**
- * True when `text` (a valid IPv6 address with these units) is already in RFC 5952 form: lowercase, no
+ * True when `text` (a valid IPv6 address whose units have this longest zero run) is already in RFC 5952 form: lowercase, no
  * leading zeros, no dotted quad, `::` exactly where formatAddress puts it. Most input is (DNS answers,
  * pod IPs, lists written by tools), and then it is used as it is instead of being formatted again.
  */
-function isCanonicalIPv6(text: string, units: AddressUnits): boolean {
+function isCanonicalIPv6(text: string, { at, length }: { at: number; length: number }): boolean {
   let groups = 0;
   let digits = 0;
   let leading = -1;
@@ -217,7 +222,6 @@ function isCanonicalIPv6(text: string, units: AddressUnits): boolean {
     if (digits === 0) leading = c;
     digits++;
   }
-  const { at, length } = longestZeroRun(units);
   if (at === -1) return before === -1;
   return before === at && groups === 8 - length;
 }
@@ -244,33 +248,47 @@ function hostBitsClear(units: AddressUnits, prefix: number): boolean {
 /**
  * An IPv4/IPv6 address or CIDR, strictly: four-part decimal IPv4, no zone index, no host bits. One IPv4-mapped
  * IPv6 host (`::ffff:a.b.c.d`) is that IPv4 host; a deprecated IPv4-compatible one (`::a.b.c.d`) is refused.
+ * With `words`, the address is also written there as addressWords writes it (words[at…at+3]): read once, here,
+ * for code that keeps many addresses in one typed array (the planner), instead of parsed again from the text.
  */
-export function parseCidr(variable: string, raw: string): Cidr {
+export function parseCidr(variable: string, raw: string, words?: Uint32Array, at = 0): Cidr {
   const text = raw.trim();
   const slash = text.indexOf('/');
   const addressEnd = slash === -1 ? text.length : slash;
   const prefixText = slash === -1 ? undefined : text.slice(slash + 1);
-  let family: IpFamily;
-  let units = parseIPv4(text, 0, addressEnd);
-  if (units) {
-    family = 4;
-  } else {
-    units = parseIPv6(text.slice(0, addressEnd));
-    if (!units) throw new UsageError(variable, `${show(raw)} is not an IPv4 or IPv6 address or CIDR`);
-    family = 6;
-  }
-  const bits = family === 4 ? 32 : 128;
-  let prefix = bits;
-  if (prefixText !== undefined) {
-    prefix = /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
-    if (!(prefix >= 0 && prefix <= bits)) {
-      throw new UsageError(variable, `${show(raw)}: an IPv${family} prefix length must be 0-${bits}`);
+  // A dotted quad as one 32-bit word: no units array (most lists are mostly IPv4).
+  const word = parseIPv4Word(text, 0, addressEnd);
+  if (word >= 0) {
+    const prefix = prefixText === undefined ? 32 : prefixOf(variable, raw, prefixText, 4);
+    const hostBits = prefix === 32 ? 0 : (word & (0xffffffff >>> prefix)) >>> 0;
+    if (hostBits !== 0) {
+      const network = (word - hostBits) >>> 0;
+      throw new UsageError(variable, `${show(raw)} has host bits set; did you mean ${formatAddress(4, [network >>> 16, network & 0xffff])}/${prefix}?`);
     }
+    if (words) {
+      words[at] = word;
+      words[at + 1] = 0;
+      words[at + 2] = 0;
+      words[at + 3] = 0;
+    }
+    // A dotted quad that passed the strict parse is canonical.
+    return { family: 4, address: text.slice(0, addressEnd), prefix };
   }
-  if (family === 6 && prefix === 128 && units[0] === 0 && units[1] === 0 && units[2] === 0 && units[3] === 0 && units[4] === 0) {
+  const units = parseIPv6(text.slice(0, addressEnd));
+  if (!units) throw new UsageError(variable, `${show(raw)} is not an IPv4 or IPv6 address or CIDR`);
+  const prefix = prefixText === undefined ? 128 : prefixOf(variable, raw, prefixText, 6);
+  if (prefix === 128 && units[0] === 0 && units[1] === 0 && units[2] === 0 && units[3] === 0 && units[4] === 0) {
     const v4 = `${(units[6] ?? 0) >> 8}.${(units[6] ?? 0) & 255}.${(units[7] ?? 0) >> 8}.${(units[7] ?? 0) & 255}`;
     // `::ffff:a.b.c.d` is the IPv4 host the packets really go to (as IPv4): a u32 match on the IPv6 form never matches.
-    if (units[5] === 0xffff) return { family: 4, address: v4, prefix: 32 };
+    if (units[5] === 0xffff) {
+      if (words) {
+        words[at] = (((units[6] ?? 0) << 16) | (units[7] ?? 0)) >>> 0;
+        words[at + 1] = 0;
+        words[at + 2] = 0;
+        words[at + 3] = 0;
+      }
+      return { family: 4, address: v4, prefix: 32 };
+    }
     // RFC 4291 2.5.5.1: `::a.b.c.d` (IPv4-compatible, deprecated) names no host a packet goes to. `::` and `::1` are not that.
     if (units[5] === 0 && !(units[6] === 0 && ((units[7] ?? 0) === 0 || units[7] === 1))) {
       throw new UsageError(variable, `${show(raw)} is a deprecated IPv4-compatible IPv6 address (::a.b.c.d): it is neither the IPv4 host ${v4} nor a routable IPv6 address. Refused: give the IPv4 address ${v4}, or ::ffff:${v4}`);
@@ -278,12 +296,23 @@ export function parseCidr(variable: string, raw: string): Cidr {
   }
   if (!hostBitsClear(units, prefix)) {
     const network = units.map((u, i) => u & ((0xffff << (16 - Math.max(0, Math.min(16, prefix - i * 16)))) & 0xffff));
-    throw new UsageError(variable, `${show(raw)} has host bits set; did you mean ${formatAddress(family, network)}/${prefix}?`);
+    throw new UsageError(variable, `${show(raw)} has host bits set; did you mean ${formatAddress(6, network)}/${prefix}?`);
   }
-  // A dotted quad that passed the strict parse is canonical; IPv6 often is.
+  if (words) for (let k = 0; k < 4; k++) words[at + k] = (((units[2 * k] ?? 0) << 16) | (units[2 * k + 1] ?? 0)) >>> 0;
+  // IPv6 text often is canonical already (then used as it is).
   const addressText = text.slice(0, addressEnd);
-  const canonical = family === 4 || isCanonicalIPv6(addressText, units) ? addressText : formatAddress(family, units);
-  return { family, address: canonical, prefix };
+  const run = longestZeroRun(units);
+  return { family: 6, address: isCanonicalIPv6(addressText, run) ? addressText : formatIPv6(units, run), prefix };
+}
+
+/** The prefix length after the `/` of `raw`: 0-32 (IPv4) or 0-128 (IPv6). */
+function prefixOf(variable: string, raw: string, prefixText: string, family: IpFamily): number {
+  const bits = family === 4 ? 32 : 128;
+  const prefix = /^\d{1,3}$/.test(prefixText) ? Number(prefixText) : NaN;
+  if (!(prefix >= 0 && prefix <= bits)) {
+    throw new UsageError(variable, `${show(raw)}: an IPv${family} prefix length must be 0-${bits}`);
+  }
+  return prefix;
 }
 
 /**
@@ -301,13 +330,69 @@ export const formatCidr = (c: Cidr): string => `${c.address}/${c.prefix}`;
 
 const noPorts: readonly number[] = Object.freeze([]);
 
-export function parseDestinationItem(variable: string, raw: string): DestinationItem {
-  if (!raw.includes('|')) return { cidr: parseCidr(variable, raw), ports: noPorts };
+export function parseDestinationItem(variable: string, raw: string, words?: Uint32Array, at = 0): DestinationItem {
+  if (!raw.includes('|')) return { cidr: parseCidr(variable, raw, words, at), ports: noPorts };
   const [address = '', ...portTexts] = raw.split('|').map((s) => s.trim());
-  const cidr = parseCidr(variable, address);
+  const cidr = parseCidr(variable, address, words, at);
   if (portTexts.some((p) => p === '')) throw new UsageError(variable, `empty port in ${show(raw)}`);
   const ports = [...new Set(portTexts.map((p) => parsePort(variable, p)))].sort((a, b) => a - b);
   return { cidr, ports };
+}
+
+/**
+ * Destination items and their addresses as the parser read them: `words[4i…4i+3]` is items[i]'s address as
+ * addressWords writes it. The planner orders and merges a list by these words: each address is read once, by the
+ * parser (a list of 10,000 addresses was parsed a second time, from the Cidr's text, by the planner).
+ */
+export interface ParsedDestinations {
+  readonly items: readonly DestinationItem[];
+  readonly words: Uint32Array;
+}
+
+/** a's items, then b's, with their words. */
+export function concatDestinations(a: ParsedDestinations, b: ParsedDestinations): ParsedDestinations {
+  if (b.items.length === 0) return a;
+  if (a.items.length === 0) return b;
+  const words = new Uint32Array(a.words.length + b.words.length);
+  words.set(a.words);
+  words.set(b.words, a.words.length);
+  return { items: [...a.items, ...b.items], words };
+}
+
+/** Builds a ParsedDestinations item by item (parseDestinationItem with the words kept). */
+export class DestinationListBuilder {
+  private readonly items: DestinationItem[] = [];
+  private words: Uint32Array;
+
+  /**
+   * `most`: at most how many items will come, when known (a file's size says it): their room is made at once and
+   * what is not filled is never touched (a typed array that doubles as it fills makes ~twice the memory, each page
+   * of it touched fresh).
+   */
+  constructor(most = 16) {
+    this.words = new Uint32Array(4 * Math.max(16, most));
+  }
+
+  /** Parses one item (as parseDestinationItem, which throws for a bad one) and keeps it with its words. */
+  add(variable: string, raw: string): void {
+    const at = this.room();
+    this.items.push(parseDestinationItem(variable, raw, this.words, at));
+  }
+
+  done(): ParsedDestinations {
+    return { items: this.items, words: this.words.subarray(0, 4 * this.items.length) };
+  }
+
+  /** Where the next item's words go (the array grown when full). */
+  private room(): number {
+    const at = 4 * this.items.length;
+    if (at + 4 > this.words.length) {
+      const grown = new Uint32Array(this.words.length * 2);
+      grown.set(this.words);
+      this.words = grown;
+    }
+    return at;
+  }
 }
 
 /** `address/prefix|port|port`: what parseDestinationItem reads back. */

@@ -18,6 +18,10 @@ const isPlainObject = (v: object): boolean => {
   return (proto === Object.prototype || proto === null) && typeof Reflect.get(v, 'toJSON') !== 'function';
 };
 
+/** Characters JSON.stringify escapes in a string (any surrogate: a lone one is escaped, a pair is left to it). */
+// eslint-disable-next-line no-control-regex
+const ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
+
 /** What JSON.stringify leaves out of an object (and writes as null in an array). */
 const skipped = (v: unknown): boolean => v === undefined || typeof v === 'function' || typeof v === 'symbol';
 
@@ -47,14 +51,16 @@ export function* jsonPieces(value: unknown, options: WriteJsonOptions = {}): Gen
   let size = 0;
   /** Pieces of chunkChars or more, made and not yet taken. */
   const ready: string[] = [];
+  /** The parts so far become one piece. */
+  const flush = (): void => {
+    ready.push(parts.join(''));
+    parts = [];
+    size = 0;
+  };
   const put = (text: string): void => {
     parts.push(text);
     size += text.length;
-    if (size >= chunkChars) {
-      ready.push(parts.join(''));
-      parts = [];
-      size = 0;
-    }
+    if (size >= chunkChars) flush();
   };
   function* take(): Generator<string, void, undefined> {
     for (const piece of ready) yield piece;
@@ -66,13 +72,24 @@ export function* jsonPieces(value: unknown, options: WriteJsonOptions = {}): Gen
    * generator (this way 10,000 entries took ~40 ms less, host, node 20).
    */
   const fill = (v: readonly unknown[], from: number, inner: string, element: ((index: number, pad: string) => string) | undefined): number => {
+    // The two separators made once per call, not once per element.
+    const first = `\n${inner}`;
+    const next = `,${first}`;
     for (let i = from; i < v.length; i++) {
       const el: unknown = v[i];
-      const walk = !skipped(el) && !element && typeof el !== 'string';
-      if (walk) return i;
-      put(i === 0 ? `\n${inner}` : `,\n${inner}`);
-      put(skipped(el) ? 'null' : element ? element(i, inner) : JSON.stringify(el));
-      if (ready.length > 0) return i + 1;
+      if (!skipped(el) && !element && typeof el !== 'string') return i; // an element for the walk
+      // put() of the separator and of the element's text, in one step. A string that JSON.stringify writes as it
+      // is between quotes (a plan's 10,000 batch lines) goes as it is: no quoted copy of each.
+      const sep = i === 0 ? first : next;
+      const plain = !element && typeof el === 'string' && !ESCAPED.test(el) ? el : undefined;
+      const text = plain !== undefined ? '' : skipped(el) ? 'null' : element ? element(i, inner) : JSON.stringify(el);
+      if (plain === undefined) parts.push(sep, text);
+      else parts.push(sep, '"', plain, '"');
+      size += sep.length + (plain === undefined ? text.length : plain.length + 2);
+      if (size >= chunkChars) {
+        flush();
+        return i + 1;
+      }
     }
     return v.length;
   };

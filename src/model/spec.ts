@@ -34,6 +34,11 @@ export interface FaultGroup {
   readonly netem: Netem;
   /** Empty = every destination (only the Litmus form allows that). */
   readonly destinations: readonly DestinationItem[];
+  /**
+   * The destinations' addresses as the parser read them, 4 words each (ParsedDestinations' `words`): the planner
+   * orders and merges by them. Absent in a group made otherwise (the planner then reads each address's text).
+   */
+  readonly destinationWords?: Uint32Array;
   readonly destinationPorts: PortFilter;
   readonly sourcePorts: PortFilter;
   /** Hostnames, pods and Services whose addresses are found at run time (the Litmus form only). */

@@ -22,6 +22,19 @@ const directionText = {
 export const planDirection = (p: Pick<Plan, 'direction'>): Direction => p.direction ?? 'egress';
 
 export function describePlan(p: Plan, context: { target?: string; root?: string } = {}): string {
+  return [...describePlanPieces(p, context)].join('');
+}
+
+/** Lines of the tc batch per piece of describePlanPieces: ~65 KB of text, below V8's large objects (128 KB). */
+const BATCH_LINES_PER_PIECE = 500;
+
+/**
+ * describePlan's text in pieces, in order, each made when it is taken: the batch of a 10,000-destination plan is
+ * 1.3 MB of text, and as one string (then the whole text joined again, then its bytes for stdout) each copy was that
+ * much fresh memory, every page of it touched for the first time. A piece of 500 lines is garbage once written, and
+ * the next one reuses its memory.
+ */
+export function* describePlanPieces(p: Plan, context: { target?: string; root?: string } = {}): Generator<string, void, undefined> {
   const out: string[] = [];
   for (const w of p.warnings) out.push(`!!! WARNING: ${w}`, '');
   out.push(`Interface ${p.interface}${context.target ? ` in ${context.target}` : ''}`);
@@ -61,8 +74,10 @@ export function describePlan(p: Plan, context: { target?: string; root?: string 
     for (const l of p.links) out.push(`  ${l}`);
   }
   out.push('', `tc batch (${p.apply.length} lines, one \`tc -batch -\` run inside the namespace):`);
-  // One join for the batch's lines, indented (10,000 lines: no indented copy of each one).
-  if (p.apply.length > 0) out.push(`  ${p.apply.join('\n  ')}`);
+  yield `${out.join('\n')}\n`;
+  // One join per piece of the batch's lines, indented (10,000 lines: no indented copy of each one).
+  for (let i = 0; i < p.apply.length; i += BATCH_LINES_PER_PIECE) yield `  ${p.apply.slice(i, i + BATCH_LINES_PER_PIECE).join('\n  ')}\n`;
+  out.length = 0;
   if (direction === 'egress') {
     out.push('', 'Revert (one `tc -json -force -batch -` run; the kernel refuses the delete unless the root handle is ours):');
     for (const l of p.revert) out.push(`  ${l}`);
@@ -74,5 +89,6 @@ export function describePlan(p: Plan, context: { target?: string; root?: string 
       `  3. tc: qdisc del dev ${p.interface} ingress (only when its filters are our redirect, prio 20035, to ${ifb}) · the same three shows`,
       `  4. ip: link del dev ${ifb} · link show type ifb   (${ifb} must be gone)`);
   }
-  return out.join('\n') + '\n';
+  // The revert section starts with an empty line: the text after the batch starts with the line end before it.
+  yield `${out.join('\n')}\n`;
 }

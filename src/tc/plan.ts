@@ -171,7 +171,7 @@ export const refreshes = (spec: Spec): boolean => spec.refreshS > 0 && spec.grou
 export function plan(spec: Spec, facts: Facts = {}, options: PlanOptions = {}): Plan {
   const dev = spec.interface;
   const bands = assignBands(spec.groups);
-  const drafts = new Drafts();
+  const drafts = new Drafts(spec.groups.reduce((n, g, i) => n + g.destinations.length + (facts.discovered?.[i]?.length ?? 0), 0));
   spec.groups.forEach((g, i) => { groupEntries(drafts, g, g.destinations, bandOf(bands, g), facts.discovered?.[i]); });
   // The entries' order as indexes into `drafts` (sorted, not the objects: their addresses are in its columns).
   const order = repeatsPossible(spec, facts) ? dedupe(drafts, drafts.all()) : drafts.all();
@@ -183,28 +183,28 @@ export function plan(spec: Spec, facts: Facts = {}, options: PlanOptions = {}): 
   const tree = (treeDev: string, side: Side): { tables: Table[]; placed: Entry[]; lines: string[] } => {
     const tables: Table[] = [];
     const placed: Entry[] = [];
-    const filterLines: string[] = [];
+    // The qdisc lines first, then each family's filter lines straight into the same array (not through a second
+    // array of 10,000 lines).
+    const lastBand = FIRST_FAULT_BAND + bands.length - 1;
+    const lines = [
+      `qdisc add dev ${treeDev} root handle ${ROOT_HANDLE} prio bands ${lastBand}`,
+      ...bands.map((b) => `qdisc add dev ${treeDev} parent ${b.classid} handle ${b.netemHandle} netem ${b.netemArgs.join(' ')}`),
+    ];
     for (const family of [4, 6] as const) {
       const mine = order.filter((i) => drafts.entries[i]?.family === family);
       if (mine.length === 0 && !options.previous?.tables.some((t) => t.family === family)) continue;
       const result = placeFamily(treeDev, family, drafts, mine, side, { previous: options.previous, spread: refreshes(spec), hash2MinEntries: options.hash2MinEntries ?? HASH2_MIN_ENTRIES });
       tables.push(...result.tables);
       for (const e of result.entries) placed.push(e);
-      for (const l of result.lines) filterLines.push(l);
+      for (const l of result.lines) lines.push(l);
     }
     for (const i of order) {
       const e = drafts.entries[i];
       if (e?.family !== 'all') continue;
       e.handles = [];
       placed.push(e);
-      filterLines.push(`filter add dev ${treeDev} parent ${ROOT_HANDLE} protocol all prio ${ALL_TRAFFIC_PRIO} u32 match u32 0 0 flowid ${classid(e.band)}`);
+      lines.push(`filter add dev ${treeDev} parent ${ROOT_HANDLE} protocol all prio ${ALL_TRAFFIC_PRIO} u32 match u32 0 0 flowid ${classid(e.band)}`);
     }
-    const lastBand = FIRST_FAULT_BAND + bands.length - 1;
-    const lines = [
-      `qdisc add dev ${treeDev} root handle ${ROOT_HANDLE} prio bands ${lastBand}`,
-      ...bands.map((b) => `qdisc add dev ${treeDev} parent ${b.classid} handle ${b.netemHandle} netem ${b.netemArgs.join(' ')}`),
-    ];
-    for (const l of filterLines) lines.push(l);
     return { tables, placed, lines };
   };
   const egress = tree(dev, 'dst');
@@ -314,7 +314,16 @@ const UNPLACED: readonly string[] = Object.freeze([]);
  */
 class Drafts {
   readonly entries: Draft[] = [];
-  words = new Uint32Array(256);
+  words: Uint32Array;
+
+  /**
+   * `expected`: about how many entries will come (one per destination is the common case). Room for them is made at
+   * once: a typed array that doubles as it fills makes ~twice the memory, every page of it touched fresh (on the
+   * host of bench/startup-profile.md round 11 a fresh page costs ~17 µs), and the room not filled is never touched.
+   */
+  constructor(expected = 0) {
+    this.words = new Uint32Array(4 * Math.max(64, expected));
+  }
 
   /** Adds `e` with the address at src[at…at+3] (none: zeros). */
   push(e: Draft, src: Uint32Array | undefined, at: number): void {
@@ -346,6 +355,11 @@ function groupEntries(out: Drafts, g: FaultGroup, destinations: readonly Destina
   /** The entries of one address (at w[at…]) or of none (w undefined). */
   const emit = (family: IpFamily | 'all', cidr: Cidr | undefined, w: Uint32Array | undefined, at: number, dports: PortFilter, sports: PortFilter): void => {
     const group = g.name;
+    // No port on either side (a plain list of addresses): one entry, without the four port loops' iterators.
+    if (dports.mode === 'any' && sports.mode === 'any') {
+      out.push({ group, family, cidr, dport: undefined, sport: undefined, action: 'fault', band, handles }, w, at);
+      return;
+    }
     for (const p of dports.mode === 'except' ? dports.ports : NONE) out.push({ group, family, cidr, dport: p, sport: undefined, action: 'bypass', band: BYPASS_BAND, handles }, w, at);
     for (const p of sports.mode === 'except' ? sports.ports : NONE) out.push({ group, family, cidr, dport: undefined, sport: p, action: 'bypass', band: BYPASS_BAND, handles }, w, at);
     let positive = false;
@@ -365,7 +379,7 @@ function groupEntries(out: Drafts, g: FaultGroup, destinations: readonly Destina
   const add = (cidr: Cidr, w: Uint32Array, at: number, ports: readonly number[]): void => {
     emit(cidr.family, cidr, w, at, ports.length > 0 ? { mode: 'only', ports } : g.destinationPorts, g.sourcePorts);
   };
-  mergeDestinations(destinations, add);
+  mergeDestinations(destinations, g.destinationWords, add);
   const one = new Uint32Array(4);
   for (const { cidr, ports } of discovered) {
     addressWords(cidr, one, 0);
@@ -376,17 +390,27 @@ function groupEntries(out: Drafts, g: FaultGroup, destinations: readonly Destina
 /**
  * Merges overlapping and adjacent networks that carry the same ports into the fewest CIDRs that cover exactly the
  * same addresses, and hands each on (IPv4 first, in address order). Networks that merge with nothing come as they were.
+ * `given`: the items' addresses as the parser read them (4 words each); without it, each address's text is read here.
  */
-function mergeDestinations(items: readonly DestinationItem[], add: (cidr: Cidr, w: Uint32Array, at: number, ports: readonly number[]) => void): void {
-  const byPorts = new Map<string, { ports: readonly number[]; v4: Cidr[]; v6: Cidr[] }>();
-  for (const item of items) {
+function mergeDestinations(items: readonly DestinationItem[], given: Uint32Array | undefined, add: (cidr: Cidr, w: Uint32Array, at: number, ports: readonly number[]) => void): void {
+  let words = given;
+  if (words?.length !== 4 * items.length) {
+    words = new Uint32Array(4 * items.length);
+    const fill = words;
+    items.forEach((item, i) => { addressWords(item.cidr, fill, 4 * i); });
+  }
+  // Each slot's items as indexes into `items` (and `words`): no second array of addresses.
+  const byPorts = new Map<string, { ports: readonly number[]; v4: number[]; v6: number[] }>();
+  for (let i = 0; i < items.length; i++) {
+    const item = items[i];
+    if (!item) continue;
     const key = item.ports.length === 0 ? '' : item.ports.join(',');
     let slot = byPorts.get(key);
     if (!slot) byPorts.set(key, slot = { ports: item.ports, v4: [], v6: [] });
-    (item.cidr.family === 4 ? slot.v4 : slot.v6).push(item.cidr);
+    (item.cidr.family === 4 ? slot.v4 : slot.v6).push(i);
   }
   for (const { ports, v4, v6 } of byPorts.values()) {
-    for (const family of [v4, v6]) mergeNetworks(family, (cidr, w, at) => { add(cidr, w, at, ports); });
+    for (const family of [v4, v6]) mergeNetworks(items, family, words, (cidr, w, at) => { add(cidr, w, at, ports); });
   }
 }
 
@@ -394,17 +418,16 @@ function mergeDestinations(items: readonly DestinationItem[], add: (cidr: Cidr, 
  * Sorted by address (the wider of two networks that start together first), a network is dropped when the one
  * kept before it covers it, and two halves of one network (buddies: the same prefix, differing only in its last
  * bit) are replaced by that network, repeatedly. What is kept has no overlaps and no buddies: the fewest CIDRs.
+ * `which`: the items of one family to merge (indexes into `items`, whose addresses are at words[4i…4i+3]).
  */
-function mergeNetworks(cidrs: readonly Cidr[], add: (cidr: Cidr, w: Uint32Array, at: number) => void): void {
-  // Every address as 4 words in one array (no array per address); the kept networks' likewise.
-  const words = new Uint32Array(4 * cidrs.length);
-  cidrs.forEach((c, i) => { addressWords(c, words, 4 * i); });
-  const order = cidrs.map((_c, i) => i).sort((i, j) =>
-    compareWords(words, 4 * i, words, 4 * j) || (cidrs[i]?.prefix ?? 0) - (cidrs[j]?.prefix ?? 0));
+function mergeNetworks(items: readonly DestinationItem[], which: number[], words: Uint32Array, add: (cidr: Cidr, w: Uint32Array, at: number) => void): void {
+  const prefixOf = (i: number): number => items[i]?.cidr.prefix ?? 0;
+  const order = which.sort((i, j) => compareWords(words, 4 * i, words, 4 * j) || prefixOf(i) - prefixOf(j));
   const kept: Cidr[] = [];
-  const keptWords = new Uint32Array(4 * cidrs.length);
+  // The kept networks' addresses, 4 words each.
+  const keptWords = new Uint32Array(4 * which.length);
   for (const i of order) {
-    const c = cidrs[i];
+    const c = items[i]?.cidr;
     if (!c) continue;
     const u = 4 * i;
     const last = kept[kept.length - 1];

@@ -4,7 +4,7 @@ import ipaddr from 'ipaddr.js';
 import { UsageError } from '../../src/model/errors.ts';
 import { buildSpec } from '../../src/config/spec.ts';
 import type { VariableName } from '../../src/config/vars.ts';
-import { addressUnits, formatCidr, parseCidr } from '../../src/model/addresses.ts';
+import { addressUnits, addressWords, formatCidr, parseCidr } from '../../src/model/addresses.ts';
 import { plan } from '../../src/tc/plan.ts';
 import { Tree } from '../support/u32sim.ts';
 
@@ -72,7 +72,19 @@ describe('addresses: parsed by hand, checked against ipaddr.js (an independent p
       assert.equal(formatCidr(c), `${reference.toString()}/${prefix}`, text);
       const units = addressUnits(c);
       assert.deepEqual(units, Array.from({ length: bytes.length / 2 }, (_, k) => (bytes[2 * k]! << 8) | bytes[2 * k + 1]!), text);
+      // The words the parser writes for the planner are those of the canonical address (its text read again).
+      const words = new Uint32Array(8).fill(7);
+      parseCidr('V', `${text}/${prefix}`, words, 4);
+      const again = new Uint32Array(8).fill(7);
+      addressWords(c, again, 4);
+      assert.deepEqual(words, again, text);
     }
+  });
+
+  test('an IPv4-mapped host gets the IPv4 words it becomes', () => {
+    const words = new Uint32Array(4).fill(7);
+    assert.deepEqual(parseCidr('V', '::ffff:192.0.2.1', words), { family: 4, address: '192.0.2.1', prefix: 32 });
+    assert.deepEqual([...words], [0xc0000201, 0, 0, 0]);
   });
 });
 
@@ -122,6 +134,11 @@ describe('merging destinations into the fewest networks', () => {
         const buddy = `198.51.100.${last ^ (1 << (32 - prefix))}/${prefix}`;
         assert.ok(!set.has(buddy), `${n} and ${buddy} should have been one /${prefix - 1} (from ${items.join(',')})`);
       }
+      // The same plan from the parser's words as from each address's text read again (a group made without them).
+      const s = buildSpec({ get: (name: VariableName) => (name === 'DESTINATION_IPS' ? { value: items.join(','), label: name } : name === 'NETWORK_LATENCY' ? { value: '100', label: name } : undefined), readFile: () => '' });
+      assert.ok(s.groups[0]?.destinationWords, 'the parser keeps the words');
+      const fromText = { ...s, groups: s.groups.map((g) => ({ name: g.name, netem: g.netem, destinations: g.destinations, destinationPorts: g.destinationPorts, sourcePorts: g.sourcePorts })) };
+      assert.deepEqual(plan(s).apply, plan(fromText).apply, items.join(','));
       // And the tree sends exactly those addresses to the fault band.
       const t = new Tree(planOf(items.join(',')).apply);
       const inside = covered(items);

@@ -2,6 +2,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import { UsageErrors } from '../../src/model/errors.ts';
 import { variables, type VariableName } from '../../src/config/vars.ts';
+import { UNPRINTABLE, UNPRINTABLE_BUT_LINE_ENDS } from '../../src/config/values.ts';
 import { run } from '../../src/cli/main.ts';
 import { specOf as spec } from '../support/spec.ts';
 import { fakeDeps } from '../support/fake-ports.ts';
@@ -105,6 +106,14 @@ describe('values', () => {
     refused('192.0.2.1\n\n192.0.2.300\n', /DESTINATION_IPS_FILE \/d\.txt:3: "192\.0\.2\.300" is not an IPv4/);
     refused('192.0.2.1\n192.0.2.7/24\n', /DESTINATION_IPS_FILE \/d\.txt:2: "192\.0\.2\.7\/24" has host bits set/);
     refused('192.0.2.1,,192.0.2.2\n', /DESTINATION_IPS_FILE \/d\.txt:1: empty item/);
+  });
+  test('DESTINATION_IPS_FILE: the one look at the whole text finds what UNPRINTABLE finds once LF and CRLF are taken out', () => {
+    const chars = ['a', '\n', '\r', ';', '\t', '\u007f', '\u0000', '\u000b', '\u000c', '\u000e', '\u001f', ' ', '#'];
+    const check = (text: string, depth: number): void => {
+      assert.equal(UNPRINTABLE_BUT_LINE_ENDS.test(text), UNPRINTABLE.test(text.replace(/\r?\n/g, '')), JSON.stringify(text));
+      if (depth < 4) for (const c of chars) check(text + c, depth + 1);
+    };
+    check('', 0);
   });
 });
 

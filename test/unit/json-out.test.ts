@@ -34,6 +34,14 @@ describe('writeJson: JSON.stringify(value, null, 2) + newline, in pieces', () =>
     }
   });
 
+  test('strings of a long array: the same text as JSON.stringify, whatever it escapes', () => {
+    const strings = ['plain', '', 'a"b', 'a\\b', 'tab\there', 'nl\n', '\u0000\u001f', '\u007f', 'é ü', '\u2028', '\ud800', 'x\udfff', '\ud83d\ude00', '\ude00\ud83d', '"'];
+    const values = [strings, [...strings].reverse(), { list: strings, n: 1 }, Array.from({ length: 200 }, (_, i) => strings[i % strings.length])];
+    for (const v of values) {
+      for (const chunkChars of [1, 7, 1 << 16]) assert.equal(pieces(v, { longArray: 0, chunkChars }).text, expected(v), JSON.stringify(v));
+    }
+  });
+
   test('a 10,001-destination plan: the same text as JSON.stringify, in pieces of about 64 KB', () => {
     // Every other address: no two merge into a network.
     const list = Array.from({ length: 10_000 }, (_, k) => { const i = 2 * k; return `198.${18 + (i >> 16)}.${(i >> 8) & 255}.${i & 255}`; });
