@@ -319,7 +319,7 @@ class Drafts {
   /**
    * `expected`: about how many entries will come (one per destination is the common case). Room for them is made at
    * once: a typed array that doubles as it fills makes ~twice the memory, every page of it touched fresh (on the
-   * host of bench/startup-profile.md round 11 a fresh page costs ~17 µs), and the room not filled is never touched.
+   * host of bench/startup-profile.md round 12 a fresh page costs ~17 µs), and the room not filled is never touched.
    */
   constructor(expected = 0) {
     this.words = new Uint32Array(4 * Math.max(64, expected));
