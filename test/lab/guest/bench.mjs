@@ -53,7 +53,10 @@ for (const n of NS_N) {
   const times = [];
   const reps = n >= 10000 ? 2 : 3;
   for (let i = 0; i < reps; i++) times.push(timeBatch(n));
-  const entry = { n, batchLines: lines.length, tables: plan.plan.tables, applyMs: r1(median(times)), planMs: r1(planRun.ms) };
+  // The tables as a count per kind (two hash levels make 514 of them at N=10,000).
+  const tables = {};
+  for (const t of plan.plan.tables) { const k = `IPv${t.family} ${t.kind}${t.level ? ` level ${t.level}` : ''}`; tables[k] = (tables[k] ?? 0) + 1; }
+  const entry = { n, batchLines: lines.length, tables, applyMs: r1(median(times)), planMs: r1(planRun.ms) };
   result.batch.push(entry);
   say(`batch N=${n}: ${lines.length} lines, tc -batch ${entry.applyMs} ms (plan ${entry.planMs} ms)`);
 }
@@ -79,10 +82,10 @@ for (const n of EXEC_N.filter((x) => x !== 100)) {
   result.perExec.push({ n, applyMs: r1(ms), execs: n + 2 });
   say(`per-exec N=${n}: ${r1(ms)} ms (${n + 2} execs)`);
 }
-// N=100, the goal's row: the two ways in turn, 3 rounds, the ratio per round (one sample each side, minutes
-// apart, once read 87.6x and 106x of the same code).
+// N=100, the goal's row: the two ways in turn, 5 rounds (3 until 2026-12-01: one run read 89/83/102), the ratio per
+// round (one sample each side, minutes apart, once read 87.6x and 106x of the same code), the median of the ratios.
 const rounds100 = [];
-for (let i = 0; i < 3; i++) {
+for (let i = 0; i < 5; i++) {
   const linear = perExec(100);
   const batch = timeBatch(100);
   rounds100.push({ linear, batch, ratio: linear / batch });
@@ -98,7 +101,9 @@ result.perDestinationRatio10k = r1((median(rounds100.map((r) => r.linear)) / 100
 const PINGS = { count: 100, interval: 0.01 };
 // In turn, RTT_ROUNDS rounds (without the tree, with it): the median of the rounds' ratios. One round read 1.07 in a run and
 // 1.19 in the next for the same tree (a 75 µs difference under emulation).
-const RTT_ROUNDS = 3;
+// 7 rounds (3 until 2026-12-01: one run read 0.86, 1.33, 1.14 of the same tree; rtt-parts.mjs's 5-15 interleaved
+// rounds put the same trees within 1.01-1.09), ~4 s each.
+const RTT_ROUNDS = 7;
 const rttRounds = [];
 let rttB;
 for (let i = 0; i < RTT_ROUNDS; i++) {
