@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { GUEST_DIR, UNTOUCHED_MS, DEPS, APP, CLI, ensureLab, cliExists, tcState, hasOurTree, run, probePing, startInject, cli, resetApp, check, show, addedPing } from './lib.mjs';
+import { GUEST_DIR, OUT, UNTOUCHED_MS, DEPS, APP, CLI, ensureLab, cliExists, tcState, hasOurTree, run, tc, probePing, startInject, cli, resetApp, check, show, addedPing, bigList, writeFileSync, sleep } from './lib.mjs';
 
 const B = DEPS.B;
 const C = DEPS.C;
@@ -147,6 +147,43 @@ test('32. MEASURE_EFFECT with ports and loss: B delayed (ping), B:9090 excluded 
     check(excluded && excluded.role === 'untouched' && excluded.check === 'ok' && excluded.addedMs < LAT / 2, `B:9090 (excluded) is probed and reported untouched (< ${LAT / 2} ms)`, excluded);
     check(c && Math.abs(c.lossPct - during[C.v4].lossPct) <= 30, 'C: reported loss (20 pings) = lab loss (300 pings) within 30 points', { reported: c?.lossPct, lab: during[C.v4].lossPct });
     check(r.code === 0, 'VERIFY_EFFECT=true must pass (exit 0)', { code: r.code, stdout: r.stdout.slice(-1500) });
+  } finally {
+    await cleanup(h);
+  }
+});
+
+// Two hash levels on the ingress side: more than 1,024 hashed sources per family. The ifb's tree hashes the packet's
+// SOURCE (offsets 12 / 20): B's packets (192.0.2.11) go 11:b:1 → 10b:, bucket 2; C's (192.0.2.12) go 11:c:1 → 10c:,
+// where C's neighbour 192.0.3.12 (C's last byte, another byte before) sits in bucket 3 and C finds nothing.
+test(`33. DIRECTION=ingress with two hash levels (2,100 more sources): B→app +${LAT} and app→B +${LAT}, C→app and app→C untouched; C's neighbour in 10c:3:`, async (t) => {
+  const file = path.join(OUT, 'ingress-two-level.txt');
+  writeFileSync(file, `${[...bigList(2100), B.v4, '192.0.3.12'].join('\n')}\n`);
+  const [baseB, baseC, baseApp] = await pingBothWays();
+  let h;
+  try {
+    h = await startInject(['--pid', String(PID)], { dev: 'nc-ifb-eth0', env: { DIRECTION: 'ingress', NETWORK_LATENCY: String(LAT), DESTINATION_IPS_FILE: file, TOTAL_CHAOS_DURATION: '600' }, timeoutMs: 120_000 });
+    check(h.applied, 'the ifb tree never appeared', h.output);
+    // The filters stream in after the root qdisc: wait for C's neighbour's entry, in the level-2 table C's bucket links to.
+    const records = () => tc(APP.ns, ['filter', 'show', 'dev', 'nc-ifb-eth0']).stdout.split(/\n(?=filter )/);
+    const record = (rs, fh) => rs.find((r) => r.includes(` fh ${fh}`)) ?? '';
+    let rs = records();
+    for (let i = 0; i < 600 && !record(rs, '10c:3:').includes('match c000030c/ffffffff at 12'); i++) { await sleep(100); rs = records(); }
+    const twoLevel = {
+      link: record(rs, '11:c:1 ').includes('link 10c:'), neighbour: record(rs, '10c:3:').includes('match c000030c/ffffffff at 12'),
+      b: record(rs, '10b:2:').includes('match c000020b/ffffffff at 12'),
+    };
+    show(t, 'two hash levels on the ifb (source at offset 12)', { ...twoLevel, linkRecord: record(rs, '11:c:1 ').slice(0, 300) });
+    const [duringB, duringC, duringApp] = await pingBothWays();
+    const fromB = addedPing(baseB, duringB);
+    const fromC = addedPing(baseC, duringC);
+    const fromApp = addedPing(baseApp, duringApp);
+    show(t, 'added median RTT ms', { 'B→app': fromB[APP.v4], 'C→app': fromC[APP.v4], 'app→B': fromApp[B.v4], 'app→C': fromApp[C.v4] });
+    const r = await h.stop('SIGTERM', 60_000);
+    check(twoLevel.link && twoLevel.neighbour && twoLevel.b, 'the ifb tree must have two hash levels keyed on the source: 11:c:1 links to 10c:, C\'s neighbour in 10c:3:, B in 10b:2:', twoLevel);
+    check(Math.abs(fromB[APP.v4] - LAT) <= LAT * 0.1 && Math.abs(fromApp[B.v4] - LAT) <= LAT * 0.1, `B→app and app→B must get ${LAT} ms ± 10 % (B's packets arrive from B)`, { fromB, fromApp });
+    check(fromC[APP.v4] < UNTOUCHED_MS && fromApp[C.v4] < UNTOUCHED_MS, `C→app and app→C must stay < ${UNTOUCHED_MS} ms (its neighbour delayed)`, { fromC, fromApp });
+    check(r.code === 143, 'SIGTERM → 143', { code: r.code, stderr: r.stderr.slice(-600) });
+    assert.deepEqual({ tc: tcState(APP.ns), ifbs: ifbs() }, STATE0, 'tc state and links after = before');
   } finally {
     await cleanup(h);
   }
