@@ -85,13 +85,22 @@ export function addressWords(c: Cidr, out: Uint32Array, at: number): void {
   if (c.family === 4) {
     const word = parseIPv4Word(c.address, 0, c.address.length);
     if (word < 0) throw new Error(`unreachable: ${JSON.stringify(c.address)} is not an IPv4 address`);
-    out[at] = word;
-    out[at + 1] = 0;
-    out[at + 2] = 0;
-    out[at + 3] = 0;
+    putIPv4Word(out, at, word);
     return;
   }
-  const u = addressUnits(c);
+  putIPv6Units(out, at, addressUnits(c));
+}
+
+/** An IPv4 address (one 32-bit word) as addressWords writes it: the word, then three zero words. */
+function putIPv4Word(out: Uint32Array, at: number, word: number): void {
+  out[at] = word;
+  out[at + 1] = 0;
+  out[at + 2] = 0;
+  out[at + 3] = 0;
+}
+
+/** An IPv6 address's eight 16-bit units as addressWords writes them: four 32-bit words. */
+function putIPv6Units(out: Uint32Array, at: number, u: AddressUnits): void {
   for (let k = 0; k < 4; k++) out[at + k] = (((u[2 * k] ?? 0) << 16) | (u[2 * k + 1] ?? 0)) >>> 0;
 }
 
@@ -265,12 +274,7 @@ export function parseCidr(variable: string, raw: string, words?: Uint32Array, at
       const network = (word - hostBits) >>> 0;
       throw new UsageError(variable, `${show(raw)} has host bits set; did you mean ${formatAddress(4, [network >>> 16, network & 0xffff])}/${prefix}?`);
     }
-    if (words) {
-      words[at] = word;
-      words[at + 1] = 0;
-      words[at + 2] = 0;
-      words[at + 3] = 0;
-    }
+    if (words) putIPv4Word(words, at, word);
     // A dotted quad that passed the strict parse is canonical.
     return { family: 4, address: text.slice(0, addressEnd), prefix };
   }
@@ -281,12 +285,7 @@ export function parseCidr(variable: string, raw: string, words?: Uint32Array, at
     const v4 = `${(units[6] ?? 0) >> 8}.${(units[6] ?? 0) & 255}.${(units[7] ?? 0) >> 8}.${(units[7] ?? 0) & 255}`;
     // `::ffff:a.b.c.d` is the IPv4 host the packets really go to (as IPv4): a u32 match on the IPv6 form never matches.
     if (units[5] === 0xffff) {
-      if (words) {
-        words[at] = (((units[6] ?? 0) << 16) | (units[7] ?? 0)) >>> 0;
-        words[at + 1] = 0;
-        words[at + 2] = 0;
-        words[at + 3] = 0;
-      }
+      if (words) putIPv4Word(words, at, (((units[6] ?? 0) << 16) | (units[7] ?? 0)) >>> 0);
       return { family: 4, address: v4, prefix: 32 };
     }
     // RFC 4291 2.5.5.1: `::a.b.c.d` (IPv4-compatible, deprecated) names no host a packet goes to. `::` and `::1` are not that.
@@ -298,7 +297,7 @@ export function parseCidr(variable: string, raw: string, words?: Uint32Array, at
     const network = units.map((u, i) => u & ((0xffff << (16 - Math.max(0, Math.min(16, prefix - i * 16)))) & 0xffff));
     throw new UsageError(variable, `${show(raw)} has host bits set; did you mean ${formatAddress(6, network)}/${prefix}?`);
   }
-  if (words) for (let k = 0; k < 4; k++) words[at + k] = (((units[2 * k] ?? 0) << 16) | (units[2 * k + 1] ?? 0)) >>> 0;
+  if (words) putIPv6Units(words, at, units);
   // IPv6 text often is canonical already (then used as it is).
   const addressText = text.slice(0, addressEnd);
   const run = longestZeroRun(units);
