@@ -355,16 +355,14 @@ function groupEntries(out: Drafts, g: FaultGroup, destinations: readonly Destina
   /** The entries of one address (at w[at…]) or of none (w undefined). */
   const emit = (family: IpFamily | 'all', cidr: Cidr | undefined, w: Uint32Array | undefined, at: number, dports: PortFilter, sports: PortFilter): void => {
     const group = g.name;
-    // No port on either side (a plain list of addresses): one entry, without the four port loops' iterators.
-    if (dports.mode === 'any' && sports.mode === 'any') {
-      out.push({ group, family, cidr, dport: undefined, sport: undefined, action: 'fault', band, handles }, w, at);
-      return;
-    }
-    for (const p of dports.mode === 'except' ? dports.ports : NONE) out.push({ group, family, cidr, dport: p, sport: undefined, action: 'bypass', band: BYPASS_BAND, handles }, w, at);
-    for (const p of sports.mode === 'except' ? sports.ports : NONE) out.push({ group, family, cidr, dport: undefined, sport: p, action: 'bypass', band: BYPASS_BAND, handles }, w, at);
     let positive = false;
-    for (const p of dports.mode === 'only' ? dports.ports : NONE) { out.push({ group, family, cidr, dport: p, sport: undefined, action: 'fault', band, handles }, w, at); positive = true; }
-    for (const p of sports.mode === 'only' ? sports.ports : NONE) { out.push({ group, family, cidr, dport: undefined, sport: p, action: 'fault', band, handles }, w, at); positive = true; }
+    // No port on either side (a plain list of addresses): none of the four port loops' iterators.
+    if (dports.mode !== 'any' || sports.mode !== 'any') {
+      for (const p of dports.mode === 'except' ? dports.ports : NONE) out.push({ group, family, cidr, dport: p, sport: undefined, action: 'bypass', band: BYPASS_BAND, handles }, w, at);
+      for (const p of sports.mode === 'except' ? sports.ports : NONE) out.push({ group, family, cidr, dport: undefined, sport: p, action: 'bypass', band: BYPASS_BAND, handles }, w, at);
+      for (const p of dports.mode === 'only' ? dports.ports : NONE) { out.push({ group, family, cidr, dport: p, sport: undefined, action: 'fault', band, handles }, w, at); positive = true; }
+      for (const p of sports.mode === 'only' ? sports.ports : NONE) { out.push({ group, family, cidr, dport: undefined, sport: p, action: 'fault', band, handles }, w, at); positive = true; }
+    }
     if (!positive) out.push({ group, family, cidr, dport: undefined, sport: undefined, action: 'fault', band, handles }, w, at);
   };
   if (destinations.length + discovered.length === 0) {
