@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import path from 'node:path';
-import { GUEST_DIR, OUT, UNTOUCHED_MS, DEPS, APP, CLI, ensureLab, cliExists, tcState, hasOurTree, run, tc, probePing, startInject, cli, resetApp, check, show, addedPing, bigList, writeFileSync, sleep } from './lib.mjs';
+import { GUEST_DIR, OUT, UNTOUCHED_MS, DEPS, APP, CLI, ensureLab, cliExists, tcState, hasOurTree, run, filterRecords, filterRecord, probePing, startInject, cli, resetApp, check, show, addedPing, bigList, writeFileSync, sleep } from './lib.mjs';
 
 const B = DEPS.B;
 const C = DEPS.C;
@@ -164,15 +164,14 @@ test(`33. DIRECTION=ingress with two hash levels (2,100 more sources): B→app +
     h = await startInject(['--pid', String(PID)], { dev: 'nc-ifb-eth0', env: { DIRECTION: 'ingress', NETWORK_LATENCY: String(LAT), DESTINATION_IPS_FILE: file, TOTAL_CHAOS_DURATION: '600' }, timeoutMs: 120_000 });
     check(h.applied, 'the ifb tree never appeared', h.output);
     // The filters stream in after the root qdisc: wait for C's neighbour's entry, in the level-2 table C's bucket links to.
-    const records = () => tc(APP.ns, ['filter', 'show', 'dev', 'nc-ifb-eth0']).stdout.split(/\n(?=filter )/);
-    const record = (rs, fh) => rs.find((r) => r.includes(` fh ${fh}`)) ?? '';
+    const records = () => filterRecords(APP.ns, 'nc-ifb-eth0');
     let rs = records();
-    for (let i = 0; i < 600 && !record(rs, '10c:3:').includes('match c000030c/ffffffff at 12'); i++) { await sleep(100); rs = records(); }
+    for (let i = 0; i < 600 && !filterRecord(rs, '10c:3:').includes('match c000030c/ffffffff at 12'); i++) { await sleep(100); rs = records(); }
     const twoLevel = {
-      link: record(rs, '11:c:1 ').includes('link 10c:'), neighbour: record(rs, '10c:3:').includes('match c000030c/ffffffff at 12'),
-      b: record(rs, '10b:2:').includes('match c000020b/ffffffff at 12'),
+      link: filterRecord(rs, '11:c:1 ').includes('link 10c:'), neighbour: filterRecord(rs, '10c:3:').includes('match c000030c/ffffffff at 12'),
+      b: filterRecord(rs, '10b:2:').includes('match c000020b/ffffffff at 12'),
     };
-    show(t, 'two hash levels on the ifb (source at offset 12)', { ...twoLevel, linkRecord: record(rs, '11:c:1 ').slice(0, 300) });
+    show(t, 'two hash levels on the ifb (source at offset 12)', { ...twoLevel, linkRecord: filterRecord(rs, '11:c:1 ').slice(0, 300) });
     const [duringB, duringC, duringApp] = await pingBothWays();
     const fromB = addedPing(baseB, duringB);
     const fromC = addedPing(baseC, duringC);

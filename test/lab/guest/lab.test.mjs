@@ -9,7 +9,7 @@ import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import {
-  DEPS, OUT, CLI, hp, ensureLab, cliExists, tcState, tcText, rootQdisc, hasOurTree, tc, run,
+  DEPS, OUT, CLI, hp, ensureLab, cliExists, tcState, tcText, rootQdisc, hasOurTree, tc, run, filterRecords, filterRecord, distinctHandles,
   probeTcp, probePing, medians, pingMedians, addedTcp, CONTROL, startInject, cli, resetApp, sleep, bigList, check, show, round, addedPing,
   UNTOUCHED_MS,
   APP, deadline,
@@ -334,21 +334,18 @@ test('6. scale: 10,000 destinations (v4+v6) + B + C\'s neighbours, two hash leve
         { appliedMs: h.appliedMs, ...outputOf(r) });
     }
     // The root qdisc shows up first; the filters stream in from the same batch. Count until all are there.
-    let shown = '';
-    // Distinct entry handles: a dump taken while the batch still creates tables can list a filter twice (the kernel
-    // resumes a dump by position in its list of tables, newest first), and two hash levels create a table before
-    // each table's entries.
+    let records = [];
+    // Distinct entry handles (distinctHandles: a filter can be listed twice while the batch creates tables).
     const count = () => {
-      shown = tc(APP.ns, ['filter', 'show', 'dev', 'eth0']).stdout;
-      return new Set(shown.split('\n').filter((l) => /flowid/.test(l)).map((l) => /\bfh (\S+)/.exec(l)?.[1] ?? l)).size;
+      records = filterRecords(APP.ns, 'eth0');
+      return distinctHandles(records, /flowid/);
     };
     let filters = count();
     while (filters < list.length && Date.now() - h.startedAt < 300000) { await sleep(500); filters = count(); }
     const allFiltersMs = Date.now() - h.startedAt;
     check(filters >= list.length, `all ${list.length} entries must be in the kernel`, { filters, allFiltersMs });
     // C's IPv4 level-1 bucket (11:c:) links to its level-2 table 10c:, which holds C's neighbour 192.0.3.12 (bucket 3).
-    const records = shown.split(/\n(?=filter )/);
-    const record = (fh) => records.find((r) => r.includes(` fh ${fh}`)) ?? '';
+    const record = (fh) => filterRecord(records, fh);
     const twoLevel = {
       link: record('11:c:1 ').includes('link 10c:'), neighbour: record('10c:3:').includes('match c000030c/ffffffff at 16'),
       linkRecord: record('11:c:1 ').slice(0, 300), neighbourRecord: record('10c:3:').slice(0, 300),

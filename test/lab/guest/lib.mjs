@@ -106,6 +106,21 @@ export function rootQdisc(ns = APP.ns, dev = 'eth0') {
 
 export const hasOurTree = (ns = APP.ns, dev = 'eth0') => rootQdisc(ns, dev)?.handle === OUR_HANDLE;
 
+/** `tc filter show` of a device as one record per filter (a filter's `match` and `hash` lines stay with it). */
+export function filterRecords(ns = APP.ns, dev = 'eth0') {
+  return tc(ns, ['filter', 'show', 'dev', dev]).stdout.split(/\n(?=filter )/);
+}
+
+/** The record of the filter whose handle starts with `fh` (`10c:3:`: a node of that bucket), or ''. */
+export const filterRecord = (records, fh) => records.find((r) => r.includes(` fh ${fh}`)) ?? '';
+
+/**
+ * How many distinct handles the records matching `re` carry: a dump taken while a batch still creates tables can list
+ * a filter twice (the kernel resumes a dump by position in its list of tables, newest first, and two hash levels
+ * create a table before each table's entries).
+ */
+export const distinctHandles = (records, re) => new Set(records.filter((r) => re.test(r)).map((r) => / fh (\S+)/.exec(r)?.[1] ?? r)).size;
+
 /** Text view of the tree (for logs and the demo). */
 export function tcText(ns = APP.ns, dev = 'eth0') {
   const q = tc(ns, ['qdisc', 'show', 'dev', dev]).stdout;

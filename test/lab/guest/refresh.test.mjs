@@ -15,7 +15,7 @@ import { Resolver } from 'node:dns/promises';
 import path from 'node:path';
 import {
   DEPS, OUT, CLI, ensureLab, cliExists, tcState, tc, run, mustRun, probePing, startInject, cli, hasOurTree, resetApp, sleep, check, show, addedPing,
-  UNTOUCHED_MS, bigList,
+  UNTOUCHED_MS, bigList, filterRecords, distinctHandles,
   APP,
 } from './lib.mjs';
 
@@ -161,12 +161,10 @@ test(`R3. b.lab.test moves from X to Y in a two-level tree (2,100 more destinati
   const targets = [X, Y, C.v4];
   const base = await probePing(targets, RTT);
   const before0 = tcState(APP.ns);
-  /** The filter records of the tree, split per filter, and which of them are tables/links/entries. */
-  const records = () => filters().split(/\n(?=filter )/);
+  const records = () => filterRecords(APP.ns, 'eth0');
+  /** Some node of bucket `fh` matches `addr`. */
   const entryAt = (rs, fh, addr) => rs.some((r) => r.includes(` fh ${fh}`) && r.includes(`match ${hex4(addr)}/ffffffff at 16`));
-  // Distinct handles: a dump taken while the batch still creates tables can list a filter twice (see lab 6).
-  const distinct = (rs, re) => new Set(rs.filter((r) => re.test(r)).map((r) => / fh (\S+)/.exec(r)?.[1] ?? r)).size;
-  const counts = (rs) => ({ entries: distinct(rs, /flowid/), links: distinct(rs, / link /) });
+  const counts = (rs) => ({ entries: distinctHandles(rs, /flowid/), links: distinctHandles(rs, / link /) });
   const ENTRIES = 2100 + 3; // the list, X, B's IPv6 and the FAULTS /24
   let h;
   try {
