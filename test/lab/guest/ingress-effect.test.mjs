@@ -163,10 +163,12 @@ test(`33. DIRECTION=ingress with two hash levels (2,100 more sources): B→app +
   try {
     h = await startInject(['--pid', String(PID)], { dev: 'nc-ifb-eth0', env: { DIRECTION: 'ingress', NETWORK_LATENCY: String(LAT), DESTINATION_IPS_FILE: file, TOTAL_CHAOS_DURATION: '600' }, timeoutMs: 120_000 });
     check(h.applied, 'the ifb tree never appeared', h.output);
-    // The filters stream in after the root qdisc: wait for C's neighbour's entry, in the level-2 table C's bucket links to.
-    const records = () => filterRecords(APP.ns, 'nc-ifb-eth0');
-    let rs = records();
-    for (let i = 0; i < 600 && !filterRecord(rs, '10c:3:').includes('match c000030c/ffffffff at 12'); i++) { await sleep(100); rs = records(); }
+    // The filters stream in after the root qdisc, and the level-1 links and the root's link come after the level-2
+    // tables' entries: wait for the run's own word that the batch is in (its "injected" event), then read the tree.
+    // (Waiting for C's neighbour's entry instead read the tree before its links once, and pinged B half undelayed.)
+    for (let i = 0; i < 600 && !/"event":"injected"/.test(h.output.stderr); i++) await sleep(100);
+    check(/"event":"injected"/.test(h.output.stderr), 'the run must report its tree injected within 60 s', h.output.stderr.slice(-800));
+    const rs = filterRecords(APP.ns, 'nc-ifb-eth0');
     const twoLevel = {
       link: filterRecord(rs, '11:c:1 ').includes('link 10c:'), neighbour: filterRecord(rs, '10c:3:').includes('match c000030c/ffffffff at 12'),
       b: filterRecord(rs, '10b:2:').includes('match c000020b/ffffffff at 12'),
