@@ -1,6 +1,9 @@
 // Bundles the CLI into CommonJS files with esbuild (+ their source maps):
 //   dist/cli.cjs       the entry (src/cli.ts, a few KB): `--version` and the effect worker answered here;
 //   dist/cli-main.cjs  everything else (src/cli/launch.ts), required by the entry when a command runs;
+//   dist/cli-inject.cjs `plan`, `inject` and inject's `watchdog` (src/cli/launch-inject.ts: the same program without the
+//                      Litmus runner and the other commands), required by the entry for those command lines
+//                      (src/cli/inject-commands.ts);
 //   dist/cli-revert.cjs `netchaos revert` alone (src/cli/revert-lean.ts: no commander, no other command), required by
 //                      the entry for a plain revert command line (src/cli/revert-args.ts);
 //   dist/vendor-*.cjs  libraries only some runs use (VENDOR below), required when first used.
@@ -21,6 +24,8 @@ const src = new URL('../src/', import.meta.url).pathname;
 const outdir = new URL('../dist/', import.meta.url).pathname;
 /** The file the entry requires for every command (the entry's `import('./cli/launch.js')`). */
 const MAIN = 'cli-main.cjs';
+/** The file the entry requires for `plan`, `inject` and `watchdog` (the entry's `import('./cli/launch-inject.js')`). */
+const INJECT = 'cli-inject.cjs';
 /** The file the entry requires for a plain `revert` (the entry's `import('./cli/revert-lean.js')`). */
 const REVERT = 'cli-revert.cjs';
 /**
@@ -76,7 +81,7 @@ const vendorFiles = {
     b.onResolve({ filter: /^\.\/vendor-[a-z]+\.cjs$/ }, (a) => ({ path: a.path, external: true }));
   },
 };
-for (const [entry, file] of [['cli/launch.ts', MAIN], ['cli/revert-lean.ts', REVERT]]) {
+for (const [entry, file] of [['cli/launch.ts', MAIN], ['cli/launch-inject.ts', INJECT], ['cli/revert-lean.ts', REVERT]]) {
   await build({ ...common, entryPoints: [`${src}${entry}`], outfile: `${outdir}${file}`, plugins: [vendorFiles] });
 }
 await build({
@@ -90,6 +95,7 @@ await build({
     name: 'cli-main',
     setup(b) {
       b.onResolve({ filter: /^\.\/cli\/launch\.js$/ }, () => ({ path: `./${MAIN}`, external: true }));
+      b.onResolve({ filter: /^\.\/cli\/launch-inject\.js$/ }, () => ({ path: `./${INJECT}`, external: true }));
       b.onResolve({ filter: /^\.\/cli\/revert-lean\.js$/ }, () => ({ path: `./${REVERT}`, external: true }));
     },
   }],

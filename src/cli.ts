@@ -6,6 +6,7 @@
 import module from 'node:module';
 import v8 from 'node:v8';
 import { EFFECT_PROBE_COMMAND } from './model/probe.js';
+import { isInjectCommandLine } from './cli/inject-commands.js';
 import { leanRevertOptions } from './cli/revert-args.js';
 
 // The young generation does not double each time it fills: a 10,000-destination plan peaks at ~79 MB instead
@@ -44,6 +45,11 @@ async function main(): Promise<void> {
     // (dist/cli-revert.cjs), without commander and the other commands, which V8 would read and pre-parse whole first.
     const { launchRevert } = await import('./cli/revert-lean.js');
     await launchRevert(revertOptions);
+  } else if (isInjectCommandLine(process.argv.slice(2))) {
+    // `plan`, `inject` and inject's process dead-man: their own file in the build (dist/cli-inject.cjs), the same
+    // program without the Litmus runner, its probes and the other commands (about half of dist/cli-main.cjs).
+    const { launch } = await import('./cli/launch-inject.js');
+    await launch(process.argv.slice(2));
   } else {
     const { launch } = await import('./cli/launch.js');
     await launch(process.argv.slice(2));
