@@ -7,6 +7,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { ExitCode } from '../model/errors.js';
+import { RESULT_PATH } from '../model/litmus.js';
 import { type Action, Context, type Io, type Options } from './context.js';
 import { reportFailure } from './failure.js';
 import type { HostFactory } from './host.js';
@@ -38,37 +39,37 @@ async function program(argv: readonly string[], io: Io, actions: Actions, run: (
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(run with --help for usage)');
   /** Defines command `name` when `actions` has it: its description and options (`setUp`), its action. */
-  const define = async (name: CommandName, description: string, setUp: (c: Command) => Command | Promise<Command>, hidden = false): Promise<void> => {
+  const define = (name: CommandName, description: string, setUp: (c: Command) => Command, hidden = false): void => {
     const load = actions[name];
     if (load === undefined) return;
     const c = p.command(name, { hidden }).description(description);
-    await setUp(c);
+    setUp(c);
     c.action(run(load));
   };
-  await define('plan', 'print exactly what inject would do (destinations, tree, tc batch); change nothing', (c) => (wanted('plan') ? targetOptions(variableOptions(c)) : c));
-  await define('deps', "list the target's live connections (TCP/UDP, IPv4/IPv6, connected and listening) by peer address and port, each named: Kubernetes Service or pod (PEER_NAMESPACES, DESTINATION_PODS/SERVICES namespaces), else reverse DNS with the target's resolver; with TARGETS (or APP_NS/APP_LABEL, TARGET_PODS) and NODE_NAME instead of a target, every selected pod on this node; change nothing",
+  define('plan', 'print exactly what inject would do (destinations, tree, tc batch); change nothing', (c) => (wanted('plan') ? targetOptions(variableOptions(c)) : c));
+  define('deps', "list the target's live connections (TCP/UDP, IPv4/IPv6, connected and listening) by peer address and port, each named: Kubernetes Service or pod (PEER_NAMESPACES, DESTINATION_PODS/SERVICES namespaces), else reverse DNS with the target's resolver; with TARGETS (or APP_NS/APP_LABEL, TARGET_PODS) and NODE_NAME instead of a target, every selected pod on this node; change nothing",
     (c) => (wanted('deps') ? targetOptions(variableOptions(c, 'litmus')) : c));
-  await define('inject', 'apply the fault, wait TOTAL_CHAOS_DURATION, revert, exit', (c) => (wanted('inject') ? targetOptions(variableOptions(c)) : c));
-  await define('run', 'Litmus mode: find the target pods (TARGETS), enter their containers on this node (NODE_NAME) or through one helper pod per other node (HELPER_MODE), inject, revert, report to ChaosResult and Events',
+  define('inject', 'apply the fault, wait TOTAL_CHAOS_DURATION, revert, exit', (c) => (wanted('inject') ? targetOptions(variableOptions(c)) : c));
+  define('run', 'Litmus mode: find the target pods (TARGETS), enter their containers on this node (NODE_NAME) or through one helper pod per other node (HELPER_MODE), inject, revert, report to ChaosResult and Events',
     (c) => (wanted('run') ? variableOptions(c, 'litmus') : c));
-  await define('helper', 'what a helper pod runs (created by `netchaos run` for targets on other nodes): inject into the targets of its job (env NETCHAOS_HELPER_JOB) on this node, revert, write the result to the termination log',
-    async (c) => (wanted('helper') ? c.addOption(new Option('--result-file <path>', 'where the result JSON is written').default((await import('../litmus/helper-job.js')).RESULT_PATH)) : c));
-  await define('revert', "remove this tool's tree from a namespace, if present (exit 0 also when there is nothing to remove)", (c) => (wanted('revert')
+  define('helper', 'what a helper pod runs (created by `netchaos run` for targets on other nodes): inject into the targets of its job (env NETCHAOS_HELPER_JOB) on this node, revert, write the result to the termination log',
+    (c) => (wanted('helper') ? c.addOption(new Option('--result-file <path>', 'where the result JSON is written').default(RESULT_PATH)) : c));
+  define('revert', "remove this tool's tree from a namespace, if present (exit 0 also when there is nothing to remove)", (c) => (wanted('revert')
     ? targetOptions(c, 'namespace')
       .addOption(new Option('--interface <name>', 'interface [env NETWORK_INTERFACE, default "eth0"]'))
       .addOption(new Option('--log-level <level>', 'log level [env LOG_LEVEL]'))
     : c));
-  await define('sweep', 'remove every netchaos tree whose deadline has passed, in every network namespace on this node (/proc/*/ns/net, /var/run/netns/*), on every interface; live and unmarked trees are left alone and listed',
+  define('sweep', 'remove every netchaos tree whose deadline has passed, in every network namespace on this node (/proc/*/ns/net, /var/run/netns/*), on every interface; live and unmarked trees are left alone and listed',
     (c) => c
       .addOption(new Option('--interface <name>', 'only this interface (default: all)'))
       .addOption(new Option('--output <format>', 'text or json').choices(['text', 'json']).default('text'))
       .addOption(new Option('--log-level <level>', 'log level [env LOG_LEVEL]')));
   // The process dead-man (lifecycle/deadman.ts): started detached by inject, not meant to be run by hand.
-  await define('watchdog', '', (c) => c
+  define('watchdog', '', (c) => c
     .requiredOption('--run-id <id>').requiredOption('--netns-id <id>').requiredOption('--deadline <unix-seconds>')
     .requiredOption('--interface <name>').option('--hint <path>'), true);
   // Prints the systemd dead-man's `nsenter … systemd-run …` argv and its commands (JSON), changing nothing: for review and the lab.
-  await define('deadman-unit', '', (c) => c
+  define('deadman-unit', '', (c) => c
     .requiredOption('--run-id <id>').requiredOption('--netns-id <id>').requiredOption('--deadline <unix-seconds>')
     .requiredOption('--interface <name>').requiredOption('--path <path>').option('--generation <n>', '', '1').option('--direction <egress|ingress|both>', '', 'egress'), true);
   return p;

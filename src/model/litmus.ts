@@ -1,6 +1,9 @@
 /** What `netchaos run` (Litmus mode) is asked to do, beyond the fault: which pods, how, and which ChaosResult to write. */
 import type { TargetSelector } from './kube.js';
 
+/** Where a helper pod writes its result: its container's termination log, which the kubelet keeps in the pod's status. */
+export const RESULT_PATH = '/dev/termination-log';
+
 export type HelperMode = 'auto' | 'never' | 'always';
 export type Sequence = 'parallel' | 'serial';
 export type PullPolicy = 'Always' | 'IfNotPresent' | 'Never';
