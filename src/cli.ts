@@ -47,7 +47,7 @@ async function main(): Promise<void> {
     await launchRevert(revertOptions);
   } else if (isInjectCommandLine(process.argv.slice(2))) {
     // `plan`, `inject` and inject's process dead-man: their own file in the build (dist/cli-inject.cjs), the same
-    // program without the Litmus runner, its probes and the other commands (about half of dist/cli-main.cjs).
+    // program without the Litmus runner, its probes and the other commands (0.33 MB of dist/cli-main.cjs's 0.50).
     const { launch } = await import('./cli/launch-inject.js');
     await launch(process.argv.slice(2));
   } else {
