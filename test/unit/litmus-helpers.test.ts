@@ -435,6 +435,10 @@ describe('netchaos run with targets on several nodes (helper pods)', () => {
 
   test('a helper that never starts: its node is reported after HELPER_START_TIMEOUT, it is deleted, the others reverted', async () => {
     kubelet.behave = (p) => (p.spec.nodeName === 'node-c' ? 'pending' : 'run');
+    // HELPER_START_TIMEOUT runs on the runner's fake clock, which only node-c's own polls move here (5 s: 3 polls, a few
+    // ms), while the other helpers run for real: node-c's reads are answered once the runner has read the others' ends
+    // (deleted with grace 0). Else, on a loaded machine, they were stopped first, some before their apply (left targeted).
+    kubelet.onGet = (p) => (p.spec.nodeName === 'node-c' ? Promise.all(['runner-1-helper-1', 'runner-1-helper-2'].map((n) => kubelet.seen(`delete ${n} grace=0`))).then(() => {}) : undefined);
     const r = await litmusRun({ ...baseEnv(), HELPER_START_TIMEOUT: '5' });
     assert.equal(r.code, 0, r.stderr);
     const out = r.result?.status.experimentStatus;
