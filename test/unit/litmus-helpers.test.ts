@@ -208,6 +208,9 @@ async function litmusRun(env: Record<string, string>, setup: (f: ReturnType<type
 const created = (podCalls: string[]): string[] => podCalls.filter((c) => c.startsWith('create ')).map((c) => c.slice(7));
 const jobOf = (p: Obj): HelperJob => decodeJob(p.spec.containers[0].env.find((e: Obj) => e.name === JOB_ENV).value);
 
+/** A test that holds the double's answers on a condition: bounded (see HOLD below). */
+const HOLD_TIMEOUT_MS = 30_000;
+
 describe('netchaos run with targets on several nodes (helper pods)', () => {
   test('one helper per node, exactly this spec; each injects and reverts its target; results in the ChaosResult; all deleted', async () => {
     // What the kubelet got: the pods as the apiserver stored them (after its defaulting).
@@ -433,7 +436,9 @@ describe('netchaos run with targets on several nodes (helper pods)', () => {
     assert.equal(off.result?.status.netchaosRefresh, undefined, 'a ChaosResult is reused by the next run: status.netchaosRefresh is this run\'s only');
   });
 
-  test('a helper that never starts: its node is reported after HELPER_START_TIMEOUT, it is deleted, the others reverted', async () => {
+  // HOLD: these two hold the fake kubelet's answers until the runner has done something; if it never does, the test
+  // fails at its timeout (30 s; it takes 0.3-0.7 s on a loaded 2-core machine) instead of hanging the suite.
+  test('a helper that never starts: its node is reported after HELPER_START_TIMEOUT, it is deleted, the others reverted', { timeout: HOLD_TIMEOUT_MS }, async () => {
     kubelet.behave = (p) => (p.spec.nodeName === 'node-c' ? 'pending' : 'run');
     // HELPER_START_TIMEOUT runs on the runner's fake clock, which only node-c's own polls move here (5 s: 3 polls, a few
     // ms), while the other helpers run for real: node-c's reads are answered once the runner has read the others' ends
@@ -449,7 +454,7 @@ describe('netchaos run with targets on several nodes (helper pods)', () => {
     assert.deepEqual(r.podCalls.filter((c) => c.startsWith('delete ')).map((c) => c.slice(7)).sort(), created(r.podCalls));
   });
 
-  test('a helper that has ended when the run stops (another node failed): its result is read before it is deleted (an ended pod goes at once, with its termination message); its targets reverted', async () => {
+  test('a helper that has ended when the run stops (another node failed): its result is read before it is deleted (an ended pod goes at once, with its termination message); its targets reverted', { timeout: HOLD_TIMEOUT_MS }, async () => {
     kubelet.behave = (p) => (p.spec.nodeName === 'node-c' ? 'pending' : 'run');
     const ended = (n: string): Promise<number> => kubelet.seen(`create ${n}`).then(() => kubelet.helpers.get(n)!.done);
     const reads = new Map<string, number>();
