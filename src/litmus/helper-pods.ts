@@ -397,8 +397,22 @@ class HelperRun {
     }
   }
 
-  /** Deletes a helper with a short grace (it reverts on SIGTERM) and waits, bounded, for its result. Not cut short by the Stop. */
+  /**
+   * Deletes a helper with a short grace (it reverts on SIGTERM) and waits, bounded, for its result. Not cut short by the Stop.
+   * A helper that has already ended is read first and then deleted at once: the apiserver removes a Succeeded or Failed
+   * pod without grace, and its result (the termination message) with it.
+   */
   private async stop(job: NodeJob, name: string, started: boolean, kind: 'stopped' | 'not-started' | 'timeout', why: string): Promise<NodeOutcome> {
+    const asEnded = (seen: Extract<Observed, { state: 'ended' }>): NodeOutcome => {
+      const out = ended(job, name, seen, started);
+      return out.kind === 'completed' || out.kind === 'failed' ? out : { ...out, kind, message: `${why}; ${out.message}` };
+    };
+    const first = await this.read(name);
+    const already = first && !('error' in first) ? observe(first) : undefined;
+    if (already?.state === 'ended') {
+      await this.remove(name, 0);
+      return asEnded(already);
+    }
     await this.remove(name, this.graceS);
     const until = this.deps.clock.now() + this.resultWaitS * 1000;
     let message = `${why}; deleted with a ${this.graceS} s grace period`;
@@ -406,10 +420,7 @@ class HelperRun {
       const pod = await this.read(name);
       if (!pod) { message += started ? ' (its result was not seen before the pod was gone: it reverts on SIGTERM)' : ' before it started'; break; }
       const seen = 'error' in pod ? undefined : observe(pod);
-      if (seen?.state === 'ended') {
-        const out = ended(job, name, seen, started);
-        return out.kind === 'completed' || out.kind === 'failed' ? out : { ...out, kind, message: `${why}; ${out.message}` };
-      }
+      if (seen?.state === 'ended') return asEnded(seen);
       if (this.deps.clock.now() >= until) { message += seen ? `, still ${seen.state} ${this.resultWaitS} s later` : '; its status could not be read'; break; }
       await this.deps.clock.sleep(Math.min(this.pollMs, 1000));
     }

@@ -55,16 +55,20 @@ interface Helper { pod: Obj; ns: FakeNetns; done: Promise<number>; settled: bool
 class Kubelet {
   readonly helpers = new Map<string, Helper>();
   readonly events: string[] = [];
+  private readonly waiters: { prefix: string; resolve: () => void }[] = [];
   behave: (pod: Obj) => 'run' | 'hang' | 'pending' | { exitCode: number; message?: string; reason?: string } = () => 'run';
   /** What the helpers' fake files hold (e.g. a target's /proc/<pid>/net tables). */
   readText: ((path: string) => string | undefined) | undefined;
-  onGet: ((pod: Obj) => void) | undefined;
+  /** Called on each get of a pod before it is answered; the answer waits for a promise it returns. */
+  onGet: ((pod: Obj) => void | Promise<void>) | undefined;
   /** Called with each helper's fake namespace when it starts (e.g. to change the cluster after its first apply). */
   onStart: ((ns: FakeNetns) => void) | undefined;
 
   readonly hook = async (e: { verb: 'create' | 'get' | 'delete'; pod: Obj; gracePeriodSeconds: number | undefined }): Promise<void> => {
     const name: string = e.pod.metadata.name;
-    this.events.push(`${e.verb} ${name}${e.verb === 'delete' ? ` grace=${String(e.gracePeriodSeconds)}` : ''}`);
+    const event = `${e.verb} ${name}${e.verb === 'delete' ? ` grace=${String(e.gracePeriodSeconds)}` : ''}`;
+    this.events.push(event);
+    for (const w of this.waiters) if (event.startsWith(w.prefix)) w.resolve();
     const b = this.behave(e.pod);
     if (e.verb === 'create') {
       if (b === 'pending') {
@@ -78,7 +82,8 @@ class Kubelet {
       return;
     }
     if (e.verb === 'get') {
-      this.onGet?.(e.pod);
+      const wait = this.onGet?.(e.pod);
+      if (wait) await wait;
       const h = this.helpers.get(name);
       if (h && b === 'run') await h.done;
       if (h?.settled) this.ended(e.pod, h.code ?? 1, readFileSync(h.resultFile, 'utf8'));
@@ -95,6 +100,12 @@ class Kubelet {
     }
     api.remove('pods', e.pod.metadata.namespace, name);
   };
+
+  /** Resolves once the kubelet has seen an event that starts with `prefix` (`delete runner-1-helper-1 grace=0`: the runner read that helper's end). */
+  seen(prefix: string): Promise<void> {
+    if (this.events.some((e) => e.startsWith(prefix))) return Promise.resolve();
+    return new Promise((resolve) => { this.waiters.push({ prefix, resolve }); });
+  }
 
   private ended(p: Obj, exitCode: number, message: string | undefined, reason?: string): void {
     p.status = {
@@ -196,6 +207,9 @@ async function litmusRun(env: Record<string, string>, setup: (f: ReturnType<type
 
 const created = (podCalls: string[]): string[] => podCalls.filter((c) => c.startsWith('create ')).map((c) => c.slice(7));
 const jobOf = (p: Obj): HelperJob => decodeJob(p.spec.containers[0].env.find((e: Obj) => e.name === JOB_ENV).value);
+
+/** A test that holds the double's answers on a condition: bounded (see HOLD below). */
+const HOLD_TIMEOUT_MS = 30_000;
 
 describe('netchaos run with targets on several nodes (helper pods)', () => {
   test('one helper per node, exactly this spec; each injects and reverts its target; results in the ChaosResult; all deleted', async () => {
@@ -422,8 +436,14 @@ describe('netchaos run with targets on several nodes (helper pods)', () => {
     assert.equal(off.result?.status.netchaosRefresh, undefined, 'a ChaosResult is reused by the next run: status.netchaosRefresh is this run\'s only');
   });
 
-  test('a helper that never starts: its node is reported after HELPER_START_TIMEOUT, it is deleted, the others reverted', async () => {
+  // HOLD: these two hold the fake kubelet's answers until the runner has done something; if it never does, the test
+  // fails at its timeout (30 s; it takes 0.3-0.7 s on a loaded 2-core machine) instead of hanging the suite.
+  test('a helper that never starts: its node is reported after HELPER_START_TIMEOUT, it is deleted, the others reverted', { timeout: HOLD_TIMEOUT_MS }, async () => {
     kubelet.behave = (p) => (p.spec.nodeName === 'node-c' ? 'pending' : 'run');
+    // HELPER_START_TIMEOUT runs on the runner's fake clock, which only node-c's own polls move here (5 s: 3 polls, a few
+    // ms), while the other helpers run for real: node-c's reads are answered once the runner has read the others' ends
+    // (deleted with grace 0). Else, on a loaded machine, they were stopped first, some before their apply (left targeted).
+    kubelet.onGet = (p) => (p.spec.nodeName === 'node-c' ? Promise.all(['runner-1-helper-1', 'runner-1-helper-2'].map((n) => kubelet.seen(`delete ${n} grace=0`))).then(() => {}) : undefined);
     const r = await litmusRun({ ...baseEnv(), HELPER_START_TIMEOUT: '5' });
     assert.equal(r.code, 0, r.stderr);
     const out = r.result?.status.experimentStatus;
@@ -431,6 +451,31 @@ describe('netchaos run with targets on several nodes (helper pods)', () => {
     assert.match(out.errorOutput.reason, /helper pod\(s\) failed on 1 of 3 node\(s\): node node-c: helper pod runner-1-helper-3 did not start within 5 s \(HELPER_START_TIMEOUT\): ImagePullBackOff: Back-off pulling image/);
     assert.deepEqual(r.result?.status.history.targets.map((t: Obj) => `${t.name}:${t.chaosStatus}`).sort(), ['frontend-1:reverted', 'frontend-2:reverted', 'frontend-3:targeted']);
     assert.ok(kubelet.events.includes('delete runner-1-helper-3 grace=30'));
+    assert.deepEqual(r.podCalls.filter((c) => c.startsWith('delete ')).map((c) => c.slice(7)).sort(), created(r.podCalls));
+  });
+
+  test('a helper that has ended when the run stops (another node failed): its result is read before it is deleted (an ended pod goes at once, with its termination message); its targets reverted', { timeout: HOLD_TIMEOUT_MS }, async () => {
+    kubelet.behave = (p) => (p.spec.nodeName === 'node-c' ? 'pending' : 'run');
+    const ended = (n: string): Promise<number> => kubelet.seen(`create ${n}`).then(() => kubelet.helpers.get(n)!.done);
+    const reads = new Map<string, number>();
+    kubelet.onGet = (p) => {
+      const name: string = p.metadata.name;
+      if (!name.startsWith('runner-1-helper-')) return undefined;
+      reads.set(name, (reads.get(name) ?? 0) + 1);
+      // node-c's start timeout comes once the other helpers have ended; their ends are not seen by the runner's
+      // polls before it (the first read of each is answered only once that pod is deleted): the stop finds them ended.
+      if (p.spec.nodeName === 'node-c') return Promise.all([ended('runner-1-helper-1'), ended('runner-1-helper-2')]).then(() => {});
+      return reads.get(name) === 1 ? kubelet.seen(`delete ${name} `) : undefined;
+    };
+    const before = api.list('events', 'litmus').length;
+    const r = await litmusRun({ ...baseEnv(), HELPER_START_TIMEOUT: '5' });
+    assert.equal(r.code, 0, r.stderr);
+    const out = r.result?.status.experimentStatus;
+    assert.deepEqual([out.phase, out.verdict, out.errorOutput.errorCode], ['Error', 'Error', 'CHAOS_INJECT_ERROR']);
+    assert.match(out.errorOutput.reason, /^helper pod\(s\) failed on 1 of 3 node\(s\): node node-c: helper pod runner-1-helper-3 did not start within 5 s \(HELPER_START_TIMEOUT\): [^;]*; deleted with a 30 s grace period before it started \(targets: 1 targeted\)$/, 'node-a and node-b completed: not "stopped as a consequence"');
+    assert.deepEqual(r.result?.status.history.targets.map((t: Obj) => `${t.name}:${t.chaosStatus}`).sort(), ['frontend-1:reverted', 'frontend-2:reverted', 'frontend-3:targeted']);
+    const helperEvents = api.list('events', 'litmus').slice(before).filter((e) => e.reason === 'ChaosHelper').map((e) => String(e.message));
+    for (const n of ['a', 'b']) assert.ok(helperEvents.some((m) => m.startsWith(`node node-${n}: helper runner-1-helper-${n === 'a' ? 1 : 2} completed (1 reverted)`)), helperEvents.join('\n'));
     assert.deepEqual(r.podCalls.filter((c) => c.startsWith('delete ')).map((c) => c.slice(7)).sort(), created(r.podCalls));
   });
 
