@@ -5,11 +5,9 @@
  * the whole CLI (nor does the effect worker, which the entry runs itself).
  */
 
-import { beforeCommand } from './launch-flags.js';
 import { runAsProcess } from './process-io.js';
 
 export async function launch(argv: readonly string[]): Promise<void> {
-  beforeCommand(argv);
   const { run } = await import('./main.js');
   await runAsProcess((io) => run(argv, io));
 }
