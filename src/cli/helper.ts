@@ -1,6 +1,7 @@
 /** `netchaos helper`: what a helper pod runs (created by `netchaos run` for targets on other nodes). */
 import { readNodeName } from '../config/litmus.js';
-import { JOB_ENV, RESULT_PATH } from '../litmus/helper-job.js';
+import { JOB_ENV } from '../litmus/helper-job.js';
+import { RESULT_PATH } from '../model/litmus.js';
 import { readJob, runHelper } from '../litmus/helper.js';
 import type { Action } from './context.js';
 

@@ -22,7 +22,6 @@ import type { RefreshEntry, WireRefresh } from './refresh-report.js';
 import type { BlastStatus } from './blast-report.js';
 
 export const JOB_ENV = 'NETCHAOS_HELPER_JOB';
-export { RESULT_PATH } from '../model/litmus.js';
 /** The kubelet keeps at most 4096 bytes of a container's termination message. */
 export const RESULT_LIMIT = 4096;
 /** The most the blast radius takes of a result (the rest is for the targets, the error and what else it carries). */

@@ -9,11 +9,11 @@
 import type { V1Container, V1Pod, V1ResourceRequirements, V1Volume, V1VolumeMount } from '@kubernetes/client-node';
 import { RuntimeError, messageOf } from '../model/errors.js';
 import { type TargetPod, type TargetStatus, podText } from '../model/kube.js';
-import type { HelperPodSettings, Sequence } from '../model/litmus.js';
+import { type HelperPodSettings, RESULT_PATH, type Sequence } from '../model/litmus.js';
 import { type RuntimeOptions, defaultSockets, parseContainerId } from '../model/runtime.js';
 import type { Deps } from '../ports.js';
 import { capabilities } from '../kube/permissions.js';
-import { type HelperResult, JOB_ENV, RESULT_PATH, decodeResult } from './helper-job.js';
+import { type HelperResult, JOB_ENV, decodeResult } from './helper-job.js';
 
 /* eslint-disable @typescript-eslint/no-unsafe-class-instance-assignment -- the V1* classes of @kubernetes/client-node are generated data holders (public fields only); the client serializes plain objects through its type map */
 
