@@ -19,6 +19,8 @@ const tests = [];
 const files = [];
 let failures = false; // the reporter lists a file's failures again at the end of its report
 let lane = '';
+/** The reporter's `failing tests:` sections: each failure's name, message and measured data, printed again last. */
+const failed = [];
 for (const raw of readFileSync(log, 'utf8').split('\n')) {
   const text = raw.replace(/\x1b\[[0-9;?]*[a-zA-Z]|\x1bc/g, '').replace(/\r$/, ''); // eslint-disable-line no-control-regex
   if (text.startsWith('✖ failing tests:')) { failures = true; continue; }
@@ -27,7 +29,11 @@ for (const raw of readFileSync(log, 'utf8').split('\n')) {
   if (f) { files.push({ lane: f[2], file: f[3], s: Number(f[4]), endS: Number(f[1]), exit: Number(f[5]) }); continue; }
   const l = /^lab-lane: =+ lane (\S+) /.exec(text);
   if (l) lane = l[1] ?? '';
-  if (failures) continue;
+  if (failures) {
+    if (text.startsWith('✖ ')) failed.push([text]);
+    else if (failed.length > 0 && !/^\s+at |^test at |^\s*$/.test(text)) failed.at(-1)?.push(text);
+    continue;
+  }
   const m = line.exec(text);
   if (!m) continue;
   const [, mark, name, ms] = m;
@@ -54,3 +60,12 @@ if (files.length > 0) {
   for (const [name, l] of Object.entries(lanes)) console.log(`lab: lane ${name}: ${l.files} files, ${l.fileS} s, done at +${l.endS} s after the guest's start`);
 }
 console.log(`lab: ${tests.length} scenarios took ${total} s${wallS === undefined ? '' : `; the whole VM run ${wallS} s (${Math.round(wallS / 60 * 10) / 10} min, boot and set-up included)`}`);
+// Last, where a CI log's tail shows it: why each failed scenario failed (its assertion and what was measured).
+if (failed.length > 0) {
+  console.log(`lab: ${failed.length} failed (the reporter's message and data; the whole log: ${log}):`);
+  for (const f of failed) {
+    const lines = f.filter((l) => !/^\s+(generatedMessage|code|actual|expected|operator):|^\s+}$/.test(l));
+    for (const l of lines.slice(0, 12)) console.log(`  ${l.length > 700 ? `${l.slice(0, 699)}…` : l}`);
+    if (lines.length > 12) console.log(`  … ${lines.length - 12} more lines`);
+  }
+}
