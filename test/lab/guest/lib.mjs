@@ -316,6 +316,16 @@ export async function startInject(args, { env = {}, ns = APP.ns, dev = 'eth0', w
     appliedMs,
     done,
     get output() { return { stdout, stderr }; },
+    /**
+     * Waits for the run's own word that its whole batch is in (its "injected" event). `applied` only says the root
+     * qdisc is there, and the root is the batch's first line: the marker, the filters and (with two hash levels) the
+     * links come after it, and a dump taken while tables are still created can miss some. Read exact state after this.
+     */
+    async whole(waitMs = 60000) {
+      const t1 = Date.now();
+      while (!/"event":"injected"/.test(stderr) && !exited && Date.now() - t1 < waitMs) await sleep(50);
+      return /"event":"injected"/.test(stderr);
+    },
     /** Send `signal`, wait for exit; revertMs = signal → exit (to the 0.1 ms). */
     async stop(signal = 'SIGTERM', waitMs = 30000) {
       if (exited) return exited;

@@ -68,6 +68,9 @@ test(`41. netchaos run, DESTINATION_SERVICES endpoint moves X=${X} → Y=${Y} mi
     while (!hasOurTree() && Date.now() - t0 < 180000 && child.exitCode === null) await sleep(100);
     const appliedMs = Date.now() - t0;
     assert.ok(hasOurTree(), `netchaos run never built its tree (after ${appliedMs} ms); stderr:\n${stderr.slice(-3000)}`);
+    // The root is the batch's first line: read the filters once the run says the whole batch is in.
+    for (let i = 0; i < 600 && !/"event":"injected"/.test(stderr) && child.exitCode === null; i++) await sleep(100);
+    assert.match(stderr, /"event":"injected"/, `netchaos run must report its tree injected within 60 s; stderr:\n${stderr.slice(-3000)}`);
     const f1 = filters();
     const phase1 = addedTcp(base, await probeTcp(targets, { count: 15 }));
     show(t, 'phase 1 (endpoint X)', phase1);
