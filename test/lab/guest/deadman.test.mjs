@@ -79,7 +79,7 @@ test('20. SIGKILL of the runner mid-run: the process dead-man removes the tree b
   try {
     h = await startInject(['--pid', String(PID)], { env: { NETWORK_LATENCY: String(LAT), DESTINATION_IPS: B.v4, TOTAL_CHAOS_DURATION: '10', DEADMAN: 'process', DEADMAN_GRACE: '2' } });
     check(h.applied, 'our tree never appeared', h.output);
-    check(await h.whole(), 'the run must report its tree injected within 60 s', h.output.stderr.slice(-800)); // the marker is near the batch's end
+    check(await h.whole(), 'the run must report its tree injected within 60 s', h.output.stderr.slice(-800)); // the marker's lines follow the root's
     const m = marker(APP.ns);
     check(m !== null, 'the tree must carry an owner marker', tc(APP.ns, ['filter', 'show', 'dev', 'eth0']).stdout.slice(0, 2000));
     const killedAt = Date.now();

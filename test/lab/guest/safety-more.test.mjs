@@ -52,7 +52,7 @@ async function podKilledRun(duration) {
   const h = await startInject(['--pid', String(PID)], { env: { NETWORK_LATENCY: String(LAT), DESTINATION_IPS: B.v4, TOTAL_CHAOS_DURATION: duration, DEADMAN: 'process', DEADMAN_GRACE: '1' } });
   try {
     check(h.applied, 'our tree never appeared', h.output);
-    check(await h.whole(), 'the run must report its tree injected within 60 s', h.output.stderr.slice(-800)); // the marker is near the batch's end
+    check(await h.whole(), 'the run must report its tree injected within 60 s', h.output.stderr.slice(-800)); // the marker's lines follow the root's
     const m = marker(APP.ns);
     check(m !== null, 'the tree carries an owner marker', tc(APP.ns, ['filter', 'show', 'dev', 'eth0']).stdout.slice(0, 1500));
     await waitFor(() => /watchdog process \d+/.test(h.output.stderr), 10000);
