@@ -5,6 +5,7 @@ import { run as runInject, injectActions } from '../../src/cli/main-inject.ts';
 import { INJECT_COMMANDS, isInjectCommandLine } from '../../src/cli/inject-commands.ts';
 import { FakeNetns } from '../support/fake-tc.ts';
 import { FakeSignals, fakeDeps } from '../support/fake-ports.ts';
+import { type ParityCase, named, parityTests } from '../support/parity.ts';
 
 type Setup = (ns: FakeNetns, f: ReturnType<typeof fakeDeps> & { signals: FakeSignals }) => void;
 
@@ -27,10 +28,9 @@ async function through(path: 'full' | 'inject', argv: string[], env: Record<stri
 }
 
 const none: Setup = Object.assign(() => {}, { what: 'a kernel-default root' });
-const named = (what: string, f: Setup): Setup => Object.assign(f, { what });
 
 describe('plan, inject and watchdog: the inject bundle (dist/cli-inject.cjs) does what the whole CLI does', () => {
-  const cases: [string[], Record<string, string>, Setup][] = [
+  const cases: ParityCase<Setup>[] = [
     [['plan', '--destination-ips', '192.0.2.11,2001:db8::12|8080', '--latency', '100'], {}, none],
     [['plan', '--destination-ips', '192.0.2.11', '--latency', '100', '--output', 'json'], {}, none],
     [['plan', '--pid', '4242'], { DESTINATION_IPS: '192.0.2.11', FAULTS: 'loss=5@192.0.2.12' }, none],
@@ -49,18 +49,7 @@ describe('plan, inject and watchdog: the inject bundle (dist/cli-inject.cjs) doe
     [['inject', '--pid', '4242', '--fault', 'latency=100@192.0.2.11', '--fault', 'loss=5@192.0.2.11'], {}, none],
     [['watchdog', '--run-id', '0123456789abcdef'], {}, none],
   ];
-  for (const [argv, env, setup] of cases) {
-    test(`${argv.join(' ')}${Object.keys(env).length ? ` with ${JSON.stringify(env)}` : ''} (${String(Reflect.get(setup, 'what'))})`, async () => {
-      const full = await through('full', argv, env, setup);
-      const lean = await through('inject', argv, env, setup);
-      assert.deepEqual(lean, full);
-    });
-  }
-  test('the cases above cover a plan, a whole inject, a stop by SIGTERM, a refusal and bad input', async () => {
-    const codes = new Set<number>();
-    for (const [argv, env, setup] of cases) codes.add((await through('inject', argv, env, setup)).code);
-    assert.deepEqual([...codes].sort((a, b) => a - b), [0, 2, 5, 143]);
-  });
+  parityTests(cases, through, 'inject', { title: 'the cases above cover a plan, a whole inject, a stop by SIGTERM, a refusal and bad input', codes: [0, 2, 5, 143] });
 });
 
 describe('which command lines the entry sends to the inject bundle', () => {

@@ -5,6 +5,7 @@ import { leanRevertOptions } from '../../src/cli/revert-args.ts';
 import { runRevert } from '../../src/cli/revert-lean.ts';
 import { FakeNetns } from '../support/fake-tc.ts';
 import { FakeSignals, fakeDeps } from '../support/fake-ports.ts';
+import { type ParityCase, named, parityTests } from '../support/parity.ts';
 
 type Setup = (ns: FakeNetns) => void;
 
@@ -33,10 +34,9 @@ async function through(path: 'full' | 'lean', argv: string[], env: Record<string
 
 const ours: Setup = Object.assign((ns: FakeNetns) => { ns.root = { kind: 'prio', handle: '4e43:' }; }, { what: 'our tree' });
 const none: Setup = Object.assign(() => {}, { what: 'nothing of ours' });
-const named = (what: string, f: Setup): Setup => Object.assign(f, { what });
 
 describe('netchaos revert: the lean path (dist/cli-revert.cjs) does what the full CLI does', () => {
-  const cases: [string[], Record<string, string>, Setup][] = [
+  const cases: ParityCase<Setup>[] = [
     [['revert', '--pid', '4242'], {}, none],
     [['revert', '--pid', '4242'], {}, ours],
     [['revert', '--pid=4242', '--interface=eth0'], {}, ours],
@@ -60,18 +60,7 @@ describe('netchaos revert: the lean path (dist/cli-revert.cjs) does what the ful
     [['revert', '--pid', '4242'], { NETWORK_INTERFACE: 'a;b' }, ours],
     [['revert', '--pid', '4242', '--log-level', 'loud'], {}, ours],
   ];
-  for (const [argv, env, setup] of cases) {
-    test(`${argv.join(' ')}${Object.keys(env).length ? ` with ${JSON.stringify(env)}` : ''} (${String(Reflect.get(setup, 'what'))})`, async () => {
-      const full = await through('full', argv, env, setup);
-      const lean = await through('lean', argv, env, setup);
-      assert.deepEqual(lean, full);
-    });
-  }
-  test('the cases above cover a removal, nothing to remove, bad input, a failed revert, a missing target and a gone namespace', async () => {
-    const codes = new Set<number>();
-    for (const [argv, env, setup] of cases) codes.add((await through('lean', argv, env, setup)).code);
-    assert.deepEqual([...codes].sort(), [0, 1, 2, 3, 4]);
-  });
+  parityTests(cases, through, 'lean', { title: 'the cases above cover a removal, nothing to remove, bad input, a failed revert, a missing target and a gone namespace', codes: [0, 1, 2, 3, 4] });
 });
 
 describe('which revert command lines the entry sends to the lean path', () => {
