@@ -28,7 +28,7 @@ const isCommand = (name: string | undefined): name is CommandName => COMMAND_NAM
 async function program(argv: readonly string[], io: Io, actions: Actions, run: (load: () => Promise<Action>) => (opts: Options) => Promise<void>): Promise<Command> {
   const named = argv[0] === 'help' ? argv[1] : argv[0];
   const wanted = (name: CommandName): boolean => actions[name] !== undefined && (isCommand(named) ? named === name : argv[0] !== '--version');
-  const needsOptions = (['plan', 'deps', 'inject', 'run', 'helper', 'revert'] as const).some(wanted);
+  const needsOptions = (['plan', 'deps', 'inject', 'run', 'revert'] as const).some(wanted);
   const { addVariableOptions, addTargetOptions } = needsOptions ? await import('./options.js') : { addVariableOptions: undefined, addTargetOptions: undefined };
   const variableOptions = (c: Command, mode?: 'litmus'): Command => (addVariableOptions ? addVariableOptions(c, mode) : c);
   const targetOptions = (c: Command, which?: 'namespace'): Command => (addTargetOptions ? addTargetOptions(c, which) : c);
