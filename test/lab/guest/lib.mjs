@@ -321,11 +321,7 @@ export async function startInject(args, { env = {}, ns = APP.ns, dev = 'eth0', w
      * qdisc is there, and the root is the batch's first line: the marker, the filters and (with two hash levels) the
      * links come after it, and a dump taken while tables are still created can miss some. Read exact state after this.
      */
-    async whole(waitMs = 60000) {
-      const t1 = Date.now();
-      while (!/"event":"injected"/.test(stderr) && !exited && Date.now() - t1 < waitMs) await sleep(50);
-      return /"event":"injected"/.test(stderr);
-    },
+    whole: (waitMs = 60000) => untilInjected(() => stderr, () => !exited, waitMs),
     /** Send `signal`, wait for exit; revertMs = signal → exit (to the 0.1 ms). */
     async stop(signal = 'SIGTERM', waitMs = 30000) {
       if (exited) return exited;
@@ -344,6 +340,16 @@ export async function startInject(args, { env = {}, ns = APP.ns, dev = 'eth0', w
  * A plain sleep there kept each test file's process alive until it fired (deadman.test.mjs ended ~80 s after its
  * last scenario, waiting out 24-reinject's 150 s bound).
  */
+/**
+ * Waits until a run's log (`log()`, its stderr so far) says its whole batch is in (its "injected" event), while
+ * `running()`, at most `waitMs`; true when it did. For a run started another way than startInject (its `whole()`).
+ */
+export async function untilInjected(log, running, waitMs = 60000) {
+  const t0 = Date.now();
+  while (!/"event":"injected"/.test(log()) && running() && Date.now() - t0 < waitMs) await sleep(50);
+  return /"event":"injected"/.test(log());
+}
+
 export const deadline = (ms) => new Promise((resolve) => { setTimeout(resolve, ms).unref(); });
 
 /**
