@@ -38,27 +38,25 @@ async function program(argv: readonly string[], io: Io, actions: Actions, run: (
     .exitOverride()
     .configureOutput({ writeOut: io.stdout, writeErr: io.stderr })
     .showHelpAfterError('(run with --help for usage)');
-  /** Defines command `name` when `actions` has it: its description and options (`setUp`), its action. */
+  /** Defines command `name` when `actions` has it: its description, its options (`setUp`, when it is wanted), its action. */
   const define = (name: CommandName, description: string, setUp: (c: Command) => Command, hidden = false): void => {
     const load = actions[name];
     if (load === undefined) return;
     const c = p.command(name, { hidden }).description(description);
-    setUp(c);
+    if (wanted(name)) setUp(c);
     c.action(run(load));
   };
-  define('plan', 'print exactly what inject would do (destinations, tree, tc batch); change nothing', (c) => (wanted('plan') ? targetOptions(variableOptions(c)) : c));
+  define('plan', 'print exactly what inject would do (destinations, tree, tc batch); change nothing', (c) => targetOptions(variableOptions(c)));
   define('deps', "list the target's live connections (TCP/UDP, IPv4/IPv6, connected and listening) by peer address and port, each named: Kubernetes Service or pod (PEER_NAMESPACES, DESTINATION_PODS/SERVICES namespaces), else reverse DNS with the target's resolver; with TARGETS (or APP_NS/APP_LABEL, TARGET_PODS) and NODE_NAME instead of a target, every selected pod on this node; change nothing",
-    (c) => (wanted('deps') ? targetOptions(variableOptions(c, 'litmus')) : c));
-  define('inject', 'apply the fault, wait TOTAL_CHAOS_DURATION, revert, exit', (c) => (wanted('inject') ? targetOptions(variableOptions(c)) : c));
+    (c) => targetOptions(variableOptions(c, 'litmus')));
+  define('inject', 'apply the fault, wait TOTAL_CHAOS_DURATION, revert, exit', (c) => targetOptions(variableOptions(c)));
   define('run', 'Litmus mode: find the target pods (TARGETS), enter their containers on this node (NODE_NAME) or through one helper pod per other node (HELPER_MODE), inject, revert, report to ChaosResult and Events',
-    (c) => (wanted('run') ? variableOptions(c, 'litmus') : c));
+    (c) => variableOptions(c, 'litmus'));
   define('helper', 'what a helper pod runs (created by `netchaos run` for targets on other nodes): inject into the targets of its job (env NETCHAOS_HELPER_JOB) on this node, revert, write the result to the termination log',
-    (c) => (wanted('helper') ? c.addOption(new Option('--result-file <path>', 'where the result JSON is written').default(RESULT_PATH)) : c));
-  define('revert', "remove this tool's tree from a namespace, if present (exit 0 also when there is nothing to remove)", (c) => (wanted('revert')
-    ? targetOptions(c, 'namespace')
-      .addOption(new Option('--interface <name>', 'interface [env NETWORK_INTERFACE, default "eth0"]'))
-      .addOption(new Option('--log-level <level>', 'log level [env LOG_LEVEL]'))
-    : c));
+    (c) => c.addOption(new Option('--result-file <path>', 'where the result JSON is written').default(RESULT_PATH)));
+  define('revert', "remove this tool's tree from a namespace, if present (exit 0 also when there is nothing to remove)", (c) => targetOptions(c, 'namespace')
+    .addOption(new Option('--interface <name>', 'interface [env NETWORK_INTERFACE, default "eth0"]'))
+    .addOption(new Option('--log-level <level>', 'log level [env LOG_LEVEL]')));
   define('sweep', 'remove every netchaos tree whose deadline has passed, in every network namespace on this node (/proc/*/ns/net, /var/run/netns/*), on every interface; live and unmarked trees are left alone and listed',
     (c) => c
       .addOption(new Option('--interface <name>', 'only this interface (default: all)'))
